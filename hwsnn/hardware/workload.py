@@ -1,0 +1,176 @@
+"""Static per-layer structure of a model: what the hardware cost models read besides activity.
+
+A :class:`Workload` is derived once from layer shapes (never from data) and holds, per
+synaptic layer, its kind, shapes, kernel, stride, padding, pooling, fan-in, mean fan-out per
+input event, weight count, neuron count and timesteps. It is a frozen, hashable Python value,
+so it can be a static argument of ``jit``.
+
+Counting conventions (checked by hand in ``tests/hardware/test_workload.py``):
+
+* ``macs``: dense multiply-accumulates per sample and timestep, the ANN convention
+  ``H_out W_out C_out k^2 C_in`` for conv (padded positions included) and ``F_in F_out`` for dense.
+* ``connections``: (input, output) pairs that touch a real (unpadded) input. Per spatial axis,
+  input index ``i`` reaches ``n_i`` output positions; ``connections = C_in C_out sum_i n_i sum_j n_j``.
+  An all-ones input causes exactly ``connections`` synaptic updates.
+* ``fan_out_per_event = connections / input_size``: synaptic updates per input event, averaged
+  over input positions (exact for uniformly placed events).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+Padding = tuple[tuple[int, int], tuple[int, int]]
+
+
+def conv_geometry(size: int, kernel: int, stride: int, padding) -> tuple[int, tuple[int, int]]:
+    """Output length and ``(pad_before, pad_after)`` of a 1-D convolution axis.
+
+    "SAME": ``out = ceil(size / stride)``, total pad ``max((out - 1) stride + kernel - size, 0)``,
+    the extra pixel after (XLA's convention). "VALID": ``out = floor((size - kernel) / stride) + 1``.
+    Explicit ``(before, after)``: ``out = floor((size + before + after - kernel) / stride) + 1``.
+    """
+    if padding == "SAME":
+        out = -(-size // stride)
+        total = max((out - 1) * stride + kernel - size, 0)
+        pads = (total // 2, total - total // 2)
+    elif padding == "VALID":
+        pads = (0, 0)
+    else:
+        pads = tuple(padding)
+    out = (size + pads[0] + pads[1] - kernel) // stride + 1
+    if out < 1:
+        raise ValueError(
+            f"kernel_size: {kernel} with stride {stride} and padding {pads} leaves no output on an "
+            f"axis of size {size}; allowed: a kernel that fits the padded input."
+        )
+    return out, pads
+
+
+def outputs_reached(size: int, kernel: int, stride: int, pads: tuple[int, int], out: int) -> int:
+    """Sum over real input positions ``i`` of the number of outputs whose window contains ``i``."""
+    total = 0
+    for o in range(out):
+        start = o * stride - pads[0]
+        total += max(0, min(start + kernel, size) - max(start, 0))
+    return total
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerWorkload:
+    """Static structure of one synaptic layer (see module doc for the counting conventions)."""
+
+    name: str
+    kind: str  # "dense" or "conv"
+    in_shape: tuple[int, ...]  # per sample: (F,) or (H, W, C)
+    synapse_shape: tuple[int, ...]  # synaptic output before pooling
+    out_shape: tuple[int, ...]  # neuron shape (after pooling)
+    kernel_size: int
+    stride: int
+    padding: Padding
+    pool: str | None
+    pool_window: int
+    fan_in: int
+    fan_out_per_event: float
+    weights: int
+    biases: int
+    neurons: int
+    macs: int
+    connections: int
+    input_timesteps: int
+    timesteps: int
+    spiking_input: bool
+    spiking_output: bool
+
+    @property
+    def in_channels(self) -> int:
+        return self.in_shape[-1]
+
+    @property
+    def out_channels(self) -> int:
+        return self.synapse_shape[-1]
+
+    @property
+    def input_size(self) -> int:
+        """Number of input features per sample (``F`` or ``H W C``)."""
+        return math.prod(self.in_shape)
+
+
+@dataclasses.dataclass(frozen=True)
+class Workload:
+    """The static structure of a model: one :class:`LayerWorkload` per synaptic layer."""
+
+    layers: tuple[LayerWorkload, ...]
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __getitem__(self, index: int) -> LayerWorkload:
+        return self.layers[index]
+
+    def __iter__(self):
+        return iter(self.layers)
+
+    @property
+    def weights(self) -> int:
+        return sum(layer.weights for layer in self.layers)
+
+    @property
+    def neurons(self) -> int:
+        return sum(layer.neurons for layer in self.layers)
+
+    @property
+    def macs(self) -> int:
+        """Dense MACs of one ANN pass of the same architecture (per sample)."""
+        return sum(layer.macs for layer in self.layers)
+
+
+def dense_workload(
+    name: str, in_features: int, out_features: int, *, bias: bool, input_timesteps: int,
+    timesteps: int, spiking_input: bool, spiking_output: bool,
+) -> LayerWorkload:
+    """Workload of a fully connected layer ``F_in -> F_out``."""
+    return LayerWorkload(
+        name=name, kind="dense", in_shape=(in_features,), synapse_shape=(out_features,),
+        out_shape=(out_features,), kernel_size=1, stride=1, padding=((0, 0), (0, 0)), pool=None,
+        pool_window=1, fan_in=in_features, fan_out_per_event=float(out_features),
+        weights=in_features * out_features, biases=out_features if bias else 0,
+        neurons=out_features, macs=in_features * out_features,
+        connections=in_features * out_features, input_timesteps=input_timesteps,
+        timesteps=timesteps, spiking_input=spiking_input, spiking_output=spiking_output,
+    )
+
+
+def conv_workload(
+    name: str, in_shape: tuple[int, int, int], out_channels: int, kernel_size: int, stride: int,
+    padding, *, bias: bool, pool: str | None, pool_window: int, input_timesteps: int,
+    timesteps: int, spiking_input: bool, spiking_output: bool,
+) -> LayerWorkload:
+    """Workload of a 2-D convolution (NHWC), optionally followed by VALID pooling."""
+    height, width, in_channels = in_shape
+    out_h, pads_h = conv_geometry(height, kernel_size, stride, padding if isinstance(padding, str) else padding[0])
+    out_w, pads_w = conv_geometry(width, kernel_size, stride, padding if isinstance(padding, str) else padding[1])
+    reach = outputs_reached(height, kernel_size, stride, pads_h, out_h) * outputs_reached(
+        width, kernel_size, stride, pads_w, out_w
+    )
+    connections = in_channels * out_channels * reach
+    if pool is None:
+        neuron_shape = (out_h, out_w, out_channels)
+    else:
+        if pool_window > min(out_h, out_w):
+            raise ValueError(
+                f"pool_window: got {pool_window} for a {out_h}x{out_w} map; allowed: at most {min(out_h, out_w)}."
+            )
+        neuron_shape = (out_h // pool_window, out_w // pool_window, out_channels)
+    return LayerWorkload(
+        name=name, kind="conv", in_shape=tuple(in_shape), synapse_shape=(out_h, out_w, out_channels),
+        out_shape=neuron_shape, kernel_size=kernel_size, stride=stride, padding=(pads_h, pads_w),
+        pool=pool, pool_window=pool_window, fan_in=kernel_size * kernel_size * in_channels,
+        fan_out_per_event=connections / (height * width * in_channels),
+        weights=kernel_size * kernel_size * in_channels * out_channels,
+        biases=out_channels if bias else 0, neurons=math.prod(neuron_shape),
+        macs=out_h * out_w * out_channels * kernel_size * kernel_size * in_channels,
+        connections=connections, input_timesteps=input_timesteps, timesteps=timesteps,
+        spiking_input=spiking_input, spiking_output=spiking_output,
+    )

@@ -1,0 +1,58 @@
+"""Per-layer activity of a forward pass: what the hardware cost models read besides the workload."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+
+from hwsnn.typing import PerTimestep
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class LayerActivity:
+    """Activity of one synaptic layer, batch-mean, per timestep.
+
+    Attributes:
+      input_events: ``[T_in]`` nonzero inputs per timestep (events the synapses process).
+      output_spikes: ``[T_l]`` output spikes per timestep (zeros for a membrane readout).
+
+    Both are sums of surrogate-carrying spikes, so they are differentiable with respect to
+    the weights of this and every earlier layer.
+    """
+
+    input_events: PerTimestep
+    output_spikes: PerTimestep
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class Activity:
+    """The activity of every synaptic layer of a model, in order (a plain pytree)."""
+
+    layers: tuple[LayerActivity, ...]
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __getitem__(self, index: int) -> LayerActivity:
+        return self.layers[index]
+
+    def total_input_events(self) -> jax.Array:
+        """Total input events of all layers over all timesteps (per sample)."""
+        return sum(jnp.sum(layer.input_events) for layer in self.layers)
+
+    def total_output_spikes(self) -> jax.Array:
+        """Total output spikes of all layers over all timesteps (per sample)."""
+        return sum(jnp.sum(layer.output_spikes) for layer in self.layers)
+
+    def firing_rates(self, workload) -> jax.Array:
+        """Per-layer output firing rate: spikes per neuron per timestep, ``[L]``."""
+        return jnp.stack(
+            [
+                jnp.sum(act.output_spikes) / (layer.neurons * layer.timesteps)
+                for act, layer in zip(self.layers, workload.layers, strict=True)
+            ]
+        )

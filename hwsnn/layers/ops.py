@@ -1,0 +1,84 @@
+"""Pure synaptic and pooling operations on time-major tensors ``[T, B, ...]``.
+
+The synaptic operation of a layer is one batched matmul/convolution over all ``T x B``
+samples ("multi-step"), so its cost is a single large BLAS call rather than ``T`` small ones.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from hwsnn.typing import Array
+
+POOLS: tuple[str, ...] = ("max", "avg", "sum")
+
+
+def _bias_like(bias: Array, y: Array) -> Array:
+    """Reshape a per-output bias ``[C]`` to broadcast against ``y [..., C]`` without rank promotion."""
+    return bias.reshape((1,) * (y.ndim - 1) + bias.shape)
+
+
+def dense(x: Array, kernel: Array, bias: Array | None) -> Array:
+    """``y = x @ kernel + bias`` over any leading axes; ``kernel`` is ``[in, out]``."""
+    y = jnp.dot(x, kernel)
+    return y if bias is None else y + _bias_like(bias, y)
+
+
+def conv_padding(padding) -> str | tuple[tuple[int, int], tuple[int, int]]:
+    """Normalise a padding spec: "SAME", "VALID", an int ``p`` or ``((top, bottom), (left, right))``."""
+    if isinstance(padding, str):
+        if padding.upper() not in ("SAME", "VALID"):
+            raise ValueError(f"padding: got {padding!r}; allowed: 'SAME', 'VALID', an int >= 0 or pairs.")
+        return padding.upper()
+    if isinstance(padding, int):
+        if padding < 0:
+            raise ValueError(f"padding: got {padding}; allowed: an int >= 0.")
+        return ((padding, padding), (padding, padding))
+    pads = tuple(tuple(int(v) for v in pair) for pair in padding)
+    if len(pads) != 2 or any(len(p) != 2 or min(p) < 0 for p in pads):
+        raise ValueError(f"padding: got {padding!r}; allowed: ((top, bottom), (left, right)) of ints >= 0.")
+    return pads
+
+
+def conv2d(x: Array, kernel: Array, bias: Array | None, stride: int, padding) -> Array:
+    """2-D convolution of ``x [..., H, W, C_in]`` with ``kernel [kh, kw, C_in, C_out]`` (NHWC/HWIO).
+
+    The leading axes (``T, B``) are folded into one batch axis so the convolution is one call.
+    """
+    lead = x.shape[:-3]
+    flat = x.reshape((-1,) + x.shape[-3:])
+    y = jax.lax.conv_general_dilated(
+        flat, kernel, (stride, stride), padding, dimension_numbers=("NHWC", "HWIO", "NHWC")
+    )
+    y = y.reshape(lead + y.shape[1:])
+    return y if bias is None else y + _bias_like(bias, y)
+
+
+def pool2d(x: Array, kind: str, window: int, stride: int | None = None) -> Array:
+    """Max, average or sum pooling over the ``H, W`` axes of ``x [..., H, W, C]`` (VALID windows)."""
+    if kind not in POOLS:
+        raise ValueError(f"pool: got {kind!r}; allowed: {list(POOLS)}.")
+    stride = window if stride is None else stride
+    lead = x.shape[:-3]
+    flat = x.reshape((-1,) + x.shape[-3:])
+    dims, strides = (1, window, window, 1), (1, stride, stride, 1)
+    if kind == "max":
+        y = jax.lax.reduce_window(flat, -jnp.inf, jax.lax.max, dims, strides, "VALID")
+    else:
+        y = jax.lax.reduce_window(flat, 0.0, jax.lax.add, dims, strides, "VALID")
+        if kind == "avg":
+            y = y / (window * window)
+    return y.reshape(lead + y.shape[1:])
+
+
+def events_per_step(x: Array) -> Array:
+    """Batch-mean number of events (nonzero entries) per timestep of ``x [T, B, ...]`` -> ``[T]``.
+
+    Each nonzero entry counts 1 in the forward pass and carries gradient 1 (straight-through):
+    for 0/1 spikes this is exactly ``sum(x) / B`` with the spikes' surrogate gradient; for
+    analog or pooled inputs it still counts events, which is what event-driven hardware pays for.
+    """
+    nonzero = (x != 0).astype(x.dtype)
+    counted = jax.lax.stop_gradient(nonzero - x) + x
+    return jnp.sum(counted.reshape(x.shape[0], -1), axis=1) / x.shape[1]

@@ -1,0 +1,159 @@
+"""Training configuration: a frozen dataclass, loadable from JSON/YAML, overridable by flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from typing import Any
+
+import yaml
+from flax import nnx
+
+from hwsnn.data import DATASETS
+from hwsnn.encoding import ENCODERS
+from hwsnn.layers import SNN, conv_net, mlp
+from hwsnn.neurons import RESETS, SURROGATES
+from hwsnn.train.losses import TASK_LOSSES
+
+MODELS = ("conv", "mlp")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Everything a training run depends on. Defaults are the README's main job (MNIST-5k conv SNN).
+
+    Model "conv": ``conv(k) -> maxpool2 -> LIF`` for each of ``channels``, then a LIF MLP head of
+    widths ``hidden`` and ``outputs`` output neurons; "mlp": a LIF MLP ``prod(input) -> hidden -> outputs``.
+    ``outputs = num_classes * population`` (population codes read per-class blocks).
+    """
+
+    dataset: str = "mnist5k"
+    data_dir: str | None = None
+    model: str = "conv"
+    channels: tuple[int, ...] = (16, 32)
+    kernel_size: int = 3
+    hidden: tuple[int, ...] = (128,)
+    population: int = 1
+    readout: str = "spikes"
+    timesteps: int = 4
+    encoding: str = "direct"
+    beta: float = 0.9
+    threshold: float = 1.0
+    reset: str = "subtract"
+    surrogate: str = "atan"
+    surrogate_param: float | None = None
+    learn_beta: bool = False
+    learn_threshold: bool = False
+    loss: str = "ce_count"
+    rate_weight: float = 0.0
+    rate_target: float = 0.0
+    optimizer: str = "adam"
+    learning_rate: float = 2e-3
+    cosine_decay: bool = True
+    batch_size: int = 64
+    epochs: int = 12
+    eval_batch_size: int = 500
+    seed: int = 0
+    checkpoint_every: int = 200
+    max_steps: int | None = None
+
+    def __post_init__(self):
+        errors = []
+        def need(ok: bool, field: str, allowed: str):
+            if not ok:
+                errors.append(f"{field}: got {getattr(self, field)!r}; allowed: {allowed}.")
+        need(self.dataset in DATASETS, "dataset", str(list(DATASETS)))
+        need(self.model in MODELS, "model", str(list(MODELS)))
+        need(self.readout in ("spikes", "membrane"), "readout", "['membrane', 'spikes']")
+        need(self.encoding in ENCODERS, "encoding", str(list(ENCODERS)))
+        need(self.reset in RESETS, "reset", str(list(RESETS)))
+        need(self.surrogate in SURROGATES, "surrogate", str(sorted(SURROGATES)))
+        need(self.loss in TASK_LOSSES, "loss", str(list(TASK_LOSSES)))
+        need(self.optimizer in ("adam", "sgd"), "optimizer", "['adam', 'sgd']")
+        for name in ("timesteps", "batch_size", "epochs", "eval_batch_size", "checkpoint_every", "population", "kernel_size"):
+            value = getattr(self, name)
+            need(isinstance(value, int) and not isinstance(value, bool) and value >= 1, name, "an int >= 1")
+        need(self.max_steps is None or (isinstance(self.max_steps, int) and self.max_steps >= 1), "max_steps", "None or an int >= 1")
+        need(0.0 <= self.beta <= 1.0, "beta", "0 <= beta <= 1")
+        need(self.threshold > 0, "threshold", "> 0")
+        need(self.learning_rate > 0, "learning_rate", "> 0")
+        need(self.rate_weight >= 0, "rate_weight", ">= 0")
+        need(all(isinstance(c, int) and c >= 1 for c in self.channels), "channels", "ints >= 1")
+        need(all(isinstance(h, int) and h >= 1 for h in self.hidden), "hidden", "ints >= 1")
+        need(self.loss != "ce_rate" or self.population == 1, "loss", "ce_count or mse_count with population > 1")
+        if errors:
+            raise ValueError("invalid TrainConfig:\n  " + "\n  ".join(errors))
+
+    def replace(self, **changes) -> "TrainConfig":
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _coerce(field: dataclasses.Field, value: Any) -> Any:
+    """Coerce a JSON/YAML/CLI value to the field's declared type (tuples from lists or 'a,b' strings)."""
+    kind = str(field.type)
+    if value is None or (isinstance(value, str) and value.lower() == "none" and "None" in kind):
+        return None
+    if kind.startswith("tuple"):
+        if isinstance(value, str):
+            value = [v for v in value.split(",") if v.strip()]
+        return tuple(int(v) for v in value)
+    if kind.startswith("bool"):
+        if isinstance(value, str):
+            if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError(f"{field.name}: got {value!r}; allowed: true or false.")
+            return value.lower() in ("true", "1", "yes")
+        return bool(value)
+    if kind.startswith("int"):
+        return int(value)
+    if kind.startswith("float"):
+        return float(value)
+    return str(value)
+
+
+def config_from_dict(values: dict[str, Any], base: TrainConfig | None = None) -> TrainConfig:
+    """Build a config from ``base`` (defaults) with ``values`` applied; unknown keys are rejected."""
+    fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise ValueError(f"config: unknown keys {unknown}; allowed: {sorted(fields)}.")
+    coerced = {k: _coerce(fields[k], v) for k, v in values.items()}
+    return dataclasses.replace(base or TrainConfig(), **coerced)
+
+
+def load_config(path: str | os.PathLike, base: TrainConfig | None = None) -> TrainConfig:
+    """Load a config from a ``.json``, ``.yaml`` or ``.yml`` file (keys as :class:`TrainConfig` fields)."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"config: no file at {str(path)!r}.")
+    with open(path) as handle:
+        text = handle.read()
+    values = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
+    if not isinstance(values, dict):
+        raise ValueError(f"config: {str(path)!r} holds {type(values).__name__}; allowed: a mapping of fields.")
+    return config_from_dict(values, base)
+
+
+def save_config(config: TrainConfig, path: str | os.PathLike) -> None:
+    with open(path, "w") as handle:
+        json.dump(config.to_dict(), handle, indent=2)
+
+
+def build_model(config: TrainConfig, input_shape: tuple[int, ...], num_classes: int) -> SNN:
+    """The SNN a config describes, initialised from ``config.seed``."""
+    neuron = dict(beta=config.beta, threshold=config.threshold, reset=config.reset,
+                  surrogate=config.surrogate, surrogate_param=config.surrogate_param,
+                  learn_beta=config.learn_beta, learn_threshold=config.learn_threshold)
+    rngs = nnx.Rngs(config.seed)
+    outputs = num_classes * config.population
+    spiking_input = config.encoding != "direct"
+    if config.model == "mlp":
+        flat = 1
+        for d in input_shape:
+            flat *= d
+        return mlp([flat, *config.hidden, outputs], config.timesteps, rngs=rngs, readout=config.readout,
+                   spiking_input=spiking_input, **neuron)
+    return conv_net(input_shape, config.channels, config.hidden, outputs, config.timesteps, rngs=rngs,
+                    kernel_size=config.kernel_size, readout=config.readout, spiking_input=spiking_input, **neuron)

@@ -1,0 +1,144 @@
+"""``train_and_evaluate(config, workdir)``: the whole training run, resumable and deterministic.
+
+Per step: a host-side batch gather (indices from ``default_rng((seed, epoch))``), one jitted
+train step, an asynchronous metric sum; the host reads metrics once per epoch. Orbax saves the
+state every ``checkpoint_every`` steps; a rerun in the same ``workdir`` resumes from the latest
+checkpoint and reaches the same final parameters as an uninterrupted run.
+
+``workdir`` receives ``config.json``, ``metrics.jsonl`` (one line per epoch),
+``checkpoints/``, ``training_curve.png`` and ``summary.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from tqdm.auto import tqdm
+
+from hwsnn.data import Dataset, load_dataset
+from hwsnn.encoding import encoder_from_name
+from hwsnn.train.checkpoint import Checkpointer
+from hwsnn.train.config import TrainConfig, build_model, save_config
+from hwsnn.train.losses import task_loss_from_name
+from hwsnn.train.metrics import append_jsonl, plot_training_curve, read_jsonl
+from hwsnn.train.parallel import data_mesh, replicate, shard_batch
+from hwsnn.train.step import init_state, make_eval_step, make_objective, make_train_step
+
+
+def make_optimizer(config: TrainConfig, total_steps: int) -> optax.GradientTransformation:
+    """Adam (or SGD with momentum 0.9) with an optional cosine decay to zero over ``total_steps``."""
+    lr = optax.cosine_decay_schedule(config.learning_rate, total_steps) if config.cosine_decay else config.learning_rate
+    return optax.adam(lr) if config.optimizer == "adam" else optax.sgd(lr, momentum=0.9)
+
+
+def batch_indices(config: TrainConfig, num_train: int, epoch: int, index: int) -> np.ndarray:
+    """Indices of batch ``index`` of ``epoch``: a permutation seeded by ``(seed, epoch)``, no remainder."""
+    order = np.random.default_rng((config.seed, epoch)).permutation(num_train)
+    return order[index * config.batch_size : (index + 1) * config.batch_size]
+
+
+class Run:
+    """A model, its data and its jitted steps, built from a config (shared by train and evaluate)."""
+
+    def __init__(self, config: TrainConfig, dataset: Dataset | None = None, devices=None):
+        self.config = config
+        self.data = load_dataset(config.dataset, config.data_dir) if dataset is None else dataset
+        self.model = build_model(config, self.data.input_shape, self.data.num_classes)
+        self.steps_per_epoch = len(self.data.y_train) // config.batch_size
+        if self.steps_per_epoch == 0:
+            raise ValueError(
+                f"batch_size: {config.batch_size} exceeds the {len(self.data.y_train)} training samples; "
+                "allowed: at most the training-set size."
+            )
+        total = config.epochs * self.steps_per_epoch
+        self.total_steps = total if config.max_steps is None else min(total, config.max_steps)
+        self.optimizer = make_optimizer(config, self.total_steps)
+        self.mesh = data_mesh(devices)
+        graphdef, state = init_state(self.model, self.optimizer)
+        self.graphdef, self.state = graphdef, replicate(state, self.mesh)
+        population = None if config.population == 1 else self.data.num_classes
+        objective = make_objective(task_loss_from_name(config.loss, population), population,
+                                   config.rate_weight, config.rate_target)
+        encode = encoder_from_name(config.encoding)
+        key = jax.random.PRNGKey(config.seed)
+        self.train_step = make_train_step(graphdef, self.optimizer, objective, encode, config.timesteps, key)
+        self.eval_step = make_eval_step(graphdef, objective, encode, config.timesteps, jax.random.fold_in(key, 2**31 - 1))  # eval draws differ from every train step
+
+    def inputs(self, images: np.ndarray) -> np.ndarray:
+        return images.reshape((images.shape[0],) + self.model.input_shape)
+
+    def evaluate(self, state=None, split: str = "test") -> dict[str, float]:
+        """Accuracy, mean loss and spikes per sample on a split, in batches of ``eval_batch_size``."""
+        state = self.state if state is None else state
+        x_all, y_all = (self.data.x_test, self.data.y_test) if split == "test" else (self.data.x_train, self.data.y_train)
+        devices = self.mesh.devices.size
+        totals = None
+        for start in range(0, len(y_all), self.config.eval_batch_size):
+            x = self.inputs(x_all[start : start + self.config.eval_batch_size])
+            y = y_all[start : start + self.config.eval_batch_size]
+            batch = (x, y) if len(y) % devices else shard_batch((x, y), self.mesh)
+            metrics = self.eval_step(state.params, state.constants, *batch)
+            totals = metrics if totals is None else jax.tree.map(jnp.add, totals, metrics)
+        return summarise(jax.device_get(totals))
+
+
+def summarise(sums: dict) -> dict[str, float]:
+    n = float(sums["samples"])
+    return {"loss": float(sums["loss"]) / n, "accuracy": float(sums["correct"]) / n, "spikes_per_sample": float(sums["spikes"]) / n}
+
+
+def train_and_evaluate(config: TrainConfig, workdir: str | os.PathLike, *, progress: bool = True,
+                       devices=None, dataset: Dataset | None = None) -> dict:
+    """Train ``config`` in ``workdir`` (resuming from its latest checkpoint) and return the summary."""
+    os.makedirs(workdir, exist_ok=True)
+    run = Run(config, dataset, devices)
+    save_config(config, os.path.join(workdir, "config.json"))
+    metrics_path = os.path.join(workdir, "metrics.jsonl")
+    checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), config.checkpoint_every)
+    start = 0
+    if checkpointer.latest_step() is not None:
+        run.state = checkpointer.restore(run.state)
+        start = int(run.state.step)
+    elif os.path.exists(metrics_path):
+        os.remove(metrics_path)
+
+    state, spe = run.state, run.steps_per_epoch
+    bar = tqdm(total=run.total_steps, initial=start, desc="train", unit="step", disable=not progress)
+    sums, began = None, time.perf_counter()
+    for step in range(start, run.total_steps):
+        epoch, index = divmod(step, spe)
+        idx = batch_indices(config, len(run.data.y_train), epoch, index)
+        x, y = shard_batch((run.inputs(run.data.x_train[idx]), run.data.y_train[idx]), run.mesh)
+        state, metrics = run.train_step(state, x, y)
+        sums = metrics if sums is None else jax.tree.map(jnp.add, sums, metrics)
+        checkpointer.maybe_save(step + 1, state)
+        bar.update(1)
+        if index == spe - 1 or step + 1 == run.total_steps:
+            train = summarise(jax.device_get(sums))
+            test = run.evaluate(state)
+            record = {"epoch": epoch + 1, "step": step + 1, "train_loss": train["loss"],
+                      "train_accuracy": train["accuracy"], "test_loss": test["loss"],
+                      "test_accuracy": test["accuracy"], "test_spikes_per_sample": test["spikes_per_sample"],
+                      "seconds": time.perf_counter() - began}
+            append_jsonl(metrics_path, record)
+            bar.set_postfix(loss=f"{train['loss']:.3f}", test_acc=f"{100 * test['accuracy']:.1f}%")
+            sums = None
+    bar.close()
+    checkpointer.maybe_save(run.total_steps, state, force=True)
+    checkpointer.close()
+    run.state = state
+    records = read_jsonl(metrics_path) if os.path.exists(metrics_path) else []
+    if records:
+        plot_training_curve(records, os.path.join(workdir, "training_curve.png"))
+    final = run.evaluate(state)
+    summary = {"steps": run.total_steps, "test_accuracy": final["accuracy"], "test_loss": final["loss"],
+               "test_spikes_per_sample": final["spikes_per_sample"], "seconds": time.perf_counter() - began}
+    with open(os.path.join(workdir, "summary.json"), "w") as handle:
+        json.dump(summary, handle, indent=2)
+    return summary
