@@ -32,8 +32,8 @@ def _check_steps(num_steps: int) -> None:
 def rate(x: Array, num_steps: int, key: Key, *, gain: float = 1.0, offset: float = 0.0) -> Spikes:
     """Rate code: ``s[t] ~ Bernoulli(clip(x * gain + offset, 0, 1))`` independently per step."""
     _check_steps(num_steps)
-    p = jnp.clip(x * gain + offset, 0.0, 1.0)
-    return jax.random.bernoulli(key, p, (num_steps,) + x.shape).astype(x.dtype)
+    p = jnp.broadcast_to(jnp.clip(x * gain + offset, 0.0, 1.0)[None], (num_steps,) + x.shape)
+    return jax.random.bernoulli(key, p).astype(x.dtype)
 
 
 def latency_times(

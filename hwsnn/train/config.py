@@ -120,7 +120,12 @@ def config_from_dict(values: dict[str, Any], base: TrainConfig | None = None) ->
     unknown = sorted(set(values) - set(fields))
     if unknown:
         raise ValueError(f"config: unknown keys {unknown}; allowed: {sorted(fields)}.")
-    coerced = {k: _coerce(fields[k], v) for k, v in values.items()}
+    coerced = {}
+    for key, value in values.items():
+        try:
+            coerced[key] = _coerce(fields[key], value)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{key}: got {value!r}; allowed: {fields[key].type}.") from error
     return dataclasses.replace(base or TrainConfig(), **coerced)
 
 
