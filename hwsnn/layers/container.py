@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import jax
 import jax.numpy as jnp
 from flax import nnx
 
@@ -23,13 +24,20 @@ class SNN(nnx.Module):
       timesteps: number of timesteps T of the input.
       spiking_input: whether the input is spikes (rate/latency code) or analog (direct code);
         recorded in the workload, where it decides MAC vs accumulate for the first layer.
+      execution: "layer" runs each layer over all timesteps before the next (one batched
+        matmul/conv over ``T x B`` per layer, then a scan over T); "time" runs one scan over T
+        whose body steps every layer. Both compute the same function. "auto" (default) picks
+        "time" for all-dense models, where it measured faster in the backward pass on CPU
+        (``benchmarks/bench_train_step.py``), and "layer" otherwise.
 
     Calling the model on ``x [T, B, *input_shape]`` returns ``(output, activity)``: the last
     layer's output ``[T, B, ...]`` and an :class:`Activity` with one entry per synaptic layer.
     """
 
     def __init__(self, layers: Sequence[nnx.Module], input_shape: Sequence[int], timesteps: int,
-                 *, spiking_input: bool = False):
+                 *, spiking_input: bool = False, execution: str = "auto"):
+        if execution not in EXECUTIONS:
+            raise ValueError(f"execution: got {execution!r}; allowed: {list(EXECUTIONS)}.")
         if not layers:
             raise ValueError("layers: got an empty sequence; allowed: at least one synaptic layer.")
         if not isinstance(timesteps, int) or isinstance(timesteps, bool) or timesteps < 1:
@@ -38,7 +46,24 @@ class SNN(nnx.Module):
         self.input_shape = tuple(int(d) for d in input_shape)
         self.timesteps = timesteps
         self.spiking_input = bool(spiking_input)
+        self.execution = execution
         self.workload  # derive once now: shape errors surface at construction
+
+    @property
+    def resolved_execution(self) -> str:
+        """The execution order actually used ("layer" or "time")."""
+        if self.execution != "auto":
+            return self.execution
+        all_dense = all(layer.kind == "dense" for layer in self.workload.layers)
+        return "time" if all_dense else "layer"
+
+    def layer_shapes(self) -> list[tuple[int, ...]]:
+        """Per-sample output shape of every layer."""
+        shapes, shape = [], self.input_shape
+        for layer in self.layers:
+            shape = layer.output_shape(shape)
+            shapes.append(shape)
+        return shapes
 
     @property
     def workload(self) -> Workload:
@@ -60,19 +85,55 @@ class SNN(nnx.Module):
         if x.ndim != len(self.input_shape) + 2 or x.shape[0] != self.timesteps or tuple(x.shape[2:]) != self.input_shape:
             raise ValueError(f"x: shape {tuple(x.shape)}; allowed: {expected} (time-major).")
 
-    def layer_outputs(self, x: Array) -> tuple[list[Array], Activity]:
-        """Every layer's output (for rasters and probes) and the activity."""
-        self.check_input(x)
+    def _layer_by_layer(self, x: Array) -> tuple[list[Array], Activity]:
         outputs, activities = [], []
         for layer in self.layers:
             y = layer(x)
             if layer.synaptic:
-                spikes = events_per_step(y) if layer.spiking_output else jnp.zeros(y.shape[0], y.dtype)
-                activities.append(LayerActivity(events_per_step(x), spikes))
+                activities.append(LayerActivity(events_per_step(x), _output_spikes(layer, y)))
             outputs.append(y)
             x = y
         return outputs, Activity(tuple(activities))
 
+    def _time_major(self, x: Array, keep_all: bool) -> tuple[list[Array], Activity]:
+        batch = x.shape[1]
+        states = [jnp.zeros((batch,) + shape, x.dtype) if layer.synaptic else None
+                  for layer, shape in zip(self.layers, self.layer_shapes())]
+
+        def body(states, x_t):
+            new_states, outputs, events, spikes = [], [], [], []
+            for layer, state in zip(self.layers, states):
+                state, y_t = layer.step(state, x_t)
+                if layer.synaptic:
+                    events.append(events_per_step(x_t[None])[0])
+                    spikes.append(_output_spikes(layer, y_t[None])[0])
+                new_states.append(state)
+                outputs.append(y_t)
+                x_t = y_t
+            return new_states, (outputs if keep_all else outputs[-1:], events, spikes)
+
+        _, (outputs, events, spikes) = jax.lax.scan(body, states, x)
+        return outputs, Activity(tuple(LayerActivity(e, s) for e, s in zip(events, spikes)))
+
+    def layer_outputs(self, x: Array) -> tuple[list[Array], Activity]:
+        """Every layer's output ``[T, B, ...]`` (for rasters and probes) and the activity."""
+        self.check_input(x)
+        if self.resolved_execution == "time":
+            return self._time_major(x, keep_all=True)
+        return self._layer_by_layer(x)
+
     def __call__(self, x: Array) -> tuple[Array, Activity]:
-        outputs, activity = self.layer_outputs(x)
+        self.check_input(x)
+        if self.resolved_execution == "time":
+            outputs, activity = self._time_major(x, keep_all=False)
+        else:
+            outputs, activity = self._layer_by_layer(x)
         return outputs[-1], activity
+
+
+EXECUTIONS = ("auto", "time", "layer")
+
+
+def _output_spikes(layer, y: Array) -> Array:
+    """Batch-mean output spikes per timestep of a synaptic layer (zeros for a membrane readout)."""
+    return events_per_step(y) if layer.spiking_output else jnp.zeros(y.shape[0], y.dtype)

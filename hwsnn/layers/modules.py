@@ -3,6 +3,9 @@
 A spiking layer is a synapse (dense or conv, optionally followed by pooling) and a LIF
 neuron population. It consumes ``[T, B, ...]`` and produces ``[T, B, ...]`` spikes: the
 synaptic operation runs once over all ``T x B`` samples, then the neurons scan over ``T``.
+Every layer also has ``step(state, x_t) -> (state, y_t)``, the same math for one timestep
+``[B, ...]``, which the :class:`~hwsnn.layers.SNN` container uses to run all layers inside a
+single scan over time when that is faster; both orders give the same results.
 
 Weights are initialised as PyTorch's ``nn.Linear``/``nn.Conv2d`` defaults (uniform in
 ``+-1/sqrt(fan_in)`` for kernel and bias), so an snnTorch model and its hwsnn twin start alike.
@@ -18,7 +21,7 @@ from flax import nnx
 
 from hwsnn.hardware.workload import LayerWorkload, conv_workload, dense_workload
 from hwsnn.layers import ops
-from hwsnn.neurons.lif import check_reset, lif
+from hwsnn.neurons.lif import check_reset, lif, lif_step, neuron_parameters
 from hwsnn.neurons.surrogate import surrogate_from_name
 from hwsnn.typing import Array
 
@@ -73,10 +76,17 @@ class LIFNeurons(nnx.Module):
         self.beta = nnx.Param(beta_value) if learn_beta else NeuronConstant(beta_value)
         self.threshold = nnx.Param(threshold_value) if learn_threshold else NeuronConstant(threshold_value)
 
+    def surrogate(self):
+        return surrogate_from_name(self.surrogate_name, self.surrogate_param[...])
+
     def __call__(self, currents: Array) -> tuple[Array, Array]:
         """``(spikes, membrane)`` of :func:`hwsnn.neurons.lif` for ``currents [T, B, ...]``."""
-        surrogate = surrogate_from_name(self.surrogate_name, self.surrogate_param[...])
-        return lif(currents, self.beta[...], self.threshold[...], reset=self.reset, surrogate=surrogate)
+        return lif(currents, self.beta[...], self.threshold[...], reset=self.reset, surrogate=self.surrogate())
+
+    def step(self, v_prev: Array, current: Array) -> tuple[Array, Array]:
+        """One timestep, ``(spike, v)`` of :func:`hwsnn.neurons.lif_step` for ``current [B, ...]``."""
+        beta, threshold = neuron_parameters(self.beta[...], self.threshold[...], v_prev.shape, v_prev.dtype)
+        return lif_step(v_prev, current, beta, threshold, self.reset, self.surrogate())
 
 
 class SpikingDense(nnx.Module):
@@ -100,12 +110,18 @@ class SpikingDense(nnx.Module):
             neuron = {**neuron, "reset": "none"}
         self.neurons = LIFNeurons(out_features, **neuron)
 
-    def __call__(self, x: Array) -> Array:
+    def synapse(self, x: Array) -> Array:
         if x.shape[-1] != self.in_features:
             raise ValueError(f"x: last axis {x.shape[-1]}; allowed: in_features = {self.in_features}.")
-        bias = None if self.bias is None else self.bias[...]
-        spikes, membrane = self.neurons(ops.dense(x, self.kernel[...], bias))
+        return ops.dense(x, self.kernel[...], None if self.bias is None else self.bias[...])
+
+    def __call__(self, x: Array) -> Array:
+        spikes, membrane = self.neurons(self.synapse(x))
         return spikes if self.spiking_output else membrane
+
+    def step(self, v_prev: Array, x_t: Array) -> tuple[Array, Array]:
+        spike, v = self.neurons.step(v_prev, self.synapse(x_t))
+        return v, spike if self.spiking_output else v
 
     def output_shape(self, in_shape: tuple[int, ...]) -> tuple[int, ...]:
         return (self.out_features,)
@@ -149,8 +165,9 @@ class SpikingConv(nnx.Module):
         self.bias = nnx.Param(_uniform(key_b, (out_channels,), fan_in)) if bias else None
         self.neurons = LIFNeurons(out_channels, **neuron)
 
-    def __call__(self, x: Array) -> Array:
-        if x.ndim != 5 or x.shape[-1] != self.in_channels:
+    def synapse(self, x: Array) -> Array:
+        """Convolution (and pooling) of ``x [..., H, W, C_in]`` -> currents ``[..., H', W', C_out]``."""
+        if x.ndim < 4 or x.shape[-1] != self.in_channels:
             raise ValueError(
                 f"x: shape {x.shape}; allowed: [T, B, H, W, {self.in_channels}] (NHWC, time-major)."
             )
@@ -158,8 +175,14 @@ class SpikingConv(nnx.Module):
         currents = ops.conv2d(x, self.kernel[...], bias, self.stride, self.padding)
         if self.pool is not None:
             currents = ops.pool2d(currents, self.pool, self.pool_window)
-        spikes, _ = self.neurons(currents)
-        return spikes
+        return currents
+
+    def __call__(self, x: Array) -> Array:
+        return self.neurons(self.synapse(x))[0]
+
+    def step(self, v_prev: Array, x_t: Array) -> tuple[Array, Array]:
+        spike, v = self.neurons.step(v_prev, self.synapse(x_t))
+        return v, spike
 
     def output_shape(self, in_shape: tuple[int, ...]) -> tuple[int, ...]:
         return self.workload("conv", in_shape, 1, 1, True).out_shape
@@ -189,6 +212,9 @@ class Pool(nnx.Module):
     def __call__(self, x: Array) -> Array:
         return ops.pool2d(x, self.kind, self.window)
 
+    def step(self, state, x_t: Array):
+        return state, ops.pool2d(x_t, self.kind, self.window)
+
     def output_shape(self, in_shape: tuple[int, ...]) -> tuple[int, ...]:
         height, width, channels = in_shape
         if self.window > min(height, width):
@@ -203,6 +229,9 @@ class Flatten(nnx.Module):
 
     def __call__(self, x: Array) -> Array:
         return x.reshape(x.shape[:2] + (-1,))
+
+    def step(self, state, x_t: Array):
+        return state, x_t.reshape(x_t.shape[:1] + (-1,))
 
     def output_shape(self, in_shape: tuple[int, ...]) -> tuple[int, ...]:
         return (math.prod(in_shape),)

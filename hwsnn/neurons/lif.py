@@ -52,6 +52,12 @@ def lif_step(
     return surrogate(v - threshold), v
 
 
+def neuron_parameters(beta, threshold, state_shape: tuple[int, ...], dtype) -> tuple[Array, Array]:
+    """``(clip(beta, 0, 1), threshold)`` as arrays broadcast explicitly to ``state_shape``."""
+    beta = jnp.clip(_neuron_parameter(beta, "beta", state_shape, dtype), 0.0, 1.0)
+    return beta, _neuron_parameter(threshold, "threshold", state_shape, dtype)
+
+
 def _neuron_parameter(value, name: str, state_shape: tuple[int, ...], dtype) -> Array:
     """Broadcast a scalar or per-neuron parameter to the state shape, explicitly."""
     arr = jnp.asarray(value, dtype=dtype)
@@ -94,8 +100,7 @@ def lif(
     surrogate = atan() if surrogate is None else surrogate
     state_shape = currents.shape[1:]
     dtype = currents.dtype
-    beta = jnp.clip(_neuron_parameter(beta, "beta", state_shape, dtype), 0.0, 1.0)
-    threshold = _neuron_parameter(threshold, "threshold", state_shape, dtype)
+    beta, threshold = neuron_parameters(beta, threshold, state_shape, dtype)
     if v0 is None:
         v0 = jnp.zeros(state_shape, dtype)
     elif v0.shape != state_shape:

@@ -29,6 +29,7 @@ from typing import Callable
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from hwsnn.typing import Array
 
@@ -100,13 +101,12 @@ class Surrogate:
 def _positive_param(value, argument: str, factory: str) -> Array:
     """Return ``value`` as a float32 array, rejecting concrete values that are not > 0."""
     arr = jnp.asarray(value, dtype=jnp.float32)
-    if not isinstance(arr, jax.core.Tracer):
-        if arr.ndim != 0:
-            raise ValueError(f"{factory}: {argument} must be a scalar; got shape {arr.shape}.")
-        if not bool(jnp.isfinite(arr)) or float(arr) <= 0.0:
-            raise ValueError(
-                f"{factory}: {argument} must be a finite number > 0; got {float(arr)!r}."
-            )
+    if not isinstance(arr, jax.core.Tracer):  # check concrete values on the host (never staged)
+        host = np.asarray(arr)
+        if host.ndim != 0:
+            raise ValueError(f"{factory}: {argument} must be a scalar; got shape {host.shape}.")
+        if not np.isfinite(host) or host <= 0.0:
+            raise ValueError(f"{factory}: {argument} must be a finite number > 0; got {float(host)!r}.")
     return arr
 
 

@@ -26,6 +26,8 @@ class TrainConfig:
     Model "conv": ``conv(k) -> maxpool2 -> LIF`` for each of ``channels``, then a LIF MLP head of
     widths ``hidden`` and ``outputs`` output neurons; "mlp": a LIF MLP ``prod(input) -> hidden -> outputs``.
     ``outputs = num_classes * population`` (population codes read per-class blocks).
+    ``max_steps`` stops a run early without changing its learning-rate schedule; rerunning in the
+    same workdir without it resumes and finishes the run.
     """
 
     dataset: str = "mnist5k"

@@ -56,8 +56,9 @@ class Run:
                 f"batch_size: {config.batch_size} exceeds the {len(self.data.y_train)} training samples; "
                 "allowed: at most the training-set size."
             )
-        total = config.epochs * self.steps_per_epoch
-        self.total_steps = total if config.max_steps is None else min(total, config.max_steps)
+        self.total_steps = config.epochs * self.steps_per_epoch
+        # max_steps stops the run early without changing the schedule, so it can be resumed
+        self.stop_step = self.total_steps if config.max_steps is None else min(self.total_steps, config.max_steps)
         self.optimizer = make_optimizer(config, self.total_steps)
         self.mesh = data_mesh(devices)
         graphdef, state = init_state(self.model, self.optimizer)
@@ -109,9 +110,9 @@ def train_and_evaluate(config: TrainConfig, workdir: str | os.PathLike, *, progr
         os.remove(metrics_path)
 
     state, spe = run.state, run.steps_per_epoch
-    bar = tqdm(total=run.total_steps, initial=start, desc="train", unit="step", disable=not progress)
+    bar = tqdm(total=run.stop_step, initial=start, desc="train", unit="step", disable=not progress)
     sums, began = None, time.perf_counter()
-    for step in range(start, run.total_steps):
+    for step in range(start, run.stop_step):
         epoch, index = divmod(step, spe)
         idx = batch_indices(config, len(run.data.y_train), epoch, index)
         x, y = shard_batch((run.inputs(run.data.x_train[idx]), run.data.y_train[idx]), run.mesh)
@@ -119,7 +120,7 @@ def train_and_evaluate(config: TrainConfig, workdir: str | os.PathLike, *, progr
         sums = metrics if sums is None else jax.tree.map(jnp.add, sums, metrics)
         checkpointer.maybe_save(step + 1, state)
         bar.update(1)
-        if index == spe - 1 or step + 1 == run.total_steps:
+        if index == spe - 1 or step + 1 == run.stop_step:
             train = summarise(jax.device_get(sums))
             test = run.evaluate(state)
             record = {"epoch": epoch + 1, "step": step + 1, "train_loss": train["loss"],
@@ -130,14 +131,15 @@ def train_and_evaluate(config: TrainConfig, workdir: str | os.PathLike, *, progr
             bar.set_postfix(loss=f"{train['loss']:.3f}", test_acc=f"{100 * test['accuracy']:.1f}%")
             sums = None
     bar.close()
-    checkpointer.maybe_save(run.total_steps, state, force=True)
+    if checkpointer.latest_step() != run.stop_step:
+        checkpointer.maybe_save(run.stop_step, state, force=True)
     checkpointer.close()
     run.state = state
     records = read_jsonl(metrics_path) if os.path.exists(metrics_path) else []
     if records:
         plot_training_curve(records, os.path.join(workdir, "training_curve.png"))
     final = run.evaluate(state)
-    summary = {"steps": run.total_steps, "test_accuracy": final["accuracy"], "test_loss": final["loss"],
+    summary = {"steps": run.stop_step, "test_accuracy": final["accuracy"], "test_loss": final["loss"],
                "test_spikes_per_sample": final["spikes_per_sample"], "seconds": time.perf_counter() - began}
     with open(os.path.join(workdir, "summary.json"), "w") as handle:
         json.dump(summary, handle, indent=2)

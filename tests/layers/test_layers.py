@@ -150,3 +150,32 @@ def test_shape_errors_name_the_argument():
         model(jnp.ones((2, 1, 4)))
     with pytest.raises(ValueError, match="kernel_size"):
         conv_net((4, 4, 1), (2,), (), 2, 2, rngs=nnx.Rngs(0), kernel_size=7, padding="VALID")
+
+
+@pytest.mark.parametrize("build", ["mlp", "conv"])
+def test_time_major_and_layer_by_layer_agree(build):
+    neuron = dict(beta=0.9, surrogate="fast_sigmoid")
+    if build == "mlp":
+        layers = lambda: [SpikingDense(12, 16, rngs=nnx.Rngs(0), **neuron), Readout(16, 3, rngs=nnx.Rngs(1), **neuron)]
+        shape = (12,)
+    else:
+        layers = lambda: [SpikingConv(1, 4, 3, rngs=nnx.Rngs(0), pool="max", **neuron), Pool("sum"), Flatten(),
+                          SpikingDense(16, 3, rngs=nnx.Rngs(1), **neuron)]
+        shape = (8, 8, 1)
+    x = jnp.asarray((np.random.default_rng(2).random((7, 5) + shape) < 0.5).astype(np.float32))
+    models = {order: SNN(layers(), shape, 7, spiking_input=True, execution=order) for order in ("layer", "time")}
+    results = {}
+    for order, model in models.items():
+        graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+        def loss(p):
+            out, activity = nnx.merge(graphdef, p, rest)(x)
+            return jnp.sum(out ** 2) + activity.total_output_spikes(), (out, activity)
+        grads, (out, activity) = jax.grad(loss, has_aux=True)(params)
+        results[order] = (out, activity, grads)
+    (out_l, act_l, grad_l), (out_t, act_t, grad_t) = results["layer"], results["time"]
+    np.testing.assert_allclose(np.asarray(out_l), np.asarray(out_t), rtol=1e-5, atol=1e-5)
+    for a, b in zip(jax.tree.leaves(act_l), jax.tree.leaves(act_t)):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6)
+    for a, b in zip(jax.tree.leaves(grad_l), jax.tree.leaves(grad_t)):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-5)
+    assert float(act_l.total_output_spikes()) > 0
