@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from hwsnn.data import Dataset, load_dataset
 from hwsnn.encoding import encoder_from_name

@@ -20,14 +20,12 @@ def read_jsonl(path: str | os.PathLike) -> list[dict[str, Any]]:
 
 
 def plot_training_curve(records: list[dict[str, Any]], path: str | os.PathLike) -> None:
-    """Train loss and train/test accuracy per epoch, as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """Train loss and train/test accuracy per epoch, as a PNG (no pyplot: leaves the backend alone)."""
+    from matplotlib.figure import Figure
 
     epochs = [r["epoch"] for r in records]
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.5))
+    fig = Figure(figsize=(9, 3.5))
+    ax_loss, ax_acc = fig.subplots(1, 2)
     ax_loss.plot(epochs, [r["train_loss"] for r in records], marker="o")
     ax_loss.set(xlabel="epoch", ylabel="train loss", title="Loss")
     ax_acc.plot(epochs, [100 * r["train_accuracy"] for r in records], marker="o", label="train")
@@ -38,4 +36,3 @@ def plot_training_curve(records: list[dict[str, Any]], path: str | os.PathLike) 
         ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
