@@ -82,6 +82,7 @@ def _evaluate(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``hwsnn`` command; returns the exit status (2 for invalid input)."""
     args = _parser().parse_args(argv)
     try:
         return _train(args) if args.command == "train" else _evaluate(args)

@@ -12,10 +12,6 @@ from typing import TypeAlias
 import jax
 
 Array: TypeAlias = jax.Array
-Scalar: TypeAlias = jax.Array
-"""A rank-0 array (or a Python number promoted to one)."""
-TimeBatch: TypeAlias = jax.Array
-"""``[T, B, ...]``: a time-major batch of features (spikes, currents or membranes)."""
 Spikes: TypeAlias = jax.Array
 """``[T, B, ...]`` float 0/1 spikes; float so surrogate gradients can flow."""
 Currents: TypeAlias = jax.Array

@@ -23,6 +23,7 @@ class Dataset:
 
     @property
     def input_shape(self) -> tuple[int, ...]:
+        """Per-sample image shape ``(H, W, C)``."""
         return tuple(self.x_train.shape[1:])
 
 

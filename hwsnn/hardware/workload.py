@@ -12,7 +12,7 @@ Counting conventions (checked by hand in ``tests/hardware/test_workload.py``):
 * ``connections``: (input, output) pairs that touch a real (unpadded) input. Per spatial axis,
   input index ``i`` reaches ``n_i`` output positions; ``connections = C_in C_out sum_i n_i sum_j n_j``.
   An all-ones input causes exactly ``connections`` synaptic updates.
-* ``fan_out_per_event = connections / input_size``: synaptic updates per input event, averaged
+* ``fan_out_per_event = connections / prod(in_shape)``: synaptic updates per input event, averaged
   over input positions (exact for uniformly placed events).
 """
 
@@ -83,19 +83,6 @@ class LayerWorkload:
     spiking_input: bool
     spiking_output: bool
 
-    @property
-    def in_channels(self) -> int:
-        return self.in_shape[-1]
-
-    @property
-    def out_channels(self) -> int:
-        return self.synapse_shape[-1]
-
-    @property
-    def input_size(self) -> int:
-        """Number of input features per sample (``F`` or ``H W C``)."""
-        return math.prod(self.in_shape)
-
 
 @dataclasses.dataclass(frozen=True)
 class Workload:
@@ -114,10 +101,12 @@ class Workload:
 
     @property
     def weights(self) -> int:
+        """Synaptic weights of all layers (biases excluded)."""
         return sum(layer.weights for layer in self.layers)
 
     @property
     def neurons(self) -> int:
+        """Neurons of all layers, ``sum_l N_l``."""
         return sum(layer.neurons for layer in self.layers)
 
     @property

@@ -77,6 +77,7 @@ class LIFNeurons(nnx.Module):
         self.threshold = nnx.Param(threshold_value) if learn_threshold else NeuronConstant(threshold_value)
 
     def surrogate(self):
+        """The :class:`~hwsnn.neurons.Surrogate` with this population's (traced) parameter."""
         return surrogate_from_name(self.surrogate_name, self.surrogate_param[...])
 
     def __call__(self, currents: Array) -> tuple[Array, Array]:
@@ -111,22 +112,27 @@ class SpikingDense(nnx.Module):
         self.neurons = LIFNeurons(out_features, **neuron)
 
     def synapse(self, x: Array) -> Array:
+        """Synaptic currents ``x @ kernel + bias`` for ``x [..., F_in]``."""
         if x.shape[-1] != self.in_features:
             raise ValueError(f"x: last axis {x.shape[-1]}; allowed: in_features = {self.in_features}.")
         return ops.dense(x, self.kernel[...], None if self.bias is None else self.bias[...])
 
     def __call__(self, x: Array) -> Array:
+        """``[T, B, F_in]`` -> spikes (or membranes, ``fire=False``) ``[T, B, F_out]``."""
         spikes, membrane = self.neurons(self.synapse(x))
         return spikes if self.spiking_output else membrane
 
     def step(self, v_prev: Array, x_t: Array) -> tuple[Array, Array]:
+        """One timestep: ``(v, spike or v)`` for ``x_t [B, F_in]`` and membrane ``v_prev [B, F_out]``."""
         spike, v = self.neurons.step(v_prev, self.synapse(x_t))
         return v, spike if self.spiking_output else v
 
     def output_shape(self, in_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """Per-sample output shape ``(F_out,)``."""
         return (self.out_features,)
 
     def workload(self, name: str, in_shape, input_timesteps: int, timesteps: int, spiking_input: bool) -> LayerWorkload:
+        """This layer's :class:`~hwsnn.hardware.workload.LayerWorkload` for a per-sample ``in_shape``."""
         if tuple(in_shape) != (self.in_features,):
             raise ValueError(f"{name}: input shape {tuple(in_shape)}; allowed: ({self.in_features},).")
         return dense_workload(
@@ -178,16 +184,20 @@ class SpikingConv(nnx.Module):
         return currents
 
     def __call__(self, x: Array) -> Array:
+        """``[T, B, H, W, C_in]`` -> spikes ``[T, B, H', W', C_out]``."""
         return self.neurons(self.synapse(x))[0]
 
     def step(self, v_prev: Array, x_t: Array) -> tuple[Array, Array]:
+        """One timestep: ``(v, spike)`` for ``x_t [B, H, W, C_in]``."""
         spike, v = self.neurons.step(v_prev, self.synapse(x_t))
         return v, spike
 
     def output_shape(self, in_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """Per-sample neuron shape after convolution and pooling (geometry of :func:`conv_workload`)."""
         return self.workload("conv", in_shape, 1, 1, True).out_shape
 
     def workload(self, name: str, in_shape, input_timesteps: int, timesteps: int, spiking_input: bool) -> LayerWorkload:
+        """This layer's :class:`~hwsnn.hardware.workload.LayerWorkload` for a per-sample ``in_shape``."""
         if len(in_shape) != 3 or in_shape[-1] != self.in_channels:
             raise ValueError(f"{name}: input shape {tuple(in_shape)}; allowed: (H, W, {self.in_channels}).")
         return conv_workload(
@@ -210,12 +220,15 @@ class Pool(nnx.Module):
         self.window = _positive_int(window, "window")
 
     def __call__(self, x: Array) -> Array:
+        """Pool ``[T, B, H, W, C]`` -> ``[T, B, H // w, W // w, C]``."""
         return ops.pool2d(x, self.kind, self.window)
 
     def step(self, state, x_t: Array):
+        """One timestep (stateless): pool ``x_t [B, H, W, C]``."""
         return state, ops.pool2d(x_t, self.kind, self.window)
 
     def output_shape(self, in_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """``(H // w, W // w, C)``."""
         height, width, channels = in_shape
         if self.window > min(height, width):
             raise ValueError(f"window: got {self.window} for a {height}x{width} map; allowed: at most {min(height, width)}.")
@@ -228,10 +241,13 @@ class Flatten(nnx.Module):
     synaptic = False
 
     def __call__(self, x: Array) -> Array:
+        """``[T, B, ...] -> [T, B, prod(...)]``."""
         return x.reshape(x.shape[:2] + (-1,))
 
     def step(self, state, x_t: Array):
+        """One timestep (stateless): ``[B, ...] -> [B, prod(...)]``."""
         return state, x_t.reshape(x_t.shape[:1] + (-1,))
 
     def output_shape(self, in_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """``(prod(in_shape),)``."""
         return (math.prod(in_shape),)

@@ -26,6 +26,7 @@ class Checkpointer:
         return self._manager.save(step, args=ocp.args.StandardSave(state), force=force)
 
     def latest_step(self) -> int | None:
+        """The newest saved step, or ``None`` if nothing is saved."""
         return self._manager.latest_step()
 
     def restore(self, like, step: int | None = None):
@@ -37,5 +38,6 @@ class Checkpointer:
         return self._manager.restore(step, args=ocp.args.StandardRestore(abstract))
 
     def close(self) -> None:
+        """Wait for pending (asynchronous) saves and release the manager."""
         self._manager.wait_until_finished()
         self._manager.close()

@@ -88,9 +88,11 @@ class TrainConfig:
             raise ValueError("invalid TrainConfig:\n  " + "\n  ".join(errors))
 
     def replace(self, **changes) -> "TrainConfig":
+        """A copy with ``changes`` applied (validated again)."""
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
+        """The fields as a JSON-ready dict."""
         return dataclasses.asdict(self)
 
 
@@ -144,6 +146,7 @@ def load_config(path: str | os.PathLike, base: TrainConfig | None = None) -> Tra
 
 
 def save_config(config: TrainConfig, path: str | os.PathLike) -> None:
+    """Write ``config`` as JSON (readable back with :func:`load_config`)."""
     with open(path, "w") as handle:
         json.dump(config.to_dict(), handle, indent=2)
 

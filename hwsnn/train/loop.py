@@ -37,9 +37,13 @@ def make_optimizer(config: TrainConfig, total_steps: int) -> optax.GradientTrans
     return optax.adam(lr) if config.optimizer == "adam" else optax.sgd(lr, momentum=0.9)
 
 
-def batch_indices(config: TrainConfig, num_train: int, epoch: int, index: int) -> np.ndarray:
-    """Indices of batch ``index`` of ``epoch``: a permutation seeded by ``(seed, epoch)``, no remainder."""
-    order = np.random.default_rng((config.seed, epoch)).permutation(num_train)
+def epoch_order(config: TrainConfig, num_train: int, epoch: int) -> np.ndarray:
+    """The sample order of ``epoch``: a permutation seeded by ``(seed, epoch)`` (resumable)."""
+    return np.random.default_rng((config.seed, epoch)).permutation(num_train)
+
+
+def batch_slice(config: TrainConfig, order: np.ndarray, index: int) -> np.ndarray:
+    """Indices of batch ``index`` in an epoch's ``order`` (the remainder batch is dropped)."""
     return order[index * config.batch_size : (index + 1) * config.batch_size]
 
 
@@ -61,6 +65,11 @@ class Run:
         self.stop_step = self.total_steps if config.max_steps is None else min(self.total_steps, config.max_steps)
         self.optimizer = make_optimizer(config, self.total_steps)
         self.mesh = data_mesh(devices)
+        if config.batch_size % self.mesh.devices.size:
+            raise ValueError(
+                f"batch_size: {config.batch_size} is not divisible by the {self.mesh.devices.size} devices; "
+                f"allowed: a multiple of {self.mesh.devices.size}."
+            )
         graphdef, state = init_state(self.model, self.optimizer)
         self.graphdef, self.state = graphdef, replicate(state, self.mesh)
         population = None if config.population == 1 else self.data.num_classes
@@ -72,6 +81,7 @@ class Run:
         self.eval_step = make_eval_step(graphdef, objective, encode, config.timesteps, jax.random.fold_in(key, 2**31 - 1))  # eval draws differ from every train step
 
     def inputs(self, images: np.ndarray) -> np.ndarray:
+        """Reshape a batch of dataset images ``[B, H, W, C]`` to the model's input shape."""
         return images.reshape((images.shape[0],) + self.model.input_shape)
 
     def evaluate(self, state=None, split: str = "test") -> dict[str, float]:
@@ -90,6 +100,7 @@ class Run:
 
 
 def summarise(sums: dict) -> dict[str, float]:
+    """Per-sample means (loss, accuracy, spikes) from the batch sums of :func:`make_objective` metrics."""
     n = float(sums["samples"])
     return {"loss": float(sums["loss"]) / n, "accuracy": float(sums["correct"]) / n, "spikes_per_sample": float(sums["spikes"]) / n}
 
@@ -111,10 +122,12 @@ def train_and_evaluate(config: TrainConfig, workdir: str | os.PathLike, *, progr
 
     state, spe = run.state, run.steps_per_epoch
     bar = tqdm(total=run.stop_step, initial=start, desc="train", unit="step", disable=not progress)
-    sums, began = None, time.perf_counter()
+    sums, began, order_epoch, order = None, time.perf_counter(), None, None
     for step in range(start, run.stop_step):
         epoch, index = divmod(step, spe)
-        idx = batch_indices(config, len(run.data.y_train), epoch, index)
+        if epoch != order_epoch:
+            order_epoch, order = epoch, epoch_order(config, len(run.data.y_train), epoch)
+        idx = batch_slice(config, order, index)
         x, y = shard_batch((run.inputs(run.data.x_train[idx]), run.data.y_train[idx]), run.mesh)
         state, metrics = run.train_step(state, x, y)
         sums = metrics if sums is None else jax.tree.map(jnp.add, sums, metrics)

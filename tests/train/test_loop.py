@@ -56,15 +56,16 @@ def test_identical_seeds_identical_metrics(tmp_path):
 PARALLEL_SCRIPT = """
 import jax, json, numpy as np
 from hwsnn.train.config import TrainConfig
-from hwsnn.train.loop import Run, batch_indices
+from hwsnn.train.loop import Run, batch_slice, epoch_order
 from hwsnn.train.parallel import shard_batch
 config = TrainConfig(dataset="digits", model="mlp", hidden=(32,), timesteps=3, encoding="rate", batch_size=32, learning_rate=1e-2)
 losses = {}
 for n in (1, 4):
     run = Run(config, devices=jax.devices()[:n])
     state, out = run.state, []
+    order = epoch_order(config, len(run.data.y_train), 0)
     for step in range(5):
-        idx = batch_indices(config, len(run.data.y_train), 0, step)
+        idx = batch_slice(config, order, step)
         x, y = shard_batch((run.inputs(run.data.x_train[idx]), run.data.y_train[idx]), run.mesh)
         state, metrics = run.train_step(state, x, y)
         out.append(float(metrics["loss"]) / 32)
