@@ -1,5 +1,7 @@
-"""Hardware models. Today: the static :class:`Workload` of a model (cost models and the crossbar follow)."""
+"""Hardware models: specs and presets, the static Workload, and differentiable cost models."""
 
+from hwsnn.hardware import cost, specs
+from hwsnn.hardware.specs import PRESETS, preset, stack_specs
 from hwsnn.hardware.workload import LayerWorkload, Workload
 
-__all__ = ["LayerWorkload", "Workload"]
+__all__ = ["LayerWorkload", "PRESETS", "Workload", "cost", "preset", "specs", "stack_specs"]

@@ -84,6 +84,12 @@ class LayerWorkload:
     spiking_output: bool
 
 
+    @property
+    def out_channels(self) -> int:
+        """Output channels of the synaptic operation (``F_out`` for dense)."""
+        return self.synapse_shape[-1]
+
+
 @dataclasses.dataclass(frozen=True)
 class Workload:
     """The static structure of a model: one :class:`LayerWorkload` per synaptic layer."""

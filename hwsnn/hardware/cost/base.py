@@ -1,0 +1,106 @@
+"""The :class:`Cost` record shared by every cost model, and the operation counts they share.
+
+Costs are per inference of one sample: :class:`~hwsnn.layers.Activity` holds batch means.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+
+from hwsnn.hardware.workload import LayerWorkload, Workload
+from hwsnn.typing import Array
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class Energy:
+    """Energy per component in pJ; ``total`` is their sum."""
+
+    components: dict[str, Array]
+
+    @property
+    def total(self) -> Array:
+        """Sum of all components (pJ)."""
+        return sum(self.components.values())
+
+    def __getitem__(self, name: str) -> Array:
+        return self.components[name]
+
+    def grouped(self, groups: dict[str, tuple[str, ...]]) -> dict[str, Array]:
+        """Sums of named groups of components (a component may appear in one group only)."""
+        return {group: sum(self.components[name] for name in names) for group, names in groups.items()}
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class Cost:
+    """What one inference costs: energy per component (pJ), latency (ns), area (mm2).
+
+    ``latency_ns`` or ``area_mm2`` is ``None`` where the model has none. ``ann`` is the cost of
+    the same architecture run as an ANN (MACs, one pass, 8-bit activations) on the same
+    hardware class, so ``cost.energy_ratio_to_ann`` compares SNN and ANN in one call.
+    """
+
+    energy_pj: Energy
+    latency_ns: Array | None = None
+    area_mm2: Array | None = None
+    ann: "Cost | None" = None
+
+    @property
+    def edp_pj_ns(self) -> Array:
+        """Energy-delay product, pJ x ns."""
+        if self.latency_ns is None:
+            raise ValueError("edp_pj_ns: this cost model has no latency.")
+        return self.energy_pj.total * self.latency_ns
+
+    @property
+    def energy_ratio_to_ann(self) -> Array:
+        """SNN energy / ANN energy on the same hardware class (< 1 means the SNN saves energy)."""
+        if self.ann is None:
+            raise ValueError("energy_ratio_to_ann: this cost has no ANN baseline.")
+        return self.energy_pj.total / self.ann.energy_pj.total
+
+
+def check_inputs(workload: Workload, activity) -> None:
+    """Raise ``ValueError`` unless ``activity`` has one entry per workload layer with T_l steps."""
+    if not isinstance(workload, Workload):
+        raise ValueError(f"workload: got {type(workload).__name__}; allowed: a hwsnn Workload (model.workload).")
+    if len(activity.layers) != len(workload.layers):
+        raise ValueError(f"activity: {len(activity.layers)} layers; allowed: one per workload layer ({len(workload.layers)}).")
+    for layer, act in zip(workload.layers, activity.layers):
+        if act.input_events.shape != (layer.input_timesteps,) or act.output_spikes.shape != (layer.timesteps,):
+            raise ValueError(
+                f"activity: {layer.name} has input_events {act.input_events.shape} and output_spikes "
+                f"{act.output_spikes.shape}; allowed: ({layer.input_timesteps},) and ({layer.timesteps},)."
+            )
+
+
+def synaptic_operations(layer: LayerWorkload, events: Array) -> Array:
+    """Synaptic updates of a spiking-input layer: ``sum_t events[t] x fan_out_per_event`` (= T r FLOPs)."""
+    return jnp.sum(events) * layer.fan_out_per_event
+
+
+def input_size(layer: LayerWorkload) -> int:
+    """Input features per sample."""
+    size = 1
+    for d in layer.in_shape:
+        size *= d
+    return size
+
+
+def output_pixels(layer: LayerWorkload) -> int:
+    """Output positions of the synaptic operation per channel (``H_out W_out``; 1 for dense)."""
+    size = 1
+    for d in layer.synapse_shape[:-1]:
+        size *= d
+    return size
+
+
+def pipeline_latency(stage_times) -> Array:
+    """Completion time of layers in a pipeline where layer i+1 starts after 75 % of layer i:
+    ``latency = t_L + sum_{i<L} 0.75 t_i`` (SpikeSim's inter-layer overlap)."""
+    *early, last = stage_times
+    return last + 0.75 * sum(early) if early else last

@@ -1,0 +1,76 @@
+"""Event-driven (FPGA-style) accelerator, after the DATE 2024 authors' design (REFERENCES.md section 1).
+
+Each layer compresses its input spike frame and iterates over the spike addresses; all its
+neurons accumulate in parallel. Cycles of layer ``l`` at timestep ``t``::
+
+    c_l[t] = events_l[t] x (address_cycles + accumulate_cycles x neurons_per_unit) + step_cycles
+
+Layers are double-buffered when ``pipelined``: layer ``l`` may start step ``t`` once it has
+finished step ``t - 1`` and layer ``l - 1`` has finished step ``t``::
+
+    F_l[t] = max(F_l[t-1], F_{l-1}[t]) + c_l[t],      latency = F_L[T-1]
+
+otherwise ``latency = sum_l sum_t c_l[t]``. With constant board power ``P``: energy = P x
+latency, FPS = 1 / latency, FPS/W = 1 / energy. ANN baseline on the same engine: every input of
+every layer is an event (one pass, MACs in place of accumulates).
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+from hwsnn.hardware.cost.base import Cost, Energy, check_inputs, input_size
+from hwsnn.hardware.specs import EventSpec
+from hwsnn.hardware.workload import Workload
+
+
+def layer_step_cycles(spec: EventSpec, events) -> object:
+    """Cycles of one layer per timestep for ``events`` input spikes (array ``[T]``)."""
+    per_event = spec.address_cycles + spec.accumulate_cycles * spec.neurons_per_unit
+    return events * per_event + spec.step_cycles
+
+
+def pipelined_cycles(stage_cycles: list) -> object:
+    """Finish time of the last layer at the last step for a double-buffered layer pipeline."""
+    steps = stage_cycles[0].shape[0]
+    finish = [jnp.zeros((), stage_cycles[0].dtype)] * len(stage_cycles)  # F_l[t - 1]
+    for t in range(steps):
+        upstream = jnp.zeros((), stage_cycles[0].dtype)
+        for l, cycles in enumerate(stage_cycles):
+            finish[l] = jnp.maximum(finish[l], upstream) + cycles[t]
+            upstream = finish[l]
+    return finish[-1]
+
+
+def event(spec: EventSpec, workload: Workload, activity) -> Cost:
+    """Latency and energy (component "board") of the SNN and of its ANN baseline (``cost.ann``)."""
+    check_inputs(workload, activity)
+    stage = [layer_step_cycles(spec, act.input_events) for act in activity.layers]
+    if spec.pipelined:
+        steps = {c.shape[0] for c in stage}
+        if len(steps) > 1:
+            raise ValueError(f"activity: layers have different timesteps {sorted(steps)}; allowed: equal T for a "
+                             "pipelined EventSpec (use pipelined=False).")
+        cycles = pipelined_cycles(stage)
+    else:
+        cycles = sum(jnp.sum(c) for c in stage)
+    return Cost(_board_energy(spec, cycles), latency_ns=_ns(spec, cycles), ann=_ann(spec, workload))
+
+
+def _ns(spec: EventSpec, cycles) -> object:
+    return cycles * 1000.0 / spec.clock_mhz
+
+
+def _board_energy(spec: EventSpec, cycles) -> Energy:
+    return Energy({"board": spec.power_w * _ns(spec, cycles) * 1000.0})  # W x ns = nJ
+
+
+def _ann(spec: EventSpec, workload: Workload) -> Cost:
+    stage = [layer_step_cycles(spec, jnp.full((1,), float(input_size(layer)), spec.power_w.dtype)) for layer in workload]
+    cycles = pipelined_cycles(stage) if spec.pipelined else sum(jnp.sum(c) for c in stage)
+    return Cost(_board_energy(spec, cycles), latency_ns=_ns(spec, cycles))
+
+
+def fps_per_watt(spec: EventSpec, cost: Cost) -> object:
+    """Frames per second per watt: ``(1 / latency) / P = 1 / energy``."""
+    return 1e9 / cost.latency_ns / spec.power_w

@@ -1,0 +1,142 @@
+"""SpikeSim-like in-memory-computing crossbar architecture (REFERENCES.md section 4).
+
+A layer with ``C_in`` input and ``C_out`` output channels, ``k x k`` kernel and ``H_out^2``
+output pixels occupies ``PEs_l = ceil(C_in / X) ceil(C_out / X) ceil(k^2 / crossbars_per_pe)``
+processing elements, and every output pixel costs one PE cycle per timestep on each of them.
+Energy of one PE cycle (SpikeSim's equation, with the readout generalised)::
+
+    E_PE = E_htree + E_memfetch + E_neuron
+           + c [k'^2 E_xbar + (X / c) (E_ADC(b) + E_mux)]     ADC shared by c columns, serialised c times
+           +   [k'^2 E_xbar + X E_SA]                          or: 1-bit sense amplifier per column
+           + (X/8) 16 E_sub + (X/8) E_temp + E_tilebuf
+
+with ``k'^2 = min(k^2, crossbars_per_pe)`` active crossbars and ``E_ADC(b) = E_ADC(b_ref) x
+2^(b - b_ref)`` (Walden; ``x 4^(b - b_ref)`` Schreier). SpikeSim writes the ADC term as
+``(X/8)[k^2 E_xbar + (X/8)(E_ADC + E_mux)]``: identical for its 64 x 64 crossbar with one ADC
+per 8 columns (``c = X/8 = 8``). hwsnn's form says what that count is: ``X`` conversions, ``X/c``
+ADCs converting ``c`` columns each, the crossbar driven once per conversion round.
+
+* ``mode="dense"`` reproduces SpikeSim's accounting: ``E_l = T_l x PEs_l x H_out^2 x E_PE``;
+  it ignores activity, as SpikeSim does.
+* ``mode="event"``: crossbar and word-line driver (memory-fetch) energy follow the active
+  rows. At timestep ``t`` a fraction ``rho_l[t] = events_l[t] / inputs_l`` of the rows is driven,
+  so those two terms scale by ``rho_l[t]``; the rest of the PE cycle is paid regardless. An
+  analog (direct-coded) first layer drives the rows of its nonzero inputs; its multi-bit input
+  precision is not modelled.
+
+Latency improves on SpikeSim's (which charges a PE cycle per output neuron while its energy
+charges one per output pixel per 64-channel block): all PEs of a layer work in parallel, so a
+layer takes ``T_l x H_out^2`` PE cycles, and layer ``i + 1`` starts after 75 % of layer ``i``
+(SpikeSim's overlap). A PE cycle takes ``pe_fixed_ns`` plus the readout: ``c`` serial SAR
+conversions of ``(b + 1) x adc_step_ns`` each, or one sense-amplifier decision ``sa_ns``.
+
+Area (SpikeSim; every layer's membranes counted, where SpikeSim's script sums only its first
+five layers)::
+
+    A = tiles [(X/8) A_sub + A_temp + A_tilebuf + pes_per_tile A_PE + A_htree] + A_inputbuf + A_membrane
+    A_PE = crossbars_per_pe A_xbar + (X/c)(A_ADC + A_mux)   |   crossbars_per_pe A_xbar + X A_SA
+    tiles = ceil(sum_l PEs_l / pes_per_tile)
+    A_inputbuf = sum_l inputs_l x storage_bits x A_bit,   A_membrane = sum_l neurons_l x storage_bits x A_bit
+
+ANN baseline on the same crossbars: 8-bit activations applied bit-serially (8 PE cycles per
+output pixel, one pass), no LIF module.
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax.numpy as jnp
+
+from hwsnn.hardware.cost.base import Cost, Energy, check_inputs, input_size, output_pixels, pipeline_latency
+from hwsnn.hardware.specs import IMCSpec
+from hwsnn.hardware.workload import LayerWorkload, Workload
+
+MODES = ("dense", "event")
+_DIGITAL_GROUP = 8  # SpikeSim's X/8 for the subtractors and partial-sum buffers
+
+
+def pes_of(spec: IMCSpec, layer: LayerWorkload) -> int:
+    """PEs a layer occupies: ``ceil(C_in / X) ceil(C_out / X) ceil(k^2 / crossbars_per_pe)``."""
+    x = spec.crossbar_size
+    return (math.ceil(layer.in_shape[-1] / x) * math.ceil(layer.out_channels / x)
+            * math.ceil(layer.kernel_size ** 2 / spec.crossbars_per_pe))
+
+
+def pe_cycle_energy(spec: IMCSpec, layer: LayerWorkload, with_neuron: bool = True) -> dict[str, object]:
+    """Energy per component of one PE cycle of ``layer`` (all rows active)."""
+    x, c = spec.crossbar_size, spec.columns_per_adc
+    crossbars = min(layer.kernel_size ** 2, spec.crossbars_per_pe)
+    group = x / _DIGITAL_GROUP
+    parts = {
+        "htree": spec.e_htree_pj,
+        "memfetch": spec.e_memfetch_pj,
+        "neuron": spec.e_neuron_pj * (1.0 if with_neuron else 0.0),
+        "subtractor": group * 16 * spec.e_sub_pj,
+        "psum_buffer": group * spec.e_temp_pj,
+        "tile_buffer": spec.e_tilebuf_pj,
+    }
+    if spec.readout == "adc":
+        parts["crossbar"] = c * crossbars * spec.e_xbar_pj
+        parts["readout"] = c * (x / c) * spec.adc_energy_pj()
+        parts["mux"] = c * (x / c) * spec.e_mux_pj
+    else:
+        parts["crossbar"] = crossbars * spec.e_xbar_pj
+        parts["readout"] = x * spec.e_sa_pj
+        parts["mux"] = jnp.zeros_like(spec.e_mux_pj)
+    return parts
+
+
+def pe_cycle_ns(spec: IMCSpec) -> object:
+    """Duration of one PE cycle: fixed part plus the readout (serialised ADC or one SA decision)."""
+    if spec.readout == "adc":
+        return spec.pe_fixed_ns + spec.columns_per_adc * (spec.adc_bits + 1) * spec.adc_step_ns
+    return spec.pe_fixed_ns + spec.sa_ns
+
+
+def area_mm2(spec: IMCSpec, workload: Workload) -> object:
+    """Chip area in mm2 (module doc)."""
+    x, c = spec.crossbar_size, spec.columns_per_adc
+    if spec.readout == "adc":
+        a_pe = spec.crossbars_per_pe * spec.a_xbar_um2 + (x / c) * (spec.a_adc_um2 + spec.a_mux_um2)
+    else:
+        a_pe = spec.crossbars_per_pe * spec.a_xbar_um2 + x * spec.a_sa_um2
+    tiles = math.ceil(sum(pes_of(spec, layer) for layer in workload) / spec.pes_per_tile)
+    per_tile = ((x / _DIGITAL_GROUP) * spec.a_sub_um2 + spec.a_temp_um2 + spec.a_tilebuf_um2
+                + spec.pes_per_tile * a_pe + spec.a_htree_um2)
+    storage = sum(input_size(layer) + layer.neurons for layer in workload) * spec.storage_bits * spec.a_bit_um2
+    return (tiles * per_tile + storage) / 1e6
+
+
+def imc(spec: IMCSpec, workload: Workload, activity, *, mode: str = "event") -> Cost:
+    """IMC energy (components: htree, memfetch, neuron, crossbar, readout, mux, subtractor,
+    psum_buffer, tile_buffer), latency and area of the SNN, and of its ANN baseline (``cost.ann``)."""
+    if mode not in MODES:
+        raise ValueError(f"mode: got {mode!r}; allowed: {list(MODES)}.")
+    check_inputs(workload, activity)
+    energy: dict[str, object] = {}
+    stage_ns = []
+    for layer, act in zip(workload, activity.layers):
+        parts = pe_cycle_energy(spec, layer)
+        cycles_per_step = pes_of(spec, layer) * output_pixels(layer)
+        if mode == "event":  # sum over t of the fraction of rows driven (nonzero inputs)
+            steps_active = jnp.sum(act.input_events) / input_size(layer)
+        for name, per_cycle in parts.items():
+            if mode == "event" and name in ("crossbar", "memfetch"):
+                value = per_cycle * cycles_per_step * steps_active
+            else:
+                value = per_cycle * cycles_per_step * layer.timesteps
+            energy[name] = energy.get(name, 0.0) + value
+        stage_ns.append(layer.timesteps * output_pixels(layer) * pe_cycle_ns(spec))
+    return Cost(Energy(energy), latency_ns=pipeline_latency(stage_ns), area_mm2=area_mm2(spec, workload),
+                ann=_ann(spec, workload))
+
+
+def _ann(spec: IMCSpec, workload: Workload) -> Cost:
+    bits = spec.ann_activation_bits
+    energy: dict[str, object] = {}
+    for layer in workload:
+        for name, per_cycle in pe_cycle_energy(spec, layer, with_neuron=False).items():
+            energy[name] = energy.get(name, 0.0) + per_cycle * pes_of(spec, layer) * output_pixels(layer) * bits
+    stage_ns = [bits * output_pixels(layer) * pe_cycle_ns(spec) for layer in workload]
+    return Cost(Energy(energy), latency_ns=pipeline_latency(stage_ns), area_mm2=area_mm2(spec, workload))

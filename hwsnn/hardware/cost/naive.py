@@ -1,0 +1,28 @@
+"""The naive estimate used across SNN papers (Horowitz 45 nm energies; REFERENCES.md section 2).
+
+    E_SNN = E_MAC x MACs(first layer, if its input is analog) + E_AC x sum_l SOPs_l
+    SOPs_l = sum_t events_l[t] x fan_out_l            (= T x r_l x FLOPs_l)
+    E_ANN = E_MAC x sum_l MACs_l
+
+The analog first layer of a direct-coded SNN sees the same input at every step, so its MACs
+are counted once. The estimate leaves out memory, LIF updates, leakage and precision.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+from hwsnn.hardware.cost.base import Cost, Energy, check_inputs, synaptic_operations
+from hwsnn.hardware.specs import NaiveSpec
+from hwsnn.hardware.workload import Workload
+
+
+def naive(spec: NaiveSpec, workload: Workload, activity) -> Cost:
+    """Naive energy of the SNN (components "mac", "ac") and of its ANN baseline ("mac")."""
+    check_inputs(workload, activity)
+    macs = sum(layer.macs for layer in workload if not layer.spiking_input)
+    sops = sum(synaptic_operations(layer, act.input_events)
+               for layer, act in zip(workload, activity.layers) if layer.spiking_input)
+    snn = {"mac": spec.e_mac_pj * macs, "ac": spec.e_ac_pj * jnp.asarray(sops, spec.e_ac_pj.dtype)}
+    ann = Cost(Energy({"mac": spec.e_mac_pj * workload.macs}))
+    return Cost(Energy(snn), ann=ann)

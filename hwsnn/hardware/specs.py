@@ -1,0 +1,422 @@
+"""Hardware specs: pytrees whose structure is static and whose physical constants are arrays.
+
+Every spec is a registered dataclass. Fields marked static (sizes, bit widths, choices) are
+part of the tree structure; every other field is a float array leaf, so a spec can be traced
+under ``jit``, differentiated, and stacked along a leading axis for ``vmap`` design sweeps
+(:func:`stack_specs`). Construct specs through the validated functions below (or a preset);
+the dataclasses themselves do not validate, since their ``__post_init__`` would rerun on every
+unflatten under ``jit`` (DESIGN.md section 2).
+
+Sources (REFERENCES.md): Horowitz, ISSCC 2014 (naive); SATA, Yin et al. TCAD 2022, code
+RuokaiYin/SATA_Sim ``inference-energy-cal/hw_kernels.py``, ``archs/*.yaml``,
+``memory-energy-components.yaml`` (systolic); SpikeSim, Moitra et al. TCAD 2023, code
+``SNN_train_infer_quantization_ela/ela_spikesim.py`` (IMC); NeuroSim V1.4 (ADC/SA timing and
+energy); githubofaliyev/SNN-DSE ``Software/src/event_control.cpp`` (event-driven cycles).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from hwsnn.typing import Array
+
+
+def _static(default=dataclasses.MISSING):
+    return dataclasses.field(default=default, metadata=dict(static=True))
+
+
+# --------------------------------------------------------------------------- validation helpers
+
+
+def _number(spec: str, name: str, value) -> Array:
+    """A float32 scalar array; concrete values must be finite."""
+    arr = jnp.asarray(value, dtype=jnp.float32)
+    if not isinstance(arr, jax.core.Tracer):
+        host = np.asarray(arr)
+        if host.ndim != 0:
+            raise ValueError(f"{spec}: {name} must be a scalar; got shape {host.shape}.")
+        if not np.isfinite(host):
+            raise ValueError(f"{spec}: {name} must be finite; got {float(host)!r}.")
+    return arr
+
+
+def _nonnegative(spec: str, name: str, value) -> Array:
+    arr = _number(spec, name, value)
+    if not isinstance(arr, jax.core.Tracer) and float(arr) < 0:
+        raise ValueError(f"{spec}: {name} must be >= 0; got {float(arr)!r}.")
+    return arr
+
+
+def _positive(spec: str, name: str, value) -> Array:
+    arr = _number(spec, name, value)
+    if not isinstance(arr, jax.core.Tracer) and float(arr) <= 0:
+        raise ValueError(f"{spec}: {name} must be > 0; got {float(arr)!r}.")
+    return arr
+
+
+def _int_in(spec: str, name: str, value, low: int, high: int | None = None) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < low or (high is not None and value > high):
+        allowed = f"an int >= {low}" if high is None else f"an int in [{low}, {high}]"
+        raise ValueError(f"{spec}: {name} must be {allowed}; got {value!r}.")
+    return value
+
+
+def _choice(spec: str, name: str, value, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ValueError(f"{spec}: {name} must be one of {list(allowed)}; got {value!r}.")
+    return value
+
+
+def stack_specs(specs) -> Any:
+    """Stack specs of identical static structure along a new leading axis (for ``vmap``).
+
+    Raises:
+      ValueError: the specs differ in type or static fields.
+    """
+    specs = list(specs)
+    if not specs:
+        raise ValueError("specs: got an empty sequence; allowed: at least one spec.")
+    structure = jax.tree.structure(specs[0])
+    for index, spec in enumerate(specs[1:], 1):
+        if jax.tree.structure(spec) != structure:
+            raise ValueError(f"specs: spec {index} differs in type or static fields from spec 0; allowed: identical structure.")
+    return jax.tree.map(lambda *leaves: jnp.stack(leaves), *specs)
+
+
+# --------------------------------------------------------------------------- naive
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class NaiveSpec:
+    """Energy per multiply-accumulate and per accumulate, as in SNN papers' estimates."""
+
+    e_mac_pj: Array
+    e_ac_pj: Array
+    name: str = _static("naive")
+
+
+def naive_spec(*, e_mac_pj, e_ac_pj, name: str = "naive") -> NaiveSpec:
+    """A validated :class:`NaiveSpec` (energies >= 0)."""
+    return NaiveSpec(_nonnegative("NaiveSpec", "e_mac_pj", e_mac_pj), _nonnegative("NaiveSpec", "e_ac_pj", e_ac_pj), name)
+
+
+def naive_fp32_45nm() -> NaiveSpec:
+    """Horowitz ISSCC 2014, 45 nm 0.9 V: FP32 mult 3.7 + add 0.9 = 4.6 pJ per MAC; 0.9 pJ per AC."""
+    return naive_spec(e_mac_pj=3.7 + 0.9, e_ac_pj=0.9, name="horowitz-45nm-fp32")
+
+
+def naive_int8_45nm() -> NaiveSpec:
+    """Horowitz ISSCC 2014, 45 nm: INT8 mult 0.2 + add 0.03 = 0.23 pJ per MAC; 0.03 pJ per AC."""
+    return naive_spec(e_mac_pj=0.2 + 0.03, e_ac_pj=0.03, name="horowitz-45nm-int8")
+
+
+# --------------------------------------------------------------------------- systolic (SATA)
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class PEUnit:
+    """One class of PE components (SATA_Sim "act-tag"): dynamic power when gated on, dynamic
+    power paid every cycle (ungated), and leakage, all in mW per PE."""
+
+    gated_mw: Array
+    ungated_mw: Array
+    leak_mw: Array
+
+
+def pe_unit(spec: str, name: str, *, gated_mw, ungated_mw, leak_mw) -> PEUnit:
+    """A validated :class:`PEUnit` (powers >= 0)."""
+    return PEUnit(_nonnegative(spec, f"{name}.gated_mw", gated_mw), _nonnegative(spec, f"{name}.ungated_mw", ungated_mw),
+                  _nonnegative(spec, f"{name}.leak_mw", leak_mw))
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class SystolicSpec:
+    """A weight-stationary systolic array running the SNN (SATA) and its ANN baseline (Eyeriss-like).
+
+    ``rows`` map the reduction (fan-in), ``cols`` the output channels. Units: ``accumulate``,
+    ``lif`` and ``spad`` are the SNN PE's component classes; ``mac``, ``relu`` and ``ann_spad``
+    the ANN PE's. Global buffers: one weight buffer and two feature-map buffers (ifmap, ofmap).
+    """
+
+    clock_mhz: Array
+    accumulate: PEUnit
+    lif: PEUnit
+    spad: PEUnit
+    mac: PEUnit
+    relu: PEUnit
+    ann_spad: PEUnit
+    glb_weight_read_pj: Array
+    glb_weight_write_pj: Array
+    glb_weight_leak_mw: Array
+    glb_fmap_read_pj: Array
+    glb_fmap_write_pj: Array
+    glb_fmap_leak_mw: Array
+    dram_pj_per_byte: Array
+    rows: int = _static(16)
+    cols: int = _static(8)
+    spike_bits: int = _static(1)
+    weight_bits: int = _static(8)
+    membrane_bits: int = _static(8)
+    psum_bits: int = _static(16)
+    ann_activation_bits: int = _static(8)
+    glb_word_bytes: int = _static(32)
+    glb_weight_bytes: int = _static(147456)
+    glb_fmap_bytes: int = _static(32768)
+    name: str = _static("systolic")
+
+
+def systolic_spec(*, clock_mhz, accumulate: PEUnit, lif: PEUnit, spad: PEUnit, mac: PEUnit, relu: PEUnit,
+                  ann_spad: PEUnit, glb_weight_read_pj, glb_weight_write_pj, glb_weight_leak_mw, glb_fmap_read_pj,
+                  glb_fmap_write_pj, glb_fmap_leak_mw, dram_pj_per_byte, rows: int = 16, cols: int = 8,
+                  spike_bits: int = 1, weight_bits: int = 8, membrane_bits: int = 8, psum_bits: int = 16,
+                  ann_activation_bits: int = 8, glb_word_bytes: int = 32, glb_weight_bytes: int = 147456,
+                  glb_fmap_bytes: int = 32768, name: str = "systolic") -> SystolicSpec:
+    """A validated :class:`SystolicSpec`."""
+    s = "SystolicSpec"
+    for unit_name, unit in (("accumulate", accumulate), ("lif", lif), ("spad", spad), ("mac", mac), ("relu", relu), ("ann_spad", ann_spad)):
+        if not isinstance(unit, PEUnit):
+            raise ValueError(f"{s}: {unit_name} must be a PEUnit (see pe_unit); got {type(unit).__name__}.")
+    return SystolicSpec(
+        _positive(s, "clock_mhz", clock_mhz), accumulate, lif, spad, mac, relu, ann_spad,
+        _nonnegative(s, "glb_weight_read_pj", glb_weight_read_pj), _nonnegative(s, "glb_weight_write_pj", glb_weight_write_pj),
+        _nonnegative(s, "glb_weight_leak_mw", glb_weight_leak_mw), _nonnegative(s, "glb_fmap_read_pj", glb_fmap_read_pj),
+        _nonnegative(s, "glb_fmap_write_pj", glb_fmap_write_pj), _nonnegative(s, "glb_fmap_leak_mw", glb_fmap_leak_mw),
+        _nonnegative(s, "dram_pj_per_byte", dram_pj_per_byte),
+        rows=_int_in(s, "rows", rows, 1), cols=_int_in(s, "cols", cols, 1), spike_bits=_int_in(s, "spike_bits", spike_bits, 1, 32),
+        weight_bits=_int_in(s, "weight_bits", weight_bits, 1, 32), membrane_bits=_int_in(s, "membrane_bits", membrane_bits, 1, 64),
+        psum_bits=_int_in(s, "psum_bits", psum_bits, 1, 64), ann_activation_bits=_int_in(s, "ann_activation_bits", ann_activation_bits, 1, 32),
+        glb_word_bytes=_int_in(s, "glb_word_bytes", glb_word_bytes, 1), glb_weight_bytes=_int_in(s, "glb_weight_bytes", glb_weight_bytes, 1),
+        glb_fmap_bytes=_int_in(s, "glb_fmap_bytes", glb_fmap_bytes, 1), name=name,
+    )
+
+
+# SATA_Sim hw_kernels.py, 28 nm: dynamic power (internal + switching, mW) and leakage (uW) per kernel.
+_KERNEL_DYNAMIC_MW = {
+    "and8": 1.35e-3 + 1.00e-3, "adder8": 7.62e-3 + 9.27e-3, "reg16": 4.41e-3 + 2.07e-2,
+    "comparator16": 1.46e-2 + 4.95e-3, "subtractor16": 1.68e-2 + 1.99e-2, "reg4": 1.17e-3 + 5.20e-3,
+    "reg8": 2.19e-3 + 1.03e-2, "mul8": 4.82e-2 + 3.39e-2,
+}
+_KERNEL_LEAK_UW = {
+    "and8": 4.81e-3, "adder8": 1.70e-2, "reg16": 4.02e-2, "comparator16": 1.82e-2, "subtractor16": 3.50e-2,
+    "reg4": 1.02e-2, "reg8": 2.01e-2, "mul8": 6.13e-2,
+}
+
+
+def _sata_unit(gated: dict[str, float], ungated: dict[str, float], name: str) -> PEUnit:
+    """Sum SATA_Sim kernels (name -> count) into a PEUnit; a register file of n bytes is n x reg8."""
+    dyn = lambda parts: sum(_KERNEL_DYNAMIC_MW[k] * n for k, n in parts.items())
+    leak = sum(_KERNEL_LEAK_UW[k] * n for k, n in {**gated, **ungated}.items()) / 1000.0
+    return pe_unit("SystolicSpec", name, gated_mw=dyn(gated), ungated_mw=dyn(ungated), leak_mw=leak)
+
+
+def systolic_sata_28nm() -> SystolicSpec:
+    """SATA (Yin et al., TCAD 2022) as in SATA_Sim ``inference-energy-cal``: 16 x 8 PEs at 400 MHz, 28 nm.
+
+    SNN PE (``archs/sata-config.yaml``): accumulate = AND8 + adder8 ungated, reg16 gated;
+    LIF = comparator16 + subtractor16 ungated, reg4 + reg8 gated; scratchpads spike 9 B and psum
+    8 B ungated, weight 9 B gated (a register file of n bytes draws n x reg8 power, SATA_Sim's
+    convention). ANN PE (``archs/eyeriss-config.yaml``): mul8 + reg16 gated; 2 x reg8 + reg16 +
+    adder8 ungated; ReLU comparator16 ungated; scratchpads 72 B act + 64 B psum ungated, 288 B
+    weight gated. GLBs (CACTI, ``memory-energy-components.yaml``): weight 144 KiB read 28.6315 /
+    write 28.2197 pJ, leakage 24.9086 mW; ifmap and ofmap 32 KiB each read 11.0295 / write
+    12.772 pJ, leakage 6.25862 mW; 32-byte words. DRAM 0.468762 nJ per 8-bit access.
+    """
+    return systolic_spec(
+        clock_mhz=400.0,
+        accumulate=_sata_unit({"reg16": 1}, {"and8": 1, "adder8": 1}, "accumulate"),
+        lif=_sata_unit({"reg4": 1, "reg8": 1}, {"comparator16": 1, "subtractor16": 1}, "lif"),
+        spad=_sata_unit({"reg8": 9}, {"reg8": 9 + 8}, "spad"),
+        mac=_sata_unit({"mul8": 1, "reg16": 1}, {"reg8": 2, "reg16": 1, "adder8": 1}, "mac"),
+        relu=_sata_unit({}, {"comparator16": 1}, "relu"),
+        ann_spad=_sata_unit({"reg8": 288}, {"reg8": 72 + 64}, "ann_spad"),
+        glb_weight_read_pj=28.6315, glb_weight_write_pj=28.2197, glb_weight_leak_mw=24.9086,
+        glb_fmap_read_pj=11.0295, glb_fmap_write_pj=12.772, glb_fmap_leak_mw=6.25862,
+        dram_pj_per_byte=468.762, name="sata-28nm",
+    )
+
+
+# --------------------------------------------------------------------------- IMC (SpikeSim)
+
+READOUTS = ("adc", "sa")
+ADC_SCALINGS = ("walden", "schreier")
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class IMCSpec:
+    """A SpikeSim-like crossbar architecture: X x X crossbars, ``crossbars_per_pe`` per PE (one
+    per kernel position), ``pes_per_tile`` PEs per tile, and a readout per crossbar that is a
+    b-bit ADC shared by ``columns_per_adc`` columns (serialised, behind a mux) or a 1-bit sense
+    amplifier per column. Energies per event in pJ, areas in um2, times in ns.
+    """
+
+    clock_mhz: Array
+    e_adc_pj: Array  # per conversion at adc_reference_bits
+    e_mux_pj: Array
+    e_sa_pj: Array
+    e_xbar_pj: Array  # per crossbar activation
+    e_htree_pj: Array  # per PE cycle
+    e_memfetch_pj: Array
+    e_neuron_pj: Array
+    e_tilebuf_pj: Array
+    e_temp_pj: Array  # per column group
+    e_sub_pj: Array  # per subtractor bit per column group
+    a_adc_um2: Array
+    a_mux_um2: Array
+    a_sa_um2: Array
+    a_xbar_um2: Array
+    a_htree_um2: Array
+    a_tilebuf_um2: Array
+    a_temp_um2: Array
+    a_sub_um2: Array
+    a_bit_um2: Array
+    pe_fixed_ns: Array  # PE-cycle time outside the readout
+    adc_step_ns: Array  # SAR conversion time (b + 1) x adc_step_ns
+    sa_ns: Array
+    crossbar_size: int = _static(64)
+    crossbars_per_pe: int = _static(9)
+    pes_per_tile: int = _static(8)
+    columns_per_adc: int = _static(8)
+    readout: str = _static("adc")
+    adc_bits: int = _static(4)
+    adc_reference_bits: int = _static(4)
+    adc_scaling: str = _static("walden")
+    storage_bits: int = _static(22)
+    ann_activation_bits: int = _static(8)
+    name: str = _static("imc")
+
+    def adc_energy_pj(self) -> Array:
+        """Energy per conversion at ``adc_bits``: Walden (x2 per bit) or Schreier (x4 per bit) scaling."""
+        factor = 2.0 if self.adc_scaling == "walden" else 4.0
+        return self.e_adc_pj * factor ** (self.adc_bits - self.adc_reference_bits)
+
+
+def imc_spec(*, readout: str = "adc", adc_bits: int = 4, adc_reference_bits: int = 4, adc_scaling: str = "walden",
+             crossbar_size: int = 64, crossbars_per_pe: int = 9, pes_per_tile: int = 8, columns_per_adc: int = 8,
+             storage_bits: int = 22, ann_activation_bits: int = 8, name: str = "imc", **constants) -> IMCSpec:
+    """A validated :class:`IMCSpec`; ``constants`` are the array fields (all required, >= 0; clock > 0)."""
+    s = "IMCSpec"
+    _choice(s, "readout", readout, READOUTS)
+    _choice(s, "adc_scaling", adc_scaling, ADC_SCALINGS)
+    _int_in(s, "crossbar_size", crossbar_size, 2)
+    _int_in(s, "columns_per_adc", columns_per_adc, 1)
+    if crossbar_size % columns_per_adc:
+        raise ValueError(f"{s}: columns_per_adc must divide crossbar_size {crossbar_size}; got {columns_per_adc}.")
+    _int_in(s, "adc_bits", adc_bits, 1, 16)
+    _int_in(s, "adc_reference_bits", adc_reference_bits, 1, 16)
+    if readout == "sa" and adc_bits != 1:
+        raise ValueError(f"{s}: readout 'sa' is a 1-bit decision, so adc_bits must be 1; got {adc_bits}.")
+    fields = [f.name for f in dataclasses.fields(IMCSpec) if not f.metadata.get("static")]
+    missing, unknown = sorted(set(fields) - set(constants)), sorted(set(constants) - set(fields))
+    if missing or unknown:
+        raise ValueError(f"{s}: missing constants {missing}, unknown constants {unknown}; allowed: {fields}.")
+    values = {k: (_positive if k == "clock_mhz" else _nonnegative)(s, k, constants[k]) for k in fields}
+    return IMCSpec(**values, crossbar_size=crossbar_size, crossbars_per_pe=_int_in(s, "crossbars_per_pe", crossbars_per_pe, 1),
+                   pes_per_tile=_int_in(s, "pes_per_tile", pes_per_tile, 1), columns_per_adc=columns_per_adc,
+                   readout=readout, adc_bits=adc_bits, adc_reference_bits=adc_reference_bits, adc_scaling=adc_scaling,
+                   storage_bits=_int_in(s, "storage_bits", storage_bits, 1),
+                   ann_activation_bits=_int_in(s, "ann_activation_bits", ann_activation_bits, 1, 32), name=name)
+
+
+def _spikesim_constants() -> dict[str, float]:
+    """SpikeSim ``ela_spikesim.py`` (65 nm RRAM) constants; SA and timing from NeuroSim V1.4.
+
+    H-tree 19.64 x 8 = 157.12 pJ per PE cycle; LIF module 1.274 x 4 = 5.096 pJ; tile buffer 397 pJ
+    and 0.7391 um2/bit x 64 x 128 bits. PE cycle 26 clocks at 250 MHz = 104 ns, split here into
+    the serialised readout of 8 conversions of a 4-bit SAR ADC, (4 + 1) ns each (NeuroSim), and
+    a fixed 104 - 40 = 64 ns. Sense amplifier (NeuroSim latch SA): under 1 ns and 0.2-1 fJ per
+    decision, taken as 1 ns and 1 fJ. SA area: a 4-bit flash ADC holds 2^4 - 1 = 15 comparators,
+    so one comparator is about 693.633 / 15 = 46.24 um2.
+    """
+    return dict(
+        clock_mhz=250.0, e_adc_pj=2.03084, e_mux_pj=0.094245, e_sa_pj=0.001, e_xbar_pj=1.76423,
+        e_htree_pj=19.64 * 8, e_memfetch_pj=4.64, e_neuron_pj=1.274 * 4, e_tilebuf_pj=397.0, e_temp_pj=0.2,
+        e_sub_pj=1.15e-6, a_adc_um2=693.633, a_mux_um2=45.9, a_sa_um2=693.633 / 15, a_xbar_um2=26.2144,
+        a_htree_um2=433660.0, a_tilebuf_um2=0.7391 * 64 * 128, a_temp_um2=484.64, a_sub_um2=13411.4,
+        a_bit_um2=0.7391, pe_fixed_ns=104.0 - 8 * (4 + 1), adc_step_ns=1.0, sa_ns=1.0,
+    )
+
+
+def imc_spikesim_65nm_adc4() -> IMCSpec:
+    """SpikeSim 65 nm RRAM, 64 x 64 crossbars, 9 per PE, 8 PEs per tile, 4-bit ADC per 8 columns."""
+    return imc_spec(readout="adc", adc_bits=4, name="spikesim-65nm-adc4", **_spikesim_constants())
+
+
+def imc_spikesim_65nm_sa() -> IMCSpec:
+    """The same architecture with a 1-bit sense amplifier per column (no mux, no serialisation)."""
+    return imc_spec(readout="sa", adc_bits=1, name="spikesim-65nm-sa", **_spikesim_constants())
+
+
+# --------------------------------------------------------------------------- event-driven (FPGA)
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class EventSpec:
+    """An event-driven accelerator: each layer iterates over the addresses of its input spikes.
+
+    Per layer and timestep: ``cycles = events x (address_cycles + accumulate_cycles x
+    neurons_per_unit) + step_cycles``; the layer's neuron units update all neurons in parallel.
+    With ``pipelined`` layers are double-buffered (layer l works on step t while l+1 works on
+    t-1). Power is a constant board power.
+    """
+
+    clock_mhz: Array
+    address_cycles: Array
+    accumulate_cycles: Array
+    step_cycles: Array
+    power_w: Array
+    neurons_per_unit: int = _static(1)
+    pipelined: bool = _static(True)
+    name: str = _static("event")
+
+
+def event_spec(*, clock_mhz, address_cycles, accumulate_cycles, step_cycles, power_w, neurons_per_unit: int = 1,
+               pipelined: bool = True, name: str = "event") -> EventSpec:
+    """A validated :class:`EventSpec`."""
+    s = "EventSpec"
+    if not isinstance(pipelined, bool):
+        raise ValueError(f"{s}: pipelined must be a bool; got {pipelined!r}.")
+    return EventSpec(_positive(s, "clock_mhz", clock_mhz), _nonnegative(s, "address_cycles", address_cycles),
+                     _nonnegative(s, "accumulate_cycles", accumulate_cycles), _nonnegative(s, "step_cycles", step_cycles),
+                     _positive(s, "power_w", power_w), _int_in(s, "neurons_per_unit", neurons_per_unit, 1), pipelined, name)
+
+
+def event_fpga() -> EventSpec:
+    """FPGA-style accelerator after the DATE 2024 authors' design (githubofaliyev/SNN-DSE).
+
+    Cycles from their SystemC model ``Software/src/event_control.cpp``: 1 cycle of address
+    generation and 4 cycles of accumulation per input spike with one neuron per memory unit,
+    and 4 cycles per layer and timestep (spike-count, wait, activation and hand-off states);
+    layers are double-buffered. Clock and power: an FPGA SNN accelerator on a Xilinx ZC706 at
+    200 MHz drawing 0.477 W (Han et al. 2020, as tabulated in the FPGA-SNN survey in Neural
+    Computation); the DATE 2024 paper's own board power is not public.
+    """
+    return event_spec(clock_mhz=200.0, address_cycles=1.0, accumulate_cycles=4.0, step_cycles=4.0, power_w=0.477,
+                      name="fpga-event")
+
+
+PRESETS = {
+    "naive-fp32": naive_fp32_45nm,
+    "naive-int8": naive_int8_45nm,
+    "systolic-sata": systolic_sata_28nm,
+    "imc-adc": imc_spikesim_65nm_adc4,
+    "imc-sa": imc_spikesim_65nm_sa,
+    "event-fpga": event_fpga,
+}
+
+
+def preset(name: str):
+    """A preset spec by name (one of :data:`PRESETS`)."""
+    if name not in PRESETS:
+        raise ValueError(f"preset: got {name!r}; allowed: {sorted(PRESETS)}.")
+    return PRESETS[name]()

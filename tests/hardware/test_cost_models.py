@@ -1,0 +1,161 @@
+"""Each cost model against numbers computed by hand from its reference equations."""
+
+import math
+
+import jax.numpy as jnp
+import pytest
+from flax import nnx
+
+from hwsnn.hardware import cost, preset, specs
+from hwsnn.layers import SNN, Flatten, SpikingConv, SpikingDense
+from hwsnn.layers.activity import Activity, LayerActivity
+
+
+def activity_of(*events, spikes=None):
+    return Activity(tuple(LayerActivity(jnp.asarray(e, jnp.float32), jnp.zeros(len(e), jnp.float32)) for e in events))
+
+
+def dense_workload(spiking_input=True):
+    return SNN([SpikingDense(4, 3, rngs=nnx.Rngs(0)), SpikingDense(3, 2, rngs=nnx.Rngs(0))], (4,), 2,
+               spiking_input=spiking_input).workload
+
+
+def test_naive_by_hand():
+    act = activity_of([2, 1], [1, 0])
+    c = cost.naive(specs.naive_fp32_45nm(), dense_workload(), act)
+    assert float(c.energy_pj.total) == pytest.approx(0.9 * (3 * 3 + 1 * 2))  # SOPs = 3 events x 3 + 1 x 2
+    assert float(c.ann.energy_pj.total) == pytest.approx(4.6 * (12 + 6))
+    direct = cost.naive(specs.naive_fp32_45nm(), dense_workload(spiking_input=False), act)
+    assert float(direct.energy_pj.total) == pytest.approx(4.6 * 12 + 0.9 * 1 * 2)  # analog first layer: MACs once
+    assert float(c.energy_ratio_to_ann) == pytest.approx(9.9 / 82.8)
+
+
+def small_systolic():
+    unit = specs.pe_unit("SystolicSpec", "u", gated_mw=1.0, ungated_mw=2.0, leak_mw=0.5)
+    lif = specs.pe_unit("SystolicSpec", "lif", gated_mw=3.0, ungated_mw=0.0, leak_mw=0.0)
+    return specs.systolic_spec(
+        clock_mhz=500.0, accumulate=unit, lif=lif, spad=unit, mac=unit, relu=unit, ann_spad=unit,
+        glb_weight_read_pj=2.0, glb_weight_write_pj=3.0, glb_weight_leak_mw=0.25, glb_fmap_read_pj=5.0,
+        glb_fmap_write_pj=7.0, glb_fmap_leak_mw=0.125, dram_pj_per_byte=100.0, rows=4, cols=2, glb_word_bytes=4,
+        glb_fmap_bytes=1024)
+
+
+def test_systolic_small_conv_layer_by_hand():
+    workload = SNN([SpikingConv(2, 4, 3, rngs=nnx.Rngs(0), padding="SAME")], (4, 4, 2), 2, spiking_input=True).workload
+    c = cost.systolic(small_systolic(), workload, activity_of([3, 5]))
+    e = c.energy_pj
+    t, n_pe = 2.0, 8                                   # 500 MHz; 4 x 2 PEs
+    folds = math.ceil(18 / 4) * math.ceil(4 / 2)      # K = 3*3*2 = 18 on 4 rows, N = 4 on 2 cols -> 10
+    cycles = 2 * folds * (16 + 4 + 2 - 1) + folds * 4  # T x stream + weight load = 460
+    assert float(c.latency_ns) == pytest.approx(cycles * t)
+    sops = 8 * (10 * 10 * 2 * 4) / 32                   # events x fan-out; fan-out = connections / inputs = 25
+    assert float(e["accumulate_gated"]) == pytest.approx(1.0 * sops * t)
+    assert float(e["accumulate_ungated"]) == pytest.approx(2.0 * cycles * t * n_pe)
+    assert float(e["accumulate_leakage"]) == pytest.approx(0.5 * cycles * t * n_pe)
+    assert float(e["lif_gated"]) == pytest.approx(3.0 * (4 * 4 * 4) * 2 * t)
+    assert float(e["spad_gated"]) == pytest.approx(1.0 * sops * t)
+    word = 32
+    weight_words = 72 * 8 / word
+    assert float(e["glb_weight_dynamic"]) == pytest.approx((2.0 + 3.0) * weight_words)
+    reads = 2 * 16 * 18 * 1 + 4 * 16 * 4 * 16 + 64 * 8   # im2col spikes + psum spills + membranes, bits/step
+    writes = 64 * 1 + 4 * 16 * 4 * 16 + 64 * 8          # output spikes + psum spills + membranes
+    assert float(e["glb_fmap_dynamic"]) == pytest.approx(2 * (5.0 * reads + 7.0 * writes) / word)
+    assert float(e["glb_weight_leakage"]) == pytest.approx(0.25 * cycles * t)
+    assert float(e["glb_fmap_leakage"]) == pytest.approx(2 * 0.125 * cycles * t)
+    assert float(e["dram"]) == pytest.approx(100.0 * (72 + 2 * 32 / 8))  # weights once + input spikes
+    # sparsity changes only the gated terms
+    quiet = cost.systolic(small_systolic(), workload, activity_of([0, 0])).energy_pj
+    for name in e.components:
+        if name.endswith("gated") and name.startswith(("accumulate", "spad")) and not name.endswith("ungated"):
+            assert float(quiet[name]) == 0.0
+        else:
+            assert float(quiet[name]) == pytest.approx(float(e[name]))
+
+
+def three_layer_net():
+    layers = [SpikingConv(3, 64, 3, rngs=nnx.Rngs(0)), SpikingConv(64, 128, 3, rngs=nnx.Rngs(1)), Flatten(),
+              SpikingDense(8 * 8 * 128, 10, rngs=nnx.Rngs(2))]
+    return SNN(layers, (8, 8, 3), 4, spiking_input=True).workload
+
+
+def spikesim_pe_cycle(k2):
+    """SpikeSim's equation with its constants (REFERENCES.md section 4), X = 64."""
+    x = 64
+    return (19.64 * 8 + 4.64 + 1.274 * 4 + (x / 8) * (k2 * 1.76423 + (x / 8) * (2.03084 + 0.094245))
+            + (x / 8) * 16 * 1.15e-6 + (x / 8) * 0.2 + 397)
+
+
+def test_imc_dense_mode_reproduces_spikesim_by_hand():
+    workload = three_layer_net()
+    act = activity_of([1.0] * 4, [1.0] * 4, [1.0] * 4)  # dense mode ignores activity
+    c = cost.imc(specs.imc_spikesim_65nm_adc4(), workload, act, mode="dense")
+    t = 4
+    e_conv1 = t * 1 * 1 * 64 * spikesim_pe_cycle(9)    # ceil(3/64) ceil(64/64) PEs, 8x8 pixels
+    e_conv2 = t * 1 * 2 * 64 * spikesim_pe_cycle(9)    # ceil(64/64) ceil(128/64)
+    e_fc = t * 128 * 1 * 1 * spikesim_pe_cycle(1)      # ceil(8192/64) ceil(10/64), one pixel, k = 1
+    assert float(c.energy_pj.total) == pytest.approx(e_conv1 + e_conv2 + e_fc, rel=1e-6)
+    # latency: T x pixels PE cycles of 104 ns per layer; later layers overlap 25 % of earlier ones
+    assert float(c.latency_ns) == pytest.approx(t * 1 * 104 + 0.75 * (t * 64 * 104 + t * 64 * 104), rel=1e-6)
+    a_pe = 9 * 26.2144 + 8 * (693.633 + 45.9)
+    tiles = math.ceil((1 + 2 + 128) / 8)
+    per_tile = 8 * 13411.4 + 484.64 + 0.7391 * 64 * 128 + 8 * a_pe + 433660
+    storage = ((8 * 8 * 3 + 8 * 8 * 64 + 8192) + (8 * 8 * 64 + 8 * 8 * 128 + 10)) * 22 * 0.7391
+    assert float(c.area_mm2) == pytest.approx((tiles * per_tile + storage) / 1e6, rel=1e-6)
+
+
+def test_imc_event_mode_follows_active_rows():
+    workload = three_layer_net()
+    spec = specs.imc_spikesim_65nm_adc4()
+    sizes = [8 * 8 * 3, 8 * 8 * 64, 8192]
+    full = activity_of(*[[float(s)] * 4 for s in sizes])
+    dense = cost.imc(spec, workload, full, mode="dense").energy_pj
+    event_full = cost.imc(spec, workload, full, mode="event").energy_pj
+    assert float(event_full.total) == pytest.approx(float(dense.total), rel=1e-6)
+    half = cost.imc(spec, workload, activity_of(*[[s / 2] * 4 for s in sizes]), mode="event").energy_pj
+    for name in dense.components:
+        expected = float(dense[name]) * (0.5 if name in ("crossbar", "memfetch") else 1.0)
+        assert float(half[name]) == pytest.approx(expected, rel=1e-6)
+
+
+def test_sense_amplifier_versus_adc():
+    workload = three_layer_net()
+    act = activity_of([1.0] * 4, [1.0] * 4, [1.0] * 4)
+    adc = cost.imc(specs.imc_spikesim_65nm_adc4(), workload, act, mode="dense")
+    sa = cost.imc(specs.imc_spikesim_65nm_sa(), workload, act, mode="dense")
+    # per PE cycle: ADC readout 64 conversions x 2.03084 pJ (+ mux); SA 64 decisions x 0.001 pJ, no mux
+    ratio = float(sa.energy_pj["readout"]) / float(adc.energy_pj["readout"])
+    assert ratio == pytest.approx(0.001 / 2.03084, rel=1e-5)
+    assert float(sa.energy_pj["mux"]) == 0.0
+    # crossbar driven once instead of once per conversion round (8)
+    assert float(sa.energy_pj["crossbar"]) == pytest.approx(float(adc.energy_pj["crossbar"]) / 8, rel=1e-6)
+    assert float(sa.latency_ns) / float(adc.latency_ns) == pytest.approx((64 + 1) / 104, rel=1e-6)
+
+
+def test_event_pipeline_by_hand():
+    spec = specs.event_spec(clock_mhz=200.0, address_cycles=1.0, accumulate_cycles=4.0, step_cycles=4.0, power_w=0.5)
+    act = activity_of([2, 0, 1], [1, 3, 0])
+    workload = SNN([SpikingDense(4, 3, rngs=nnx.Rngs(0)), SpikingDense(3, 2, rngs=nnx.Rngs(0))], (4,), 3,
+                   spiking_input=True).workload
+    # per event 1 + 4 = 5 cycles, + 4 per step: layer 0 [14, 4, 9], layer 1 [9, 19, 4]
+    # F0 = 14, 18, 27; F1 = 14+9 = 23, max(23, 18)+19 = 42, max(42, 27)+4 = 46
+    c = cost.event(spec, workload, act)
+    assert float(c.latency_ns) == pytest.approx(46 * 5.0)
+    assert float(c.energy_pj.total) == pytest.approx(0.5 * 46 * 5.0 * 1000)
+    assert float(cost.fps_per_watt(spec, c)) == pytest.approx(1e9 / (46 * 5.0) / 0.5)
+    serial = specs.event_spec(clock_mhz=200.0, address_cycles=1.0, accumulate_cycles=4.0, step_cycles=4.0,
+                              power_w=0.5, pipelined=False)
+    assert float(cost.event(serial, workload, act).latency_ns) == pytest.approx((27 + 32) * 5.0)
+    # ANN: every input is an event, one pass: layer 0: 4 x 5 + 4 = 24, layer 1: 3 x 5 + 4 = 19 -> 43
+    assert float(c.ann.latency_ns) == pytest.approx(43 * 5.0)
+
+
+def test_cost_rejects_mismatched_activity():
+    workload = dense_workload()
+    with pytest.raises(ValueError, match="activity: 1 layers"):
+        cost.naive(specs.naive_fp32_45nm(), workload, activity_of([1, 1]))
+    with pytest.raises(ValueError, match="allowed: \\(2,\\)"):
+        cost.naive(specs.naive_fp32_45nm(), workload, activity_of([1, 1, 1], [1, 1, 1]))
+    with pytest.raises(ValueError, match="mode"):
+        cost.imc(preset("imc-adc"), workload, activity_of([1, 1], [1, 1]), mode="sparse")
+    with pytest.raises(ValueError, match="workload"):
+        cost.naive(specs.naive_fp32_45nm(), [1, 2], activity_of([1, 1], [1, 1]))

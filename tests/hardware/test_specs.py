@@ -1,0 +1,121 @@
+"""Spec presets carry their sources' numbers; invalid specs are rejected with named errors."""
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import pytest
+
+from hwsnn.hardware import specs
+from hwsnn.hardware.specs import (
+    PRESETS, event_spec, imc_spec, naive_spec, pe_unit, preset, stack_specs, systolic_sata_28nm, systolic_spec,
+)
+
+
+def test_presets_reproduce_reference_composites():
+    sata = systolic_sata_28nm()
+    t = 1000.0 / float(sata.clock_mhz)  # 2.5 ns
+    # REFERENCES section 3: spike-AC 0.111 pJ, LIF update 0.188 pJ, Eyeriss-like MAC 0.436 pJ
+    assert float(sata.accumulate.gated_mw + sata.accumulate.ungated_mw) * t == pytest.approx(0.111, abs=5e-4)
+    assert float(sata.lif.gated_mw + sata.lif.ungated_mw) * t == pytest.approx(0.188, abs=5e-4)
+    assert float(sata.mac.gated_mw + sata.mac.ungated_mw) * t == pytest.approx(0.436, abs=1e-3)
+    assert float(specs.naive_fp32_45nm().e_mac_pj) == pytest.approx(4.6)
+    assert float(specs.naive_int8_45nm().e_mac_pj) == pytest.approx(0.23)
+    adc = specs.imc_spikesim_65nm_adc4()
+    assert float(adc.e_htree_pj) == pytest.approx(157.12) and float(adc.e_neuron_pj) == pytest.approx(5.096)
+
+
+def test_every_preset_builds_and_is_a_pytree():
+    for name in PRESETS:
+        spec = preset(name)
+        leaves = jax.tree.leaves(spec)
+        assert leaves and all(leaf.dtype == jnp.float32 for leaf in leaves)
+
+
+def test_adc_energy_scaling_laws():
+    base = dict(specs._spikesim_constants())
+    walden = imc_spec(adc_bits=6, **base)
+    schreier = imc_spec(adc_bits=6, adc_scaling="schreier", **base)
+    assert float(walden.adc_energy_pj()) == pytest.approx(2.03084 * 4)
+    assert float(schreier.adc_energy_pj()) == pytest.approx(2.03084 * 16)
+
+
+def _unit(**overrides):
+    values = dict(gated_mw=0.1, ungated_mw=0.1, leak_mw=0.01)
+    values.update(overrides)
+    return pe_unit("SystolicSpec", "unit", **values)
+
+
+def _systolic(**overrides):
+    unit = _unit()
+    values = dict(clock_mhz=400.0, accumulate=unit, lif=unit, spad=unit, mac=unit, relu=unit, ann_spad=unit,
+                  glb_weight_read_pj=1.0, glb_weight_write_pj=1.0, glb_weight_leak_mw=1.0, glb_fmap_read_pj=1.0,
+                  glb_fmap_write_pj=1.0, glb_fmap_leak_mw=1.0, dram_pj_per_byte=1.0)
+    values.update(overrides)
+    return systolic_spec(**values)
+
+
+def _imc(**overrides):
+    values = dict(specs._spikesim_constants())
+    values.update(overrides)
+    return imc_spec(**values)
+
+
+def _event(**overrides):
+    values = dict(clock_mhz=200.0, address_cycles=1.0, accumulate_cycles=4.0, step_cycles=4.0, power_w=0.5)
+    values.update(overrides)
+    return event_spec(**values)
+
+
+INVALID = [
+    ("naive negative MAC energy", lambda: naive_spec(e_mac_pj=-1.0, e_ac_pj=0.1), "e_mac_pj must be >= 0"),
+    ("naive NaN AC energy", lambda: naive_spec(e_mac_pj=1.0, e_ac_pj=float("nan")), "e_ac_pj must be finite"),
+    ("naive vector energy", lambda: naive_spec(e_mac_pj=[1.0, 2.0], e_ac_pj=0.1), "e_mac_pj must be a scalar"),
+    ("PE unit negative gated power", lambda: _unit(gated_mw=-0.1), "gated_mw must be >= 0"),
+    ("PE unit infinite leakage", lambda: _unit(leak_mw=float("inf")), "leak_mw must be finite"),
+    ("systolic zero clock", lambda: _systolic(clock_mhz=0.0), "clock_mhz must be > 0"),
+    ("systolic zero rows", lambda: _systolic(rows=0), "rows must be an int >= 1"),
+    ("systolic fractional cols", lambda: _systolic(cols=2.5), "cols must be an int >= 1"),
+    ("systolic 64-bit weights", lambda: _systolic(weight_bits=64), r"weight_bits must be an int in \[1, 32\]"),
+    ("systolic empty weight GLB", lambda: _systolic(glb_weight_bytes=0), "glb_weight_bytes must be an int >= 1"),
+    ("systolic zero word", lambda: _systolic(glb_word_bytes=0), "glb_word_bytes must be an int >= 1"),
+    ("systolic negative DRAM energy", lambda: _systolic(dram_pj_per_byte=-5.0), "dram_pj_per_byte must be >= 0"),
+    ("systolic unit not a PEUnit", lambda: _systolic(lif=0.3), "lif must be a PEUnit"),
+    ("imc unknown readout", lambda: _imc(readout="tdc"), "readout must be one of"),
+    ("imc unknown ADC scaling", lambda: _imc(adc_scaling="linear"), "adc_scaling must be one of"),
+    ("imc 0-bit ADC", lambda: _imc(adc_bits=0), r"adc_bits must be an int in \[1, 16\]"),
+    ("imc 20-bit ADC", lambda: _imc(adc_bits=20), r"adc_bits must be an int in \[1, 16\]"),
+    ("imc multi-bit sense amplifier", lambda: _imc(readout="sa", adc_bits=4), "adc_bits must be 1"),
+    ("imc ADC group does not divide crossbar", lambda: _imc(columns_per_adc=7), "columns_per_adc must divide"),
+    ("imc 1-wide crossbar", lambda: _imc(crossbar_size=1), "crossbar_size must be an int >= 2"),
+    ("imc no crossbars per PE", lambda: _imc(crossbars_per_pe=0), "crossbars_per_pe must be an int >= 1"),
+    ("imc no PEs per tile", lambda: _imc(pes_per_tile=0), "pes_per_tile must be an int >= 1"),
+    ("imc negative crossbar energy", lambda: _imc(e_xbar_pj=-1.0), "e_xbar_pj must be >= 0"),
+    ("imc negative area", lambda: _imc(a_adc_um2=-3.0), "a_adc_um2 must be >= 0"),
+    ("imc zero clock", lambda: _imc(clock_mhz=0.0), "clock_mhz must be > 0"),
+    ("imc missing constant", lambda: imc_spec(**{k: v for k, v in specs._spikesim_constants().items() if k != "e_sa_pj"}),
+     r"missing constants \['e_sa_pj'\]"),
+    ("imc unknown constant", lambda: _imc(e_dac_pj=1.0), r"unknown constants \['e_dac_pj'\]"),
+    ("imc zero storage bits", lambda: _imc(storage_bits=0), "storage_bits must be an int >= 1"),
+    ("event zero power", lambda: _event(power_w=0.0), "power_w must be > 0"),
+    ("event negative cycles", lambda: _event(step_cycles=-1.0), "step_cycles must be >= 0"),
+    ("event zero neurons per unit", lambda: _event(neurons_per_unit=0), "neurons_per_unit must be an int >= 1"),
+    ("event pipelined not bool", lambda: _event(pipelined="yes"), "pipelined must be a bool"),
+    ("unknown preset", lambda: preset("tpu"), "preset: got 'tpu'"),
+    ("stack of different specs", lambda: stack_specs([preset("imc-adc"), preset("imc-sa")]), "differs in type or static"),
+]
+
+
+@pytest.mark.parametrize("build,message", [case[1:] for case in INVALID], ids=[case[0] for case in INVALID])
+def test_invalid_spec_is_rejected(build, message):
+    with pytest.raises(ValueError, match=message):
+        build()
+
+
+def test_at_least_twenty_kinds_of_invalid_spec():
+    assert len(INVALID) >= 20
+
+
+def test_stack_specs_adds_a_leading_axis():
+    stacked = stack_specs([preset("event-fpga"), dataclasses.replace(preset("event-fpga"), power_w=jnp.asarray(1.0))])
+    assert stacked.power_w.shape == (2,) and float(stacked.power_w[1]) == 1.0
