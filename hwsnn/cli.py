@@ -1,4 +1,4 @@
-"""The ``hwsnn`` command: ``hwsnn train`` and ``hwsnn evaluate``.
+"""The ``hwsnn`` command: ``hwsnn train``, ``hwsnn evaluate`` and ``hwsnn cost``.
 
 Configs are :class:`~hwsnn.train.config.TrainConfig` dataclasses: defaults, then a JSON/YAML
 file (``--config``), then one flag per field (``--epochs 3``); later wins.
@@ -22,6 +22,12 @@ Rerunning in the same --workdir resumes from its latest checkpoint."""
 EVALUATE_EXAMPLES = """examples:
   hwsnn evaluate --workdir runs/train
   hwsnn evaluate --workdir runs/train --split train"""
+
+COST_EXAMPLES = """examples:
+  hwsnn cost --workdir runs/train                          # trained checkpoint, every preset
+  hwsnn cost --workdir runs/train --presets imc-adc,imc-sa --imc-mode dense
+  hwsnn cost --config my_run.yaml --samples 64             # untrained model, 64-sample calibration batch
+Activity is averaged over the first --samples test images; costs are per inference."""
 
 
 def _add_config_flags(parser: argparse.ArgumentParser) -> None:
@@ -48,6 +54,15 @@ def _parser() -> argparse.ArgumentParser:
                                    epilog=EVALUATE_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     evaluate.add_argument("--workdir", required=True, help="a folder written by 'hwsnn train'")
     evaluate.add_argument("--split", choices=("test", "train"), default="test")
+    cost = commands.add_parser("cost", help="cost a model on hardware presets", epilog=COST_EXAMPLES,
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
+    source = cost.add_mutually_exclusive_group(required=True)
+    source.add_argument("--workdir", help="a folder written by 'hwsnn train' (its latest checkpoint)")
+    source.add_argument("--config", help="a JSON/YAML config: cost the untrained model it builds")
+    cost.add_argument("--presets", default="all", help="comma-separated preset names, or 'all' (default)")
+    cost.add_argument("--samples", type=int, default=1000, help="calibration samples from the test split (default 1000)")
+    cost.add_argument("--imc-mode", choices=("event", "dense"), default="event", help="IMC accounting (default event)")
+    cost.add_argument("--out", help="output folder (default: WORKDIR/cost or runs/cost)")
     return parser
 
 
@@ -65,19 +80,52 @@ def _train(args) -> int:
     return 0
 
 
-def _evaluate(args) -> int:
+def _restore(workdir: str):
+    """The Run and the latest checkpointed state of a training folder."""
     from hwsnn.train.checkpoint import Checkpointer
     from hwsnn.train.config import load_config
     from hwsnn.train.loop import Run
 
-    config_path = os.path.join(args.workdir, "config.json")
-    config = load_config(config_path)
+    config = load_config(os.path.join(workdir, "config.json"))
     run = Run(config)
-    checkpointer = Checkpointer(os.path.join(args.workdir, "checkpoints"), config.checkpoint_every)
+    checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), config.checkpoint_every)
     state = checkpointer.restore(run.state)
     checkpointer.close()
+    return run, state
+
+
+def _evaluate(args) -> int:
+    run, state = _restore(args.workdir)
     result = {"split": args.split, "step": int(state.step), **run.evaluate(state, args.split)}
     print(json.dumps(result, indent=2))
+    return 0
+
+
+def _cost(args) -> int:
+    from hwsnn.hardware import report
+    from hwsnn.hardware.specs import PRESETS
+    from hwsnn.train.config import load_config
+    from hwsnn.train.loop import Run
+
+    presets = tuple(PRESETS) if args.presets == "all" else tuple(p.strip() for p in args.presets.split(",") if p.strip())
+    unknown = sorted(set(presets) - set(PRESETS))
+    if unknown:
+        raise ValueError(f"presets: unknown {unknown}; allowed: {sorted(PRESETS)} or 'all'.")
+    if args.samples < 1:
+        raise ValueError(f"samples: got {args.samples}; allowed: an int >= 1.")
+    if args.workdir:
+        run, state = _restore(args.workdir)
+    else:
+        run = Run(load_config(args.config))
+        state = run.state
+    activity = run.mean_activity(state, "test", args.samples)
+    rows = report.cost_on_presets(run.model.workload, activity, presets, args.imc_mode)
+    out = args.out or (os.path.join(args.workdir, "cost") if args.workdir else os.path.join("runs", "cost"))
+    os.makedirs(out, exist_ok=True)
+    report.write_json(rows, os.path.join(out, "cost.json"))
+    report.plot_energy_breakdown(rows, os.path.join(out, "energy_breakdown.png"))
+    print(report.format_table(rows))
+    print(f"wrote {os.path.join(out, 'cost.json')} and {os.path.join(out, 'energy_breakdown.png')}")
     return 0
 
 
@@ -85,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``hwsnn`` command; returns the exit status (2 for invalid input)."""
     args = _parser().parse_args(argv)
     try:
-        return _train(args) if args.command == "train" else _evaluate(args)
+        return {"train": _train, "evaluate": _evaluate, "cost": _cost}[args.command](args)
     except (ValueError, FileNotFoundError) as error:
         print(f"hwsnn {args.command}: error: {error}", file=sys.stderr)
         return 2

@@ -53,3 +53,25 @@ def test_config_file_errors(tmp_path):
     (tmp_path / "c.json").write_text(json.dumps({"channels": [8, 8], "learn_beta": "true"}))
     config = load_config(tmp_path / "c.json")
     assert config.channels == (8, 8) and config.learn_beta is True
+
+
+def test_cost_command_on_a_checkpoint_and_on_a_config(tmp_path, capsys):
+    workdir = tmp_path / "run"
+    assert main(["train", "--workdir", str(workdir), "--dataset", "digits", "--model", "mlp", "--hidden", "16",
+                 "--timesteps", "3", "--epochs", "1", "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["cost", "--workdir", str(workdir), "--samples", "100"]) == 0
+    printed = capsys.readouterr().out
+    rows = {r["preset"]: r for r in json.loads((workdir / "cost" / "cost.json").read_text())}
+    assert set(rows) == {"naive-fp32", "naive-int8", "systolic-sata", "imc-adc", "imc-sa", "event-fpga"}
+    assert "systolic-sata" in printed and "SNN/ANN" in printed
+    # the ANN baseline of the naive model is E_MAC x MACs: 4.6 pJ x (64 x 16 + 16 x 10)
+    assert rows["naive-fp32"]["ann_energy_pj"] == pytest.approx(4.6 * (64 * 16 + 16 * 10), rel=1e-6)
+    assert rows["imc-adc"]["area_mm2"] > 0 and rows["event-fpga"]["snn_latency_ns"] > 0
+    assert (workdir / "cost" / "energy_breakdown.png").stat().st_size > 20_000
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps({"dataset": "digits", "model": "mlp", "hidden": [16], "timesteps": 3}))
+    assert main(["cost", "--config", str(config), "--samples", "8", "--presets", "imc-sa", "--out", str(tmp_path / "o")]) == 0
+    assert [r["preset"] for r in json.loads((tmp_path / "o" / "cost.json").read_text())] == ["imc-sa"]
+    assert main(["cost", "--config", str(config), "--presets", "gpu"]) == 2
+    assert "presets: unknown ['gpu']" in capsys.readouterr().err

@@ -28,7 +28,7 @@ from hwsnn.train.config import TrainConfig, build_model, save_config
 from hwsnn.train.losses import task_loss_from_name
 from hwsnn.train.metrics import append_jsonl, plot_training_curve, read_jsonl
 from hwsnn.train.parallel import data_mesh, replicate, shard_batch
-from hwsnn.train.step import init_state, make_eval_step, make_objective, make_train_step
+from hwsnn.train.step import init_state, make_activity_step, make_eval_step, make_objective, make_train_step
 
 
 def make_optimizer(config: TrainConfig, total_steps: int) -> optax.GradientTransformation:
@@ -77,17 +77,38 @@ class Run:
                                    config.rate_weight, config.rate_target)
         encode = encoder_from_name(config.encoding)
         key = jax.random.PRNGKey(config.seed)
+        self.eval_key = jax.random.fold_in(key, 2**31 - 1)  # evaluation draws differ from every train step's
         self.train_step = make_train_step(graphdef, self.optimizer, objective, encode, config.timesteps, key)
-        self.eval_step = make_eval_step(graphdef, objective, encode, config.timesteps, jax.random.fold_in(key, 2**31 - 1))  # eval draws differ from every train step
+        self.eval_step = make_eval_step(graphdef, objective, encode, config.timesteps, self.eval_key)
+        self.activity_step = make_activity_step(graphdef, encode, config.timesteps, self.eval_key)
 
     def inputs(self, images: np.ndarray) -> np.ndarray:
         """Reshape a batch of dataset images ``[B, H, W, C]`` to the model's input shape."""
         return images.reshape((images.shape[0],) + self.model.input_shape)
 
+    def mean_activity(self, state=None, split: str = "test", max_samples: int | None = None):
+        """Per-sample :class:`~hwsnn.layers.Activity` averaged over a split (a calibration set)."""
+        state = self.state if state is None else state
+        x_all, y_all = self._split(split)
+        count = len(y_all) if max_samples is None else min(max_samples, len(y_all))
+        total, seen = None, 0
+        for start in range(0, count, self.config.eval_batch_size):
+            x = self.inputs(x_all[start : min(start + self.config.eval_batch_size, count)])
+            activity = self.activity_step(state.params, state.constants, x)
+            weighted = jax.tree.map(lambda a: a * x.shape[0], activity)
+            total = weighted if total is None else jax.tree.map(jnp.add, total, weighted)
+            seen += x.shape[0]
+        return jax.tree.map(lambda a: a / seen, total)
+
+    def _split(self, split: str):
+        if split not in ("test", "train"):
+            raise ValueError(f"split: got {split!r}; allowed: ['test', 'train'].")
+        return (self.data.x_test, self.data.y_test) if split == "test" else (self.data.x_train, self.data.y_train)
+
     def evaluate(self, state=None, split: str = "test") -> dict[str, float]:
         """Accuracy, mean loss and spikes per sample on a split, in batches of ``eval_batch_size``."""
         state = self.state if state is None else state
-        x_all, y_all = (self.data.x_test, self.data.y_test) if split == "test" else (self.data.x_train, self.data.y_train)
+        x_all, y_all = self._split(split)
         devices = self.mesh.devices.size
         totals = None
         for start in range(0, len(y_all), self.config.eval_batch_size):

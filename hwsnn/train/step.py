@@ -97,3 +97,14 @@ def make_eval_step(graphdef: nnx.GraphDef, objective: Objective, encode: Callabl
         return objective(out, labels, activity, model.workload)[1]
 
     return eval_step
+
+
+def make_activity_step(graphdef: nnx.GraphDef, encode: Callable, timesteps: int, key: Array):
+    """``activity_step(params, constants, x) -> Activity`` (batch means), jitted: for costing a model."""
+
+    @jax.jit
+    def activity_step(params, constants, x):
+        model = nnx.merge(graphdef, params, constants)
+        return model(encode(x, timesteps, key))[1]
+
+    return activity_step
