@@ -80,22 +80,10 @@ def _train(args) -> int:
     return 0
 
 
-def _restore(workdir: str):
-    """The Run and the latest checkpointed state of a training folder."""
-    from hwsnn.train.checkpoint import Checkpointer
-    from hwsnn.train.config import load_config
-    from hwsnn.train.loop import Run
-
-    config = load_config(os.path.join(workdir, "config.json"))
-    run = Run(config)
-    checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), config.checkpoint_every)
-    state = checkpointer.restore(run.state)
-    checkpointer.close()
-    return run, state
-
-
 def _evaluate(args) -> int:
-    run, state = _restore(args.workdir)
+    from hwsnn.train.loop import restore_run
+
+    run, state = restore_run(args.workdir)
     result = {"split": args.split, "step": int(state.step), **run.evaluate(state, args.split)}
     print(json.dumps(result, indent=2))
     return 0
@@ -105,7 +93,7 @@ def _cost(args) -> int:
     from hwsnn.hardware import report
     from hwsnn.hardware.specs import PRESETS
     from hwsnn.train.config import load_config
-    from hwsnn.train.loop import Run
+    from hwsnn.train.loop import Run, restore_run
 
     presets = tuple(PRESETS) if args.presets == "all" else tuple(p.strip() for p in args.presets.split(",") if p.strip())
     unknown = sorted(set(presets) - set(PRESETS))
@@ -114,7 +102,7 @@ def _cost(args) -> int:
     if args.samples < 1:
         raise ValueError(f"samples: got {args.samples}; allowed: an int >= 1.")
     if args.workdir:
-        run, state = _restore(args.workdir)
+        run, state = restore_run(args.workdir)
     else:
         run = Run(load_config(args.config))
         state = run.state

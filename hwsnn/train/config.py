@@ -35,6 +35,7 @@ class TrainConfig:
     model: str = "conv"
     channels: tuple[int, ...] = (16, 32)
     kernel_size: int = 3
+    padding: str = "SAME"
     hidden: tuple[int, ...] = (128,)
     population: int = 1
     readout: str = "spikes"
@@ -68,6 +69,7 @@ class TrainConfig:
         need(self.dataset in DATASETS, "dataset", str(list(DATASETS)))
         need(self.model in MODELS, "model", str(list(MODELS)))
         need(self.readout in ("spikes", "membrane"), "readout", "['membrane', 'spikes']")
+        need(self.padding in ("SAME", "VALID"), "padding", "['SAME', 'VALID']")
         need(self.encoding in ENCODERS, "encoding", str(list(ENCODERS)))
         need(self.reset in RESETS, "reset", str(list(RESETS)))
         need(self.surrogate in SURROGATES, "surrogate", str(sorted(SURROGATES)))
@@ -166,4 +168,4 @@ def build_model(config: TrainConfig, input_shape: tuple[int, ...], num_classes: 
         return mlp([flat, *config.hidden, outputs], config.timesteps, rngs=rngs, readout=config.readout,
                    spiking_input=spiking_input, **neuron)
     return conv_net(input_shape, config.channels, config.hidden, outputs, config.timesteps, rngs=rngs,
-                    kernel_size=config.kernel_size, readout=config.readout, spiking_input=spiking_input, **neuron)
+                    kernel_size=config.kernel_size, padding=config.padding, readout=config.readout, spiking_input=spiking_input, **neuron)

@@ -24,7 +24,7 @@ from tqdm import tqdm
 from hwsnn.data import Dataset, load_dataset
 from hwsnn.encoding import encoder_from_name
 from hwsnn.train.checkpoint import Checkpointer
-from hwsnn.train.config import TrainConfig, build_model, save_config
+from hwsnn.train.config import TrainConfig, build_model, load_config, save_config
 from hwsnn.train.losses import task_loss_from_name
 from hwsnn.train.metrics import append_jsonl, plot_training_curve, read_jsonl
 from hwsnn.train.parallel import data_mesh, replicate, shard_batch
@@ -178,3 +178,13 @@ def train_and_evaluate(config: TrainConfig, workdir: str | os.PathLike, *, progr
     with open(os.path.join(workdir, "summary.json"), "w") as handle:
         json.dump(summary, handle, indent=2)
     return summary
+
+
+def restore_run(workdir: str | os.PathLike, dataset: Dataset | None = None) -> tuple[Run, object]:
+    """The :class:`Run` of a training folder and its latest checkpointed state."""
+    config = load_config(os.path.join(workdir, "config.json"))
+    run = Run(config, dataset)
+    checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), config.checkpoint_every)
+    state = checkpointer.restore(run.state)
+    checkpointer.close()
+    return run, state

@@ -1,0 +1,51 @@
+"""Experiments run end to end at a tiny size and their outputs obey the models' invariants."""
+
+import json
+
+import pytest
+
+from experiments import energy_reality_check
+from hwsnn.train import TrainConfig
+
+TINY = TrainConfig(dataset="digits", model="conv", channels=(4,), hidden=(), epochs=1, batch_size=32,
+                   learning_rate=1e-2, eval_batch_size=200)
+
+
+def test_energy_reality_check_tiny(tmp_path):
+    records = energy_reality_check.study(str(tmp_path), TINY, timesteps=(1, 2), samples=64, progress=False)
+    saved = json.loads((tmp_path / "metrics.json").read_text())
+    assert [r["timesteps"] for r in saved] == [1, 2]
+    one, two = (r["snn_over_ann"] for r in records)
+    # dense IMC accounting ignores activity and charges every PE cycle each timestep: exactly linear in T
+    assert two["imc-adc dense"] == pytest.approx(2 * one["imc-adc dense"], rel=1e-6)
+    # the ANN baselines do not depend on T
+    ann = [{c["preset"]: c["ann_energy_pj"] for c in r["costs"]} for r in records]
+    assert ann[0] == pytest.approx(ann[1])
+    assert "| 2 |" in (tmp_path / "table.md").read_text()
+    assert (tmp_path / "energy_ratio.png").stat().st_size > 20_000
+    assert (tmp_path / "breakdown_T2.png").exists()
+
+
+def test_hyperparam_sweep_tiny(tmp_path):
+    from experiments import hyperparam_sweep
+
+    base = hyperparam_sweep.DATE_NETWORK.replace(dataset="digits", channels=(4,), hidden=(8,), population=3,
+                                                 timesteps=4, epochs=1, eval_batch_size=200)
+    result = hyperparam_sweep.study(str(tmp_path), base, surrogates=("fast_sigmoid", "atan"), betas=(0.25,),
+                                    thresholds=(0.5, 1.0), samples=64, progress=False)
+    points, summary = result["points"], result["summary"]
+    assert len(points) == 4
+    spec = hyperparam_sweep.preset("event-fpga")
+    for p in points:
+        # FPS/W is 1 / (power x latency) for the constant-power FPGA model
+        assert p["fps_per_watt"] == pytest.approx(1e6 / p["latency_us"] / float(spec.power_w), rel=1e-5)
+    # the Pareto front: no point beats a front point on both accuracy and latency, and every
+    # other point is beaten on both by some front point
+    name = lambda p: hyperparam_sweep.point_name(p["surrogate"], p["beta"], p["threshold"])
+    front = [p for p in points if name(p) in summary["pareto"]]
+    beats = lambda q, p: q["test_accuracy"] >= p["test_accuracy"] and q["latency_us"] <= p["latency_us"] and (
+        q["test_accuracy"] > p["test_accuracy"] or q["latency_us"] < p["latency_us"])
+    assert front and not any(beats(q, p) for p in front for q in points)
+    assert all(any(beats(q, p) for q in front) for p in points if p not in front)
+    assert (tmp_path / "pareto.png").stat().st_size > 20_000
+    assert "fastest point within 3 points" in (tmp_path / "table.md").read_text()
