@@ -80,7 +80,7 @@ def handwritten_runner(case, x, y):
         step = handwritten.make_step(optimizer)
     else:
         params = handwritten.init_conv(jax.random.PRNGKey(0))
-        step = handwritten.make_conv_step(optimizer)
+        step = handwritten.make_step(optimizer, handwritten.conv_forward)
     holder = {"p": params, "o": optimizer.init(params)}
     x, y = jnp.asarray(x), jnp.asarray(y)
 

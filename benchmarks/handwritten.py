@@ -57,9 +57,12 @@ def forward(params, x, beta, slope):
     return out
 
 
-def make_step(optimizer, beta=0.95, slope=25.0):
+def make_step(optimizer, network=None, beta=0.95, slope=25.0):
+    """A jitted Adam step on cross-entropy of spike counts for ``network`` (:func:`forward` by default)."""
+    network = forward if network is None else network
+
     def loss_fn(params, x, y):
-        counts = forward(params, x, beta, jnp.asarray(slope)).sum(0)
+        counts = network(params, x, beta, jnp.asarray(slope)).sum(0)
         return optax.softmax_cross_entropy_with_integer_labels(counts, y).mean()
 
     @jax.jit
@@ -103,17 +106,3 @@ def conv_forward(params, x, beta, slope):
         h = _lif_over_time(y.reshape((steps, batch) + y.shape[1:]), beta, slope)
     h = h.reshape(steps, batch, -1)
     return _lif_over_time(h @ params[2]["w"] + params[2]["b"][None, None, :], beta, slope)
-
-
-def make_conv_step(optimizer, beta=0.95, slope=25.0):
-    def loss_fn(params, x, y):
-        counts = conv_forward(params, x, beta, jnp.asarray(slope)).sum(0)
-        return optax.softmax_cross_entropy_with_integer_labels(counts, y).mean()
-
-    @jax.jit
-    def step(params, opt_state, x, y):
-        loss, grads = jax.value_and_grad(loss_fn)(params, x, y)
-        updates, opt_state = optimizer.update(grads, opt_state, params)
-        return optax.apply_updates(params, updates), opt_state, loss
-
-    return step

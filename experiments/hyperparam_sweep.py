@@ -33,6 +33,7 @@ DATE_NETWORK = TrainConfig(model="conv", channels=(32, 32), kernel_size=3, paddi
 
 
 def point_name(surrogate: str, beta: float, threshold: float) -> str:
+    """The run folder and label of one grid point."""
     return f"{surrogate}_b{beta:g}_th{threshold:g}"
 
 
