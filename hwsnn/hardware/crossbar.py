@@ -1,0 +1,156 @@
+"""Analog crossbar physics: column currents with wire resistance (IR drop).
+
+Pinned convention (DESIGN.md section 7): ``g[i, j]`` (siemens) joins word-line node (i, j) and
+bit-line node (i, j). Row ``i`` is driven at its left end by a source ``v[i]`` through one wire
+segment; neighbouring nodes on a word line or a bit line are joined by ``r_wire`` ohms; the
+bottom node of column ``j`` reaches virtual ground through one segment. The result is each
+column's current into ground (amperes). With ``r_wire = 0`` it is ``v @ g``.
+
+Two solvers:
+
+* ``method="exact"``: the nodal system. With ``G = 1 / r_wire`` and node voltages ``W[i, j]``
+  (word line) and ``B[i, j]`` (bit line), Kirchhoff's current law at every node gives a sparse,
+  symmetric positive-definite grounded Laplacian (2NM unknowns), solved by sparse LU in float64
+  (SciPy, on the host: for validation, not for training)::
+
+      G (W_ij - W_i,j-1) + G (W_ij - W_i,j+1) + g_ij (W_ij - B_ij) = 0      (W_i,-1 = v_i; no W_i,M)
+      G (B_ij - B_i-1,j) + G (B_ij - B_i+1,j) + g_ij (B_ij - W_ij) = 0      (no B_-1,j; B_N,j = 0)
+      I_j = G B_N-1,j
+
+* ``method="relaxation"`` (default; differentiable, jittable, vmappable): a damped fixed point on
+  the cell currents ``I_ij = g_ij (W_ij - B_ij)``, after CrossSim's IR-drop solver. Given the
+  cell currents, the current in word-line segment ``k`` of row ``i`` is ``sum_{m >= k} I_im``
+  (the far end is open) and in bit-line segment below node ``k`` of column ``j`` is
+  ``sum_{m <= k} I_mj``, so the line voltages follow from two cumulative sums::
+
+      W = v - r cumsum_j(revcumsum_j(I)),     B = r revcumsum_i(cumsum_i(I))
+      I <- I + gamma (g (W - B) - I)          starting from I = g v (the ideal solution)
+
+  and ``I_j = sum_i I_ij``. Severity scales as ``eps = r_wire G_max N^2`` (REFERENCES.md section
+  5); undamped iteration diverges for large eps, damping ``gamma`` in 0.5-0.7 converges where
+  ``gamma = 1`` does not.
+
+The relaxation is linear in ``I`` for fixed ``g``, so whether it converges depends on ``g``,
+``r_wire`` and ``gamma`` only, not on ``v``: :func:`check_relaxation` tests a configuration
+eagerly (worst case: every cell at its largest conductance) and raises if it does not converge,
+so a spec that would diverge is rejected before any training step.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from hwsnn.typing import Array
+
+METHODS = ("relaxation", "exact")
+
+
+def _check_shapes(v, g) -> None:
+    if g.ndim != 2:
+        raise ValueError(f"g: shape {tuple(g.shape)}; allowed: [rows, columns].")
+    if v.shape[-1] != g.shape[0]:
+        raise ValueError(f"v: last axis {v.shape[-1]}; allowed: rows of g = {g.shape[0]}.")
+
+
+def _line_voltages(cell_currents: Array, v: Array, r_wire) -> tuple[Array, Array]:
+    """Word-line and bit-line node voltages implied by the cell currents ``[..., N, M]``."""
+    word_segment = jnp.flip(jnp.cumsum(jnp.flip(cell_currents, -1), -1), -1)  # current left of node (i, j)
+    word = v[..., :, None] - r_wire * jnp.cumsum(word_segment, -1)
+    bit_segment = jnp.cumsum(cell_currents, -2)  # current below node (i, j)
+    bit = r_wire * jnp.flip(jnp.cumsum(jnp.flip(bit_segment, -2), -2), -2)
+    return word, bit
+
+
+def relaxation_currents(v: Array, g: Array, r_wire, *, iterations: int = 20, damping=0.6) -> tuple[Array, Array]:
+    """``(column currents [..., M], relative size of the last update)`` by damped relaxation."""
+    g_b = jnp.broadcast_to(g, v.shape[:-1] + g.shape)
+    ideal = v[..., :, None] * g_b
+
+    def update(cells, _):
+        word, bit = _line_voltages(cells, v, r_wire)
+        return cells + damping * (g_b * (word - bit) - cells), None
+
+    cells, _ = jax.lax.scan(update, ideal, None, length=iterations - 1) if iterations > 1 else (ideal, None)
+    word, bit = _line_voltages(cells, v, r_wire)
+    step = damping * (g_b * (word - bit) - cells)
+    cells = cells + step
+    scale = jnp.maximum(jnp.max(jnp.abs(cells)), jnp.finfo(cells.dtype).tiny)
+    return jnp.sum(cells, axis=-2), jnp.max(jnp.abs(step)) / scale
+
+
+def exact_currents(v, g, r_wire) -> np.ndarray:
+    """Column currents from the nodal system, sparse LU in float64 (host; not differentiable)."""
+    import scipy.sparse as sp
+    from scipy.sparse.linalg import splu
+
+    v64, g64 = np.asarray(v, np.float64), np.asarray(g, np.float64)
+    n, m = g64.shape
+    if float(r_wire) == 0.0:
+        return v64 @ g64
+    cond = 1.0 / float(r_wire)
+    word = lambda i, j: i * m + j
+    bit = lambda i, j: n * m + i * m + j
+    rows, cols, vals = [], [], []
+
+    def couple(a, b, conductance):
+        rows.extend((a, b, a, b))
+        cols.extend((a, b, b, a))
+        vals.extend((conductance, conductance, -conductance, -conductance))
+
+    diag = np.zeros(2 * n * m)
+    for i in range(n):
+        for j in range(m):
+            couple(word(i, j), bit(i, j), g64[i, j])
+            if j + 1 < m:
+                couple(word(i, j), word(i, j + 1), cond)
+            if i + 1 < n:
+                couple(bit(i, j), bit(i + 1, j), cond)
+        diag[word(i, 0)] += cond  # source segment
+    for j in range(m):
+        diag[bit(n - 1, j)] += cond  # ground segment
+    matrix = sp.csc_matrix((vals, (rows, cols)), shape=(2 * n * m, 2 * n * m)) + sp.diags(diag)
+    lu = splu(matrix.tocsc())
+    flat_v = v64.reshape(-1, n)
+    rhs = np.zeros((2 * n * m, flat_v.shape[0]))
+    rhs[[word(i, 0) for i in range(n)], :] = cond * flat_v.T
+    nodes = lu.solve(rhs)
+    currents = cond * nodes[[bit(n - 1, j) for j in range(m)], :].T
+    return currents.reshape(v64.shape[:-1] + (m,))
+
+
+def column_currents(v, g, r_wire, *, method: str = "relaxation", iterations: int = 20, damping=0.6):
+    """Column currents ``[..., M]`` (A) of a crossbar ``g [N, M]`` (S) driven by ``v [..., N]`` (V).
+
+    ``method="relaxation"`` (default, differentiable) or ``"exact"`` (nodal solve, float64 on the
+    host); see the module doc. ``r_wire`` is the resistance of one wire segment in ohms.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method: got {method!r}; allowed: {list(METHODS)}.")
+    _check_shapes(v, g)
+    if method == "exact":
+        return jnp.asarray(exact_currents(v, g, r_wire))
+    if not isinstance(iterations, int) or iterations < 1:
+        raise ValueError(f"iterations: got {iterations!r}; allowed: an int >= 1.")
+    return relaxation_currents(v, g, r_wire, iterations=iterations, damping=damping)[0]
+
+
+def check_relaxation(rows: int, columns: int, g_max, r_wire, *, iterations: int, damping, tolerance: float = 1e-3) -> float:
+    """Relative size of the relaxation's last update in the worst case (all cells at ``g_max``).
+
+    Raises:
+      ValueError: the relaxation does not converge to ``tolerance`` in ``iterations`` steps.
+    """
+    g = jnp.full((rows, columns), float(g_max), jnp.float64 if jax.config.jax_enable_x64 else jnp.float32)
+    _, residual = relaxation_currents(jnp.ones((rows,), g.dtype), g, float(r_wire), iterations=iterations, damping=float(damping))
+    residual = float(residual)
+    if not np.isfinite(residual) or residual > tolerance:
+        eps = float(r_wire) * float(g_max) * rows ** 2
+        raise ValueError(
+            f"ir_drop: the relaxation does not converge for a {rows}x{columns} crossbar with r_wire={float(r_wire)!r} ohm, "
+            f"g_max={float(g_max)!r} S (eps = r G N^2 = {eps:.3g}), damping {float(damping)!r}, {iterations} iterations: "
+            f"last relative update {residual:.3g} > {tolerance}; allowed: more iterations, smaller damping, smaller "
+            "crossbars or method='exact' for evaluation."
+        )
+    return residual
