@@ -420,3 +420,122 @@ def preset(name: str):
     if name not in PRESETS:
         raise ValueError(f"preset: got {name!r}; allowed: {sorted(PRESETS)}.")
     return PRESETS[name]()
+
+
+# --------------------------------------------------------------------------- analog crossbar (in the loop)
+
+ENCODINGS = ("differential", "offset")
+CROSSBAR_READOUTS = ("ideal", "adc", "sa")
+IR_DROP_METHODS = ("none", "relaxation")
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class CrossbarSpec:
+    """An analog crossbar that computes a layer's matmul in the forward pass (DESIGN.md section 7).
+
+    Conductances span ``[g_off, g_on]`` (S); inputs are applied as ``x * v_read`` volts.
+    Programming noise (drawn once per programming key) has standard deviation
+    ``prog_sigma_0 + prog_sigma_1 u + prog_sigma_2 u^2`` siemens with ``u = G / g_on`` (aihwkit's
+    PCM polynomial form); read noise is relative, ``read_sigma`` per cell and MVM; cells are
+    stuck at ``g_on`` / ``g_off`` with probabilities ``p_stuck_on`` / ``p_stuck_off``. The ADC
+    clips at ``adc_range`` x the largest current a column can carry (all rows on at ``g_on``);
+    the sense amplifier compares with ``sa_reference`` x that current plus a per-column offset
+    of standard deviation ``sa_offset_sigma`` (same unit).
+    """
+
+    g_on_siemens: Array
+    g_off_siemens: Array
+    v_read_volt: Array
+    r_wire_ohm: Array
+    prog_sigma_0: Array
+    prog_sigma_1: Array
+    prog_sigma_2: Array
+    read_sigma: Array
+    p_stuck_on: Array
+    p_stuck_off: Array
+    adc_range: Array
+    sa_reference: Array
+    sa_offset_sigma: Array
+    ir_damping: Array
+    size: int = _static(64)
+    weight_bits: int = _static(4)
+    encoding: str = _static("differential")
+    readout: str = _static("adc")
+    adc_bits: int = _static(4)
+    ir_drop: str = _static("relaxation")
+    ir_iterations: int = _static(10)
+    name: str = _static("crossbar")
+
+
+def crossbar_spec(*, g_on_siemens, g_off_siemens, v_read_volt, r_wire_ohm=0.0, prog_sigma_0=0.0, prog_sigma_1=0.0,
+                  prog_sigma_2=0.0, read_sigma=0.0, p_stuck_on=0.0, p_stuck_off=0.0, adc_range=1.0, sa_reference=0.0,
+                  sa_offset_sigma=0.0, ir_damping=0.6, size: int = 64, weight_bits: int = 4, encoding: str = "differential",
+                  readout: str = "adc", adc_bits: int = 4, ir_drop: str = "relaxation", ir_iterations: int = 10,
+                  name: str = "crossbar") -> CrossbarSpec:
+    """A validated :class:`CrossbarSpec`; an IR-drop configuration that would not converge is rejected."""
+    s = "CrossbarSpec"
+    _choice(s, "encoding", encoding, ENCODINGS)
+    _choice(s, "readout", readout, CROSSBAR_READOUTS)
+    _choice(s, "ir_drop", ir_drop, IR_DROP_METHODS)
+    _int_in(s, "size", size, 2, 4096)
+    _int_in(s, "weight_bits", weight_bits, 2, 16)
+    _int_in(s, "adc_bits", adc_bits, 1, 16)
+    _int_in(s, "ir_iterations", ir_iterations, 1, 1000)
+    g_on, g_off = _positive(s, "g_on_siemens", g_on_siemens), _nonnegative(s, "g_off_siemens", g_off_siemens)
+    if not isinstance(g_on, jax.core.Tracer) and not isinstance(g_off, jax.core.Tracer) and float(g_off) >= float(g_on):
+        raise ValueError(f"{s}: g_off_siemens must be < g_on_siemens = {float(g_on)!r}; got {float(g_off)!r}.")
+    probabilities = {}
+    for name_, value in (("p_stuck_on", p_stuck_on), ("p_stuck_off", p_stuck_off)):
+        p = _nonnegative(s, name_, value)
+        if not isinstance(p, jax.core.Tracer) and float(p) > 1.0:
+            raise ValueError(f"{s}: {name_} must be a probability in [0, 1]; got {float(p)!r}.")
+        probabilities[name_] = p
+    if not isinstance(probabilities["p_stuck_on"], jax.core.Tracer) and float(probabilities["p_stuck_on"] + probabilities["p_stuck_off"]) > 1.0:
+        raise ValueError(f"{s}: p_stuck_on + p_stuck_off must be <= 1; got {float(probabilities['p_stuck_on'] + probabilities['p_stuck_off'])!r}.")
+    damping = _positive(s, "ir_damping", ir_damping)
+    if not isinstance(damping, jax.core.Tracer) and float(damping) > 1.0:
+        raise ValueError(f"{s}: ir_damping must be in (0, 1]; got {float(damping)!r}.")
+    spec = CrossbarSpec(
+        g_on, g_off, _positive(s, "v_read_volt", v_read_volt), _nonnegative(s, "r_wire_ohm", r_wire_ohm),
+        _nonnegative(s, "prog_sigma_0", prog_sigma_0), _number(s, "prog_sigma_1", prog_sigma_1), _number(s, "prog_sigma_2", prog_sigma_2),
+        _nonnegative(s, "read_sigma", read_sigma), probabilities["p_stuck_on"], probabilities["p_stuck_off"],
+        _positive(s, "adc_range", adc_range), _number(s, "sa_reference", sa_reference),
+        _nonnegative(s, "sa_offset_sigma", sa_offset_sigma), damping, size=size, weight_bits=weight_bits, encoding=encoding,
+        readout=readout, adc_bits=adc_bits, ir_drop=ir_drop, ir_iterations=ir_iterations, name=name,
+    )
+    if ir_drop == "relaxation" and not isinstance(spec.r_wire_ohm, jax.core.Tracer) and float(spec.r_wire_ohm) > 0:
+        from hwsnn.hardware.crossbar import check_relaxation
+
+        check_relaxation(size, size, spec.g_on_siemens, spec.r_wire_ohm, iterations=ir_iterations, damping=spec.ir_damping)
+    return spec
+
+
+def crossbar_spikesim_rram(readout: str = "adc", adc_bits: int = 4) -> CrossbarSpec:
+    """SpikeSim NICE-like RRAM (REFERENCES.md section 4): LSB cell 19.139 kOhm (g_on = 1/19.139k),
+    OFF 200 kOhm, 0.1 V spike read, 4-bit weights, 64 x 64 crossbars, 4-bit ADC; 1 Ohm per wire
+    segment (REFERENCES.md section 5: 8 % IR-drop error at 1 Ohm on 64 x 64). Programming noise:
+    CrossSim's RRAM fit sigma_G = max(-0.009107 G + 4.782321 uS, 0), here in its linear form about
+    u = G / g_on (4.782 - 0.009107 x 52.25 uS u) uS."""
+    g_on = 1.0 / 19.139e3
+    return crossbar_spec(g_on_siemens=g_on, g_off_siemens=1.0 / 200e3, v_read_volt=0.1, r_wire_ohm=1.0,
+                         prog_sigma_0=4.782321e-6, prog_sigma_1=-0.009107 * g_on, read_sigma=0.0,
+                         readout=readout, adc_bits=adc_bits if readout == "adc" else 1, name=f"spikesim-rram-{readout}")
+
+
+def crossbar_aihwkit_pcm() -> CrossbarSpec:
+    """aihwkit-like PCM (REFERENCES.md section 5): g_max 25 uS, programming noise
+    (0.26348 + 1.9650 u - 1.1731 u^2) uS with u = G / g_max, 4 % relative read noise, 8-bit ADC."""
+    return crossbar_spec(g_on_siemens=25e-6, g_off_siemens=0.0, v_read_volt=0.2, r_wire_ohm=0.0,
+                         prog_sigma_0=0.26348e-6, prog_sigma_1=1.9650e-6, prog_sigma_2=-1.1731e-6, read_sigma=0.04,
+                         weight_bits=8, adc_bits=8, ir_drop="none", name="aihwkit-pcm")
+
+
+def crossbar_rram_sa() -> CrossbarSpec:
+    """The SpikeSim-like RRAM crossbar read by a 1-bit sense amplifier per column (ADC-less IMC,
+    Apolinario et al. TETC 2023): the partial sum of each crossbar is binarised against zero
+    (differential pair), with a frozen per-column offset of 1 % of full scale."""
+    g_on = 1.0 / 19.139e3
+    return crossbar_spec(g_on_siemens=g_on, g_off_siemens=1.0 / 200e3, v_read_volt=0.1, r_wire_ohm=1.0,
+                         prog_sigma_0=4.782321e-6, prog_sigma_1=-0.009107 * g_on, readout="sa", adc_bits=1,
+                         sa_offset_sigma=0.01, name="spikesim-rram-sa")
