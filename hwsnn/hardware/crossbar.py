@@ -154,3 +154,150 @@ def check_relaxation(rows: int, columns: int, g_max, r_wire, *, iterations: int,
             "crossbars or method='exact' for evaluation."
         )
     return residual
+
+
+# --------------------------------------------------------------------------- analog matmul
+
+
+def effective_conductance(g: Array, r_wire, *, iterations: int, damping) -> Array:
+    """``G_eff [N, M]`` with ``column_currents(v, g, r) = v @ G_eff`` (the relaxation is linear in ``v``).
+
+    Row ``m`` of ``G_eff`` is the relaxation's response to a unit source on row ``m`` alone, so the
+    IR-drop solve costs ``O(N^2 M)`` per programmed array, independent of batch and time.
+    """
+    eye = jnp.eye(g.shape[0], dtype=g.dtype)
+    return relaxation_currents(eye, g, r_wire, iterations=iterations, damping=damping)[0]
+
+
+def quantize_weights(w: Array, bits: int | None) -> tuple[Array, Array, float]:
+    """``(levels n, w_max, L)`` with ``w ~ w_max n / L``: symmetric uniform quantisation to ``bits``
+    bits (``L = 2^(bits-1) - 1``) with a straight-through gradient; ``bits=None`` keeps ``n`` continuous."""
+    w_max = jax.lax.stop_gradient(jnp.maximum(jnp.max(jnp.abs(w)), jnp.finfo(w.dtype).tiny))
+    levels = 1.0 if bits is None else float(2 ** (bits - 1) - 1)
+    scaled = w / w_max * levels
+    if bits is not None:
+        scaled = scaled + jax.lax.stop_gradient(jnp.round(scaled) - scaled)
+    return scaled, w_max, levels
+
+
+def conductances(n: Array, levels: float, spec) -> list[Array]:
+    """Target conductances of the physical arrays: ``[G+, G-]`` (differential pair) or ``[G]`` (offset).
+
+    differential: ``G+- = g_off + (g_on - g_off) max(+-n, 0) / L``;
+    offset:       ``G = g_off + (g_on - g_off) (n + L) / (2 L)``.
+    """
+    span = spec.g_on_siemens - spec.g_off_siemens
+    if spec.encoding == "differential":
+        return [spec.g_off_siemens + span * jnp.maximum(n, 0.0) / levels,
+                spec.g_off_siemens + span * jnp.maximum(-n, 0.0) / levels]
+    return [spec.g_off_siemens + span * (n + levels) / (2 * levels)]
+
+
+def program(g: Array, spec, key) -> Array:
+    """Programmed conductances: ``G + sigma(G) eps`` (``sigma`` polynomial in ``G / g_on``, floored at
+    zero, conductances floored at zero), then stuck-at-on / stuck-at-off cells. Fixed by ``key``."""
+    k_noise, k_stuck = jax.random.split(key)
+    u = g / spec.g_on_siemens
+    sigma = jnp.maximum(spec.prog_sigma_0 + spec.prog_sigma_1 * u + spec.prog_sigma_2 * u * u, 0.0)
+    g = jnp.maximum(g + sigma * jax.random.normal(k_noise, g.shape, g.dtype), 0.0)
+    draw = jax.random.uniform(k_stuck, g.shape, g.dtype)
+    g = jnp.where(draw < spec.p_stuck_on, spec.g_on_siemens, g)
+    return jnp.where((draw >= spec.p_stuck_on) & (draw < spec.p_stuck_on + spec.p_stuck_off), spec.g_off_siemens, g)
+
+
+def _tiles(g: Array, size: int, pad_value) -> Array:
+    """``[K, M] -> [K/X, M/X, X, X]`` crossbar tiles (padded with ``pad_value`` conductance)."""
+    rows, cols = -(-g.shape[0] // size), -(-g.shape[1] // size)
+    padded = jnp.pad(g, ((0, rows * size - g.shape[0]), (0, cols * size - g.shape[1])), constant_values=pad_value)
+    return padded.reshape(rows, size, cols, size).transpose(0, 2, 1, 3)
+
+
+def _tile_currents(x_tiles: Array, g: Array, spec, key, read_noise: bool) -> Array:
+    """Per-tile column currents ``[P, R, C, X]`` of one programmed array for inputs ``[P, R, X]``."""
+    tiles = _tiles(g, spec.size, spec.g_off_siemens)
+    if spec.ir_drop == "relaxation":
+        solve = lambda t: effective_conductance(t, spec.r_wire_ohm, iterations=spec.ir_iterations, damping=spec.ir_damping)
+        tiles = jax.vmap(jax.vmap(solve))(tiles)
+    volts = x_tiles * spec.v_read_volt
+    currents = jnp.einsum("pri,rcij->prcj", volts, tiles)
+    if read_noise:  # independent relative noise per cell and MVM, summed exactly per column
+        std = spec.read_sigma * jnp.sqrt(jnp.einsum("pri,rcij->prcj", volts * volts, tiles * tiles))
+        currents = currents + std * jax.random.normal(key, currents.shape, currents.dtype)
+    return currents
+
+
+def _adc(current: Array, full_scale, bits: int, signed: bool) -> Array:
+    """b-bit ADC: clip to the range, round to the nearest level (straight-through inside the range)."""
+    levels = float(2 ** (bits - 1) - 1 if signed else 2 ** bits - 1)
+    low = -1.0 if signed else 0.0
+    scaled = jnp.clip(current / full_scale, low, 1.0) * levels
+    return (scaled + jax.lax.stop_gradient(jnp.round(scaled) - scaled)) / levels * full_scale
+
+
+def _sense_amplifier(difference: Array, reference: Array, offsets: Array) -> Array:
+    """1-bit decision ``sign(dI - reference - offset)`` per tile and column, worth +-alpha with
+    ``alpha`` the tile's mean ``|dI|`` (stop-gradient); arctan surrogate gradient scaled by 1/alpha."""
+    from hwsnn.neurons.surrogate import atan
+
+    alpha = jax.lax.stop_gradient(jnp.maximum(jnp.mean(jnp.abs(difference), axis=(0, 2), keepdims=True),
+                                              jnp.finfo(difference.dtype).tiny))
+    decision = atan(2.0)((difference - reference - offsets) / alpha)
+    return alpha * (2.0 * decision - 1.0)
+
+
+def analog_matmul(x: Array, w: Array, spec, key, *, program_key=None, strength=1.0, read_noise: bool | None = None) -> Array:
+    """``x @ w`` computed on crossbars described by ``spec`` (DESIGN.md section 7).
+
+    Quantise ``w`` (straight-through) -> conductances (differential pair or offset) -> tile the
+    fan-in and fan-out into ``size x size`` crossbars -> per tile: programming variation and
+    stuck-at cells (drawn from ``program_key``, default ``key``), IR drop (effective conductance
+    from the relaxation), read noise (from ``key``) -> per-tile readout (ideal, b-bit ADC, or 1-bit
+    sense amplifier with frozen per-column offsets) -> digital sum over tiles -> rescale to weight
+    units. The result is blended with the ideal product: ``x @ w + strength (hardware - x @ w)``,
+    so ``strength`` ramps hardware awareness from 0 (ideal) to 1 (full hardware).
+
+    Args:
+      x: inputs ``[..., K]`` (spikes or analog values, applied as ``x * v_read`` volts).
+      w: weights ``[K, M]``.
+      spec: a :class:`~hwsnn.hardware.specs.CrossbarSpec`.
+      key: randomness for read noise (and programming, unless ``program_key`` is given).
+      read_noise: draw read noise; by default, whenever ``spec.read_sigma`` is not a concrete zero.
+    """
+    if w.ndim != 2 or x.shape[-1] != w.shape[0]:
+        raise ValueError(f"x, w: shapes {tuple(x.shape)} and {tuple(w.shape)}; allowed: [..., K] and [K, M].")
+    program_key = key if program_key is None else program_key
+    if read_noise is None:
+        read_noise = isinstance(spec.read_sigma, jax.core.Tracer) or float(spec.read_sigma) > 0
+    lead, (fan_in, fan_out) = x.shape[:-1], w.shape
+    size = spec.size
+    rows = -(-fan_in // size)
+    flat = x.reshape(-1, fan_in)
+    x_tiles = jnp.pad(flat, ((0, 0), (0, rows * size - fan_in))).reshape(flat.shape[0], rows, size)
+    n, w_max, levels = quantize_weights(w, spec.weight_bits)
+    arrays = conductances(n, levels, spec)
+    keys = jax.random.split(program_key, len(arrays) + 1)
+    read_keys = jax.random.split(key, len(arrays))
+    currents = [_tile_currents(x_tiles, program(g, spec, k), spec, rk, read_noise)
+                for g, k, rk in zip(arrays, keys, read_keys)]
+    span = spec.g_on_siemens - spec.g_off_siemens
+    if spec.encoding == "differential":
+        difference = currents[0] - currents[1]
+        full_scale = spec.adc_range * size * span * spec.v_read_volt
+        if spec.readout == "adc":
+            difference = _adc(difference, full_scale, spec.adc_bits, signed=True)
+        elif spec.readout == "sa":
+            offsets = spec.sa_offset_sigma * full_scale * jax.random.normal(keys[-1], difference.shape[1:], difference.dtype)
+            difference = _sense_amplifier(difference, spec.sa_reference * full_scale, offsets)
+        total = jnp.sum(difference, axis=1)
+        scale = w_max / (spec.v_read_volt * span)
+    else:
+        current = currents[0]
+        if spec.readout == "adc":
+            current = _adc(current, spec.adc_range * size * spec.g_on_siemens * spec.v_read_volt, spec.adc_bits, signed=False)
+        tile_inputs = jnp.sum(x_tiles, axis=-1)[:, :, None, None]  # digital offset correction per tile
+        current = current - spec.v_read_volt * (spec.g_off_siemens + span / 2) * tile_inputs
+        total = jnp.sum(current, axis=1)
+        scale = 2 * w_max / (spec.v_read_volt * span)
+    hardware = (total.reshape(flat.shape[0], -1)[:, :fan_out] * scale).reshape(lead + (fan_out,))
+    ideal = jnp.dot(x, w)
+    return ideal + strength * (hardware - ideal)

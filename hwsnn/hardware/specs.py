@@ -459,7 +459,7 @@ class CrossbarSpec:
     sa_offset_sigma: Array
     ir_damping: Array
     size: int = _static(64)
-    weight_bits: int = _static(4)
+    weight_bits: int | None = _static(4)
     encoding: str = _static("differential")
     readout: str = _static("adc")
     adc_bits: int = _static(4)
@@ -470,16 +470,23 @@ class CrossbarSpec:
 
 def crossbar_spec(*, g_on_siemens, g_off_siemens, v_read_volt, r_wire_ohm=0.0, prog_sigma_0=0.0, prog_sigma_1=0.0,
                   prog_sigma_2=0.0, read_sigma=0.0, p_stuck_on=0.0, p_stuck_off=0.0, adc_range=1.0, sa_reference=0.0,
-                  sa_offset_sigma=0.0, ir_damping=0.6, size: int = 64, weight_bits: int = 4, encoding: str = "differential",
+                  sa_offset_sigma=0.0, ir_damping=0.6, size: int = 64, weight_bits: int | None = 4, encoding: str = "differential",
                   readout: str = "adc", adc_bits: int = 4, ir_drop: str = "relaxation", ir_iterations: int = 10,
                   name: str = "crossbar") -> CrossbarSpec:
-    """A validated :class:`CrossbarSpec`; an IR-drop configuration that would not converge is rejected."""
+    """A validated :class:`CrossbarSpec`; an IR-drop configuration that would not converge is rejected.
+
+    ``weight_bits=None`` programs continuous conductances (no weight quantisation).
+    """
     s = "CrossbarSpec"
     _choice(s, "encoding", encoding, ENCODINGS)
     _choice(s, "readout", readout, CROSSBAR_READOUTS)
     _choice(s, "ir_drop", ir_drop, IR_DROP_METHODS)
     _int_in(s, "size", size, 2, 4096)
-    _int_in(s, "weight_bits", weight_bits, 2, 16)
+    if weight_bits is not None:
+        _int_in(s, "weight_bits", weight_bits, 2, 16)
+    if readout == "sa" and encoding != "differential":
+        raise ValueError(f"{s}: readout 'sa' compares a differential pair's currents, so encoding must be "
+                         f"'differential'; got {encoding!r}.")
     _int_in(s, "adc_bits", adc_bits, 1, 16)
     _int_in(s, "ir_iterations", ir_iterations, 1, 1000)
     g_on, g_off = _positive(s, "g_on_siemens", g_on_siemens), _nonnegative(s, "g_off_siemens", g_off_siemens)
@@ -516,10 +523,14 @@ def crossbar_spikesim_rram(readout: str = "adc", adc_bits: int = 4) -> CrossbarS
     OFF 200 kOhm, 0.1 V spike read, 4-bit weights, 64 x 64 crossbars, 4-bit ADC; 1 Ohm per wire
     segment (REFERENCES.md section 5: 8 % IR-drop error at 1 Ohm on 64 x 64). Programming noise:
     CrossSim's RRAM fit sigma_G = max(-0.009107 G + 4.782321 uS, 0), here in its linear form about
-    u = G / g_on (4.782 - 0.009107 x 52.25 uS u) uS."""
+    u = G / g_on (4.782 - 0.009107 x 52.25 uS u) uS (the fit covers 50-225 uS; extrapolated below).
+    ADC range: 1/8 of the worst-case column current (all 64 rows on at g_on). At full range a
+    4-bit ADC rounds nearly every partial sum of 30 %-active spike inputs to zero (correlation
+    with x @ w undefined); at 1/8 the correlation is 0.94, at 1/16 0.97 (measured on random
+    N(0, 0.1) weights, 150 x 70, in ``tests/hardware/test_analog.py``'s setting)."""
     g_on = 1.0 / 19.139e3
     return crossbar_spec(g_on_siemens=g_on, g_off_siemens=1.0 / 200e3, v_read_volt=0.1, r_wire_ohm=1.0,
-                         prog_sigma_0=4.782321e-6, prog_sigma_1=-0.009107 * g_on, read_sigma=0.0,
+                         prog_sigma_0=4.782321e-6, prog_sigma_1=-0.009107 * g_on, read_sigma=0.0, adc_range=0.125,
                          readout=readout, adc_bits=adc_bits if readout == "adc" else 1, name=f"spikesim-rram-{readout}")
 
 
