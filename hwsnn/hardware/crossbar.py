@@ -235,12 +235,13 @@ def _adc(current: Array, full_scale, bits: int, signed: bool) -> Array:
 
 
 def _sense_amplifier(difference: Array, reference: Array, offsets: Array) -> Array:
-    """1-bit decision ``sign(dI - reference - offset)`` per tile and column, worth +-alpha with
-    ``alpha`` the tile's mean ``|dI|`` (stop-gradient); arctan surrogate gradient scaled by 1/alpha."""
+    """1-bit decision ``sign(dI - reference - offset)`` per row tile and column (``[P, R, M]``), worth
+    +-alpha with ``alpha`` the row tile's mean ``|dI|`` over batch and columns (stop-gradient: a fixed
+    digital scale per crossbar row); arctan surrogate gradient scaled by 1/alpha."""
     from hwsnn.neurons.surrogate import atan
 
     alpha = jax.lax.stop_gradient(jnp.maximum(jnp.mean(jnp.abs(difference), axis=(0, 2), keepdims=True),
-                                              jnp.finfo(difference.dtype).tiny))
+                                              jnp.finfo(difference.dtype).tiny))  # [1, R, 1]: per row tile
     decision = atan(2.0)((difference - reference - offsets) / alpha)
     return alpha * (2.0 * decision - 1.0)
 
@@ -277,8 +278,9 @@ def analog_matmul(x: Array, w: Array, spec, key, *, program_key=None, strength=1
     arrays = conductances(n, levels, spec)
     keys = jax.random.split(program_key, len(arrays) + 1)
     read_keys = jax.random.split(key, len(arrays))
-    currents = [_tile_currents(x_tiles, program(g, spec, k), spec, rk, read_noise)
+    currents = [_tile_currents(x_tiles, program(g, spec, k), spec, rk, read_noise)  # [P, R, C, X]
                 for g, k, rk in zip(arrays, keys, read_keys)]
+    currents = [c.reshape(c.shape[:2] + (-1,))[..., :fan_out] for c in currents]  # [P, R, M]: padding dropped
     span = spec.g_on_siemens - spec.g_off_siemens
     if spec.encoding == "differential":
         difference = currents[0] - currents[1]
@@ -286,7 +288,7 @@ def analog_matmul(x: Array, w: Array, spec, key, *, program_key=None, strength=1
         if spec.readout == "adc":
             difference = _adc(difference, full_scale, spec.adc_bits, signed=True)
         elif spec.readout == "sa":
-            offsets = spec.sa_offset_sigma * full_scale * jax.random.normal(keys[-1], difference.shape[1:], difference.dtype)
+            offsets = spec.sa_offset_sigma * full_scale * jax.random.normal(keys[-1], (1,) + difference.shape[1:], difference.dtype)
             difference = _sense_amplifier(difference, spec.sa_reference * full_scale, offsets)
         total = jnp.sum(difference, axis=1)
         scale = w_max / (spec.v_read_volt * span)
@@ -294,10 +296,10 @@ def analog_matmul(x: Array, w: Array, spec, key, *, program_key=None, strength=1
         current = currents[0]
         if spec.readout == "adc":
             current = _adc(current, spec.adc_range * size * spec.g_on_siemens * spec.v_read_volt, spec.adc_bits, signed=False)
-        tile_inputs = jnp.sum(x_tiles, axis=-1)[:, :, None, None]  # digital offset correction per tile
+        tile_inputs = jnp.sum(x_tiles, axis=-1)[:, :, None]  # digital offset correction per row tile
         current = current - spec.v_read_volt * (spec.g_off_siemens + span / 2) * tile_inputs
         total = jnp.sum(current, axis=1)
         scale = 2 * w_max / (spec.v_read_volt * span)
-    hardware = (total.reshape(flat.shape[0], -1)[:, :fan_out] * scale).reshape(lead + (fan_out,))
+    hardware = (total * scale).reshape(lead + (fan_out,))
     ideal = jnp.dot(x, w)
     return ideal + strength * (hardware - ideal)
