@@ -221,7 +221,8 @@ def _tile_currents(x_tiles: Array, g: Array, spec, key, read_noise: bool) -> Arr
     volts = x_tiles * spec.v_read_volt
     currents = jnp.einsum("pri,rcij->prcj", volts, tiles)
     if read_noise:  # independent relative noise per cell and MVM, summed exactly per column
-        std = spec.read_sigma * jnp.sqrt(jnp.einsum("pri,rcij->prcj", volts * volts, tiles * tiles))
+        variance = jnp.einsum("pri,rcij->prcj", volts * volts, tiles * tiles)
+        std = spec.read_sigma * jnp.sqrt(jnp.maximum(variance, jnp.finfo(variance.dtype).tiny))  # finite gradient at 0
         currents = currents + std * jax.random.normal(key, currents.shape, currents.dtype)
     return currents
 

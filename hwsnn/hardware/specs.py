@@ -550,3 +550,17 @@ def crossbar_rram_sa() -> CrossbarSpec:
     return crossbar_spec(g_on_siemens=g_on, g_off_siemens=1.0 / 200e3, v_read_volt=0.1, r_wire_ohm=1.0,
                          prog_sigma_0=4.782321e-6, prog_sigma_1=-0.009107 * g_on, readout="sa", adc_bits=1,
                          sa_offset_sigma=0.01, name="spikesim-rram-sa")
+
+
+CROSSBAR_PRESETS = {
+    "rram-adc": crossbar_spikesim_rram,
+    "rram-sa": crossbar_rram_sa,
+    "pcm": crossbar_aihwkit_pcm,
+}
+
+
+def crossbar_preset(name: str) -> CrossbarSpec:
+    """A crossbar preset by name (one of :data:`CROSSBAR_PRESETS`)."""
+    if name not in CROSSBAR_PRESETS:
+        raise ValueError(f"hardware: got {name!r}; allowed: {sorted(CROSSBAR_PRESETS)}.")
+    return CROSSBAR_PRESETS[name]()

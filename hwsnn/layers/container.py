@@ -27,8 +27,13 @@ class SNN(nnx.Module):
       execution: "layer" runs each layer over all timesteps before the next (one batched
         matmul/conv over ``T x B`` per layer, then a scan over T); "time" runs one scan over T
         whose body steps every layer. Both compute the same function. "auto" (default) picks
-        "time" for all-dense models, where it measured faster in the backward pass on CPU
-        (``benchmarks/bench_train_step.py``), and "layer" otherwise.
+        "time" for all-dense models without crossbars, where it measured faster in the backward
+        pass on CPU (``benchmarks/bench_train_step.py``), and "layer" otherwise (a crossbar layer
+        is programmed once per forward pass and reads all timesteps in one call).
+
+    Calling the model: ``model(x, key=None, hardware_strength=1.0)``; ``key`` (required when a
+    layer has ``hardware``) draws the crossbars' programming and read noise, ``hardware_strength``
+    in [0, 1] blends ideal and hardware products (progressive hardware awareness).
 
     Calling the model on ``x [T, B, *input_shape]`` returns ``(output, activity)``: the last
     layer's output ``[T, B, ...]`` and an :class:`Activity` with one entry per synaptic layer.
@@ -55,7 +60,8 @@ class SNN(nnx.Module):
         if self.execution != "auto":
             return self.execution
         all_dense = all(layer.kind == "dense" for layer in self.workload.layers)
-        return "time" if all_dense else "layer"
+        has_hardware = any(getattr(layer, "hardware", None) is not None for layer in self.layers)
+        return "time" if all_dense and not has_hardware else "layer"
 
     def layer_shapes(self) -> list[tuple[int, ...]]:
         """Per-sample output shape of every layer."""
@@ -85,10 +91,13 @@ class SNN(nnx.Module):
         if x.ndim != len(self.input_shape) + 2 or x.shape[0] != self.timesteps or tuple(x.shape[2:]) != self.input_shape:
             raise ValueError(f"x: shape {tuple(x.shape)}; allowed: {expected} (time-major).")
 
-    def _layer_by_layer(self, x: Array) -> tuple[list[Array], Activity]:
+    def _layer_by_layer(self, x: Array, key, strength) -> tuple[list[Array], Activity]:
         outputs, activities = [], []
-        for layer in self.layers:
-            y = layer(x)
+        for index, layer in enumerate(self.layers):
+            if getattr(layer, "hardware", None) is not None:
+                y = layer(x, None if key is None else jax.random.fold_in(key, index), strength)
+            else:
+                y = layer(x)
             if layer.synaptic:
                 activities.append(LayerActivity(events_per_step(x), _output_spikes(layer, y)))
             outputs.append(y)
@@ -115,19 +124,19 @@ class SNN(nnx.Module):
         _, (outputs, events, spikes) = jax.lax.scan(body, states, x)
         return outputs, Activity(tuple(LayerActivity(e, s) for e, s in zip(events, spikes)))
 
-    def layer_outputs(self, x: Array) -> tuple[list[Array], Activity]:
+    def layer_outputs(self, x: Array, *, key=None, hardware_strength=1.0) -> tuple[list[Array], Activity]:
         """Every layer's output ``[T, B, ...]`` (for rasters and probes) and the activity."""
         self.check_input(x)
         if self.resolved_execution == "time":
             return self._time_major(x, keep_all=True)
-        return self._layer_by_layer(x)
+        return self._layer_by_layer(x, key, hardware_strength)
 
-    def __call__(self, x: Array) -> tuple[Array, Activity]:
+    def __call__(self, x: Array, *, key=None, hardware_strength=1.0) -> tuple[Array, Activity]:
         self.check_input(x)
         if self.resolved_execution == "time":
             outputs, activity = self._time_major(x, keep_all=False)
         else:
-            outputs, activity = self._layer_by_layer(x)
+            outputs, activity = self._layer_by_layer(x, key, hardware_strength)
         return outputs[-1], activity
 
 

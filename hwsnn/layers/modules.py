@@ -19,11 +19,31 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from hwsnn.hardware.crossbar import analog_matmul
+from hwsnn.hardware.specs import CrossbarSpec
 from hwsnn.hardware.workload import LayerWorkload, conv_workload, dense_workload
 from hwsnn.layers import ops
 from hwsnn.neurons.lif import check_reset, lif, lif_step, neuron_parameters
 from hwsnn.neurons.surrogate import surrogate_from_name
 from hwsnn.typing import Array
+
+
+def _hardware(spec: CrossbarSpec | None):
+    """Store a crossbar spec on a layer (its arrays become layer constants), or ``None``."""
+    if spec is None:
+        return None
+    if not isinstance(spec, CrossbarSpec):
+        raise ValueError(f"hardware: got {type(spec).__name__}; allowed: None or a CrossbarSpec (hwsnn.hardware.specs).")
+    return nnx.data(spec)
+
+
+def _matmul(x: Array, kernel: Array, spec: CrossbarSpec | None, read_noise: bool, key, strength) -> Array:
+    """``x @ kernel``: exact, or on the layer's crossbars (``key`` required then)."""
+    if spec is None:
+        return jnp.dot(x, kernel)
+    if key is None:
+        raise ValueError("key: a layer with hardware=CrossbarSpec needs a jax.random key (model(x, key=...)).")
+    return analog_matmul(x, kernel, spec, key, strength=strength, read_noise=read_noise)
 
 
 class NeuronConstant(nnx.Variable):
@@ -100,7 +120,9 @@ class SpikingDense(nnx.Module):
     synaptic = True
 
     def __init__(self, in_features: int, out_features: int, *, rngs: nnx.Rngs, bias: bool = True,
-                 fire: bool = True, **neuron):
+                 fire: bool = True, hardware: CrossbarSpec | None = None, **neuron):
+        self.hardware = _hardware(hardware)
+        self.read_noise = hardware is not None and float(hardware.read_sigma) > 0  # static: decided once
         self.in_features = _positive_int(in_features, "in_features")
         self.out_features = _positive_int(out_features, "out_features")
         self.spiking_output = fire
@@ -111,15 +133,17 @@ class SpikingDense(nnx.Module):
             neuron = {**neuron, "reset": "none"}
         self.neurons = LIFNeurons(out_features, **neuron)
 
-    def synapse(self, x: Array) -> Array:
-        """Synaptic currents ``x @ kernel + bias`` for ``x [..., F_in]``."""
+    def synapse(self, x: Array, key=None, strength=1.0) -> Array:
+        """Synaptic currents ``x @ kernel + bias`` for ``x [..., F_in]`` (the product on crossbars
+        when the layer has ``hardware``; the bias is added digitally)."""
         if x.shape[-1] != self.in_features:
             raise ValueError(f"x: last axis {x.shape[-1]}; allowed: in_features = {self.in_features}.")
-        return ops.dense(x, self.kernel[...], None if self.bias is None else self.bias[...])
+        y = _matmul(x, self.kernel[...], self.hardware, self.read_noise, key, strength)
+        return y if self.bias is None else y + self.bias[...].reshape((1,) * (y.ndim - 1) + (-1,))
 
-    def __call__(self, x: Array) -> Array:
+    def __call__(self, x: Array, key=None, strength=1.0) -> Array:
         """``[T, B, F_in]`` -> spikes (or membranes, ``fire=False``) ``[T, B, F_out]``."""
-        spikes, membrane = self.neurons(self.synapse(x))
+        spikes, membrane = self.neurons(self.synapse(x, key, strength))
         return spikes if self.spiking_output else membrane
 
     def step(self, v_prev: Array, x_t: Array) -> tuple[Array, Array]:
@@ -142,9 +166,9 @@ class SpikingDense(nnx.Module):
         )
 
 
-def Readout(in_features: int, out_features: int, *, rngs: nnx.Rngs, **neuron) -> SpikingDense:
+def Readout(in_features: int, out_features: int, *, rngs: nnx.Rngs, hardware: CrossbarSpec | None = None, **neuron) -> SpikingDense:
     """Membrane readout: dense synapses into non-firing leaky integrators (returns ``[T, B, C]`` membrane)."""
-    return SpikingDense(in_features, out_features, rngs=rngs, fire=False, **neuron)
+    return SpikingDense(in_features, out_features, rngs=rngs, fire=False, hardware=hardware, **neuron)
 
 
 class SpikingConv(nnx.Module):
@@ -155,7 +179,9 @@ class SpikingConv(nnx.Module):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, *, rngs: nnx.Rngs,
                  stride: int = 1, padding="SAME", pool: str | None = None, pool_window: int = 2,
-                 bias: bool = True, **neuron):
+                 bias: bool = True, hardware: CrossbarSpec | None = None, **neuron):
+        self.hardware = _hardware(hardware)
+        self.read_noise = hardware is not None and float(hardware.read_sigma) > 0  # static: decided once
         self.in_channels = _positive_int(in_channels, "in_channels")
         self.out_channels = _positive_int(out_channels, "out_channels")
         self.kernel_size = _positive_int(kernel_size, "kernel_size")
@@ -171,21 +197,32 @@ class SpikingConv(nnx.Module):
         self.bias = nnx.Param(_uniform(key_b, (out_channels,), fan_in)) if bias else None
         self.neurons = LIFNeurons(out_channels, **neuron)
 
-    def synapse(self, x: Array) -> Array:
-        """Convolution (and pooling) of ``x [..., H, W, C_in]`` -> currents ``[..., H', W', C_out]``."""
+    def synapse(self, x: Array, key=None, strength=1.0) -> Array:
+        """Convolution (and pooling) of ``x [..., H, W, C_in]`` -> currents ``[..., H', W', C_out]``.
+
+        With ``hardware`` the kernel is unrolled onto crossbars as SpikeSim maps it: each output
+        pixel's receptive field (``k^2 C_in`` inputs) drives the rows, one column per output channel.
+        """
         if x.ndim < 4 or x.shape[-1] != self.in_channels:
             raise ValueError(
                 f"x: shape {x.shape}; allowed: [T, B, H, W, {self.in_channels}] (NHWC, time-major)."
             )
         bias = None if self.bias is None else self.bias[...]
-        currents = ops.conv2d(x, self.kernel[...], bias, self.stride, self.padding)
+        if self.hardware is None:
+            currents = ops.conv2d(x, self.kernel[...], bias, self.stride, self.padding)
+        else:
+            patches = ops.patches(x, self.kernel_size, self.stride, self.padding)  # [..., H', W', C_in k^2]
+            kernel = self.kernel[...].transpose(2, 0, 1, 3).reshape(-1, self.out_channels)
+            currents = _matmul(patches, kernel, self.hardware, self.read_noise, key, strength)
+            if bias is not None:
+                currents = currents + bias.reshape((1,) * (currents.ndim - 1) + (-1,))
         if self.pool is not None:
             currents = ops.pool2d(currents, self.pool, self.pool_window)
         return currents
 
-    def __call__(self, x: Array) -> Array:
+    def __call__(self, x: Array, key=None, strength=1.0) -> Array:
         """``[T, B, H, W, C_in]`` -> spikes ``[T, B, H', W', C_out]``."""
-        return self.neurons(self.synapse(x))[0]
+        return self.neurons(self.synapse(x, key, strength))[0]
 
     def step(self, v_prev: Array, x_t: Array) -> tuple[Array, Array]:
         """One timestep: ``(v, spike)`` for ``x_t [B, H, W, C_in]``."""

@@ -55,6 +55,17 @@ def conv2d(x: Array, kernel: Array, bias: Array | None, stride: int, padding) ->
     return y if bias is None else y + _bias_like(bias, y)
 
 
+def patches(x: Array, kernel_size: int, stride: int, padding) -> Array:
+    """Receptive fields of a convolution: ``[..., H, W, C] -> [..., H', W', C k^2]`` (channel-major:
+    feature ``c k^2 + i k + j`` is channel ``c`` at kernel offset ``(i, j)``), so that
+    ``patches @ kernel.transpose(2, 0, 1, 3).reshape(-1, C_out)`` equals :func:`conv2d`."""
+    lead = x.shape[:-3]
+    flat = x.reshape((-1,) + x.shape[-3:])
+    p = jax.lax.conv_general_dilated_patches(flat, (kernel_size, kernel_size), (stride, stride), padding,
+                                             dimension_numbers=("NHWC", "HWIO", "NHWC"))
+    return p.reshape(lead + p.shape[1:])
+
+
 def pool2d(x: Array, kind: str, window: int) -> Array:
     """Max, average or sum pooling of ``x [..., H, W, C]`` over non-overlapping ``window`` squares.
 

@@ -12,6 +12,7 @@ from flax import nnx
 
 from hwsnn.data import DATASETS
 from hwsnn.encoding import ENCODERS
+from hwsnn.hardware.specs import CROSSBAR_PRESETS, crossbar_preset
 from hwsnn.layers import SNN, conv_net, mlp
 from hwsnn.neurons import RESETS, SURROGATES
 from hwsnn.train.losses import TASK_LOSSES
@@ -26,7 +27,9 @@ class TrainConfig:
     Model "conv": ``conv(k) -> maxpool2 -> LIF`` for each of ``channels``, then a LIF MLP head of
     widths ``hidden`` and ``outputs`` output neurons; "mlp": a LIF MLP ``prod(input) -> hidden -> outputs``.
     ``outputs = num_classes * population`` (population codes read per-class blocks).
-    ``max_steps`` stops a run early without changing its learning-rate schedule; rerunning in the
+    ``hardware`` runs every synaptic layer on a crossbar preset (``rram-adc``, ``rram-sa``, ``pcm``);
+    its strength ramps linearly from ``hardware_start`` to 1 over ``hardware_ramp_steps`` steps
+    (0: full hardware from the start). ``max_steps`` stops a run early without changing its learning-rate schedule; rerunning in the
     same workdir without it resumes and finishes the run.
     """
 
@@ -51,6 +54,9 @@ class TrainConfig:
     loss: str = "ce_count"
     rate_weight: float = 0.0
     rate_target: float = 0.0
+    hardware: str | None = None
+    hardware_start: float = 0.0
+    hardware_ramp_steps: int = 0
     optimizer: str = "adam"
     learning_rate: float = 2e-3
     cosine_decay: bool = True
@@ -83,6 +89,9 @@ class TrainConfig:
         need(self.threshold > 0, "threshold", "> 0")
         need(self.learning_rate > 0, "learning_rate", "> 0")
         need(self.rate_weight >= 0, "rate_weight", ">= 0")
+        need(self.hardware is None or self.hardware in CROSSBAR_PRESETS, "hardware", f"None or one of {sorted(CROSSBAR_PRESETS)}")
+        need(0.0 <= self.hardware_start <= 1.0, "hardware_start", "0 <= hardware_start <= 1")
+        need(isinstance(self.hardware_ramp_steps, int) and self.hardware_ramp_steps >= 0, "hardware_ramp_steps", "an int >= 0")
         need(all(isinstance(c, int) and c >= 1 for c in self.channels), "channels", "ints >= 1")
         need(all(isinstance(h, int) and h >= 1 for h in self.hidden), "hidden", "ints >= 1")
         need(self.loss != "ce_rate" or self.population == 1, "loss", "ce_count or mse_count with population > 1")
@@ -157,7 +166,8 @@ def build_model(config: TrainConfig, input_shape: tuple[int, ...], num_classes: 
     """The SNN a config describes, initialised from ``config.seed``."""
     neuron = dict(beta=config.beta, threshold=config.threshold, reset=config.reset,
                   surrogate=config.surrogate, surrogate_param=config.surrogate_param,
-                  learn_beta=config.learn_beta, learn_threshold=config.learn_threshold)
+                  learn_beta=config.learn_beta, learn_threshold=config.learn_threshold,
+                  hardware=None if config.hardware is None else crossbar_preset(config.hardware))
     rngs = nnx.Rngs(config.seed)
     outputs = num_classes * config.population
     spiking_input = config.encoding != "direct"

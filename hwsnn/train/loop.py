@@ -28,7 +28,9 @@ from hwsnn.train.config import TrainConfig, build_model, load_config, save_confi
 from hwsnn.train.losses import task_loss_from_name
 from hwsnn.train.metrics import append_jsonl, plot_training_curve, read_jsonl
 from hwsnn.train.parallel import data_mesh, replicate, shard_batch
-from hwsnn.train.step import init_state, make_activity_step, make_eval_step, make_objective, make_train_step
+from hwsnn.train.step import (
+    hardware_ramp, init_state, make_activity_step, make_eval_step, make_objective, make_train_step,
+)
 
 
 def make_optimizer(config: TrainConfig, total_steps: int) -> optax.GradientTransformation:
@@ -78,7 +80,8 @@ class Run:
         encode = encoder_from_name(config.encoding)
         key = jax.random.PRNGKey(config.seed)
         self.eval_key = jax.random.fold_in(key, 2**31 - 1)  # evaluation draws differ from every train step's
-        self.train_step = make_train_step(graphdef, self.optimizer, objective, encode, config.timesteps, key)
+        schedule = hardware_ramp(config.hardware_start, config.hardware_ramp_steps)
+        self.train_step = make_train_step(graphdef, self.optimizer, objective, encode, config.timesteps, key, schedule)
         self.eval_step = make_eval_step(graphdef, objective, encode, config.timesteps, self.eval_key)
         self.activity_step = make_activity_step(graphdef, encode, config.timesteps, self.eval_key)
 

@@ -62,24 +62,49 @@ def make_objective(task_loss: Callable[[Array, Array], Array], num_classes: int 
     return objective
 
 
+def hardware_ramp(start: float, ramp_steps: int) -> Callable[[Array], Array]:
+    """Progressive hardware awareness: strength ``start + (1 - start) min(step / ramp_steps, 1)``.
+
+    The strength blends ideal and crossbar products (:func:`~hwsnn.hardware.crossbar.analog_matmul`),
+    so every non-ideality (noise, IR drop, ADC or sense-amplifier readout) ramps in together.
+    ``ramp_steps = 0`` applies the full hardware from the first step.
+    """
+    if not 0.0 <= start <= 1.0:
+        raise ValueError(f"start: got {start!r}; allowed: 0 <= start <= 1.")
+    if ramp_steps < 0:
+        raise ValueError(f"ramp_steps: got {ramp_steps!r}; allowed: an int >= 0.")
+    if ramp_steps == 0:
+        return lambda step: jnp.ones((), jnp.float32)
+    return lambda step: start + (1.0 - start) * jnp.minimum(step.astype(jnp.float32) / ramp_steps, 1.0)
+
+
+def _forward(graphdef, params, constants, encode, timesteps, x, key, strength):
+    """Merge the model and run it: the encoder draws from ``key``, crossbars from ``fold_in(key, 1)``."""
+    model = nnx.merge(graphdef, params, constants)
+    out, activity = model(encode(x, timesteps, key), key=jax.random.fold_in(key, 1), hardware_strength=strength)
+    return out, activity, model.workload
+
+
 def make_train_step(graphdef: nnx.GraphDef, optimizer: optax.GradientTransformation, objective: Objective,
-                    encode: Callable, timesteps: int, base_key: Array):
+                    encode: Callable, timesteps: int, base_key: Array, hardware_strength: Callable | None = None):
     """``train_step(state, x, labels) -> (state, metrics)``, jitted.
 
-    The encoder's key for step ``n`` is ``fold_in(base_key, n)``, so a resumed run draws the
-    same input spikes as an uninterrupted one.
+    The key of step ``n`` is ``fold_in(base_key, n)``, so a resumed run draws the same input
+    spikes and crossbar noise (a new programming draw per step, as aihwkit's hardware-aware
+    training) as an uninterrupted one. ``hardware_strength(step)`` (default: 1) sets the
+    crossbar strength; see :func:`hardware_ramp`.
     """
+    schedule = hardware_ramp(1.0, 0) if hardware_strength is None else hardware_strength
 
-    def loss_fn(params, constants, x, labels, key):
-        model = nnx.merge(graphdef, params, constants)
-        out, activity = model(encode(x, timesteps, key))
-        return objective(out, labels, activity, model.workload)
+    def loss_fn(params, constants, x, labels, key, strength):
+        out, activity, workload = _forward(graphdef, params, constants, encode, timesteps, x, key, strength)
+        return objective(out, labels, activity, workload)
 
     @jax.jit
     def train_step(state: TrainState, x: Array, labels: Array):
         key = jax.random.fold_in(base_key, state.step)
         (_, metrics), grads = jax.value_and_grad(loss_fn, has_aux=True)(
-            state.params, state.constants, x, labels, key)
+            state.params, state.constants, x, labels, key, schedule(state.step))
         updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
         return TrainState(params, state.constants, opt_state, state.step + 1), metrics
@@ -88,13 +113,13 @@ def make_train_step(graphdef: nnx.GraphDef, optimizer: optax.GradientTransformat
 
 
 def make_eval_step(graphdef: nnx.GraphDef, objective: Objective, encode: Callable, timesteps: int, key: Array):
-    """``eval_step(params, constants, x, labels) -> metrics`` (batch sums), jitted."""
+    """``eval_step(params, constants, x, labels) -> metrics`` (batch sums), jitted; crossbars at full
+    strength with one fixed programming draw (one chip)."""
 
     @jax.jit
     def eval_step(params, constants, x, labels):
-        model = nnx.merge(graphdef, params, constants)
-        out, activity = model(encode(x, timesteps, key))
-        return objective(out, labels, activity, model.workload)[1]
+        out, activity, workload = _forward(graphdef, params, constants, encode, timesteps, x, key, 1.0)
+        return objective(out, labels, activity, workload)[1]
 
     return eval_step
 
@@ -104,7 +129,6 @@ def make_activity_step(graphdef: nnx.GraphDef, encode: Callable, timesteps: int,
 
     @jax.jit
     def activity_step(params, constants, x):
-        model = nnx.merge(graphdef, params, constants)
-        return model(encode(x, timesteps, key))[1]
+        return _forward(graphdef, params, constants, encode, timesteps, x, key, 1.0)[1]
 
     return activity_step

@@ -1,0 +1,62 @@
+"""Spiking layers on crossbars: ideal crossbars reproduce the exact model; keys; schedules; finite training."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+from flax import nnx
+
+from hwsnn.hardware.specs import crossbar_preset, crossbar_spec
+from hwsnn.layers import conv_net, mlp
+from hwsnn.train.losses import ce_count
+from hwsnn.train.step import hardware_ramp, init_state, make_objective, make_train_step
+
+IDEAL = crossbar_spec(g_on_siemens=5e-5, g_off_siemens=5e-6, v_read_volt=0.1, weight_bits=None, readout="ideal",
+                      ir_drop="none", size=16)
+X = jnp.asarray((np.random.default_rng(0).random((4, 3, 8, 8, 1)) < 0.5).astype(np.float32))
+
+
+@pytest.mark.parametrize("kind", ["mlp", "conv"])
+def test_ideal_crossbars_reproduce_the_exact_model(kind):
+    build = (lambda hw: conv_net((8, 8, 1), (4,), (6,), 3, 4, rngs=nnx.Rngs(0), hardware=hw)) if kind == "conv" else (
+        lambda hw: mlp([64, 20, 3], 4, rngs=nnx.Rngs(0), hardware=hw))
+    x = X if kind == "conv" else X.reshape(4, 3, 64)
+    exact, hardware = build(None), build(IDEAL)
+    assert hardware.resolved_execution == "layer"
+    out_e, act_e = exact(x)
+    out_h, act_h = hardware(x, key=jax.random.key(0))
+    np.testing.assert_array_equal(np.asarray(out_e), np.asarray(out_h))
+    for a, b in zip(jax.tree.leaves(act_e), jax.tree.leaves(act_h)):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6)
+
+
+def test_hardware_layers_need_a_key():
+    model = mlp([64, 3], 4, rngs=nnx.Rngs(0), hardware=IDEAL)
+    with pytest.raises(ValueError, match="key"):
+        model(X.reshape(4, 3, 64))
+    with pytest.raises(ValueError, match="hardware"):
+        mlp([64, 3], 4, rngs=nnx.Rngs(0), hardware="rram")
+
+
+def test_hardware_ramp_schedule():
+    ramp = hardware_ramp(0.2, 10)
+    np.testing.assert_allclose([float(ramp(jnp.asarray(s))) for s in (0, 5, 10, 50)], [0.2, 0.6, 1.0, 1.0])
+    assert float(hardware_ramp(0.0, 0)(jnp.asarray(3))) == 1.0
+    with pytest.raises(ValueError, match="start"):
+        hardware_ramp(1.5, 3)
+
+
+@pytest.mark.parametrize("preset", ["rram-sa", "rram-adc", "pcm"])
+def test_training_on_crossbars_keeps_parameters_finite(preset):
+    model = mlp([64, 32, 10], 4, rngs=nnx.Rngs(0), hardware=crossbar_preset(preset))
+    optimizer = optax.adam(1e-2)
+    graphdef, state = init_state(model, optimizer)
+    step = make_train_step(graphdef, optimizer, make_objective(ce_count), lambda x, t, k: jnp.broadcast_to(x, (t,) + x.shape),
+                           4, jax.random.PRNGKey(0), hardware_ramp(0.0, 4))
+    rng = np.random.default_rng(1)
+    for _ in range(6):
+        x = jnp.asarray(rng.random((16, 64)).astype(np.float32))
+        state, metrics = step(state, x, jnp.asarray(rng.integers(0, 10, 16)))
+    assert all(bool(jnp.all(jnp.isfinite(leaf))) for leaf in jax.tree.leaves(state.params))
+    assert np.isfinite(float(metrics["loss"]))
