@@ -426,7 +426,7 @@ def preset(name: str):
 
 ENCODINGS = ("differential", "offset")
 CROSSBAR_READOUTS = ("ideal", "adc", "sa")
-IR_DROP_METHODS = ("none", "relaxation")
+IR_DROP_METHODS = ("none", "resummed", "relaxation")
 
 
 @jax.tree_util.register_dataclass
@@ -441,7 +441,9 @@ class CrossbarSpec:
     stuck at ``g_on`` / ``g_off`` with probabilities ``p_stuck_on`` / ``p_stuck_off``. The ADC
     clips at ``adc_range`` x the largest current a column can carry (all rows on at ``g_on``);
     the sense amplifier compares with ``sa_reference`` x that current plus a per-column offset
-    of standard deviation ``sa_offset_sigma`` (same unit).
+    of standard deviation ``sa_offset_sigma`` (same unit). IR drop: "resummed" (closed-form
+    effective conductance, the default for training), "relaxation" (iterative, O(X^4) per array
+    and iteration: for evaluation) or "none" (see :mod:`hwsnn.hardware.crossbar`).
     """
 
     g_on_siemens: Array
@@ -463,7 +465,7 @@ class CrossbarSpec:
     encoding: str = _static("differential")
     readout: str = _static("adc")
     adc_bits: int = _static(4)
-    ir_drop: str = _static("relaxation")
+    ir_drop: str = _static("resummed")
     ir_iterations: int = _static(10)
     name: str = _static("crossbar")
 
@@ -471,7 +473,7 @@ class CrossbarSpec:
 def crossbar_spec(*, g_on_siemens, g_off_siemens, v_read_volt, r_wire_ohm=0.0, prog_sigma_0=0.0, prog_sigma_1=0.0,
                   prog_sigma_2=0.0, read_sigma=0.0, p_stuck_on=0.0, p_stuck_off=0.0, adc_range=1.0, sa_reference=0.0,
                   sa_offset_sigma=0.0, ir_damping=0.6, size: int = 64, weight_bits: int | None = 4, encoding: str = "differential",
-                  readout: str = "adc", adc_bits: int = 4, ir_drop: str = "relaxation", ir_iterations: int = 10,
+                  readout: str = "adc", adc_bits: int = 4, ir_drop: str = "resummed", ir_iterations: int = 10,
                   name: str = "crossbar") -> CrossbarSpec:
     """A validated :class:`CrossbarSpec`; an IR-drop configuration that would not converge is rejected.
 

@@ -100,3 +100,13 @@ def test_bad_arguments():
         column_currents(jnp.ones(3), jnp.ones(3), 1.0)
     with pytest.raises(ValueError, match="iterations"):
         column_currents(jnp.ones(3), jnp.ones((3, 2)), 1.0, iterations=0)
+
+
+@pytest.mark.parametrize("r_wire", [1.0, 2.5])
+@pytest.mark.parametrize("seed", [1, 4])
+def test_resummed_effective_conductance_beats_a_tenth_of_the_ideal_error(r_wire, seed):
+    v, g = random_array(seed)
+    exact = exact_currents(v, g, r_wire)
+    resummed = np.asarray(column_currents(jnp.asarray(v), jnp.asarray(g), r_wire, method="resummed"))
+    ideal_error = np.abs(v @ g - exact).max()
+    assert np.abs(resummed - exact).max() <= 0.05 * ideal_error  # measured: about 0.01
