@@ -139,7 +139,7 @@ class SpikingDense(nnx.Module):
         if x.shape[-1] != self.in_features:
             raise ValueError(f"x: last axis {x.shape[-1]}; allowed: in_features = {self.in_features}.")
         y = _matmul(x, self.kernel[...], self.hardware, self.read_noise, key, strength)
-        return y if self.bias is None else y + self.bias[...].reshape((1,) * (y.ndim - 1) + (-1,))
+        return ops.add_bias(y, None if self.bias is None else self.bias[...])
 
     def __call__(self, x: Array, key=None, strength=1.0) -> Array:
         """``[T, B, F_in]`` -> spikes (or membranes, ``fire=False``) ``[T, B, F_out]``."""
@@ -213,9 +213,7 @@ class SpikingConv(nnx.Module):
         else:
             patches = ops.patches(x, self.kernel_size, self.stride, self.padding)  # [..., H', W', C_in k^2]
             kernel = self.kernel[...].transpose(2, 0, 1, 3).reshape(-1, self.out_channels)
-            currents = _matmul(patches, kernel, self.hardware, self.read_noise, key, strength)
-            if bias is not None:
-                currents = currents + bias.reshape((1,) * (currents.ndim - 1) + (-1,))
+            currents = ops.add_bias(_matmul(patches, kernel, self.hardware, self.read_noise, key, strength), bias)
         if self.pool is not None:
             currents = ops.pool2d(currents, self.pool, self.pool_window)
         return currents

@@ -14,15 +14,9 @@ from hwsnn.typing import Array
 POOLS: tuple[str, ...] = ("max", "avg", "sum")
 
 
-def _bias_like(bias: Array, y: Array) -> Array:
-    """Reshape a per-output bias ``[C]`` to broadcast against ``y [..., C]`` without rank promotion."""
-    return bias.reshape((1,) * (y.ndim - 1) + bias.shape)
-
-
-def dense(x: Array, kernel: Array, bias: Array | None) -> Array:
-    """``y = x @ kernel + bias`` over any leading axes; ``kernel`` is ``[in, out]``."""
-    y = jnp.dot(x, kernel)
-    return y if bias is None else y + _bias_like(bias, y)
+def add_bias(y: Array, bias: Array | None) -> Array:
+    """``y + bias`` for a per-output bias ``[C]`` and ``y [..., C]``, broadcast explicitly (no rank promotion)."""
+    return y if bias is None else y + bias.reshape((1,) * (y.ndim - 1) + bias.shape)
 
 
 def conv_padding(padding) -> str | tuple[tuple[int, int], tuple[int, int]]:
@@ -51,8 +45,7 @@ def conv2d(x: Array, kernel: Array, bias: Array | None, stride: int, padding) ->
     y = jax.lax.conv_general_dilated(
         flat, kernel, (stride, stride), padding, dimension_numbers=("NHWC", "HWIO", "NHWC")
     )
-    y = y.reshape(lead + y.shape[1:])
-    return y if bias is None else y + _bias_like(bias, y)
+    return add_bias(y.reshape(lead + y.shape[1:]), bias)
 
 
 def patches(x: Array, kernel_size: int, stride: int, padding) -> Array:

@@ -29,10 +29,6 @@ class Energy:
     def __getitem__(self, name: str) -> Array:
         return self.components[name]
 
-    def grouped(self, groups: dict[str, tuple[str, ...]]) -> dict[str, Array]:
-        """Sums of named groups of components (a component may appear in one group only)."""
-        return {group: sum(self.components[name] for name in names) for group, names in groups.items()}
-
 
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
