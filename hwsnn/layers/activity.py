@@ -18,13 +18,17 @@ class LayerActivity:
     Attributes:
       input_events: ``[T_in]`` nonzero inputs per timestep (events the synapses process).
       output_spikes: ``[T_l]`` output spikes per timestep (zeros for a membrane readout).
+      channel_events: ``[T_in, C_in]`` nonzero inputs per timestep and input channel (summed
+        over positions), or ``None``. A crossbar row holds one input channel at one kernel
+        position, so this is the per-crossbar-row activity the IMC cost model's event mode reads.
 
-    Both are sums of surrogate-carrying spikes, so they are differentiable with respect to
-    the weights of this and every earlier layer.
+    All are sums of surrogate-carrying spikes, so they are differentiable with respect to the
+    weights of this and every earlier layer.
     """
 
     input_events: PerTimestep
     output_spikes: PerTimestep
+    channel_events: jax.Array | None = None
 
 
 @jax.tree_util.register_dataclass

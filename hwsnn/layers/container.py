@@ -10,7 +10,7 @@ from flax import nnx
 
 from hwsnn.hardware.workload import Workload
 from hwsnn.layers.activity import Activity, LayerActivity
-from hwsnn.layers.ops import events_per_step
+from hwsnn.layers.ops import events_per_channel, events_per_step
 from hwsnn.typing import Array
 
 
@@ -99,7 +99,8 @@ class SNN(nnx.Module):
             else:
                 y = layer(x)
             if layer.synaptic:
-                activities.append(LayerActivity(events_per_step(x), _output_spikes(layer, y)))
+                per_channel = events_per_channel(x)
+                activities.append(LayerActivity(jnp.sum(per_channel, axis=1), _output_spikes(layer, y), per_channel))
             outputs.append(y)
             x = y
         return outputs, Activity(tuple(activities))
@@ -114,7 +115,7 @@ class SNN(nnx.Module):
             for layer, state in zip(self.layers, states):
                 state, y_t = layer.step(state, x_t)
                 if layer.synaptic:
-                    events.append(events_per_step(x_t[None])[0])
+                    events.append(events_per_channel(x_t[None])[0])
                     spikes.append(_output_spikes(layer, y_t[None])[0])
                 new_states.append(state)
                 outputs.append(y_t)
@@ -122,7 +123,7 @@ class SNN(nnx.Module):
             return new_states, (outputs if keep_all else outputs[-1:], events, spikes)
 
         _, (outputs, events, spikes) = jax.lax.scan(body, states, x)
-        return outputs, Activity(tuple(LayerActivity(e, s) for e, s in zip(events, spikes)))
+        return outputs, Activity(tuple(LayerActivity(jnp.sum(e, axis=1), s, e) for e, s in zip(events, spikes)))
 
     def layer_outputs(self, x: Array, *, key=None, hardware_strength=1.0) -> tuple[list[Array], Activity]:
         """Every layer's output ``[T, B, ...]`` (for rasters and probes) and the activity."""

@@ -80,6 +80,18 @@ def pool2d(x: Array, kind: str, window: int) -> Array:
     return pooled / (window * window) if kind == "avg" else pooled
 
 
+def _counted(x: Array) -> Array:
+    """1 per nonzero entry in the forward pass, gradient 1 (straight-through)."""
+    nonzero = (x != 0).astype(x.dtype)
+    return jax.lax.stop_gradient(nonzero - x) + x
+
+
+def events_per_channel(x: Array) -> Array:
+    """Batch-mean events per timestep and channel (last axis) of ``x [T, B, ..., C]`` -> ``[T, C]``."""
+    counted = _counted(x)
+    return jnp.sum(counted.reshape(x.shape[0], -1, x.shape[-1]), axis=1) / x.shape[1]
+
+
 def events_per_step(x: Array) -> Array:
     """Batch-mean number of events (nonzero entries) per timestep of ``x [T, B, ...]`` -> ``[T]``.
 
@@ -87,6 +99,4 @@ def events_per_step(x: Array) -> Array:
     for 0/1 spikes this is exactly ``sum(x) / B`` with the spikes' surrogate gradient; for
     analog or pooled inputs it still counts events, which is what event-driven hardware pays for.
     """
-    nonzero = (x != 0).astype(x.dtype)
-    counted = jax.lax.stop_gradient(nonzero - x) + x
-    return jnp.sum(counted.reshape(x.shape[0], -1), axis=1) / x.shape[1]
+    return jnp.sum(_counted(x).reshape(x.shape[0], -1), axis=1) / x.shape[1]

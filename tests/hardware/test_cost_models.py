@@ -2,6 +2,8 @@
 
 import math
 
+import numpy as np
+
 import jax.numpy as jnp
 import pytest
 from flax import nnx
@@ -171,3 +173,26 @@ def test_adc_energy_and_latency_grow_with_resolution(scaling, per_bit):
     assert float(high.energy_pj["readout"]) / float(low.energy_pj["readout"]) == pytest.approx(per_bit ** 4, rel=1e-6)
     # a PE cycle is 64 ns + 8 serial SAR conversions of (b + 1) ns
     assert float(high.latency_ns) / float(low.latency_ns) == pytest.approx((64 + 8 * 9) / (64 + 8 * 5), rel=1e-6)
+
+
+def test_imc_event_mode_reads_per_crossbar_row_activity():
+    # dense 100 -> 10 on 64-row crossbars: row tiles of 64 and 36 inputs
+    workload = SNN([SpikingDense(100, 10, rngs=nnx.Rngs(0))], (100,), 2, spiking_input=True).workload
+    spec = specs.imc_spikesim_65nm_adc4()
+    per_row = jnp.zeros((2, 100)).at[:, :64].set(0.5)  # only the first tile's rows fire, half the time
+    act = Activity((LayerActivity(jnp.sum(per_row, axis=1), jnp.zeros(2), per_row),))
+    layer_level = Activity((LayerActivity(jnp.sum(per_row, axis=1), jnp.zeros(2)),))
+    dense = cost.imc(spec, workload, act, mode="dense").energy_pj["crossbar"]
+    tiled = cost.imc(spec, workload, act, mode="event").energy_pj["crossbar"]
+    pooled = cost.imc(spec, workload, layer_level, mode="event").energy_pj["crossbar"]
+    # per tile: (0.5 + 0) / 2 tiles; layer level: 64 x 0.5 / 100 active
+    assert float(tiled) == pytest.approx(float(dense) * (0.5 + 0.0) / 2, rel=1e-6)
+    assert float(pooled) == pytest.approx(float(dense) * 32 / 100, rel=1e-6)
+
+
+def test_forward_pass_records_channel_events():
+    model = SNN([SpikingConv(2, 3, 3, rngs=nnx.Rngs(0))], (4, 4, 2), 2, spiking_input=True)
+    x = jnp.zeros((2, 1, 4, 4, 2)).at[0, 0, :, :, 1].set(1.0).at[1, 0, 0, 0, 0].set(1.0)
+    _, activity = model(x)
+    np.testing.assert_allclose(np.asarray(activity[0].channel_events), [[0, 16], [1, 0]])
+    np.testing.assert_allclose(np.asarray(activity[0].input_events), [16, 1])

@@ -20,7 +20,11 @@ ADCs converting ``c`` columns each, the crossbar driven once per conversion roun
   it ignores activity, as SpikeSim does.
 * ``mode="event"``: crossbar and word-line driver (memory-fetch) energy follow the active
   rows. At timestep ``t`` a fraction ``rho_l[t] = events_l[t] / inputs_l`` of the rows is driven,
-  so those two terms scale by ``rho_l[t]``; the rest of the PE cycle is paid regardless. An
+  so those two terms scale by ``rho_l[t]``; the rest of the PE cycle is paid regardless. With
+  per-channel activity (``LayerActivity.channel_events``) the fraction is taken per row tile
+  (each block of ``X`` input channels drives its own crossbars), ``rho_{l,r}[t] = events in
+  block r / (positions x channels in block r)``, and the PEs of each row tile are charged
+  their own fraction. An
   analog (direct-coded) first layer drives the rows of its nonzero inputs; its multi-bit input
   precision is not modelled.
 
@@ -108,6 +112,17 @@ def area_mm2(spec: IMCSpec, workload: Workload) -> object:
     return (tiles * per_tile + storage) / 1e6
 
 
+def active_steps(spec: IMCSpec, layer: LayerWorkload, act) -> object:
+    """``sum_t`` of the fraction of crossbar rows driven, averaged over the layer's row tiles."""
+    if act.channel_events is None:
+        return jnp.sum(act.input_events) / input_size(layer)
+    channels = layer.in_shape[-1]
+    positions = input_size(layer) // channels
+    blocks = [(start, min(start + spec.crossbar_size, channels)) for start in range(0, channels, spec.crossbar_size)]
+    per_block = [jnp.sum(act.channel_events[:, a:b]) / (positions * (b - a)) for a, b in blocks]
+    return sum(per_block) / len(blocks)
+
+
 def imc(spec: IMCSpec, workload: Workload, activity, *, mode: str = "event") -> Cost:
     """IMC energy (components: htree, memfetch, neuron, crossbar, readout, mux, subtractor,
     psum_buffer, tile_buffer), latency and area of the SNN, and of its ANN baseline (``cost.ann``)."""
@@ -120,7 +135,7 @@ def imc(spec: IMCSpec, workload: Workload, activity, *, mode: str = "event") -> 
         parts = pe_cycle_energy(spec, layer)
         cycles_per_step = pes_of(spec, layer) * output_pixels(layer)
         if mode == "event":  # sum over t of the fraction of rows driven (nonzero inputs)
-            steps_active = jnp.sum(act.input_events) / input_size(layer)
+            steps_active = active_steps(spec, layer, act)
         for name, per_cycle in parts.items():
             if mode == "event" and name in ("crossbar", "memfetch"):
                 value = per_cycle * cycles_per_step * steps_active
