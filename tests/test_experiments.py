@@ -49,3 +49,16 @@ def test_hyperparam_sweep_tiny(tmp_path):
     assert all(any(beats(q, p) for q in front) for p in points if p not in front)
     assert (tmp_path / "pareto.png").stat().st_size > 20_000
     assert "fastest point within 3 points" in (tmp_path / "table.md").read_text()
+
+
+def test_adc_less_tiny(tmp_path):
+    from experiments import adc_less
+
+    base = TrainConfig(dataset="digits", model="mlp", hidden=(16,), timesteps=3, epochs=1, batch_size=32,
+                       learning_rate=1e-2, eval_batch_size=200)
+    result = adc_less.study(str(tmp_path), base, samples=64, progress=False)
+    assert set(result["accuracy"]) == set(adc_less.LABELS)
+    # the ADC preset's PE cycle serialises 8 conversions of 5 ns; the SA decides in 1 ns: (64 + 40) / (64 + 1)
+    assert result["latency_ratio_adc_over_sa"] == pytest.approx(104 / 65, rel=1e-6)
+    assert result["energy_ratio_adc_over_sa"] > 1.0
+    assert (tmp_path / "accuracy.png").stat().st_size > 10_000
