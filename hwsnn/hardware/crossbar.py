@@ -81,10 +81,21 @@ def _line_voltages(cell_currents: Array, v: Array, r_wire) -> tuple[Array, Array
     return word, bit
 
 
+def _cumsum(x: Array, axis: int, reverse: bool = False) -> Array:
+    """Cumulative sum by a log-depth associative scan (XLA's CPU cumsum is quadratic in length)."""
+    return jax.lax.associative_scan(jnp.add, x, reverse=reverse, axis=axis % x.ndim)
+
+
 def resummed_conductance(g: Array, r_wire) -> Array:
-    """``G_eff = g / (1 + r (g Kw + Kb g))``: IR drop folded into the conductances (module doc)."""
-    kw, kb = line_kernels(g.shape[-2], g.shape[-1], g.dtype)
-    return g / (1.0 + r_wire * (g @ kw + kb @ g))
+    """``G_eff = g / (1 + r (g Kw + Kb g))``: IR drop folded into the conductances (module doc).
+
+    ``Kw = L L^T`` and ``Kb = U U^T`` with triangular ones-matrices, so ``g Kw`` is a reverse then
+    a forward cumulative sum along the word line, and ``Kb g`` a forward then a reverse one along
+    the bit line: ``O(N M log)`` work instead of two ``N x N x M`` products.
+    """
+    word = _cumsum(_cumsum(g, -1, reverse=True), -1)
+    bit = _cumsum(_cumsum(g, -2), -2, reverse=True)
+    return g / (1.0 + r_wire * (word + bit))
 
 
 def relaxation_currents(v: Array, g: Array, r_wire, *, iterations: int = 20, damping=0.6) -> tuple[Array, Array]:
@@ -295,7 +306,8 @@ def analog_matmul(x: Array, w: Array, spec, key, *, program_key=None, strength=1
     from the relaxation), read noise (from ``key``) -> per-tile readout (ideal, b-bit ADC, or 1-bit
     sense amplifier with frozen per-column offsets) -> digital sum over tiles -> rescale to weight
     units. The result is blended with the ideal product: ``x @ w + strength (hardware - x @ w)``,
-    so ``strength`` ramps hardware awareness from 0 (ideal) to 1 (full hardware).
+    so ``strength`` ramps hardware awareness from 0 (ideal) to 1 (full hardware); a Python
+    ``strength=1.0`` skips the ideal product altogether.
 
     Args:
       x: inputs ``[..., K]`` (spikes or analog values, applied as ``x * v_read`` volts).
@@ -340,5 +352,7 @@ def analog_matmul(x: Array, w: Array, spec, key, *, program_key=None, strength=1
         total = jnp.sum(current, axis=0)
         scale = 2 * w_max / (spec.v_read_volt * span)
     hardware = (total * scale).reshape(lead + (fan_out,))
+    if isinstance(strength, (int, float)) and strength == 1.0:  # full hardware, known statically: no ideal product
+        return hardware
     ideal = jnp.dot(x, w)
     return ideal + strength * (hardware - ideal)

@@ -11,7 +11,7 @@ from hwsnn.layers.modules import Flatten, Readout, SpikingConv, SpikingDense
 
 
 def mlp(sizes: Sequence[int], timesteps: int, *, rngs: nnx.Rngs, readout: str = "spikes",
-        spiking_input: bool = False, **neuron) -> SNN:
+        spiking_input: bool = False, execution: str = "auto", **neuron) -> SNN:
     """A LIF MLP ``sizes[0] -> ... -> sizes[-1]``; the last layer spikes or is a membrane readout."""
     if len(sizes) < 2:
         raise ValueError(f"sizes: got {list(sizes)}; allowed: at least [inputs, outputs].")
@@ -20,12 +20,12 @@ def mlp(sizes: Sequence[int], timesteps: int, *, rngs: nnx.Rngs, readout: str = 
     layers = [SpikingDense(a, b, rngs=rngs, **neuron) for a, b in zip(sizes[:-2], sizes[1:-1])]
     last = Readout if readout == "membrane" else SpikingDense
     layers.append(last(sizes[-2], sizes[-1], rngs=rngs, **neuron))
-    return SNN(layers, (sizes[0],), timesteps, spiking_input=spiking_input)
+    return SNN(layers, (sizes[0],), timesteps, spiking_input=spiking_input, execution=execution)
 
 
 def conv_net(input_shape: Sequence[int], channels: Sequence[int], hidden: Sequence[int], outputs: int,
              timesteps: int, *, rngs: nnx.Rngs, kernel_size: int = 3, padding="SAME", pool: str = "max",
-             readout: str = "spikes", spiking_input: bool = False, **neuron) -> SNN:
+             readout: str = "spikes", spiking_input: bool = False, execution: str = "auto", **neuron) -> SNN:
     """Conv blocks ``conv(k) -> pool(2) -> LIF`` per entry of ``channels``, then a LIF MLP head.
 
     This is the layer order of the DATE 2024 network (REFERENCES.md section 1) and of
@@ -46,4 +46,4 @@ def conv_net(input_shape: Sequence[int], channels: Sequence[int], hidden: Sequen
         width = size
     last = Readout if readout == "membrane" else SpikingDense
     layers.append(last(width, outputs, rngs=rngs, **neuron))
-    return SNN(layers, input_shape, timesteps, spiking_input=spiking_input)
+    return SNN(layers, input_shape, timesteps, spiking_input=spiking_input, execution=execution)

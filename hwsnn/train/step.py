@@ -74,7 +74,7 @@ def hardware_ramp(start: float, ramp_steps: int) -> Callable[[Array], Array]:
     if ramp_steps < 0:
         raise ValueError(f"ramp_steps: got {ramp_steps!r}; allowed: an int >= 0.")
     if ramp_steps == 0:
-        return lambda step: jnp.ones((), jnp.float32)
+        return lambda step: 1.0  # static: crossbars skip the ideal product
     return lambda step: start + (1.0 - start) * jnp.minimum(step.astype(jnp.float32) / ramp_steps, 1.0)
 
 
