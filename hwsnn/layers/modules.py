@@ -211,8 +211,8 @@ class SpikingConv(nnx.Module):
         if self.hardware is None:
             currents = ops.conv2d(x, self.kernel[...], bias, self.stride, self.padding)
         else:
-            patches = ops.patches(x, self.kernel_size, self.stride, self.padding)  # [..., H', W', C_in k^2]
-            kernel = self.kernel[...].transpose(2, 0, 1, 3).reshape(-1, self.out_channels)
+            patches = ops.patches(x, self.kernel_size, self.stride, self.padding)  # [..., H', W', k^2 C_in]
+            kernel = self.kernel[...].reshape(-1, self.out_channels)  # rows: (i, j, c), position-major
             currents = ops.add_bias(_matmul(patches, kernel, self.hardware, self.read_noise, key, strength), bias)
         if self.pool is not None:
             currents = ops.pool2d(currents, self.pool, self.pool_window)

@@ -49,14 +49,23 @@ def conv2d(x: Array, kernel: Array, bias: Array | None, stride: int, padding) ->
 
 
 def patches(x: Array, kernel_size: int, stride: int, padding) -> Array:
-    """Receptive fields of a convolution: ``[..., H, W, C] -> [..., H', W', C k^2]`` (channel-major:
-    feature ``c k^2 + i k + j`` is channel ``c`` at kernel offset ``(i, j)``), so that
-    ``patches @ kernel.transpose(2, 0, 1, 3).reshape(-1, C_out)`` equals :func:`conv2d`."""
-    lead = x.shape[:-3]
-    flat = x.reshape((-1,) + x.shape[-3:])
-    p = jax.lax.conv_general_dilated_patches(flat, (kernel_size, kernel_size), (stride, stride), padding,
-                                             dimension_numbers=("NHWC", "HWIO", "NHWC"))
-    return p.reshape(lead + p.shape[1:])
+    """Receptive fields of a convolution, position-major: ``[..., H, W, C] -> [..., H', W', k^2 C]``
+    with feature ``(i k + j) C + c`` = channel ``c`` at kernel offset ``(i, j)``, so that
+    ``patches @ kernel.reshape(-1, C_out)`` equals :func:`conv2d`. Built from ``k^2`` strided slices
+    of the padded input (the gradient is a scatter-add), in SpikeSim's mapping order: consecutive
+    crossbar rows hold the channels of one kernel position."""
+    from hwsnn.hardware.workload import conv_geometry
+
+    height, width = x.shape[-3], x.shape[-2]
+    pads = padding if not isinstance(padding, str) else None
+    out_h, pad_h = conv_geometry(height, kernel_size, stride, padding if pads is None else pads[0])
+    out_w, pad_w = conv_geometry(width, kernel_size, stride, padding if pads is None else pads[1])
+    lead = [(0, 0)] * (x.ndim - 3)
+    padded = jnp.pad(x, lead + [pad_h, pad_w, (0, 0)])
+    span_h, span_w = (out_h - 1) * stride + 1, (out_w - 1) * stride + 1
+    slices = [padded[..., i : i + span_h : stride, j : j + span_w : stride, :]
+              for i in range(kernel_size) for j in range(kernel_size)]
+    return jnp.concatenate(slices, axis=-1)
 
 
 def pool2d(x: Array, kind: str, window: int) -> Array:
