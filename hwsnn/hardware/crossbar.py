@@ -290,6 +290,26 @@ def _sense_amplifier(difference: Array, reference: Array, offsets: Array) -> Arr
     return alpha * (2.0 * decision - 1.0)
 
 
+def _readout_by_tile(x_tiles, programmed, offsets, spec, key, read_noise, full_scale) -> Array:
+    """Differential-pair readout, one row tile at a time (a scan keeps each ``[P, M]`` partial sum in
+    cache instead of materialising ``[R, P, M]``): currents, then ADC or sense amplifiers, summed."""
+    keys = jax.random.split(key, x_tiles.shape[0])
+    stacked = jnp.stack(programmed, axis=1)  # [R, 2, X, M]
+
+    def tile(total, inputs):
+        x_r, arrays_r, offsets_r, key_r = inputs
+        current = _tile_currents(x_r[None], [arrays_r[0][None], arrays_r[1][None]], spec, key_r, read_noise)
+        if spec.readout == "adc":
+            current = _adc(current, full_scale, spec.adc_bits, signed=True)
+        elif spec.readout == "sa":
+            current = _sense_amplifier(current, spec.sa_reference * full_scale, offsets_r[None])
+        return total + current[0], None
+
+    zeros = jnp.zeros((x_tiles.shape[1], stacked.shape[-1]), x_tiles.dtype)
+    total, _ = jax.lax.scan(tile, zeros, (x_tiles, stacked, offsets, keys))
+    return total
+
+
 def analog_matmul(x: Array, w: Array, spec, key, *, program_key=None, strength=1.0, read_noise: bool | None = None) -> Array:
     """``x @ w`` computed on crossbars described by ``spec`` (DESIGN.md section 7).
 
@@ -323,21 +343,18 @@ def analog_matmul(x: Array, w: Array, spec, key, *, program_key=None, strength=1
     arrays = conductances(n, levels, spec)
     keys = jax.random.split(program_key, len(arrays) + 1)
     programmed = [_effective_rows(program(g, spec, k), spec, fan_out) for g, k in zip(arrays, keys)]
-    currents = _tile_currents(x_tiles, programmed, spec, key, read_noise)  # [R, P, M]
     span = spec.g_on_siemens - spec.g_off_siemens
     if spec.encoding == "differential":
-        difference = currents
         full_scale = spec.adc_range * size * span * spec.v_read_volt
-        if spec.readout == "adc":
-            difference = _adc(difference, full_scale, spec.adc_bits, signed=True)
-        elif spec.readout == "sa":
-            offsets = spec.sa_offset_sigma * full_scale * jax.random.normal(
-                keys[-1], (difference.shape[0], 1, difference.shape[2]), difference.dtype)  # frozen per column
-            difference = _sense_amplifier(difference, spec.sa_reference * full_scale, offsets)
-        total = jnp.sum(difference, axis=0)
+        if spec.readout == "ideal" and not read_noise:  # tile sums commute with the product: one GEMM
+            net = (programmed[0] - programmed[1]).reshape(rows * size, fan_out)
+            total = jnp.dot(x_tiles.transpose(1, 0, 2).reshape(flat.shape[0], -1) * spec.v_read_volt, net)
+        else:
+            offsets = spec.sa_offset_sigma * full_scale * jax.random.normal(keys[-1], (rows, 1, fan_out), flat.dtype)
+            total = _readout_by_tile(x_tiles, programmed, offsets, spec, key, read_noise, full_scale)
         scale = w_max / (spec.v_read_volt * span)
     else:
-        current = currents
+        current = _tile_currents(x_tiles, programmed, spec, key, read_noise)  # [R, P, M]
         if spec.readout == "adc":
             current = _adc(current, spec.adc_range * size * spec.g_on_siemens * spec.v_read_volt, spec.adc_bits, signed=False)
         tile_inputs = jnp.sum(x_tiles, axis=-1)[:, :, None]  # [R, P, 1]: digital offset correction per row tile
