@@ -1,4 +1,9 @@
-"""Model factories: the architectures hwsnn's experiments and CLI train."""
+"""Model factories: the architectures hwsnn's experiments and CLI train.
+
+A ``hardware=CrossbarSpec`` keyword puts every layer whose input is spikes on crossbars. An
+analog first layer (direct coding) stays digital: spike-driven crossbars apply binary inputs
+as read pulses, and multi-bit inputs would need DACs the crossbar model does not describe.
+"""
 
 from __future__ import annotations
 
@@ -17,9 +22,13 @@ def mlp(sizes: Sequence[int], timesteps: int, *, rngs: nnx.Rngs, readout: str = 
         raise ValueError(f"sizes: got {list(sizes)}; allowed: at least [inputs, outputs].")
     if readout not in ("spikes", "membrane"):
         raise ValueError(f"readout: got {readout!r}; allowed: ['membrane', 'spikes'].")
-    layers = [SpikingDense(a, b, rngs=rngs, **neuron) for a, b in zip(sizes[:-2], sizes[1:-1])]
+    hardware = neuron.pop("hardware", None)
+    first_hardware = hardware if spiking_input else None
+    widths = list(zip(sizes[:-1], sizes[1:]))
+    layers = [SpikingDense(a, b, rngs=rngs, hardware=first_hardware if i == 0 else hardware, **neuron)
+              for i, (a, b) in enumerate(widths[:-1])]
     last = Readout if readout == "membrane" else SpikingDense
-    layers.append(last(sizes[-2], sizes[-1], rngs=rngs, **neuron))
+    layers.append(last(sizes[-2], sizes[-1], rngs=rngs, hardware=first_hardware if len(widths) == 1 else hardware, **neuron))
     return SNN(layers, (sizes[0],), timesteps, spiking_input=spiking_input, execution=execution)
 
 
@@ -33,17 +42,19 @@ def conv_net(input_shape: Sequence[int], channels: Sequence[int], hidden: Sequen
     """
     if readout not in ("spikes", "membrane"):
         raise ValueError(f"readout: got {readout!r}; allowed: ['membrane', 'spikes'].")
+    hardware = neuron.pop("hardware", None)
     layers, shape = [], tuple(input_shape)
-    for out_channels in channels:
-        conv = SpikingConv(shape[-1], out_channels, kernel_size, rngs=rngs, padding=padding,
-                           pool=pool, **neuron)
+    for index, out_channels in enumerate(channels):
+        conv = SpikingConv(shape[-1], out_channels, kernel_size, rngs=rngs, padding=padding, pool=pool,
+                           hardware=hardware if index > 0 or spiking_input else None, **neuron)
         shape = conv.output_shape(shape)
         layers.append(conv)
     layers.append(Flatten())
     width = shape[0] * shape[1] * shape[2]
+    spiking = bool(channels) or spiking_input  # whether the head's first layer sees spikes
     for size in hidden:
-        layers.append(SpikingDense(width, size, rngs=rngs, **neuron))
-        width = size
+        layers.append(SpikingDense(width, size, rngs=rngs, hardware=hardware if spiking else None, **neuron))
+        width, spiking = size, True
     last = Readout if readout == "membrane" else SpikingDense
-    layers.append(last(width, outputs, rngs=rngs, **neuron))
+    layers.append(last(width, outputs, rngs=rngs, hardware=hardware if spiking else None, **neuron))
     return SNN(layers, input_shape, timesteps, spiking_input=spiking_input, execution=execution)

@@ -32,7 +32,7 @@ def test_ideal_crossbars_reproduce_the_exact_model(kind):
 
 
 def test_hardware_layers_need_a_key():
-    model = mlp([64, 3], 4, rngs=nnx.Rngs(0), hardware=IDEAL)
+    model = mlp([64, 3], 4, rngs=nnx.Rngs(0), hardware=IDEAL, spiking_input=True)
     with pytest.raises(ValueError, match="key"):
         model(X.reshape(4, 3, 64))
     with pytest.raises(ValueError, match="hardware"):
@@ -60,3 +60,13 @@ def test_training_on_crossbars_keeps_parameters_finite(preset):
         state, metrics = step(state, x, jnp.asarray(rng.integers(0, 10, 16)))
     assert all(bool(jnp.all(jnp.isfinite(leaf))) for leaf in jax.tree.leaves(state.params))
     assert np.isfinite(float(metrics["loss"]))
+
+
+def test_analog_first_layer_stays_digital():
+    direct = mlp([64, 20, 3], 4, rngs=nnx.Rngs(0), hardware=IDEAL)
+    assert direct.layers[0].hardware is None and direct.layers[1].hardware is not None
+    rate = mlp([64, 20, 3], 4, rngs=nnx.Rngs(0), hardware=IDEAL, spiking_input=True)
+    assert all(layer.hardware is not None for layer in rate.layers)
+    conv = conv_net((8, 8, 1), (4, 4), (6,), 3, 4, rngs=nnx.Rngs(0), kernel_size=3, hardware=IDEAL)
+    synaptic = [layer for layer in conv.layers if layer.synaptic]
+    assert synaptic[0].hardware is None and all(layer.hardware is not None for layer in synaptic[1:])
