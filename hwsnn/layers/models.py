@@ -11,8 +11,17 @@ from typing import Sequence
 
 from flax import nnx
 
+from hwsnn.hardware.specs import CrossbarSpec
 from hwsnn.layers.container import SNN
 from hwsnn.layers.modules import Flatten, Readout, SpikingConv, SpikingDense
+
+
+def _hardware_of(neuron: dict) -> CrossbarSpec | None:
+    """Take ``hardware`` out of the layer keywords, validated before any layer is built."""
+    hardware = neuron.pop("hardware", None)
+    if hardware is not None and not isinstance(hardware, CrossbarSpec):
+        raise ValueError(f"hardware: got {type(hardware).__name__}; allowed: None or a CrossbarSpec (hwsnn.hardware.specs).")
+    return hardware
 
 
 def mlp(sizes: Sequence[int], timesteps: int, *, rngs: nnx.Rngs, readout: str = "spikes",
@@ -22,7 +31,7 @@ def mlp(sizes: Sequence[int], timesteps: int, *, rngs: nnx.Rngs, readout: str = 
         raise ValueError(f"sizes: got {list(sizes)}; allowed: at least [inputs, outputs].")
     if readout not in ("spikes", "membrane"):
         raise ValueError(f"readout: got {readout!r}; allowed: ['membrane', 'spikes'].")
-    hardware = neuron.pop("hardware", None)
+    hardware = _hardware_of(neuron)
     first_hardware = hardware if spiking_input else None
     widths = list(zip(sizes[:-1], sizes[1:]))
     layers = [SpikingDense(a, b, rngs=rngs, hardware=first_hardware if i == 0 else hardware, **neuron)
@@ -42,7 +51,7 @@ def conv_net(input_shape: Sequence[int], channels: Sequence[int], hidden: Sequen
     """
     if readout not in ("spikes", "membrane"):
         raise ValueError(f"readout: got {readout!r}; allowed: ['membrane', 'spikes'].")
-    hardware = neuron.pop("hardware", None)
+    hardware = _hardware_of(neuron)
     layers, shape = [], tuple(input_shape)
     for index, out_channels in enumerate(channels):
         conv = SpikingConv(shape[-1], out_channels, kernel_size, rngs=rngs, padding=padding, pool=pool,
