@@ -315,10 +315,11 @@ def analog_matmul(x: Array, w: Array, spec, key, *, program_key=None, strength=1
 
     Quantise ``w`` (straight-through) -> conductances (differential pair or offset) -> tile the
     fan-in and fan-out into ``size x size`` crossbars -> per tile: programming variation and
-    stuck-at cells (drawn from ``program_key``, default ``key``), IR drop (effective conductance
-    from the relaxation), read noise (from ``key``) -> per-tile readout (ideal, b-bit ADC, or 1-bit
-    sense amplifier with frozen per-column offsets) -> digital sum over tiles -> rescale to weight
-    units. The result is blended with the ideal product: ``x @ w + strength (hardware - x @ w)``,
+    stuck-at cells (drawn from ``program_key``, default ``key``), IR drop folded into an effective
+    conductance (``spec.ir_drop``: "resummed" closed form, "relaxation" or "none"), read noise
+    (from ``key``) -> per-tile readout (ideal, b-bit ADC, or 1-bit sense amplifier with frozen
+    per-column offsets; ADC and SA read one row tile at a time) -> digital sum over tiles ->
+    rescale to weight units. The result is blended with the ideal product: ``x @ w + strength (hardware - x @ w)``,
     so ``strength`` ramps hardware awareness from 0 (ideal) to 1 (full hardware); a Python
     ``strength=1.0`` skips the ideal product altogether.
 
