@@ -25,7 +25,7 @@ from hwsnn.train.loop import Run
 BASE = TrainConfig(epochs=8)
 
 
-def evaluate_on(config: TrainConfig, params, hardware: str, samples: int) -> float:
+def evaluate_on(config: TrainConfig, params, hardware: str) -> float:
     """Test accuracy of ``params`` (trained elsewhere) on the ``hardware`` crossbar preset."""
     run = Run(config.replace(hardware=hardware))
     return run.evaluate(dataclasses.replace(run.state, params=params))["accuracy"]
@@ -45,8 +45,8 @@ def study(out_dir: str, base: TrainConfig = BASE, samples: int = 1000, progress:
     for name, config in variants.items():
         accuracy[name] = train_and_evaluate(config, os.path.join(runs, name), progress=progress)["test_accuracy"]
     ideal_run, ideal_state = restore_run(os.path.join(runs, "ideal"))
-    accuracy["ideal_weights_on_adc"] = evaluate_on(base, ideal_state.params, "rram-adc", samples)
-    accuracy["ideal_weights_on_sa"] = evaluate_on(base, ideal_state.params, "rram-sa", samples)
+    accuracy["ideal_weights_on_adc"] = evaluate_on(base, ideal_state.params, "rram-adc")
+    accuracy["ideal_weights_on_sa"] = evaluate_on(base, ideal_state.params, "rram-sa")
     sa_run, sa_state = restore_run(os.path.join(runs, "sa_progressive"))
     activity = sa_run.mean_activity(sa_state, "test", samples)
     adc = cost.imc(preset("imc-adc"), sa_run.model.workload, activity)

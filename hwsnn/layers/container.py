@@ -125,19 +125,18 @@ class SNN(nnx.Module):
         _, (outputs, events, spikes) = jax.lax.scan(body, states, x)
         return outputs, Activity(tuple(LayerActivity(jnp.sum(e, axis=1), s, e) for e, s in zip(events, spikes)))
 
+    def _run(self, x: Array, key, strength, keep_all: bool) -> tuple[list[Array], Activity]:
+        self.check_input(x)
+        if self.resolved_execution == "time":
+            return self._time_major(x, keep_all)
+        return self._layer_by_layer(x, key, strength)
+
     def layer_outputs(self, x: Array, *, key=None, hardware_strength=1.0) -> tuple[list[Array], Activity]:
         """Every layer's output ``[T, B, ...]`` (for rasters and probes) and the activity."""
-        self.check_input(x)
-        if self.resolved_execution == "time":
-            return self._time_major(x, keep_all=True)
-        return self._layer_by_layer(x, key, hardware_strength)
+        return self._run(x, key, hardware_strength, keep_all=True)
 
     def __call__(self, x: Array, *, key=None, hardware_strength=1.0) -> tuple[Array, Activity]:
-        self.check_input(x)
-        if self.resolved_execution == "time":
-            outputs, activity = self._time_major(x, keep_all=False)
-        else:
-            outputs, activity = self._layer_by_layer(x, key, hardware_strength)
+        outputs, activity = self._run(x, key, hardware_strength, keep_all=False)
         return outputs[-1], activity
 
 

@@ -89,34 +89,33 @@ class Run:
         """Reshape a batch of dataset images ``[B, H, W, C]`` to the model's input shape."""
         return images.reshape((images.shape[0],) + self.model.input_shape)
 
+    def _batches(self, split: str, max_samples: int | None = None):
+        """``(inputs, labels)`` of a split in batches of ``eval_batch_size`` (the first ``max_samples``)."""
+        if split not in ("test", "train"):
+            raise ValueError(f"split: got {split!r}; allowed: ['test', 'train'].")
+        x_all, y_all = (self.data.x_test, self.data.y_test) if split == "test" else (self.data.x_train, self.data.y_train)
+        count = len(y_all) if max_samples is None else min(max_samples, len(y_all))
+        for start in range(0, count, self.config.eval_batch_size):
+            stop = min(start + self.config.eval_batch_size, count)
+            yield self.inputs(x_all[start:stop]), y_all[start:stop]
+
     def mean_activity(self, state=None, split: str = "test", max_samples: int | None = None):
         """Per-sample :class:`~hwsnn.layers.Activity` averaged over a split (a calibration set)."""
         state = self.state if state is None else state
-        x_all, y_all = self._split(split)
-        count = len(y_all) if max_samples is None else min(max_samples, len(y_all))
         total, seen = None, 0
-        for start in range(0, count, self.config.eval_batch_size):
-            x = self.inputs(x_all[start : min(start + self.config.eval_batch_size, count)])
+        for x, _ in self._batches(split, max_samples):
             activity = self.activity_step(state.params, state.constants, x)
             weighted = jax.tree.map(lambda a: a * x.shape[0], activity)
             total = weighted if total is None else jax.tree.map(jnp.add, total, weighted)
             seen += x.shape[0]
         return jax.tree.map(lambda a: a / seen, total)
 
-    def _split(self, split: str):
-        if split not in ("test", "train"):
-            raise ValueError(f"split: got {split!r}; allowed: ['test', 'train'].")
-        return (self.data.x_test, self.data.y_test) if split == "test" else (self.data.x_train, self.data.y_train)
-
     def evaluate(self, state=None, split: str = "test") -> dict[str, float]:
         """Accuracy, mean loss and spikes per sample on a split, in batches of ``eval_batch_size``."""
         state = self.state if state is None else state
-        x_all, y_all = self._split(split)
         devices = self.mesh.devices.size
         totals = None
-        for start in range(0, len(y_all), self.config.eval_batch_size):
-            x = self.inputs(x_all[start : start + self.config.eval_batch_size])
-            y = y_all[start : start + self.config.eval_batch_size]
+        for x, y in self._batches(split):
             batch = (x, y) if len(y) % devices else shard_batch((x, y), self.mesh)
             metrics = self.eval_step(state.params, state.constants, *batch)
             totals = metrics if totals is None else jax.tree.map(jnp.add, totals, metrics)
@@ -146,7 +145,7 @@ def train_and_evaluate(config: TrainConfig, workdir: str | os.PathLike, *, progr
 
     state, spe = run.state, run.steps_per_epoch
     bar = tqdm(total=run.stop_step, initial=start, desc="train", unit="step", disable=not progress)
-    sums, began, order_epoch, order = None, time.perf_counter(), None, None
+    sums, began, order_epoch, order, test = None, time.perf_counter(), None, None, None
     for step in range(start, run.stop_step):
         epoch, index = divmod(step, spe)
         if epoch != order_epoch:
@@ -175,7 +174,7 @@ def train_and_evaluate(config: TrainConfig, workdir: str | os.PathLike, *, progr
     records = read_jsonl(metrics_path) if os.path.exists(metrics_path) else []
     if records:
         plot_training_curve(records, os.path.join(workdir, "training_curve.png"))
-    final = run.evaluate(state)
+    final = run.evaluate(state) if test is None else test  # the last step was just evaluated
     summary = {"steps": run.stop_step, "test_accuracy": final["accuracy"], "test_loss": final["loss"],
                "test_spikes_per_sample": final["spikes_per_sample"], "seconds": time.perf_counter() - began}
     with open(os.path.join(workdir, "summary.json"), "w") as handle:

@@ -96,7 +96,7 @@ def systolic(spec: SystolicSpec, workload: Workload, activity) -> Cost:
     check_inputs(workload, activity)
     t_ns = 1000.0 / spec.clock_mhz
     n_pe = spec.rows * spec.cols
-    cycles = sum(layer.timesteps * layer_cycles(spec, layer)[0] + layer_cycles(spec, layer)[1] for layer in workload)
+    cycles = sum(layer.timesteps * stream + load for layer in workload for stream, load in [layer_cycles(spec, layer)])
     acs = sum(synaptic_operations(layer, act.input_events) for layer, act in zip(workload, activity.layers)
               if layer.spiking_input)
     acs = jnp.asarray(acs, t_ns.dtype)
