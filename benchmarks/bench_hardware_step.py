@@ -1,4 +1,4 @@
-"""Training-step cost of hardware in the loop: crossbar forward (IR drop by relaxation, 1-bit sense
+"""Training-step cost of hardware in the loop: crossbar forward (resummed IR drop, 1-bit sense
 amplifiers, programming noise) against the ideal step of the same model, alternated in one run.
 
 Run:  python benchmarks/bench_hardware_step.py [--rounds 7]

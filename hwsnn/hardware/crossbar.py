@@ -48,6 +48,8 @@ so a spec that would diverge is rejected before any training step.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -85,10 +87,18 @@ def resummed_conductance(g: Array, r_wire) -> Array:
     """``G_eff = g / (1 + r (g Kw + Kb g))``: IR drop folded into the conductances (module doc).
 
     The two line-kernel products are plain matmuls: on XLA-CPU they move far less memory than a
-    pair of log-depth scans (measured with XLA's cost analysis of a training step).
+    pair of log-depth scans (measured with XLA's cost analysis of a training step); a stack of
+    arrays ``[..., N, M]`` takes one GEMM per kernel. Its gradient keeps the coupling between
+    cells through the wires (holding it fixed was measured up to 25 % off finite differences).
     """
     kw, kb = line_kernels(g.shape[-2], g.shape[-1], g.dtype)
-    return g / (1.0 + r_wire * (g @ kw + kb @ g))
+    return g / (1.0 + r_wire * (g @ kw + _left_multiply(kb, g)))
+
+
+def _left_multiply(kernel: Array, g: Array) -> Array:
+    """``kernel @ g`` for a stack of arrays ``g [..., N, M]`` as one GEMM (not one small matmul per array)."""
+    product = jnp.tensordot(kernel, g, axes=(1, g.ndim - 2))  # [N, ..., M]
+    return jnp.moveaxis(product, 0, -2)
 
 
 def relaxation_currents(v: Array, g: Array, r_wire, *, iterations: int = 20, damping=0.6) -> tuple[Array, Array]:
@@ -199,6 +209,53 @@ def effective_conductance(g: Array, r_wire, *, iterations: int, damping) -> Arra
     return relaxation_currents(eye, g, r_wire, iterations=iterations, damping=damping)[0]
 
 
+class HardwareStrength(NamedTuple):
+    """How much of each non-ideality a crossbar applies, each in [0, 1] (progressive hardware awareness).
+
+    ``noise`` scales the programming- and read-noise sigmas, the stuck-at probabilities and the
+    sense-amplifier offsets; ``ir_drop`` scales the wire resistance; ``readout`` blends each tile's
+    exact partial sum (an infinitely precise ADC) into the spec's readout, ``p + readout (q(p) - p)``,
+    so an SA crossbar ramps from a high-precision ADC to 1-bit decisions. Weight quantisation is
+    always on. A scalar strength ``s`` means ``HardwareStrength(s, s, s)``.
+    """
+
+    noise: Array | float = 1.0
+    ir_drop: Array | float = 1.0
+    readout: Array | float = 1.0
+
+
+def as_strength(strength) -> HardwareStrength:
+    """``strength`` as a :class:`HardwareStrength` (a scalar applies to every non-ideality)."""
+    return strength if isinstance(strength, HardwareStrength) else HardwareStrength(strength, strength, strength)
+
+
+def _is_one(value) -> bool:
+    return isinstance(value, (int, float)) and value == 1.0
+
+
+def _concrete_zero(*values) -> bool:
+    """Whether every value is a concrete (untraced) zero, so the non-ideality can be skipped statically."""
+    return all(not isinstance(v, jax.core.Tracer) and float(v) == 0.0 for v in values)
+
+
+NONIDEALITIES = ("programming_noise", "stuck_at", "read_noise", "sa_offset", "ir_drop")
+
+
+def active_nonidealities(spec) -> tuple[str, ...]:
+    """The non-idealities of ``spec`` whose parameters are not concrete zeros (a static tuple).
+
+    Layers compute it once from the concrete spec, so a training step (where the spec's arrays
+    are traced) draws no random numbers for a non-ideality that is off."""
+    present = {
+        "programming_noise": not _concrete_zero(spec.prog_sigma_0, spec.prog_sigma_1, spec.prog_sigma_2),
+        "stuck_at": not _concrete_zero(spec.p_stuck_on, spec.p_stuck_off),
+        "read_noise": not _concrete_zero(spec.read_sigma),
+        "sa_offset": spec.readout == "sa" and not _concrete_zero(spec.sa_offset_sigma),
+        "ir_drop": spec.ir_drop != "none" and not _concrete_zero(spec.r_wire_ohm),
+    }
+    return tuple(name for name in NONIDEALITIES if present[name])
+
+
 def quantize_weights(w: Array, bits: int | None) -> tuple[Array, Array, float]:
     """``(levels n, w_max, L)`` with ``w ~ w_max n / L``: symmetric uniform quantisation to ``bits``
     bits (``L = 2^(bits-1) - 1``) with a straight-through gradient; ``bits=None`` keeps ``n`` continuous."""
@@ -210,29 +267,48 @@ def quantize_weights(w: Array, bits: int | None) -> tuple[Array, Array, float]:
     return scaled, w_max, levels
 
 
-def conductances(n: Array, levels: float, spec) -> list[Array]:
-    """Target conductances of the physical arrays: ``[G+, G-]`` (differential pair) or ``[G]`` (offset).
+def weight_planes(n: Array, levels: float, encoding: str) -> tuple[list[Array], float]:
+    """Non-negative integer planes ``u`` stored in cells, and their largest value ``U``.
 
-    differential: ``G+- = g_off + (g_on - g_off) max(+-n, 0) / L``;
-    offset:       ``G = g_off + (g_on - g_off) (n + L) / (2 L)``.
+    differential: ``[max(n, 0), max(-n, 0)]`` (``U = L``), read as ``I+ - I-``;
+    offset:       ``[n + L]`` (``U = 2 L``), read with a digital correction of ``L sum(x)``.
     """
-    span = spec.g_on_siemens - spec.g_off_siemens
-    if spec.encoding == "differential":
-        return [spec.g_off_siemens + span * jnp.maximum(n, 0.0) / levels,
-                spec.g_off_siemens + span * jnp.maximum(-n, 0.0) / levels]
-    return [spec.g_off_siemens + span * (n + levels) / (2 * levels)]
+    if encoding == "differential":
+        return [jnp.maximum(n, 0.0), jnp.maximum(-n, 0.0)], levels
+    return [n + levels], 2.0 * levels
 
 
-def program(g: Array, spec, key) -> Array:
-    """Programmed conductances: ``G + sigma(G) eps`` (``sigma`` polynomial in ``G / g_on``, floored at
-    zero, conductances floored at zero), then stuck-at-on / stuck-at-off cells. Fixed by ``key``."""
+def bit_slices(u: Array, plane_max: float, bits_per_cell: int | None) -> tuple[list[Array], float]:
+    """``(digits d_s, D)`` with ``u = sum_s 2^(b s) d_s`` and ``0 <= d_s <= D = 2^b - 1``: a plane
+    spread over cells of ``b`` bits each, least significant slice first (``bits_per_cell=None``:
+    one cell holds ``u`` whole, ``D = U``). Each slice passes the gradient of ``u`` straight through,
+    shared so that the recombined value has the gradient of ``u``."""
+    if bits_per_cell is None:
+        return [u], plane_max
+    base = 2 ** bits_per_cell
+    count = max(1, int(np.ceil(np.log2(plane_max + 1) / bits_per_cell)))
+    whole = jax.lax.stop_gradient(jnp.round(u))
+    through = (u - jax.lax.stop_gradient(u)) / count
+    digits = [jnp.floor(whole / base ** s) % base + through / base ** s for s in range(count)]
+    return digits, float(base - 1)
+
+
+def program(g: Array, spec, key, *, noise=1.0, nonidealities=NONIDEALITIES) -> Array:
+    """Programmed conductances: ``G + noise sigma(G) eps`` (``sigma`` polynomial in ``G / g_on``,
+    floored at zero; conductances floored at zero), then cells stuck at ``g_on`` / ``g_off`` with
+    probabilities ``noise p_stuck_on`` / ``noise p_stuck_off``. Fixed by ``key``; a non-ideality
+    missing from ``nonidealities`` draws nothing."""
     k_noise, k_stuck = jax.random.split(key)
-    u = g / spec.g_on_siemens
-    sigma = jnp.maximum(spec.prog_sigma_0 + spec.prog_sigma_1 * u + spec.prog_sigma_2 * u * u, 0.0)
-    g = jnp.maximum(g + sigma * jax.random.normal(k_noise, g.shape, g.dtype), 0.0)
+    if "programming_noise" in nonidealities:
+        u = g / spec.g_on_siemens
+        sigma = jnp.maximum(spec.prog_sigma_0 + spec.prog_sigma_1 * u + spec.prog_sigma_2 * u * u, 0.0)
+        g = jnp.maximum(g + noise * sigma * jax.random.normal(k_noise, g.shape, g.dtype), 0.0)
+    if "stuck_at" not in nonidealities:
+        return g
     draw = jax.random.uniform(k_stuck, g.shape, g.dtype)
-    g = jnp.where(draw < spec.p_stuck_on, spec.g_on_siemens, g)
-    return jnp.where((draw >= spec.p_stuck_on) & (draw < spec.p_stuck_on + spec.p_stuck_off), spec.g_off_siemens, g)
+    p_on, p_off = noise * spec.p_stuck_on, noise * spec.p_stuck_off
+    g = jnp.where(draw < p_on, spec.g_on_siemens, g)
+    return jnp.where((draw >= p_on) & (draw < p_on + p_off), spec.g_off_siemens, g)
 
 
 def _tiles(g: Array, size: int, pad_value) -> Array:
@@ -242,32 +318,31 @@ def _tiles(g: Array, size: int, pad_value) -> Array:
     return padded.reshape(rows, size, cols, size).transpose(0, 2, 1, 3)
 
 
-def _effective_rows(g: Array, spec, fan_out: int) -> Array:
+def _effective_rows(g: Array, spec, fan_out: int, r_wire) -> Array:
     """A programmed array as per-row-tile matrices ``[R, X, M]``: tiled into ``X x X`` crossbars
-    (padding cells at ``g_off``), IR drop folded into each tile's conductances, column tiles of a
-    row tile placed side by side again and the padding columns dropped."""
+    (padding cells at ``g_off``), IR drop (``r_wire`` ohms per segment) folded into each tile's
+    conductances, column tiles of a row tile placed side by side again and the padding columns dropped."""
     tiles = _tiles(g, spec.size, spec.g_off_siemens)  # [R, C, X, X]
-    if spec.ir_drop == "resummed":
-        tiles = resummed_conductance(tiles, spec.r_wire_ohm)
-    elif spec.ir_drop == "relaxation":
-        solve = lambda t: effective_conductance(t, spec.r_wire_ohm, iterations=spec.ir_iterations, damping=spec.ir_damping)
+    if r_wire is not None and spec.ir_drop == "resummed":
+        tiles = resummed_conductance(tiles, r_wire)
+    elif r_wire is not None and spec.ir_drop == "relaxation":
+        solve = lambda t: effective_conductance(t, r_wire, iterations=spec.ir_iterations, damping=spec.ir_damping)
         tiles = jax.vmap(jax.vmap(solve))(tiles)
     rows = tiles.transpose(0, 2, 1, 3).reshape(tiles.shape[0], spec.size, -1)
     return rows[..., :fan_out]
 
 
-def _tile_currents(x_tiles: Array, arrays: list[Array], spec, key, read_noise: bool) -> Array:
-    """Per-row-tile column currents ``[R, P, M]`` for inputs ``[R, P, X]``: of one array, or of a
-    differential pair as ``I+ - I-``. The currents are linear in the inputs for fixed
-    conductances, so the pair takes one contraction with ``G+ - G-``; read-noise variances add."""
-    volts = x_tiles * spec.v_read_volt
+def _tile_current(volts: Array, arrays: list[Array], read_sigma, key) -> Array:
+    """Column currents ``[P, M]`` of one row tile for ``volts [P, X]``: of one array, or of a
+    differential pair as ``I+ - I-`` (linear in the inputs: one contraction with ``G+ - G-``).
+    With ``read_sigma``, independent relative noise per cell and MVM, summed exactly per column."""
     net = arrays[0] if len(arrays) == 1 else arrays[0] - arrays[1]
-    currents = jnp.matmul(volts, net)
-    if read_noise:  # independent relative noise per cell and MVM, summed exactly per column
-        variance = jnp.matmul(volts * volts, sum(a * a for a in arrays))
-        std = spec.read_sigma * jnp.sqrt(jnp.maximum(variance, jnp.finfo(variance.dtype).tiny))  # finite gradient at 0
-        currents = currents + std * jax.random.normal(key, currents.shape, currents.dtype)
-    return currents
+    current = jnp.dot(volts, net)
+    if read_sigma is not None:
+        variance = jnp.dot(volts * volts, sum(a * a for a in arrays))
+        std = read_sigma * jnp.sqrt(jnp.maximum(variance, jnp.finfo(variance.dtype).tiny))  # finite gradient at 0
+        current = current + std * jax.random.normal(key, current.shape, current.dtype)
+    return current
 
 
 def _adc(current: Array, full_scale, bits: int, signed: bool) -> Array:
@@ -278,92 +353,101 @@ def _adc(current: Array, full_scale, bits: int, signed: bool) -> Array:
     return (scaled + jax.lax.stop_gradient(jnp.round(scaled) - scaled)) / levels * full_scale
 
 
-def _sense_amplifier(difference: Array, reference: Array, offsets: Array) -> Array:
-    """1-bit decision ``sign(dI - reference - offset)`` per row tile and column (``[R, P, M]``), worth
-    +-alpha with ``alpha`` the row tile's mean ``|dI|`` over batch and columns (stop-gradient: a fixed
+def _sense_amplifier(difference: Array, reference, offsets: Array) -> Array:
+    """1-bit decision ``sign(dI - reference - offset)`` per column of one row tile (``[P, M]``), worth
+    +-alpha with ``alpha`` the tile's mean ``|dI|`` over batch and columns (stop-gradient: a fixed
     digital scale per crossbar row); arctan surrogate gradient scaled by 1/alpha."""
     from hwsnn.neurons.surrogate import atan
 
-    alpha = jax.lax.stop_gradient(jnp.maximum(jnp.mean(jnp.abs(difference), axis=(1, 2), keepdims=True),
-                                              jnp.finfo(difference.dtype).tiny))  # [R, 1, 1]: per row tile
+    alpha = jax.lax.stop_gradient(jnp.maximum(jnp.mean(jnp.abs(difference)), jnp.finfo(difference.dtype).tiny))
     decision = atan(2.0)((difference - reference - offsets) / alpha)
     return alpha * (2.0 * decision - 1.0)
 
 
-def _readout_by_tile(x_tiles, programmed, offsets, spec, key, read_noise, full_scale) -> Array:
-    """Differential-pair readout, one row tile at a time (a scan keeps each ``[P, M]`` partial sum in
-    cache instead of materialising ``[R, P, M]``): currents, then ADC or sense amplifiers, summed."""
-    keys = jax.random.split(key, x_tiles.shape[0])
-    stacked = jnp.stack(programmed, axis=1)  # [R, 2, X, M]
+def _read_by_tile(volt_tiles, arrays, offsets, key, spec, read_sigma, full_scale, readout_strength) -> Array:
+    """Sum over row tiles of each tile's read-out column currents ``[P, M]``, for ``volt_tiles [R, P, X]``
+    and ``arrays [R, A, X, M]`` (one array or a pair per tile): the ADC or sense amplifier reads each
+    tile's partial sum, blended with the exact partial sum by ``readout_strength``. A fully unrolled
+    scan: each tile's ``[P, M]`` partial sum stays in cache and the gradients stack without scatters."""
+    differential = arrays.shape[1] == 2
 
     def tile(total, inputs):
-        x_r, arrays_r, offsets_r, key_r = inputs
-        current = _tile_currents(x_r[None], [arrays_r[0][None], arrays_r[1][None]], spec, key_r, read_noise)
+        volts, cells, offset, tile_key = inputs
+        partial = _tile_current(volts, list(cells), read_sigma, tile_key)
         if spec.readout == "adc":
-            current = _adc(current, full_scale, spec.adc_bits, signed=True)
+            read = _adc(partial, full_scale, spec.adc_bits, signed=differential)
         elif spec.readout == "sa":
-            current = _sense_amplifier(current, spec.sa_reference * full_scale, offsets_r[None])
-        return total + current[0], None
+            read = _sense_amplifier(partial, spec.sa_reference * full_scale, offset)
+        else:
+            read = partial
+        return total + (read if _is_one(readout_strength) else partial + readout_strength * (read - partial)), None
 
-    zeros = jnp.zeros((x_tiles.shape[1], stacked.shape[-1]), x_tiles.dtype)
-    total, _ = jax.lax.scan(tile, zeros, (x_tiles, stacked, offsets, keys))
-    return total
+    keys = jax.random.split(key, volt_tiles.shape[0])
+    zeros = jnp.zeros((volt_tiles.shape[1], arrays.shape[-1]), volt_tiles.dtype)
+    return jax.lax.scan(tile, zeros, (volt_tiles, arrays, offsets, keys), unroll=True)[0]
 
 
-def analog_matmul(x: Array, w: Array, spec, key, *, program_key=None, strength=1.0, read_noise: bool | None = None) -> Array:
+def analog_matmul(x: Array, w: Array, spec, key, *, program_key=None, strength=1.0, nonidealities=None) -> Array:
     """``x @ w`` computed on crossbars described by ``spec`` (DESIGN.md section 7).
 
-    Quantise ``w`` (straight-through) -> conductances (differential pair or offset) -> tile the
-    fan-in and fan-out into ``size x size`` crossbars -> per tile: programming variation and
-    stuck-at cells (drawn from ``program_key``, default ``key``), IR drop folded into an effective
-    conductance (``spec.ir_drop``: "resummed" closed form, "relaxation" or "none"), read noise
-    (from ``key``) -> per-tile readout (ideal, b-bit ADC, or 1-bit sense amplifier with frozen
-    per-column offsets; ADC and SA read one row tile at a time) -> digital sum over tiles ->
-    rescale to weight units. The result is blended with the ideal product: ``x @ w + strength (hardware - x @ w)``,
-    so ``strength`` ramps hardware awareness from 0 (ideal) to 1 (full hardware); a Python
-    ``strength=1.0`` skips the ideal product altogether.
+    Quantise ``w`` to ``spec.weight_bits`` (straight-through) -> integer planes (differential pair
+    ``max(+-n, 0)`` or offset ``n + L``) -> bit slices of ``spec.bits_per_cell`` bits -> conductances
+    ``g_off + (g_on - g_off) d / D`` -> tile the fan-in and fan-out into ``size x size`` crossbars ->
+    per tile: programming variation and stuck-at cells (drawn from ``program_key``, default ``key``),
+    IR drop folded into an effective conductance (``spec.ir_drop``), read noise (from ``key``) ->
+    readout per row tile and slice (ideal, b-bit ADC, or 1-bit sense amplifier with frozen per-column
+    offsets) -> digital shift-and-add over slices (``2^(b s)``) and sum over row tiles -> offset
+    correction and rescale to weight units: ``y = w_max / L * sum_s 2^(b s) D / (v span) (I_s - ...)``.
 
     Args:
       x: inputs ``[..., K]`` (spikes or analog values, applied as ``x * v_read`` volts).
       w: weights ``[K, M]``.
       spec: a :class:`~hwsnn.hardware.specs.CrossbarSpec`.
-      key: randomness for read noise (and programming, unless ``program_key`` is given).
-      read_noise: draw read noise; by default, whenever ``spec.read_sigma`` is not a concrete zero.
+      key: randomness for read noise and SA offsets (and programming, unless ``program_key`` is given).
+      strength: a scalar or :class:`HardwareStrength` (progressive hardware awareness).
+      nonidealities: which non-idealities to apply (static); default :func:`active_nonidealities`.
     """
     if w.ndim != 2 or x.shape[-1] != w.shape[0]:
         raise ValueError(f"x, w: shapes {tuple(x.shape)} and {tuple(w.shape)}; allowed: [..., K] and [K, M].")
+    nonidealities = active_nonidealities(spec) if nonidealities is None else nonidealities
+    strength = as_strength(strength)
+    scale_by = lambda value, factor: value if _is_one(factor) else factor * value
     program_key = key if program_key is None else program_key
-    if read_noise is None:
-        read_noise = isinstance(spec.read_sigma, jax.core.Tracer) or float(spec.read_sigma) > 0
-    lead, (fan_in, fan_out) = x.shape[:-1], w.shape
-    size = spec.size
+    lead, (fan_in, fan_out), size = x.shape[:-1], w.shape, spec.size
     rows = -(-fan_in // size)
     flat = x.reshape(-1, fan_in)
-    x_tiles = jnp.pad(flat, ((0, 0), (0, rows * size - fan_in))).reshape(flat.shape[0], rows, size).transpose(1, 0, 2)
+    volts = jnp.pad(flat, ((0, 0), (0, rows * size - fan_in))) * spec.v_read_volt  # [P, R X]
+    volt_tiles = volts.reshape(-1, rows, size).transpose(1, 0, 2)  # [R, P, X]: contiguous per row tile
     n, w_max, levels = quantize_weights(w, spec.weight_bits)
-    arrays = conductances(n, levels, spec)
-    keys = jax.random.split(program_key, len(arrays) + 1)
-    programmed = [_effective_rows(program(g, spec, k), spec, fan_out) for g, k in zip(arrays, keys)]
+    planes, plane_max = weight_planes(n, levels, spec.encoding)
+    sliced = [bit_slices(u, plane_max, spec.bits_per_cell) for u in planes]
+    digit_max, count = sliced[0][1], len(sliced[0][0])
     span = spec.g_on_siemens - spec.g_off_siemens
-    if spec.encoding == "differential":
-        full_scale = spec.adc_range * size * span * spec.v_read_volt
-        if spec.readout == "ideal" and not read_noise:  # tile sums commute with the product: one GEMM
-            net = (programmed[0] - programmed[1]).reshape(rows * size, fan_out)
-            total = jnp.dot(x_tiles.transpose(1, 0, 2).reshape(flat.shape[0], -1) * spec.v_read_volt, net)
+    r_wire = scale_by(spec.r_wire_ohm, strength.ir_drop) if "ir_drop" in nonidealities else None
+    program_keys = jax.random.split(program_key, count * len(planes))
+    read_sigma = scale_by(spec.read_sigma, strength.noise) if "read_noise" in nonidealities else None
+    differential = spec.encoding == "differential"
+    full_scale = (spec.adc_range * size * spec.v_read_volt * (span if differential else spec.g_on_siemens))
+    offsets = None
+    if "sa_offset" in nonidealities:
+        offsets = scale_by(spec.sa_offset_sigma * full_scale, strength.noise) * jax.random.normal(
+            jax.random.fold_in(key, 1), (count, rows, 1, fan_out), flat.dtype)
+    total = 0.0
+    for s in range(count):
+        arrays = [_effective_rows(program(spec.g_off_siemens + span * digits[s] / digit_max, spec, program_keys[s * len(planes) + p],
+                                          noise=strength.noise, nonidealities=nonidealities), spec, fan_out, r_wire)
+                  for p, (digits, _) in enumerate(sliced)]  # each [R, X, M]
+        if spec.readout == "ideal" and read_sigma is None:  # tile sums commute with the product: one GEMM
+            net = arrays[0] if len(arrays) == 1 else arrays[0] - arrays[1]
+            current = jnp.dot(volts, net.reshape(rows * size, fan_out))
         else:
-            offsets = spec.sa_offset_sigma * full_scale * jax.random.normal(keys[-1], (rows, 1, fan_out), flat.dtype)
-            total = _readout_by_tile(x_tiles, programmed, offsets, spec, key, read_noise, full_scale)
-        scale = w_max / (spec.v_read_volt * span)
-    else:
-        current = _tile_currents(x_tiles, programmed, spec, key, read_noise)  # [R, P, M]
-        if spec.readout == "adc":
-            current = _adc(current, spec.adc_range * size * spec.g_on_siemens * spec.v_read_volt, spec.adc_bits, signed=False)
-        tile_inputs = jnp.sum(x_tiles, axis=-1)[:, :, None]  # [R, P, 1]: digital offset correction per row tile
-        current = current - spec.v_read_volt * (spec.g_off_siemens + span / 2) * tile_inputs
-        total = jnp.sum(current, axis=0)
-        scale = 2 * w_max / (spec.v_read_volt * span)
-    hardware = (total * scale).reshape(lead + (fan_out,))
-    if isinstance(strength, (int, float)) and strength == 1.0:  # full hardware, known statically: no ideal product
-        return hardware
-    ideal = jnp.dot(x, w)
-    return ideal + strength * (hardware - ideal)
+            tile_offsets = jnp.zeros((rows, 1, fan_out), flat.dtype) if offsets is None else offsets[s]
+            current = _read_by_tile(volt_tiles, jnp.stack(arrays, axis=1), tile_offsets, jax.random.fold_in(key, 2 + s),
+                                    spec, read_sigma, full_scale, strength.readout)
+        if not differential:  # remove the g_off floor digitally
+            current = current - spec.v_read_volt * spec.g_off_siemens * jnp.sum(flat, axis=-1, keepdims=True)
+        total = total + (2.0 ** (s * (spec.bits_per_cell or 0))) * current
+    planes_sum = total * digit_max / (spec.v_read_volt * span)  # sum_k x_k u_k
+    if not differential:
+        planes_sum = planes_sum - levels * jnp.sum(flat, axis=-1, keepdims=True)
+    return (planes_sum * w_max / levels).reshape(lead + (fan_out,))

@@ -462,6 +462,7 @@ class CrossbarSpec:
     ir_damping: Array
     size: int = _static(64)
     weight_bits: int | None = _static(4)
+    bits_per_cell: int | None = _static(None)
     encoding: str = _static("differential")
     readout: str = _static("adc")
     adc_bits: int = _static(4)
@@ -472,12 +473,16 @@ class CrossbarSpec:
 
 def crossbar_spec(*, g_on_siemens, g_off_siemens, v_read_volt, r_wire_ohm=0.0, prog_sigma_0=0.0, prog_sigma_1=0.0,
                   prog_sigma_2=0.0, read_sigma=0.0, p_stuck_on=0.0, p_stuck_off=0.0, adc_range=1.0, sa_reference=0.0,
-                  sa_offset_sigma=0.0, ir_damping=0.6, size: int = 64, weight_bits: int | None = 4, encoding: str = "differential",
+                  sa_offset_sigma=0.0, ir_damping=0.6, size: int = 64, weight_bits: int | None = 4,
+                  bits_per_cell: int | None = None, encoding: str = "differential",
                   readout: str = "adc", adc_bits: int = 4, ir_drop: str = "resummed", ir_iterations: int = 10,
                   name: str = "crossbar") -> CrossbarSpec:
     """A validated :class:`CrossbarSpec`; an IR-drop configuration that would not converge is rejected.
 
     ``weight_bits=None`` programs continuous conductances (no weight quantisation).
+    ``bits_per_cell=None`` stores each weight's level in one cell (per array of a pair); ``b`` spreads it
+    over ``ceil((weight_bits - 1) / b)`` cells of ``2^b`` levels (differential) or ``ceil(weight_bits / b)``
+    (offset), read separately and shift-added digitally (bit slicing, as in NeuroSim and SpikeSim).
     """
     s = "CrossbarSpec"
     _choice(s, "encoding", encoding, ENCODINGS)
@@ -486,6 +491,12 @@ def crossbar_spec(*, g_on_siemens, g_off_siemens, v_read_volt, r_wire_ohm=0.0, p
     _int_in(s, "size", size, 2, 4096)
     if weight_bits is not None:
         _int_in(s, "weight_bits", weight_bits, 2, 16)
+    if bits_per_cell is not None:
+        if weight_bits is None:
+            raise ValueError(f"{s}: bits_per_cell={bits_per_cell!r} needs quantised weights; got weight_bits=None "
+                             "(allowed: bits_per_cell=None with continuous weights, or an int weight_bits).")
+        stored_bits = weight_bits - 1 if encoding == "differential" else weight_bits
+        _int_in(s, "bits_per_cell", bits_per_cell, 1, stored_bits)
     if readout == "sa" and encoding != "differential":
         raise ValueError(f"{s}: readout 'sa' compares a differential pair's currents, so encoding must be "
                          f"'differential'; got {encoding!r}.")
@@ -510,7 +521,7 @@ def crossbar_spec(*, g_on_siemens, g_off_siemens, v_read_volt, r_wire_ohm=0.0, p
         _nonnegative(s, "prog_sigma_0", prog_sigma_0), _number(s, "prog_sigma_1", prog_sigma_1), _number(s, "prog_sigma_2", prog_sigma_2),
         _nonnegative(s, "read_sigma", read_sigma), probabilities["p_stuck_on"], probabilities["p_stuck_off"],
         _positive(s, "adc_range", adc_range), _number(s, "sa_reference", sa_reference),
-        _nonnegative(s, "sa_offset_sigma", sa_offset_sigma), damping, size=size, weight_bits=weight_bits, encoding=encoding,
+        _nonnegative(s, "sa_offset_sigma", sa_offset_sigma), damping, size=size, weight_bits=weight_bits, bits_per_cell=bits_per_cell, encoding=encoding,
         readout=readout, adc_bits=adc_bits, ir_drop=ir_drop, ir_iterations=ir_iterations, name=name,
     )
     if ir_drop == "relaxation" and not isinstance(spec.r_wire_ohm, jax.core.Tracer) and float(spec.r_wire_ohm) > 0:

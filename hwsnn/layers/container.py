@@ -33,7 +33,8 @@ class SNN(nnx.Module):
 
     Calling the model: ``model(x, key=None, hardware_strength=1.0)``; ``key`` (required when a
     layer has ``hardware``) draws the crossbars' programming and read noise, ``hardware_strength``
-    in [0, 1] blends ideal and hardware products (progressive hardware awareness).
+    (a scalar in [0, 1] or a :class:`~hwsnn.hardware.crossbar.HardwareStrength`) scales the
+    crossbars' non-idealities (progressive hardware awareness).
 
     Calling the model on ``x [T, B, *input_shape]`` returns ``(output, activity)``: the last
     layer's output ``[T, B, ...]`` and an :class:`Activity` with one entry per synaptic layer.

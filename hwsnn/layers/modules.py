@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from hwsnn.hardware.crossbar import analog_matmul
+from hwsnn.hardware.crossbar import active_nonidealities, analog_matmul
 from hwsnn.hardware.specs import CrossbarSpec
 from hwsnn.hardware.workload import LayerWorkload, conv_workload, dense_workload
 from hwsnn.layers import ops
@@ -37,13 +37,13 @@ def _hardware(spec: CrossbarSpec | None):
     return nnx.data(spec)
 
 
-def _matmul(x: Array, kernel: Array, spec: CrossbarSpec | None, read_noise: bool, key, strength) -> Array:
+def _matmul(x: Array, kernel: Array, spec: CrossbarSpec | None, nonidealities: tuple[str, ...], key, strength) -> Array:
     """``x @ kernel``: exact, or on the layer's crossbars (``key`` required then)."""
     if spec is None:
         return jnp.dot(x, kernel)
     if key is None:
         raise ValueError("key: a layer with hardware=CrossbarSpec needs a jax.random key (model(x, key=...)).")
-    return analog_matmul(x, kernel, spec, key, strength=strength, read_noise=read_noise)
+    return analog_matmul(x, kernel, spec, key, strength=strength, nonidealities=nonidealities)
 
 
 class NeuronConstant(nnx.Variable):
@@ -122,7 +122,7 @@ class SpikingDense(nnx.Module):
     def __init__(self, in_features: int, out_features: int, *, rngs: nnx.Rngs, bias: bool = True,
                  fire: bool = True, hardware: CrossbarSpec | None = None, **neuron):
         self.hardware = _hardware(hardware)
-        self.read_noise = hardware is not None and float(hardware.read_sigma) > 0  # static: decided once
+        self.nonidealities = () if hardware is None else active_nonidealities(hardware)  # static: decided once
         self.in_features = _positive_int(in_features, "in_features")
         self.out_features = _positive_int(out_features, "out_features")
         self.spiking_output = fire
@@ -138,7 +138,7 @@ class SpikingDense(nnx.Module):
         when the layer has ``hardware``; the bias is added digitally)."""
         if x.shape[-1] != self.in_features:
             raise ValueError(f"x: last axis {x.shape[-1]}; allowed: in_features = {self.in_features}.")
-        y = _matmul(x, self.kernel[...], self.hardware, self.read_noise, key, strength)
+        y = _matmul(x, self.kernel[...], self.hardware, self.nonidealities, key, strength)
         return ops.add_bias(y, None if self.bias is None else self.bias[...])
 
     def __call__(self, x: Array, key=None, strength=1.0) -> Array:
@@ -181,7 +181,7 @@ class SpikingConv(nnx.Module):
                  stride: int = 1, padding="SAME", pool: str | None = None, pool_window: int = 2,
                  bias: bool = True, hardware: CrossbarSpec | None = None, **neuron):
         self.hardware = _hardware(hardware)
-        self.read_noise = hardware is not None and float(hardware.read_sigma) > 0  # static: decided once
+        self.nonidealities = () if hardware is None else active_nonidealities(hardware)  # static: decided once
         self.in_channels = _positive_int(in_channels, "in_channels")
         self.out_channels = _positive_int(out_channels, "out_channels")
         self.kernel_size = _positive_int(kernel_size, "kernel_size")
@@ -213,7 +213,7 @@ class SpikingConv(nnx.Module):
         else:
             patches = ops.patches(x, self.kernel_size, self.stride, self.padding)  # [..., H', W', k^2 C_in]
             kernel = self.kernel[...].reshape(-1, self.out_channels)  # rows: (i, j, c), position-major
-            currents = ops.add_bias(_matmul(patches, kernel, self.hardware, self.read_noise, key, strength), bias)
+            currents = ops.add_bias(_matmul(patches, kernel, self.hardware, self.nonidealities, key, strength), bias)
         if self.pool is not None:
             currents = ops.pool2d(currents, self.pool, self.pool_window)
         return currents

@@ -16,6 +16,7 @@ from hwsnn.hardware.specs import CROSSBAR_PRESETS, crossbar_preset
 from hwsnn.layers import SNN, conv_net, mlp
 from hwsnn.neurons import RESETS, SURROGATES
 from hwsnn.train.losses import TASK_LOSSES
+from hwsnn.train.step import RAMP_ORDERS
 
 MODELS = ("conv", "mlp")
 
@@ -29,7 +30,8 @@ class TrainConfig:
     ``outputs = num_classes * population`` (population codes read per-class blocks).
     ``hardware`` runs every synaptic layer on a crossbar preset (``rram-adc``, ``rram-sa``, ``pcm``);
     its strength ramps linearly from ``hardware_start`` to 1 over ``hardware_ramp_steps`` steps
-    (0: full hardware from the start). ``max_steps`` stops a run early without changing its learning-rate schedule; rerunning in the
+    (0: full hardware from the start), every non-ideality together or ``staged`` (noise, IR drop, then
+    readout; :func:`~hwsnn.train.step.hardware_ramp`). ``max_steps`` stops a run early without changing its learning-rate schedule; rerunning in the
     same workdir without it resumes and finishes the run.
     """
 
@@ -57,6 +59,7 @@ class TrainConfig:
     hardware: str | None = None
     hardware_start: float = 0.0
     hardware_ramp_steps: int = 0
+    hardware_ramp_order: str = "together"
     optimizer: str = "adam"
     learning_rate: float = 2e-3
     cosine_decay: bool = True
@@ -92,6 +95,7 @@ class TrainConfig:
         need(self.hardware is None or self.hardware in CROSSBAR_PRESETS, "hardware", f"None or one of {sorted(CROSSBAR_PRESETS)}")
         need(0.0 <= self.hardware_start <= 1.0, "hardware_start", "0 <= hardware_start <= 1")
         need(isinstance(self.hardware_ramp_steps, int) and self.hardware_ramp_steps >= 0, "hardware_ramp_steps", "an int >= 0")
+        need(self.hardware_ramp_order in RAMP_ORDERS, "hardware_ramp_order", str(list(RAMP_ORDERS)))
         need(all(isinstance(c, int) and c >= 1 for c in self.channels), "channels", "ints >= 1")
         need(all(isinstance(h, int) and h >= 1 for h in self.hidden), "hidden", "ints >= 1")
         need(self.loss != "ce_rate" or self.population == 1, "loss", "ce_count or mse_count with population > 1")

@@ -80,7 +80,7 @@ class Run:
         encode = encoder_from_name(config.encoding)
         key = jax.random.PRNGKey(config.seed)
         self.eval_key = jax.random.fold_in(key, 2**31 - 1)  # evaluation draws differ from every train step's
-        schedule = hardware_ramp(config.hardware_start, config.hardware_ramp_steps)
+        schedule = hardware_ramp(config.hardware_start, config.hardware_ramp_steps, config.hardware_ramp_order)
         self.train_step = make_train_step(graphdef, self.optimizer, objective, encode, config.timesteps, key, schedule)
         self.eval_step = make_eval_step(graphdef, objective, encode, config.timesteps, self.eval_key)
         self.activity_step = make_activity_step(graphdef, encode, config.timesteps, self.eval_key)

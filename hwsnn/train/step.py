@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import optax
 from flax import nnx
 
+from hwsnn.hardware.crossbar import HardwareStrength
 from hwsnn.train.losses import firing_rate_loss, predict
 from hwsnn.typing import Array
 
@@ -62,20 +63,34 @@ def make_objective(task_loss: Callable[[Array, Array], Array], num_classes: int 
     return objective
 
 
-def hardware_ramp(start: float, ramp_steps: int) -> Callable[[Array], Array]:
-    """Progressive hardware awareness: strength ``start + (1 - start) min(step / ramp_steps, 1)``.
+RAMP_ORDERS = ("together", "staged")
 
-    The strength blends ideal and crossbar products (:func:`~hwsnn.hardware.crossbar.analog_matmul`),
-    so every non-ideality (noise, IR drop, ADC or sense-amplifier readout) ramps in together.
-    ``ramp_steps = 0`` applies the full hardware from the first step.
+
+def hardware_ramp(start: float, ramp_steps: int, order: str = "together") -> Callable[[Array], HardwareStrength | float]:
+    """Progressive hardware awareness: the crossbars' :class:`~hwsnn.hardware.crossbar.HardwareStrength` at a step.
+
+    ``order="together"``: noise, IR drop and readout all at ``start + (1 - start) min(step / ramp_steps, 1)``.
+    ``order="staged"``: one after another, each over a third of ``ramp_steps`` from ``start`` to 1:
+    device noise first, then IR drop, then the readout (high-precision to the spec's ADC or sense
+    amplifier), so the network meets the harshest change last. ``ramp_steps = 0`` applies the
+    full hardware from the first step (a static 1: no blending is traced).
     """
     if not 0.0 <= start <= 1.0:
         raise ValueError(f"start: got {start!r}; allowed: 0 <= start <= 1.")
-    if ramp_steps < 0:
+    if not isinstance(ramp_steps, int) or ramp_steps < 0:
         raise ValueError(f"ramp_steps: got {ramp_steps!r}; allowed: an int >= 0.")
+    if order not in RAMP_ORDERS:
+        raise ValueError(f"order: got {order!r}; allowed: {list(RAMP_ORDERS)}.")
     if ramp_steps == 0:
-        return lambda step: 1.0  # static: crossbars skip the ideal product
-    return lambda step: start + (1.0 - start) * jnp.minimum(step.astype(jnp.float32) / ramp_steps, 1.0)
+        return lambda step: 1.0
+
+    def level(progress):
+        return start + (1.0 - start) * jnp.clip(progress, 0.0, 1.0)
+
+    if order == "together":
+        return lambda step: HardwareStrength(*([level(step.astype(jnp.float32) / ramp_steps)] * 3))
+    stage = ramp_steps / 3.0
+    return lambda step: HardwareStrength(*(level((step.astype(jnp.float32) - k * stage) / stage) for k in range(3)))
 
 
 def _forward(graphdef, params, constants, encode, timesteps, x, key, strength):

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from hwsnn.hardware.crossbar import analog_matmul, effective_conductance, exact_currents
+from hwsnn.hardware.crossbar import HardwareStrength, analog_matmul, effective_conductance, exact_currents
 from hwsnn.hardware.specs import crossbar_spec
 
 G_ON, G_OFF, V = 1 / 19.139e3, 1 / 200e3, 0.1
@@ -106,12 +106,81 @@ def test_ir_drop_effective_conductance_equals_exact_solve():
                                exact_currents(v, np.asarray(g), 2.5), rtol=1e-4)
 
 
-def test_strength_blends_ideal_and_hardware():
-    s = spec(readout="sa")
-    hardware = analog_matmul(X, W, s, jax.random.key(0))
-    np.testing.assert_allclose(np.asarray(analog_matmul(X, W, s, jax.random.key(0), strength=0.0)), np.asarray(X @ W), atol=1e-6)
-    half = analog_matmul(X, W, s, jax.random.key(0), strength=0.5)
-    np.testing.assert_allclose(np.asarray(half), np.asarray(0.5 * (X @ W + hardware)), atol=1e-5)
+def test_strength_scales_each_nonideality():
+    sigma = 0.2e-6
+    w = jnp.asarray(RNG.normal(0, 0.1, (64, 512)).astype(np.float32))
+    # noise strength s scales the programming sigma: deviations have s times the full-strength std
+    full = one_hot_outputs(spec(prog_sigma_0=sigma), w, jax.random.key(1)) - np.asarray(w)
+    eye = jnp.eye(64)
+    half = np.asarray(analog_matmul(eye, w, spec(prog_sigma_0=sigma), jax.random.key(1),
+                                    strength=HardwareStrength(0.5, 1.0, 1.0))) - np.asarray(w)
+    np.testing.assert_allclose(half, 0.5 * full, atol=1e-5)
+    # noise 0, IR 0, readout 0: quantised weights on an ideal crossbar with an exact readout
+    harsh = spec(weight_bits=4, readout="sa", prog_sigma_0=sigma, r_wire_ohm=2.5, ir_drop="resummed", sa_offset_sigma=0.05,
+                 p_stuck_on=0.1)
+    zero = analog_matmul(X, W, harsh, jax.random.key(0), strength=0.0)
+    np.testing.assert_allclose(np.asarray(zero), np.asarray(analog_matmul(X, W, spec(weight_bits=4), jax.random.key(0))), atol=1e-5)
+    # the readout strength blends the exact partial sums (p) into the SA readout (q): linear in it
+    sa = spec(weight_bits=4, readout="sa")
+    exact, decided = (analog_matmul(X, W, sa, jax.random.key(0), strength=HardwareStrength(1.0, 1.0, r)) for r in (0.0, 1.0))
+    blended = analog_matmul(X, W, sa, jax.random.key(0), strength=HardwareStrength(1.0, 1.0, 0.25))
+    np.testing.assert_allclose(np.asarray(blended), np.asarray(0.75 * exact + 0.25 * decided), atol=1e-5)
+    # IR-drop strength scales the wire resistance
+    ir = spec(r_wire_ohm=2.0, ir_drop="resummed")
+    np.testing.assert_allclose(np.asarray(analog_matmul(X, W, ir, jax.random.key(0), strength=HardwareStrength(1.0, 0.5, 1.0))),
+                               np.asarray(analog_matmul(X, W, spec(r_wire_ohm=1.0, ir_drop="resummed"), jax.random.key(0))), atol=1e-6)
+
+
+@pytest.mark.parametrize("encoding, bits_per_cell, cells", [("differential", 1, 5), ("differential", 2, 3),
+                                                            ("differential", 5, 1), ("offset", 2, 3), ("offset", 4, 2)])
+def test_bit_slicing(encoding, bits_per_cell, cells):
+    from hwsnn.hardware.crossbar import bit_slices, weight_planes, quantize_weights
+
+    # digits recombine to the stored integer: sum_s 2^(b s) d_s = u, each digit in [0, 2^b - 1]
+    n, _, levels = quantize_weights(W, 6)
+    for u in weight_planes(n, levels, encoding)[0]:
+        digits, digit_max = bit_slices(u, weight_planes(n, levels, encoding)[1], bits_per_cell)
+        assert len(digits) == cells and digit_max == 2 ** bits_per_cell - 1
+        assert all(float(d.min()) >= 0 and float(d.max()) <= digit_max for d in digits)
+        np.testing.assert_array_equal(np.asarray(sum(2 ** (bits_per_cell * s) * d for s, d in enumerate(digits))),
+                                      np.round(np.asarray(u)))
+    # sliced crossbars with exact readout compute the 6-bit quantised product exactly
+    w_max = float(jnp.max(jnp.abs(W)))
+    w_q = w_max * np.round(np.asarray(W) / w_max * 31) / 31
+    sliced = spec(weight_bits=6, bits_per_cell=bits_per_cell, encoding=encoding)
+    np.testing.assert_allclose(np.asarray(analog_matmul(X, W, sliced, jax.random.key(0))), np.asarray(X) @ w_q, rtol=1e-4, atol=1e-5)
+    # the straight-through gradient of the recombined weight is that of the unsliced one
+    c = jnp.asarray(RNG.normal(size=(8, 70)).astype(np.float32))
+    g = jax.grad(lambda w: jnp.sum(c * analog_matmul(X, w, sliced, jax.random.key(0))))(W)
+    np.testing.assert_allclose(np.asarray(g), np.asarray(X.T @ c), rtol=1e-4, atol=1e-5)
+
+
+def test_bit_slices_are_read_separately():
+    # weights (5/7, 1): level 5 = 0b101 at 4 bits. The signed 2-bit ADC's full scale is one cell's
+    # current (adc_range 0.5 x 2 rows x span x v), so on 1-bit cells each slice reads exactly and the
+    # shift-and-add gives 5/7; in one cell the current 5/7 of a cell rounds up to the top level: 1.
+    w, x = jnp.asarray([[5.0 / 7.0], [1.0]]), jnp.asarray([[1.0, 0.0]])
+    common = dict(weight_bits=4, readout="adc", adc_bits=2, adc_range=0.5, size=2)
+    np.testing.assert_allclose(np.asarray(analog_matmul(x, w, spec(bits_per_cell=1, **common), jax.random.key(0))),
+                               [[5.0 / 7.0]], rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(analog_matmul(x, w, spec(**common), jax.random.key(0))), [[1.0]], rtol=1e-5)
+
+
+def test_ir_drop_gradient_against_finite_differences():
+    # the gradient through the resummed IR-drop conductances (what training uses) against central
+    # differences of the forward pass, along random directions (w_max held fixed: a stop-gradient scale)
+    s = spec(r_wire_ohm=2.5, ir_drop="resummed")
+    c = jnp.asarray(RNG.normal(size=(8, 70)).astype(np.float32))
+    f = lambda w: jnp.sum(c * analog_matmul(X, w, s, jax.random.key(0)))
+    g = jax.grad(f)(W)
+    big = np.unravel_index(np.argmax(np.abs(np.asarray(W))), W.shape)
+    for seed in range(3):
+        d = np.random.default_rng(seed).normal(size=W.shape).astype(np.float32)
+        d[big] = 0.0  # keep w_max (a stop-gradient scale) fixed
+        d = jnp.asarray(d)
+        h = 1e-3
+        numeric = (float(f(W + h * d)) - float(f(W - h * d))) / (2 * h)
+        assert float(jnp.sum(g * d)) == pytest.approx(numeric, rel=0.01, abs=0.05)
 
 
 def test_gradients_reach_the_weights():
@@ -137,5 +206,9 @@ def test_bad_inputs():
         spec(g_off_siemens=1e-3)
     with pytest.raises(ValueError, match="p_stuck_on \\+ p_stuck_off"):
         spec(p_stuck_on=0.7, p_stuck_off=0.6)
+    with pytest.raises(ValueError, match="bits_per_cell=2 needs quantised weights"):
+        spec(bits_per_cell=2)
+    with pytest.raises(ValueError, match="bits_per_cell must be an int in \\[1, 3\\]; got 4"):
+        spec(weight_bits=4, bits_per_cell=4)
     with pytest.raises(ValueError, match="does not converge"):
         spec(ir_drop="relaxation", r_wire_ohm=100.0, ir_iterations=5, ir_damping=1.0)

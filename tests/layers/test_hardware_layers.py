@@ -41,10 +41,18 @@ def test_hardware_layers_need_a_key():
 
 def test_hardware_ramp_schedule():
     ramp = hardware_ramp(0.2, 10)
-    np.testing.assert_allclose([float(ramp(jnp.asarray(s))) for s in (0, 5, 10, 50)], [0.2, 0.6, 1.0, 1.0])
-    assert float(hardware_ramp(0.0, 0)(jnp.asarray(3))) == 1.0
+    for step, level in ((0, 0.2), (5, 0.6), (10, 1.0), (50, 1.0)):
+        np.testing.assert_allclose([float(v) for v in ramp(jnp.asarray(step))], [level] * 3, rtol=1e-6)
+    assert hardware_ramp(0.0, 0)(jnp.asarray(3)) == 1.0
+    # staged: noise over steps 0-4, IR drop over 4-8, readout over 8-12 (thirds of 12)
+    staged = hardware_ramp(0.0, 12, "staged")
+    expected = {0: (0, 0, 0), 2: (0.5, 0, 0), 4: (1, 0, 0), 6: (1, 0.5, 0), 11: (1, 1, 0.75), 12: (1, 1, 1), 40: (1, 1, 1)}
+    for step, levels in expected.items():
+        np.testing.assert_allclose([float(v) for v in staged(jnp.asarray(step))], levels, atol=1e-6)
     with pytest.raises(ValueError, match="start"):
         hardware_ramp(1.5, 3)
+    with pytest.raises(ValueError, match="order: got 'backwards'"):
+        hardware_ramp(0.0, 3, "backwards")
 
 
 @pytest.mark.parametrize("preset", ["rram-sa", "rram-adc", "pcm"])
