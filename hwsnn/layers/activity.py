@@ -21,6 +21,9 @@ class LayerActivity:
       channel_events: ``[T_in, C_in]`` nonzero inputs per timestep and input channel (summed
         over positions), or ``None``. A crossbar row holds one input channel at one kernel
         position, so this is the per-crossbar-row activity the IMC cost model's event mode reads.
+      step_mask: ``[T_l]`` which of the layer's steps run (1) or are skipped (0), or ``None`` (all
+        run). Set by learned timesteps (:func:`hwsnn.neurons.step_mask`, straight-through gradient);
+        every cost model reads the layer's step count from it.
 
     All are sums of surrogate-carrying spikes, so they are differentiable with respect to the
     weights of this and every earlier layer.
@@ -29,6 +32,13 @@ class LayerActivity:
     input_events: PerTimestep
     output_spikes: PerTimestep
     channel_events: jax.Array | None = None
+    step_mask: PerTimestep | None = None
+
+
+def layer_steps(layer, act: LayerActivity):
+    """The number of steps layer ``layer`` (a :class:`~hwsnn.hardware.LayerWorkload`) runs: ``sum(step_mask)``
+    for learned timesteps (differentiable), else the workload's ``T_l``."""
+    return layer.timesteps if act.step_mask is None else jnp.sum(act.step_mask)
 
 
 @jax.tree_util.register_dataclass
@@ -56,7 +66,7 @@ class Activity:
         """Per-layer output firing rate: spikes per neuron per timestep, ``[L]``."""
         return jnp.stack(
             [
-                jnp.sum(act.output_spikes) / (layer.neurons * layer.timesteps)
+                jnp.sum(act.output_spikes) / (layer.neurons * layer_steps(layer, act))
                 for act, layer in zip(self.layers, workload.layers, strict=True)
             ]
         )

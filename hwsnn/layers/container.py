@@ -11,6 +11,7 @@ from flax import nnx
 from hwsnn.hardware.workload import Workload
 from hwsnn.layers.activity import Activity, LayerActivity
 from hwsnn.layers.ops import events_per_channel, events_per_step
+from hwsnn.neurons.timesteps import resample, resample_matrix, step_count, step_mask
 from hwsnn.typing import Array
 
 
@@ -21,7 +22,15 @@ class SNN(nnx.Module):
       layers: spiking layers (:class:`SpikingDense`, :class:`SpikingConv`, readouts) and
         structural ones (:class:`Pool`, :class:`Flatten`).
       input_shape: per-sample input shape, e.g. ``(28, 28, 1)`` or ``(784,)``.
-      timesteps: number of timesteps T of the input.
+      timesteps: the number of timesteps: one int for every layer, or one per synaptic layer
+        (``T_l``, LD-SNN). The input has ``T_1`` steps; before each later synaptic layer the spikes
+        are resampled from ``T_(l-1)`` to ``T_l`` steps (:func:`hwsnn.neurons.resample`, count-preserving).
+      learn_timesteps: make each layer's count a parameter ``step_counts`` (``nnx.Param [L]``,
+        initialised to ``timesteps``, which become the maxima): layer ``l`` runs its first
+        ``round(step_counts[l])`` steps (a hard mask, straight-through gradient:
+        :func:`hwsnn.neurons.step_mask`), its input resampled from the previous layer's count; the
+        masks go into the activity, so every cost model reads the counts. The first layer's input
+        is truncated to its count (an encoder run for that many steps), not compressed.
       spiking_input: whether the input is spikes (rate/latency code) or analog (direct code);
         recorded in the workload, where it decides MAC vs accumulate for the first layer.
       execution: "layer" runs each layer over all timesteps before the next (one batched
@@ -40,19 +49,29 @@ class SNN(nnx.Module):
     layer's output ``[T, B, ...]`` and an :class:`Activity` with one entry per synaptic layer.
     """
 
-    def __init__(self, layers: Sequence[nnx.Module], input_shape: Sequence[int], timesteps: int,
-                 *, spiking_input: bool = False, execution: str = "auto"):
+    def __init__(self, layers: Sequence[nnx.Module], input_shape: Sequence[int], timesteps: int | Sequence[int],
+                 *, spiking_input: bool = False, execution: str = "auto", learn_timesteps: bool = False):
         if execution not in EXECUTIONS:
             raise ValueError(f"execution: got {execution!r}; allowed: {list(EXECUTIONS)}.")
         if not layers:
             raise ValueError("layers: got an empty sequence; allowed: at least one synaptic layer.")
-        if not isinstance(timesteps, int) or isinstance(timesteps, bool) or timesteps < 1:
-            raise ValueError(f"timesteps: got {timesteps!r}; allowed: an int >= 1.")
+        synaptic = sum(1 for layer in layers if layer.synaptic)
+        per_layer = (timesteps,) * synaptic if isinstance(timesteps, int) and not isinstance(timesteps, bool) else tuple(timesteps)
+        if len(per_layer) != synaptic or not all(isinstance(t, int) and not isinstance(t, bool) and t >= 1 for t in per_layer):
+            raise ValueError(f"timesteps: got {timesteps!r}; allowed: an int >= 1, or one int >= 1 per synaptic layer ({synaptic}).")
+        uniform = len(set(per_layer)) == 1
+        if execution == "time" and (learn_timesteps or not uniform):
+            raise ValueError(f"execution: got 'time' with timesteps {per_layer} and learn_timesteps={learn_timesteps}; "
+                             "allowed: 'layer' or 'auto' for per-layer or learned timesteps.")
         self.layers = nnx.List(list(layers))
         self.input_shape = tuple(int(d) for d in input_shape)
-        self.timesteps = timesteps
+        self.layer_timesteps = per_layer
+        self.timesteps = per_layer[0]  # of the input
         self.spiking_input = bool(spiking_input)
         self.execution = execution
+        self.learn_timesteps = bool(learn_timesteps)
+        if self.learn_timesteps:
+            self.step_counts = nnx.Param(jnp.asarray(per_layer, jnp.float32))
         self.workload  # derive once now: shape errors surface at construction
 
     @property
@@ -62,7 +81,15 @@ class SNN(nnx.Module):
             return self.execution
         all_dense = all(layer.kind == "dense" for layer in self.workload.layers)
         has_hardware = any(getattr(layer, "hardware", None) is not None for layer in self.layers)
-        return "time" if all_dense and not has_hardware else "layer"
+        uniform = len(set(self.layer_timesteps)) == 1 and not self.learn_timesteps
+        return "time" if all_dense and not has_hardware and uniform else "layer"
+
+    def active_timesteps(self) -> tuple[int, ...]:
+        """The steps each synaptic layer runs: its ``T_l``, or ``round(step_counts)`` when learned."""
+        if not self.learn_timesteps:
+            return self.layer_timesteps
+        counts = jax.device_get(self.step_counts[...])
+        return tuple(int(step_count(c, t)) for c, t in zip(counts, self.layer_timesteps))
 
     def layer_shapes(self) -> list[tuple[int, ...]]:
         """Per-sample output shape of every layer."""
@@ -78,8 +105,8 @@ class SNN(nnx.Module):
         shape, spiking, entries = self.input_shape, self.spiking_input, []
         for index, layer in enumerate(self.layers):
             if layer.synaptic:
-                entries.append(layer.workload(
-                    f"layer{len(entries)}", shape, self.timesteps, self.timesteps, spiking))
+                steps = self.layer_timesteps[len(entries)]
+                entries.append(layer.workload(f"layer{len(entries)}", shape, steps, steps, spiking))
                 spiking = layer.spiking_output
             shape = layer.output_shape(shape)
         if not entries:
@@ -93,15 +120,31 @@ class SNN(nnx.Module):
             raise ValueError(f"x: shape {tuple(x.shape)}; allowed: {expected} (time-major).")
 
     def _layer_by_layer(self, x: Array, key, strength) -> tuple[list[Array], Activity]:
-        outputs, activities = [], []
+        outputs, activities, synaptic, previous = [], [], 0, None
         for index, layer in enumerate(self.layers):
+            mask = None
+            if layer.synaptic:
+                length = self.layer_timesteps[synaptic]
+                if self.learn_timesteps:
+                    tau = self.step_counts[...][synaptic]
+                    mask, count = step_mask(tau, length), step_count(tau, length)
+                    if previous is None:  # the input: truncated to the first layer's count
+                        x = x * _along_time(mask, x)
+                    else:
+                        x = jnp.tensordot(resample_matrix(previous, count, x.shape[0], length).astype(x.dtype), x, axes=(1, 0))
+                    previous = count
+                elif x.shape[0] != length:
+                    x = resample(x, length)
             if getattr(layer, "hardware", None) is not None:
                 y = layer(x, None if key is None else jax.random.fold_in(key, index), strength)
             else:
                 y = layer(x)
             if layer.synaptic:
+                if mask is not None:
+                    y = y * _along_time(mask, y)
                 per_channel = events_per_channel(x)
-                activities.append(LayerActivity(jnp.sum(per_channel, axis=1), _output_spikes(layer, y), per_channel))
+                activities.append(LayerActivity(jnp.sum(per_channel, axis=1), _output_spikes(layer, y), per_channel, mask))
+                synaptic += 1
             outputs.append(y)
             x = y
         return outputs, Activity(tuple(activities))
@@ -142,6 +185,11 @@ class SNN(nnx.Module):
 
 
 EXECUTIONS = ("auto", "time", "layer")
+
+
+def _along_time(mask: Array, x: Array) -> Array:
+    """``mask [T]`` shaped to broadcast over ``x [T, B, ...]``."""
+    return mask.reshape((-1,) + (1,) * (x.ndim - 1)).astype(x.dtype)
 
 
 def _output_spikes(layer, y: Array) -> Array:

@@ -1,5 +1,8 @@
 """Model factories: the architectures hwsnn's experiments and CLI train.
 
+``timesteps`` is one T or one ``T_l`` per synaptic layer; ``learn_timesteps`` makes the counts
+parameters (see :class:`~hwsnn.layers.SNN`).
+
 A ``hardware=CrossbarSpec`` keyword puts every layer whose input is spikes on crossbars. An
 analog first layer (direct coding) stays digital: spike-driven crossbars apply binary inputs
 as read pulses, and multi-bit inputs would need DACs the crossbar model does not describe.
@@ -24,8 +27,8 @@ def _hardware_of(neuron: dict) -> CrossbarSpec | None:
     return hardware
 
 
-def mlp(sizes: Sequence[int], timesteps: int, *, rngs: nnx.Rngs, readout: str = "spikes",
-        spiking_input: bool = False, execution: str = "auto", **neuron) -> SNN:
+def mlp(sizes: Sequence[int], timesteps: int | Sequence[int], *, rngs: nnx.Rngs, readout: str = "spikes",
+        spiking_input: bool = False, execution: str = "auto", learn_timesteps: bool = False, **neuron) -> SNN:
     """A LIF MLP ``sizes[0] -> ... -> sizes[-1]``; the last layer spikes or is a membrane readout."""
     if len(sizes) < 2:
         raise ValueError(f"sizes: got {list(sizes)}; allowed: at least [inputs, outputs].")
@@ -38,12 +41,14 @@ def mlp(sizes: Sequence[int], timesteps: int, *, rngs: nnx.Rngs, readout: str = 
               for i, (a, b) in enumerate(widths[:-1])]
     last = Readout if readout == "membrane" else SpikingDense
     layers.append(last(sizes[-2], sizes[-1], rngs=rngs, hardware=first_hardware if len(widths) == 1 else hardware, **neuron))
-    return SNN(layers, (sizes[0],), timesteps, spiking_input=spiking_input, execution=execution)
+    return SNN(layers, (sizes[0],), timesteps, spiking_input=spiking_input, execution=execution,
+               learn_timesteps=learn_timesteps)
 
 
 def conv_net(input_shape: Sequence[int], channels: Sequence[int], hidden: Sequence[int], outputs: int,
-             timesteps: int, *, rngs: nnx.Rngs, kernel_size: int = 3, padding="SAME", pool: str = "max",
-             readout: str = "spikes", spiking_input: bool = False, execution: str = "auto", **neuron) -> SNN:
+             timesteps: int | Sequence[int], *, rngs: nnx.Rngs, kernel_size: int = 3, padding="SAME", pool: str = "max",
+             readout: str = "spikes", spiking_input: bool = False, execution: str = "auto", learn_timesteps: bool = False,
+             **neuron) -> SNN:
     """Conv blocks ``conv(k) -> pool(2) -> LIF`` per entry of ``channels``, then a LIF MLP head.
 
     This is the layer order of the DATE 2024 network (REFERENCES.md section 1) and of
@@ -66,4 +71,5 @@ def conv_net(input_shape: Sequence[int], channels: Sequence[int], hidden: Sequen
         width, spiking = size, True
     last = Readout if readout == "membrane" else SpikingDense
     layers.append(last(width, outputs, rngs=rngs, hardware=hardware if spiking else None, **neuron))
-    return SNN(layers, input_shape, timesteps, spiking_input=spiking_input, execution=execution)
+    return SNN(layers, input_shape, timesteps, spiking_input=spiking_input, execution=execution,
+               learn_timesteps=learn_timesteps)

@@ -1,6 +1,7 @@
-"""Pure neuron math: surrogate spike functions and LIF/IF dynamics over time."""
+"""Pure neuron math: surrogate spike functions, LIF/IF dynamics over time, per-layer timestep resampling."""
 
 from hwsnn.neurons.lif import RESETS, integrate_and_fire, lif, lif_step
+from hwsnn.neurons.timesteps import resample, resample_matrix, step_count, step_mask
 from hwsnn.neurons.surrogate import (
     SURROGATES,
     Surrogate,
@@ -21,7 +22,11 @@ __all__ = [
     "integrate_and_fire",
     "lif",
     "lif_step",
+    "resample",
+    "resample_matrix",
     "sigmoid",
+    "step_count",
+    "step_mask",
     "straight_through",
     "surrogate_from_name",
     "triangle",

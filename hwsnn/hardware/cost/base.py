@@ -11,6 +11,7 @@ import jax
 import jax.numpy as jnp
 
 from hwsnn.hardware.workload import LayerWorkload, Workload
+from hwsnn.layers.activity import layer_steps
 from hwsnn.typing import Array
 
 
@@ -72,6 +73,8 @@ def check_inputs(workload: Workload, activity) -> None:
                 f"activity: {layer.name} has input_events {act.input_events.shape} and output_spikes "
                 f"{act.output_spikes.shape}; allowed: ({layer.input_timesteps},) and ({layer.timesteps},)."
             )
+        if act.step_mask is not None and act.step_mask.shape != (layer.timesteps,):
+            raise ValueError(f"activity: {layer.name} has step_mask {act.step_mask.shape}; allowed: ({layer.timesteps},).")
 
 
 def synaptic_operations(layer: LayerWorkload, events: Array) -> Array:
@@ -100,3 +103,14 @@ def pipeline_latency(stage_times) -> Array:
     ``latency = t_L + sum_{i<L} 0.75 t_i`` (SpikeSim's inter-layer overlap)."""
     *early, last = stage_times
     return last + 0.75 * sum(early) if early else last
+
+
+def synaptic_updates(workload: Workload, activity) -> Array:
+    """LD-SNN's first count: ``sum_l sum_t input_events_l[t] x fan_out_l`` per sample (every layer,
+    the analog first layer of a direct-coded model included: each nonzero input is an update)."""
+    return sum(synaptic_operations(layer, act.input_events) for layer, act in zip(workload, activity.layers))
+
+
+def neurons_evaluated(workload: Workload, activity) -> Array:
+    """LD-SNN's second count: ``sum_l N_l x T_l`` (neuron updates per sample)."""
+    return sum(layer.neurons * layer_steps(layer, act) for layer, act in zip(workload, activity.layers))

@@ -24,10 +24,11 @@ from hwsnn.hardware.specs import EventSpec
 from hwsnn.hardware.workload import Workload
 
 
-def layer_step_cycles(spec: EventSpec, events) -> object:
-    """Cycles of one layer per timestep for ``events`` input spikes (array ``[T]``)."""
+def layer_step_cycles(spec: EventSpec, events, step_mask=None) -> object:
+    """Cycles of one layer per timestep for ``events`` input spikes (array ``[T]``); the neuron
+    update of a step is paid only where ``step_mask`` (learned timesteps) is on."""
     per_event = spec.address_cycles + spec.accumulate_cycles * spec.neurons_per_unit
-    return events * per_event + spec.step_cycles
+    return events * per_event + (spec.step_cycles if step_mask is None else spec.step_cycles * step_mask)
 
 
 def pipelined_cycles(stage_cycles: list) -> object:
@@ -45,7 +46,7 @@ def pipelined_cycles(stage_cycles: list) -> object:
 def event(spec: EventSpec, workload: Workload, activity) -> Cost:
     """Latency and energy (component "board") of the SNN and of its ANN baseline (``cost.ann``)."""
     check_inputs(workload, activity)
-    stage = [layer_step_cycles(spec, act.input_events) for act in activity.layers]
+    stage = [layer_step_cycles(spec, act.input_events, act.step_mask) for act in activity.layers]
     if spec.pipelined:
         steps = {c.shape[0] for c in stage}
         if len(steps) > 1:

@@ -52,7 +52,9 @@ import math
 
 import jax.numpy as jnp
 
-from hwsnn.hardware.cost.base import Cost, Energy, check_inputs, input_size, output_pixels, pipeline_latency
+from hwsnn.hardware.cost.base import (
+    Cost, Energy, check_inputs, input_size, layer_steps, output_pixels, pipeline_latency,
+)
 from hwsnn.hardware.specs import IMCSpec
 from hwsnn.hardware.workload import LayerWorkload, Workload
 
@@ -140,9 +142,9 @@ def imc(spec: IMCSpec, workload: Workload, activity, *, mode: str = "event") -> 
             if mode == "event" and name in ("crossbar", "memfetch"):
                 value = per_cycle * cycles_per_step * steps_active
             else:
-                value = per_cycle * cycles_per_step * layer.timesteps
+                value = per_cycle * cycles_per_step * layer_steps(layer, act)
             energy[name] = energy.get(name, 0.0) + value
-        stage_ns.append(layer.timesteps * output_pixels(layer) * pe_cycle_ns(spec))
+        stage_ns.append(layer_steps(layer, act) * output_pixels(layer) * pe_cycle_ns(spec))
     return Cost(Energy(energy), latency_ns=pipeline_latency(stage_ns), area_mm2=area_mm2(spec, workload),
                 ann=_ann(spec, workload))
 

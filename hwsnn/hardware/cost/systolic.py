@@ -35,7 +35,9 @@ import math
 
 import jax.numpy as jnp
 
-from hwsnn.hardware.cost.base import Cost, Energy, check_inputs, input_size, output_pixels, synaptic_operations
+from hwsnn.hardware.cost.base import (
+    Cost, Energy, check_inputs, input_size, layer_steps, output_pixels, synaptic_operations,
+)
 from hwsnn.hardware.specs import PEUnit, SystolicSpec
 from hwsnn.hardware.workload import LayerWorkload, Workload
 
@@ -51,7 +53,7 @@ def _unit_energy(unit: PEUnit, ops, cycles: float, t_ns, n_pe: int) -> dict[str,
             "leakage": unit.leak_mw * cycles * t_ns * n_pe}
 
 
-def _memory(spec: SystolicSpec, workload: Workload, timesteps: list[int], activation_bits: list[int],
+def _memory(spec: SystolicSpec, workload: Workload, timesteps: list, activation_bits: list[int],
             with_membranes: bool, cycles: float, t_ns) -> dict[str, object]:
     """GLB and DRAM energy (see module doc); ``timesteps[l]`` passes through layer ``l``."""
     word = spec.glb_word_bytes * 8
@@ -96,20 +98,21 @@ def systolic(spec: SystolicSpec, workload: Workload, activity) -> Cost:
     check_inputs(workload, activity)
     t_ns = 1000.0 / spec.clock_mhz
     n_pe = spec.rows * spec.cols
-    cycles = sum(layer.timesteps * stream + load for layer in workload for stream, load in [layer_cycles(spec, layer)])
+    steps = [layer_steps(layer, act) for layer, act in zip(workload, activity.layers)]
+    cycles = sum(t * stream + load for layer, t in zip(workload, steps) for stream, load in [layer_cycles(spec, layer)])
     acs = sum(synaptic_operations(layer, act.input_events) for layer, act in zip(workload, activity.layers)
               if layer.spiking_input)
     acs = jnp.asarray(acs, t_ns.dtype)
     first_macs = sum(layer.macs for layer in workload if not layer.spiking_input)
-    lif_updates = sum(layer.neurons * layer.timesteps for layer in workload)
+    lif_updates = sum(layer.neurons * t for layer, t in zip(workload, steps))
     energy = {}
     energy.update(_flatten("accumulate", _unit_energy(spec.accumulate, acs, cycles, t_ns, n_pe)))
     energy.update(_flatten("lif", _unit_energy(spec.lif, lif_updates, cycles, t_ns, n_pe)))
     energy.update(_flatten("spad", _unit_energy(spec.spad, acs + first_macs, cycles, t_ns, n_pe)))
     energy["mac_gated"] = spec.mac.gated_mw * first_macs * t_ns
     spiking_bits = [spec.spike_bits if layer.spiking_input else spec.ann_activation_bits for layer in workload]
-    steps = [layer.timesteps if layer.spiking_input else 1 for layer in workload]
-    energy.update(_memory(spec, workload, steps, spiking_bits, True, cycles, t_ns))
+    moved = [t if layer.spiking_input else 1 for layer, t in zip(workload, steps)]
+    energy.update(_memory(spec, workload, moved, spiking_bits, True, cycles, t_ns))
     return Cost(Energy(energy), latency_ns=cycles * t_ns, ann=_ann(spec, workload, t_ns, n_pe))
 
 
