@@ -1,4 +1,4 @@
-"""The ``hwsnn`` command: ``hwsnn train``, ``hwsnn evaluate`` and ``hwsnn cost``.
+"""The ``hwsnn`` command: ``hwsnn train``, ``hwsnn evaluate``, ``hwsnn cost`` and ``hwsnn search``.
 
 Configs are :class:`~hwsnn.train.config.TrainConfig` dataclasses: defaults, then a JSON/YAML
 file (``--config``), then one flag per field (``--epochs 3``); later wins.
@@ -28,6 +28,13 @@ COST_EXAMPLES = """examples:
   hwsnn cost --workdir runs/train --presets imc-adc,imc-sa --imc-mode dense
   hwsnn cost --config my_run.yaml --samples 64             # untrained model, 64-sample calibration batch
 Activity is averaged over the first --samples test images; costs are per inference."""
+
+SEARCH_EXAMPLES = """examples:
+  hwsnn train --workdir runs/mlp --model mlp --hidden 256 --timesteps 8 --encoding rate
+  hwsnn search --workdir runs/mlp --budget 0.01            # within 1 accuracy point
+  hwsnn search --workdir runs/mlp --finetune-steps 0 --shrink 0.5
+Writes WORKDIR/search/search.json (chosen T_l, counts, history); then train or evaluate with
+--layer-timesteps set to the chosen values."""
 
 
 def _add_config_flags(parser: argparse.ArgumentParser) -> None:
@@ -63,6 +70,13 @@ def _parser() -> argparse.ArgumentParser:
     cost.add_argument("--samples", type=int, default=1000, help="calibration samples from the test split (default 1000)")
     cost.add_argument("--imc-mode", choices=("event", "dense"), default="event", help="IMC accounting (default event)")
     cost.add_argument("--out", help="output folder (default: WORKDIR/cost or runs/cost)")
+    search = commands.add_parser("search", help="choose per-layer timesteps of a trained run (LD-SNN)",
+                                 epilog=SEARCH_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    search.add_argument("--workdir", required=True, help="a folder written by 'hwsnn train' (uniform timesteps)")
+    search.add_argument("--budget", type=float, default=0.01, help="accuracy loss allowed, a fraction (default 0.01)")
+    search.add_argument("--shrink", type=float, default=0.75, help="per-trial cut of one layer's T (default 0.75)")
+    search.add_argument("--samples", type=int, default=1000, help="selection images from the train split (default 1000)")
+    search.add_argument("--finetune-steps", type=int, default=20, help="fine-tuning steps per candidate (default 20)")
     return parser
 
 
@@ -117,11 +131,22 @@ def _cost(args) -> int:
     return 0
 
 
+def _search(args) -> int:
+    from hwsnn.train.search import search_timesteps
+
+    result = search_timesteps(args.workdir, budget=args.budget, shrink=args.shrink, samples=args.samples,
+                              finetune_steps=args.finetune_steps)
+    summary = {k: v for k, v in result.items() if k != "history"}
+    print(json.dumps(summary, indent=2))
+    print(f"wrote {os.path.join(args.workdir, 'search', 'search.json')}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``hwsnn`` command; returns the exit status (2 for invalid input)."""
     args = _parser().parse_args(argv)
     try:
-        return {"train": _train, "evaluate": _evaluate, "cost": _cost}[args.command](args)
+        return {"train": _train, "evaluate": _evaluate, "cost": _cost, "search": _search}[args.command](args)
     except (ValueError, FileNotFoundError) as error:
         print(f"hwsnn {args.command}: error: {error}", file=sys.stderr)
         return 2

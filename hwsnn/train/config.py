@@ -12,7 +12,7 @@ from flax import nnx
 
 from hwsnn.data import DATASETS
 from hwsnn.encoding import ENCODERS
-from hwsnn.hardware.specs import CROSSBAR_PRESETS, crossbar_preset
+from hwsnn.hardware.specs import CROSSBAR_PRESETS, PRESETS, crossbar_preset, preset
 from hwsnn.layers import SNN, conv_net, mlp
 from hwsnn.neurons import RESETS, SURROGATES
 from hwsnn.train.losses import TASK_LOSSES
@@ -31,7 +31,12 @@ class TrainConfig:
     ``hardware`` runs every synaptic layer on a crossbar preset (``rram-adc``, ``rram-sa``, ``pcm``);
     its strength ramps linearly from ``hardware_start`` to 1 over ``hardware_ramp_steps`` steps
     (0: full hardware from the start), every non-ideality together or ``staged`` (noise, IR drop, then
-    readout; :func:`~hwsnn.train.step.hardware_ramp`). ``max_steps`` stops a run early without changing its learning-rate schedule; rerunning in the
+    readout; :func:`~hwsnn.train.step.hardware_ramp`).
+    ``layer_timesteps`` gives each synaptic layer its own T_l (empty: ``timesteps`` everywhere);
+    ``learn_timesteps`` learns the counts (Adam at ``timestep_learning_rate``, in steps).
+    ``energy_weight > 0`` adds ``energy_weight x E / E_ANN`` to the loss: the energy of
+    ``energy_model`` (naive, systolic, imc, event) on ``energy_preset`` (default: its model's
+    reference preset) relative to the same network run as an ANN on that hardware. ``max_steps`` stops a run early without changing its learning-rate schedule; rerunning in the
     same workdir without it resumes and finishes the run.
     """
 
@@ -45,6 +50,9 @@ class TrainConfig:
     population: int = 1
     readout: str = "spikes"
     timesteps: int = 4
+    layer_timesteps: tuple[int, ...] = ()
+    learn_timesteps: bool = False
+    timestep_learning_rate: float = 0.05
     encoding: str = "direct"
     beta: float = 0.9
     threshold: float = 1.0
@@ -56,6 +64,9 @@ class TrainConfig:
     loss: str = "ce_count"
     rate_weight: float = 0.0
     rate_target: float = 0.0
+    energy_model: str | None = None
+    energy_preset: str | None = None
+    energy_weight: float = 0.0
     hardware: str | None = None
     hardware_start: float = 0.0
     hardware_ramp_steps: int = 0
@@ -95,6 +106,16 @@ class TrainConfig:
         need(self.hardware is None or self.hardware in CROSSBAR_PRESETS, "hardware", f"None or one of {sorted(CROSSBAR_PRESETS)}")
         need(0.0 <= self.hardware_start <= 1.0, "hardware_start", "0 <= hardware_start <= 1")
         need(isinstance(self.hardware_ramp_steps, int) and self.hardware_ramp_steps >= 0, "hardware_ramp_steps", "an int >= 0")
+        need(all(isinstance(t, int) and t >= 1 for t in self.layer_timesteps), "layer_timesteps", "ints >= 1 (empty: uniform)")
+        need(self.timestep_learning_rate > 0, "timestep_learning_rate", "> 0")
+        need(not self.learn_timesteps or self.loss != "ce_rate", "learn_timesteps",
+             "False with loss ce_rate (its per-step average would count skipped steps); use ce_count or mse_count")
+        need(self.energy_model is None or self.energy_model in ENERGY_PRESETS, "energy_model", f"None or one of {sorted(ENERGY_PRESETS)}")
+        need(self.energy_preset is None or self.energy_preset in PRESETS, "energy_preset", f"None or one of {sorted(PRESETS)}")
+        need(self.energy_preset is None or self.energy_model is None or _preset_fits(self.energy_model, self.energy_preset),
+             "energy_preset", f"a preset of energy_model {self.energy_model!r}")
+        need(self.energy_weight >= 0, "energy_weight", ">= 0")
+        need(self.energy_weight == 0 or self.energy_model is not None, "energy_weight", "0 unless energy_model is set")
         need(self.hardware_ramp_order in RAMP_ORDERS, "hardware_ramp_order", str(list(RAMP_ORDERS)))
         need(all(isinstance(c, int) and c >= 1 for c in self.channels), "channels", "ints >= 1")
         need(all(isinstance(h, int) and h >= 1 for h in self.hidden), "hidden", "ints >= 1")
@@ -109,6 +130,29 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         """The fields as a JSON-ready dict."""
         return dataclasses.asdict(self)
+
+
+ENERGY_PRESETS = {"naive": "naive-fp32", "systolic": "systolic-sata", "imc": "imc-adc", "event": "event-fpga"}
+"""The reference preset of each cost model (used when ``energy_preset`` is not given)."""
+
+
+def _preset_fits(model: str, preset: str) -> bool:
+    """Whether preset ``preset`` is a spec of cost model ``model`` (names start with the model's)."""
+    return preset.split("-")[0] == model
+
+
+def energy_term(config: TrainConfig):
+    """``(cost model, spec)`` of the config's energy term, or ``None`` without one."""
+    if config.energy_model is None:
+        return None
+    from hwsnn.hardware.cost import MODELS
+
+    return MODELS[config.energy_model], preset(config.energy_preset or ENERGY_PRESETS[config.energy_model])
+
+
+def model_timesteps(config: TrainConfig) -> int | tuple[int, ...]:
+    """The ``timesteps`` argument of the model: ``layer_timesteps`` if given, else ``timesteps``."""
+    return tuple(config.layer_timesteps) if config.layer_timesteps else config.timesteps
 
 
 def _coerce(field: dataclasses.Field, value: Any) -> Any:
@@ -179,7 +223,8 @@ def build_model(config: TrainConfig, input_shape: tuple[int, ...], num_classes: 
         flat = 1
         for d in input_shape:
             flat *= d
-        return mlp([flat, *config.hidden, outputs], config.timesteps, rngs=rngs, readout=config.readout,
-                   spiking_input=spiking_input, **neuron)
-    return conv_net(input_shape, config.channels, config.hidden, outputs, config.timesteps, rngs=rngs,
-                    kernel_size=config.kernel_size, padding=config.padding, readout=config.readout, spiking_input=spiking_input, **neuron)
+        return mlp([flat, *config.hidden, outputs], model_timesteps(config), rngs=rngs, readout=config.readout,
+                   spiking_input=spiking_input, learn_timesteps=config.learn_timesteps, **neuron)
+    return conv_net(input_shape, config.channels, config.hidden, outputs, model_timesteps(config), rngs=rngs,
+                    kernel_size=config.kernel_size, padding=config.padding, readout=config.readout, spiking_input=spiking_input,
+                    learn_timesteps=config.learn_timesteps, **neuron)

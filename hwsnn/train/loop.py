@@ -24,7 +24,7 @@ from tqdm import tqdm
 from hwsnn.data import Dataset, load_dataset
 from hwsnn.encoding import encoder_from_name
 from hwsnn.train.checkpoint import Checkpointer
-from hwsnn.train.config import TrainConfig, build_model, load_config, save_config
+from hwsnn.train.config import TrainConfig, build_model, energy_term, load_config, save_config
 from hwsnn.train.losses import task_loss_from_name
 from hwsnn.train.metrics import append_jsonl, plot_training_curve, read_jsonl
 from hwsnn.train.parallel import data_mesh, replicate, shard_batch
@@ -34,9 +34,15 @@ from hwsnn.train.step import (
 
 
 def make_optimizer(config: TrainConfig, total_steps: int) -> optax.GradientTransformation:
-    """Adam (or SGD with momentum 0.9) with an optional cosine decay to zero over ``total_steps``."""
+    """Adam (or SGD with momentum 0.9) with an optional cosine decay to zero over ``total_steps``;
+    learned step counts (``step_counts``) take Adam at ``timestep_learning_rate`` (in steps)."""
     lr = optax.cosine_decay_schedule(config.learning_rate, total_steps) if config.cosine_decay else config.learning_rate
-    return optax.adam(lr) if config.optimizer == "adam" else optax.sgd(lr, momentum=0.9)
+    weights = optax.adam(lr) if config.optimizer == "adam" else optax.sgd(lr, momentum=0.9)
+    if not config.learn_timesteps:
+        return weights
+    labels = lambda params: jax.tree_util.tree_map_with_path(
+        lambda path, _: "timesteps" if any(getattr(k, "key", None) == "step_counts" for k in path) else "weights", params)
+    return optax.multi_transform({"weights": weights, "timesteps": optax.adam(config.timestep_learning_rate)}, labels)
 
 
 def epoch_order(config: TrainConfig, num_train: int, epoch: int) -> np.ndarray:
@@ -76,14 +82,14 @@ class Run:
         self.graphdef, self.state = graphdef, replicate(state, self.mesh)
         population = None if config.population == 1 else self.data.num_classes
         objective = make_objective(task_loss_from_name(config.loss, population), population,
-                                   config.rate_weight, config.rate_target)
+                                   config.rate_weight, config.rate_target, energy_term(config), config.energy_weight)
         encode = encoder_from_name(config.encoding)
         key = jax.random.PRNGKey(config.seed)
         self.eval_key = jax.random.fold_in(key, 2**31 - 1)  # evaluation draws differ from every train step's
         schedule = hardware_ramp(config.hardware_start, config.hardware_ramp_steps, config.hardware_ramp_order)
-        self.train_step = make_train_step(graphdef, self.optimizer, objective, encode, config.timesteps, key, schedule)
-        self.eval_step = make_eval_step(graphdef, objective, encode, config.timesteps, self.eval_key)
-        self.activity_step = make_activity_step(graphdef, encode, config.timesteps, self.eval_key)
+        self.train_step = make_train_step(graphdef, self.optimizer, objective, encode, self.model.timesteps, key, schedule)
+        self.eval_step = make_eval_step(graphdef, objective, encode, self.model.timesteps, self.eval_key)
+        self.activity_step = make_activity_step(graphdef, encode, self.model.timesteps, self.eval_key)
 
     def inputs(self, images: np.ndarray) -> np.ndarray:
         """Reshape a batch of dataset images ``[B, H, W, C]`` to the model's input shape."""
@@ -110,12 +116,13 @@ class Run:
             seen += x.shape[0]
         return jax.tree.map(lambda a: a / seen, total)
 
-    def evaluate(self, state=None, split: str = "test") -> dict[str, float]:
-        """Accuracy, mean loss and spikes per sample on a split, in batches of ``eval_batch_size``."""
+    def evaluate(self, state=None, split: str = "test", max_samples: int | None = None) -> dict[str, float]:
+        """Accuracy, mean loss and spikes per sample on a split (its first ``max_samples``), in batches
+        of ``eval_batch_size``."""
         state = self.state if state is None else state
         devices = self.mesh.devices.size
         totals = None
-        for x, y in self._batches(split):
+        for x, y in self._batches(split, max_samples):
             batch = (x, y) if len(y) % devices else shard_batch((x, y), self.mesh)
             metrics = self.eval_step(state.params, state.constants, *batch)
             totals = metrics if totals is None else jax.tree.map(jnp.add, totals, metrics)
@@ -123,9 +130,20 @@ class Run:
 
 
 def summarise(sums: dict) -> dict[str, float]:
-    """Per-sample means (loss, accuracy, spikes) from the batch sums of :func:`make_objective` metrics."""
+    """Per-sample means (loss, accuracy, spikes, energy ratio) from the batch sums of :func:`make_objective` metrics."""
     n = float(sums["samples"])
-    return {"loss": float(sums["loss"]) / n, "accuracy": float(sums["correct"]) / n, "spikes_per_sample": float(sums["spikes"]) / n}
+    summary = {"loss": float(sums["loss"]) / n, "accuracy": float(sums["correct"]) / n,
+               "spikes_per_sample": float(sums["spikes"]) / n}
+    if "energy_ratio" in sums:
+        summary["energy_ratio"] = float(sums["energy_ratio"]) / n
+    return summary
+
+
+def step_counts(state) -> list[float] | None:
+    """The learned per-layer step counts of a state (``None`` for fixed timesteps)."""
+    found = [leaf for path, leaf in jax.tree_util.tree_leaves_with_path(state.params)
+             if any(getattr(k, "key", None) == "step_counts" for k in path)]
+    return [float(v) for v in np.asarray(jax.device_get(found[0]))] if found else None
 
 
 def train_and_evaluate(config: TrainConfig, workdir: str | os.PathLike, *, progress: bool = True,
@@ -163,6 +181,10 @@ def train_and_evaluate(config: TrainConfig, workdir: str | os.PathLike, *, progr
                       "train_accuracy": train["accuracy"], "test_loss": test["loss"],
                       "test_accuracy": test["accuracy"], "test_spikes_per_sample": test["spikes_per_sample"],
                       "seconds": time.perf_counter() - began}
+            if "energy_ratio" in test:
+                record["test_energy_ratio"] = test["energy_ratio"]
+            if config.learn_timesteps:
+                record["step_counts"] = step_counts(state)
             append_jsonl(metrics_path, record)
             bar.set_postfix(loss=f"{train['loss']:.3f}", test_acc=f"{100 * test['accuracy']:.1f}%")
             sums = None
@@ -177,6 +199,11 @@ def train_and_evaluate(config: TrainConfig, workdir: str | os.PathLike, *, progr
     final = run.evaluate(state) if test is None else test  # the last step was just evaluated
     summary = {"steps": run.stop_step, "test_accuracy": final["accuracy"], "test_loss": final["loss"],
                "test_spikes_per_sample": final["spikes_per_sample"], "seconds": time.perf_counter() - began}
+    if "energy_ratio" in final:
+        summary["test_energy_ratio"] = final["energy_ratio"]
+    if config.learn_timesteps:
+        summary["step_counts"] = step_counts(state)
+        summary["active_timesteps"] = [int(c) for c in np.clip(np.round(summary["step_counts"]), 1, run.model.layer_timesteps)]
     with open(os.path.join(workdir, "summary.json"), "w") as handle:
         json.dump(summary, handle, indent=2)
     return summary

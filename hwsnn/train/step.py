@@ -41,23 +41,35 @@ Objective = Callable[..., tuple[Array, dict[str, Array]]]
 
 
 def make_objective(task_loss: Callable[[Array, Array], Array], num_classes: int | None = None,
-                   rate_weight: float = 0.0, rate_target: float = 0.0) -> Objective:
+                   rate_weight: float = 0.0, rate_target: float = 0.0, energy=None, energy_weight: float = 0.0) -> Objective:
     """``objective(out, labels, activity, workload) -> (loss, metrics)``.
 
-    ``loss = task_loss(out, labels) + rate_weight * firing_rate_loss(activity, workload, rate_target)``;
-    ``metrics`` holds batch sums (loss x B, correct, samples, spikes) so they add across batches.
+    ``loss = task_loss(out, labels) + rate_weight * firing_rate_loss(activity, workload, rate_target)
+    + energy_weight * E / E_ANN`` with ``energy = (cost_model, spec)``: the SNN's energy on that
+    hardware relative to the same network run as an ANN there (``cost.ann``; dimensionless, so one
+    weight means the same on every model). ``metrics`` holds batch sums (loss x B, correct,
+    samples, spikes, and ``energy_ratio`` with an energy term) so they add across batches.
     """
+    if energy_weight and energy is None:
+        raise ValueError(f"energy_weight: got {energy_weight!r} without a cost model; allowed: 0, or energy=(model, spec).")
 
     def objective(out, labels, activity, workload):
-        task = task_loss(out, labels)
-        loss = task + rate_weight * firing_rate_loss(activity, workload, rate_target) if rate_weight else task
+        loss = task_loss(out, labels)
+        if rate_weight:
+            loss = loss + rate_weight * firing_rate_loss(activity, workload, rate_target)
         batch = labels.shape[0]
         metrics = {
-            "loss": loss * batch,
             "correct": jnp.sum(predict(out, num_classes) == labels).astype(jnp.float32),
             "samples": jnp.asarray(batch, jnp.float32),
             "spikes": activity.total_output_spikes() * batch,
         }
+        if energy is not None:
+            model, spec = energy
+            cost = model(spec, workload, activity)
+            ratio = cost.energy_pj.total / cost.ann.energy_pj.total
+            loss = loss + energy_weight * ratio if energy_weight else loss
+            metrics["energy_ratio"] = ratio * batch
+        metrics["loss"] = loss * batch
         return loss, metrics
 
     return objective
