@@ -119,31 +119,35 @@ class SNN(nnx.Module):
         if x.ndim != len(self.input_shape) + 2 or x.shape[0] != self.timesteps or tuple(x.shape[2:]) != self.input_shape:
             raise ValueError(f"x: shape {tuple(x.shape)}; allowed: {expected} (time-major).")
 
+    def _enter(self, x: Array, synaptic: int, previous) -> tuple[Array, Array, Array | None, Array | None]:
+        """Synaptic layer ``synaptic``'s input at its timesteps, its events per step and channel (before
+        the step mask), and with learned timesteps its step mask and step count (``previous``: the
+        preceding layer's count, ``None`` at the network input)."""
+        length = self.layer_timesteps[synaptic]
+        if not self.learn_timesteps:
+            x = x if x.shape[0] == length else resample(x, length)
+            return x, events_per_channel(x), None, None
+        tau = self.step_counts[...][synaptic]
+        mask, count = step_mask(tau, length), step_count(tau, length)
+        if previous is None:  # the network input: truncated to the first layer's count
+            return x * jax.lax.stop_gradient(_along_time(mask, x)), events_per_channel(x), mask, count
+        x = jnp.tensordot(resample_matrix(previous, count, x.shape[0], length).astype(x.dtype), x, axes=(1, 0))
+        return x, events_per_channel(x), mask, count
+
     def _layer_by_layer(self, x: Array, key, strength) -> tuple[list[Array], Activity]:
-        outputs, activities, synaptic, previous = [], [], 0, None
+        outputs, activities, synaptic, count = [], [], 0, None
         for index, layer in enumerate(self.layers):
-            mask = None
             if layer.synaptic:
-                length = self.layer_timesteps[synaptic]
-                if self.learn_timesteps:
-                    tau = self.step_counts[...][synaptic]
-                    mask, count = step_mask(tau, length), step_count(tau, length)
-                    if previous is None:  # the input: truncated to the first layer's count
-                        x = x * _along_time(mask, x)
-                    else:
-                        x = jnp.tensordot(resample_matrix(previous, count, x.shape[0], length).astype(x.dtype), x, axes=(1, 0))
-                    previous = count
-                elif x.shape[0] != length:
-                    x = resample(x, length)
+                x, events, mask, count = self._enter(x, synaptic, count)
             if getattr(layer, "hardware", None) is not None:
                 y = layer(x, None if key is None else jax.random.fold_in(key, index), strength)
             else:
                 y = layer(x)
             if layer.synaptic:
-                if mask is not None:
-                    y = y * _along_time(mask, y)
-                per_channel = events_per_channel(x)
-                activities.append(LayerActivity(jnp.sum(per_channel, axis=1), _output_spikes(layer, y), per_channel, mask))
+                spikes = _output_spikes(layer, y)
+                if mask is not None:  # counts scale with the mask: smooth in tau for the relaxed objective
+                    events, spikes, y = events * mask[:, None], spikes * mask, y * _along_time(mask, y)
+                activities.append(LayerActivity(jnp.sum(events, axis=1), spikes, events, mask))
                 synaptic += 1
             outputs.append(y)
             x = y
