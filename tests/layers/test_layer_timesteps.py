@@ -91,11 +91,10 @@ def test_timestep_gradients_agree_in_sign_with_finite_differences(cost_model, mo
     spec = {"naive": preset("naive-fp32"), "systolic": preset("systolic-sata"), "imc": preset("imc-adc"),
             "event": preset("event-fpga")}[cost_model]
     learned, _ = learned_and_static((4.2, 2.9, 5.1))
-    graphdef, params, rest = nnx.split(learned, nnx.Param, ...)
+    graphdef, counts_state, rest = nnx.split(learned, nnx.PathContains("step_counts"), ...)
 
     def objective(counts):
-        model = nnx.merge(graphdef, params, rest)
-        model.step_counts[...] = counts
+        model = nnx.merge(graphdef, jax.tree.map(lambda _: counts, counts_state), rest)
         out, activity = model(X_RATE)
         cost = MODELS[cost_model](spec, model.workload, activity)
         return ce_count(out, labels) + 2.0 * cost.energy_pj.total / cost.ann.energy_pj.total
