@@ -1,0 +1,81 @@
+"""Energy-aware training with learned timesteps, and the per-layer timestep search (CLI)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from hwsnn.cli import main
+from hwsnn.train.config import TrainConfig
+
+SMALL = ["--dataset", "digits", "--model", "mlp", "--hidden", "32", "--encoding", "rate", "--batch-size", "32",
+         "--learning-rate", "0.01", "--no-progress"]
+
+
+def train(workdir, *flags):
+    assert main(["train", "--workdir", str(workdir), *SMALL, *flags]) == 0
+    return json.loads((workdir / "summary.json").read_text())
+
+
+def test_energy_weight_shortens_learned_timesteps(tmp_path, capsys):
+    learned = ["--timesteps", "8", "--learn-timesteps", "true", "--timestep-learning-rate", "0.1", "--epochs", "2",
+               "--energy-model", "imc"]
+    free = train(tmp_path / "free", *learned, "--energy-weight", "0")
+    costly = train(tmp_path / "costly", *learned, "--energy-weight", "3")
+    capsys.readouterr()
+    assert len(costly["step_counts"]) == 2 and all(1 <= t <= 8 for t in costly["active_timesteps"])
+    # the energy term (IMC energy over the ANN's) pulls the step counts down, and the energy with them
+    assert sum(costly["step_counts"]) < sum(free["step_counts"]) - 1.0
+    assert costly["test_energy_ratio"] < free["test_energy_ratio"]
+    records = [json.loads(line) for line in (tmp_path / "costly" / "metrics.jsonl").read_text().splitlines()]
+    assert records[-1]["step_counts"] == costly["step_counts"]
+
+
+@pytest.mark.parametrize("changes, message", [
+    (dict(energy_weight=0.5), "energy_weight: got 0.5; allowed: 0 unless energy_model is set"),
+    (dict(energy_model="imc", energy_preset="systolic-sata"), "energy_preset: got 'systolic-sata'; allowed: a preset of energy_model 'imc'"),
+    (dict(energy_model="analog"), "energy_model: got 'analog'"),
+    (dict(learn_timesteps=True, loss="ce_rate"), "learn_timesteps: got True; allowed: False with loss ce_rate"),
+    (dict(layer_timesteps=(4, 0)), "layer_timesteps: got (4, 0)"),
+    (dict(timestep_learning_rate=0.0), "timestep_learning_rate: got 0.0"),
+])
+def test_config_rejects_bad_timestep_and_energy_settings(changes, message):
+    with pytest.raises(ValueError, match=message.replace("(", "\\(").replace(")", "\\)")):
+        TrainConfig(**changes)
+
+
+def test_search_cli_reduces_timesteps_within_budget(tmp_path, capsys):
+    workdir = tmp_path / "run"
+    train(workdir, "--timesteps", "6", "--epochs", "3")
+    assert main(["search", "--workdir", str(workdir), "--budget", "0.05", "--samples", "300",
+                 "--finetune-steps", "5"]) == 0
+    printed = capsys.readouterr().out
+    result = json.loads((workdir / "search" / "search.json").read_text())
+    assert "synaptic_updates_reduction" in printed
+    uniform, chosen = result["uniform"], result["chosen"]
+    assert uniform["timesteps"] == [6, 6]
+    assert all(c <= u for c, u in zip(chosen["timesteps"], uniform["timesteps"])) and chosen["timesteps"] != [6, 6]
+    floor = uniform["selection_accuracy"] - 0.05
+    accepted = [h for h in result["history"] if h.get("accepted")]
+    assert accepted and all(h["selection_accuracy"] >= floor for h in accepted)
+    assert accepted[-1]["timesteps"] == chosen["timesteps"]
+    # neurons evaluated is structural: 32 x T_1 + 10 x T_2
+    assert chosen["neurons_evaluated"] == 32 * chosen["timesteps"][0] + 10 * chosen["timesteps"][1]
+    assert result["neurons_evaluated_reduction"] == pytest.approx(uniform["neurons_evaluated"] / chosen["neurons_evaluated"])
+    assert result["synaptic_updates_reduction"] > 1.0
+    # the chosen timesteps train and evaluate as a config
+    final = train(tmp_path / "final", "--timesteps", "6", "--epochs", "1",
+                  "--layer-timesteps", ",".join(map(str, chosen["timesteps"])))
+    assert np.isfinite(final["test_loss"])
+
+
+def test_search_rejects_bad_arguments(tmp_path, capsys):
+    assert main(["search", "--workdir", str(tmp_path / "missing")]) == 2
+    assert "no file" in capsys.readouterr().err
+    workdir = tmp_path / "learned"
+    train(workdir, "--timesteps", "3", "--epochs", "1", "--learn-timesteps", "true")
+    capsys.readouterr()
+    assert main(["search", "--workdir", str(workdir)]) == 2
+    assert "learns its timesteps" in capsys.readouterr().err
+    assert main(["search", "--workdir", str(workdir), "--budget", "1.5"]) == 2
+    assert "budget: got 1.5" in capsys.readouterr().err
