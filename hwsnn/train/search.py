@@ -10,7 +10,9 @@ neurons evaluated / N_0`` (the two LD-SNN counts relative to the uniform model);
 when no candidate is within budget.
 
 The selection set is the first ``samples`` images of the training split (the test split is kept
-for the final report), so a chosen configuration is never picked on test data.
+for the final report), so a chosen configuration is never picked on test data. ``WORKDIR/search``
+becomes a run folder (``search.json``, ``config.json`` with the chosen ``layer_timesteps``, and the
+fine-tuned checkpoint), so ``hwsnn evaluate`` and ``hwsnn cost`` take it as ``--workdir``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import os
 import jax.numpy as jnp
 
 from hwsnn.hardware.cost import neurons_evaluated, synaptic_updates
+from hwsnn.train.checkpoint import Checkpointer
+from hwsnn.train.config import save_config
 from hwsnn.train.loop import Run, batch_slice, epoch_order, restore_run
 from hwsnn.train.parallel import shard_batch
 from hwsnn.train.step import TrainState
@@ -74,7 +78,8 @@ def search_timesteps(workdir: str | os.PathLike, *, budget: float = 0.01, shrink
       finetune_steps: fine-tuning steps per candidate (0: none).
 
     Returns a dict with the chosen ``timesteps``, the uniform baseline, the search history and
-    test accuracy and LD-SNN counts of both (also written to ``workdir/search/search.json``).
+    test accuracy and LD-SNN counts of both (also written to ``workdir/search/search.json``, beside
+    the chosen model's config and checkpoint).
     """
     if not 0.0 <= budget < 1.0:
         raise ValueError(f"budget: got {budget!r}; allowed: a fraction in [0, 1) (0.01 = 1 accuracy point).")
@@ -132,4 +137,8 @@ def search_timesteps(workdir: str | os.PathLike, *, budget: float = 0.01, shrink
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "search.json"), "w") as handle:
         json.dump(result, handle, indent=2)
+    save_config(current_run.config, os.path.join(out, "config.json"))  # a run folder: hwsnn evaluate / cost
+    checkpointer = Checkpointer(os.path.join(out, "checkpoints"), current_run.config.checkpoint_every)
+    checkpointer.maybe_save(int(state.step), state, force=True)
+    checkpointer.close()
     return result

@@ -63,6 +63,12 @@ def test_search_cli_reduces_timesteps_within_budget(tmp_path, capsys):
     assert chosen["neurons_evaluated"] == 32 * chosen["timesteps"][0] + 10 * chosen["timesteps"][1]
     assert result["neurons_evaluated_reduction"] == pytest.approx(uniform["neurons_evaluated"] / chosen["neurons_evaluated"])
     assert result["synaptic_updates_reduction"] > 1.0
+    # the search folder is a run folder: evaluate and cost take it
+    assert main(["evaluate", "--workdir", str(workdir / "search")]) == 0
+    evaluated = json.loads(capsys.readouterr().out)
+    assert evaluated["accuracy"] == pytest.approx(chosen["test_accuracy"])
+    assert main(["cost", "--workdir", str(workdir / "search"), "--samples", "100", "--presets", "event-fpga,imc-adc"]) == 0
+    capsys.readouterr()
     # the chosen timesteps train and evaluate as a config
     final = train(tmp_path / "final", "--timesteps", "6", "--epochs", "1",
                   "--layer-timesteps", ",".join(map(str, chosen["timesteps"])))

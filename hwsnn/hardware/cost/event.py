@@ -10,6 +10,11 @@ finished step ``t - 1`` and layer ``l - 1`` has finished step ``t``::
 
     F_l[t] = max(F_l[t-1], F_{l-1}[t]) + c_l[t],      latency = F_L[T-1]
 
+With per-layer timesteps (``T_l`` steps, or ``n_l`` active steps of a learned mask), step ``k``
+of layer ``l`` waits for the last upstream step resampled into it
+(:func:`hwsnn.neurons.resample`: step ``i`` feeds ``floor(i n_l / n_{l-1})``), i.e. for
+``F_{l-1}[ceil((k + 1) n_{l-1} / n_l) - 1]``; with equal T this is ``F_{l-1}[k]``.
+
 otherwise ``latency = sum_l sum_t c_l[t]``. With constant board power ``P``: energy = P x
 latency, FPS = 1 / latency, FPS/W = 1 / energy. ANN baseline on the same engine: every input of
 every layer is an event (one pass, MACs in place of accumulates).
@@ -17,9 +22,10 @@ every layer is an event (one pass, MACs in place of accumulates).
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 
-from hwsnn.hardware.cost.base import Cost, Energy, check_inputs, input_size
+from hwsnn.hardware.cost.base import Cost, Energy, check_inputs, input_size, layer_steps
 from hwsnn.hardware.specs import EventSpec
 from hwsnn.hardware.workload import Workload
 
@@ -31,16 +37,24 @@ def layer_step_cycles(spec: EventSpec, events, step_mask=None) -> object:
     return events * per_event + (spec.step_cycles if step_mask is None else spec.step_cycles * step_mask)
 
 
-def pipelined_cycles(stage_cycles: list) -> object:
-    """Finish time of the last layer at the last step for a double-buffered layer pipeline."""
-    steps = stage_cycles[0].shape[0]
-    finish = [jnp.zeros((), stage_cycles[0].dtype)] * len(stage_cycles)  # F_l[t - 1]
-    for t in range(steps):
-        upstream = jnp.zeros((), stage_cycles[0].dtype)
-        for l, cycles in enumerate(stage_cycles):
-            finish[l] = jnp.maximum(finish[l], upstream) + cycles[t]
-            upstream = finish[l]
-    return finish[-1]
+def pipelined_cycles(stage_cycles: list, step_counts: list | None = None) -> object:
+    """Finish time of the last layer's last step for a double-buffered layer pipeline (module doc).
+
+    ``stage_cycles[l]`` is ``[T_l]``; ``step_counts[l]`` the layer's active steps ``n_l`` (default
+    ``T_l``; a traced count only sets which upstream step each step waits for, so it carries no gradient).
+    """
+    counts = [c.shape[0] for c in stage_cycles] if step_counts is None else [jax.lax.stop_gradient(n) for n in step_counts]
+    upstream = None  # F_{l-1}[:]
+    for layer, cycles in enumerate(stage_cycles):
+        finish, last = [], jnp.zeros((), cycles.dtype)
+        for k in range(cycles.shape[0]):
+            if upstream is not None:
+                waited = jnp.ceil((k + 1) * counts[layer - 1] / counts[layer] - 1e-6).astype(jnp.int32) - 1
+                last = jnp.maximum(last, upstream[jnp.clip(waited, 0, upstream.shape[0] - 1)])
+            last = last + cycles[k]
+            finish.append(last)
+        upstream = jnp.stack(finish)
+    return upstream[-1]
 
 
 def event(spec: EventSpec, workload: Workload, activity) -> Cost:
@@ -48,11 +62,7 @@ def event(spec: EventSpec, workload: Workload, activity) -> Cost:
     check_inputs(workload, activity)
     stage = [layer_step_cycles(spec, act.input_events, act.step_mask) for act in activity.layers]
     if spec.pipelined:
-        steps = {c.shape[0] for c in stage}
-        if len(steps) > 1:
-            raise ValueError(f"activity: layers have different timesteps {sorted(steps)}; allowed: equal T for a "
-                             "pipelined EventSpec (use pipelined=False).")
-        cycles = pipelined_cycles(stage)
+        cycles = pipelined_cycles(stage, [layer_steps(layer, act) for layer, act in zip(workload, activity.layers)])
     else:
         cycles = sum(jnp.sum(c) for c in stage)
     return Cost(_board_energy(spec, cycles), latency_ns=_ns(spec, cycles), ann=_ann(spec, workload))
