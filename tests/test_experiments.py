@@ -62,3 +62,23 @@ def test_adc_less_tiny(tmp_path):
     assert result["latency_ratio_adc_over_sa"] == pytest.approx(104 / 65, rel=1e-6)
     assert result["energy_ratio_adc_over_sa"] > 1.0
     assert (tmp_path / "accuracy.png").stat().st_size > 10_000
+
+
+def test_ld_snn_tiny(tmp_path):
+    from experiments import ld_snn
+
+    net = TrainConfig(dataset="digits", model="mlp", hidden=(16,), encoding="rate", timesteps=4, epochs=1, batch_size=32,
+                      learning_rate=1e-2, eval_batch_size=200)
+    result = ld_snn.study(str(tmp_path), {"mlp": net.replace(timesteps=3)}, uniform=(2, 3), weights=(1.0,), budget=0.2, finetune_steps=2,
+                          samples=100, progress=False)
+    points = result["mlp"]
+    assert set(points) == {"uniform T=2", "uniform T=3", "searched", "learned lambda=1.0"}
+    reference = points["uniform T=3"]
+    assert reference["synaptic_updates_reduction"] == 1.0 and reference["timesteps"] == [3, 3]
+    # neurons evaluated is structural: 16 T_1 + 10 T_2
+    for p in points.values():
+        assert p["neurons_evaluated"] == pytest.approx(16 * p["timesteps"][0] + 10 * p["timesteps"][1])
+    assert points["uniform T=2"]["neurons_evaluated_reduction"] == pytest.approx(1.5)
+    assert all(t <= 3 for t in points["searched"]["timesteps"])
+    assert (tmp_path / "pareto.png").stat().st_size > 20_000
+    assert "| mlp | searched |" in (tmp_path / "table.md").read_text()
