@@ -5,7 +5,8 @@ input), each at uniform T = 8:
 
 * uniform: trained at T = 2, 4 and 8 (the frontier a per-layer choice has to beat);
 * searched: :func:`hwsnn.train.search.search_timesteps` from the T = 8 model (greedy per-layer
-  cuts, 20 fine-tuning steps per candidate, within 1 accuracy point on a training-split selection set);
+  cuts, 20 fine-tuning steps per candidate, within 1 accuracy point on 500 validation images held
+  out of training; every model here trains on the other 3,500);
 * learned: trained from scratch with learnable step counts (maxima 8) and an IMC energy term,
   ``task + lambda E_IMC / E_ANN``, for two values of lambda.
 
@@ -30,8 +31,8 @@ from hwsnn.train.loop import step_counts
 from hwsnn.train.search import search_timesteps
 
 NETWORKS = {
-    "mlp": TrainConfig(model="mlp", hidden=(256, 128), encoding="rate", timesteps=8, epochs=8),
-    "conv": TrainConfig(timesteps=8, epochs=8),
+    "mlp": TrainConfig(model="mlp", hidden=(256, 128), encoding="rate", timesteps=8, epochs=8, validation=500),
+    "conv": TrainConfig(timesteps=8, epochs=8, validation=500),
 }
 COST_PRESETS = {"systolic": "systolic-sata", "imc": "imc-adc", "event": "event-fpga"}
 
@@ -58,7 +59,7 @@ def measure(workdir: str, samples: int) -> dict:
 
 
 def study(out_dir: str, networks: dict = NETWORKS, uniform=(2, 4, 8), weights=(0.5, 2.0), budget: float = 0.01,
-          finetune_steps: int = 20, samples: int = 1000, progress: bool = True) -> dict:
+          finetune_steps: int = 20, samples: int = 500, progress: bool = True) -> dict:
     """Train, search and learn per network (finished runs in ``out_dir/runs`` are reused); cost all."""
     os.makedirs(out_dir, exist_ok=True)
     say = print if progress else (lambda *_: None)

@@ -68,7 +68,7 @@ def test_ld_snn_tiny(tmp_path):
     from experiments import ld_snn
 
     net = TrainConfig(dataset="digits", model="mlp", hidden=(16,), encoding="rate", timesteps=4, epochs=1, batch_size=32,
-                      learning_rate=1e-2, eval_batch_size=200)
+                      learning_rate=1e-2, eval_batch_size=200, validation=200)
     result = ld_snn.study(str(tmp_path), {"mlp": net.replace(timesteps=3)}, uniform=(2, 3), weights=(1.0,), budget=0.2, finetune_steps=2,
                           samples=100, progress=False)
     points = result["mlp"]

@@ -32,6 +32,8 @@ class TrainConfig:
     its strength ramps linearly from ``hardware_start`` to 1 over ``hardware_ramp_steps`` steps
     (0: full hardware from the start), every non-ideality together or ``staged`` (noise, IR drop, then
     readout; :func:`~hwsnn.train.step.hardware_ramp`).
+    ``validation`` holds that many training images out of training (a fixed draw) as the
+    "validation" split, for model selection such as ``hwsnn search``.
     ``layer_timesteps`` gives each synaptic layer its own T_l (empty: ``timesteps`` everywhere);
     ``learn_timesteps`` learns the counts (Adam at ``timestep_learning_rate``, in steps).
     ``energy_weight > 0`` adds ``energy_weight x E / E_ANN`` to the loss: the energy of
@@ -42,6 +44,7 @@ class TrainConfig:
 
     dataset: str = "mnist5k"
     data_dir: str | None = None
+    validation: int = 0
     model: str = "conv"
     channels: tuple[int, ...] = (16, 32)
     kernel_size: int = 3
@@ -98,6 +101,7 @@ class TrainConfig:
         for name in ("timesteps", "batch_size", "epochs", "eval_batch_size", "checkpoint_every", "population", "kernel_size"):
             value = getattr(self, name)
             need(isinstance(value, int) and not isinstance(value, bool) and value >= 1, name, "an int >= 1")
+        need(isinstance(self.validation, int) and self.validation >= 0, "validation", "an int >= 0")
         need(self.max_steps is None or (isinstance(self.max_steps, int) and self.max_steps >= 1), "max_steps", "None or an int >= 1")
         need(0.0 <= self.beta <= 1.0, "beta", "0 <= beta <= 1")
         need(self.threshold > 0, "threshold", "> 0")

@@ -11,6 +11,7 @@ checkpoint and reaches the same final parameters as an uninterrupted run.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -55,12 +56,26 @@ def batch_slice(config: TrainConfig, order: np.ndarray, index: int) -> np.ndarra
     return order[index * config.batch_size : (index + 1) * config.batch_size]
 
 
+def hold_out(data: Dataset, count: int) -> tuple[Dataset, tuple[np.ndarray, np.ndarray] | None]:
+    """``(data without count training images, (x, y) of those images)``: a fixed draw
+    (``default_rng(0)`` permutation of the training set), the rest keeping its order."""
+    if count == 0:
+        return data, None
+    if count >= len(data.y_train):
+        raise ValueError(f"validation: got {count}; allowed: fewer than the {len(data.y_train)} training images.")
+    order = np.random.default_rng(0).permutation(len(data.y_train))
+    held, kept = order[:count], np.sort(order[count:])
+    rest = dataclasses.replace(data, x_train=data.x_train[kept], y_train=data.y_train[kept])
+    return rest, (data.x_train[held], data.y_train[held])
+
+
 class Run:
     """A model, its data and its jitted steps, built from a config (shared by train and evaluate)."""
 
     def __init__(self, config: TrainConfig, dataset: Dataset | None = None, devices=None):
         self.config = config
-        self.data = load_dataset(config.dataset, config.data_dir) if dataset is None else dataset
+        self.dataset = load_dataset(config.dataset, config.data_dir) if dataset is None else dataset  # as loaded
+        self.data, self.validation = hold_out(self.dataset, config.validation)  # training minus validation
         self.model = build_model(config, self.data.input_shape, self.data.num_classes)
         self.steps_per_epoch = len(self.data.y_train) // config.batch_size
         if self.steps_per_epoch == 0:
@@ -97,9 +112,12 @@ class Run:
 
     def _batches(self, split: str, max_samples: int | None = None):
         """``(inputs, labels)`` of a split in batches of ``eval_batch_size`` (the first ``max_samples``)."""
-        if split not in ("test", "train"):
-            raise ValueError(f"split: got {split!r}; allowed: ['test', 'train'].")
-        x_all, y_all = (self.data.x_test, self.data.y_test) if split == "test" else (self.data.x_train, self.data.y_train)
+        splits = {"test": (self.data.x_test, self.data.y_test), "train": (self.data.x_train, self.data.y_train)}
+        if self.validation is not None:
+            splits["validation"] = self.validation
+        if split not in splits:
+            raise ValueError(f"split: got {split!r}; allowed: {sorted(splits)} (validation: set config.validation).")
+        x_all, y_all = splits[split]
         count = len(y_all) if max_samples is None else min(max_samples, len(y_all))
         for start in range(0, count, self.config.eval_batch_size):
             stop = min(start + self.config.eval_batch_size, count)

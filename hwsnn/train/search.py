@@ -9,8 +9,10 @@ trained model's, the round accepts the one with the least work, ``synaptic updat
 neurons evaluated / N_0`` (the two LD-SNN counts relative to the uniform model); the search stops
 when no candidate is within budget.
 
-The selection set is the first ``samples`` images of the training split (the test split is kept
-for the final report), so a chosen configuration is never picked on test data. ``WORKDIR/search``
+The selection set is the first ``samples`` images of the run's validation split (training images
+held out of training, ``TrainConfig.validation``), or, for a run without one, of the training split
+(optimistic: the model has fitted those images, so a budget there is looser than on new data). The
+test split is kept for the final report, so a configuration is never picked on test data. ``WORKDIR/search``
 becomes a run folder (``search.json``, ``config.json`` with the chosen ``layer_timesteps``, and the
 fine-tuned checkpoint), so ``hwsnn evaluate`` and ``hwsnn cost`` take it as ``--workdir``.
 """
@@ -52,7 +54,7 @@ def counts(run: Run, state, split: str, samples: int | None) -> dict[str, float]
 def _adapted(base: Run, timesteps: tuple[int, ...], state, learning_rate: float) -> tuple[Run, TrainState]:
     """A run of ``base``'s model at ``timesteps`` starting from ``state``'s weights (fresh optimizer)."""
     config = base.config.replace(layer_timesteps=timesteps, cosine_decay=False, learning_rate=learning_rate, max_steps=None)
-    run = Run(config, base.data)
+    run = Run(config, base.dataset)
     return run, TrainState(state.params, state.constants, run.optimizer.init(state.params), jnp.zeros((), jnp.int32))
 
 
@@ -74,7 +76,7 @@ def search_timesteps(workdir: str | os.PathLike, *, budget: float = 0.01, shrink
     Args:
       budget: largest accuracy loss allowed against the trained model, as a fraction (0.01 = 1 point).
       shrink: each trial cuts one layer's T_l to ``floor(shrink T_l)`` (at least one step less).
-      samples: selection-set size (first images of the training split).
+      samples: selection-set size (first images of the validation split, else of the training split).
       finetune_steps: fine-tuning steps per candidate (0: none).
 
     Returns a dict with the chosen ``timesteps``, the uniform baseline, the search history and
@@ -94,10 +96,11 @@ def search_timesteps(workdir: str | os.PathLike, *, budget: float = 0.01, shrink
         raise ValueError("workdir: its model learns its timesteps; allowed: a run with fixed timesteps to search from.")
     timesteps = base.model.layer_timesteps
     trained = state
-    reference = base.evaluate(state, "train", samples)
+    selection = "validation" if base.validation is not None else "train"
+    reference = base.evaluate(state, selection, samples)
     floor = reference["accuracy"] - budget
-    start_counts = counts(base, state, "train", samples)
-    progress(f"uniform {timesteps}: selection accuracy {reference['accuracy']:.4f} (floor {floor:.4f})")
+    start_counts = counts(base, state, selection, samples)
+    progress(f"uniform {timesteps}: {selection} accuracy {reference['accuracy']:.4f} (floor {floor:.4f})")
 
     def work(c):
         return c["synaptic_updates"] / start_counts["synaptic_updates"] + c["neurons_evaluated"] / start_counts["neurons_evaluated"]
@@ -109,8 +112,8 @@ def search_timesteps(workdir: str | os.PathLike, *, budget: float = 0.01, shrink
             seed += 1
             run, trial = _adapted(base, candidate, state, finetune_learning_rate)
             trial = finetune(run, trial, finetune_steps, seed)
-            accuracy = run.evaluate(trial, "train", samples)["accuracy"]
-            c = counts(run, trial, "train", samples)
+            accuracy = run.evaluate(trial, selection, samples)["accuracy"]
+            c = counts(run, trial, selection, samples)
             entry = {"timesteps": list(candidate), "selection_accuracy": accuracy, **c, "work": work(c)}
             history.append(entry)
             progress(f"  try {candidate}: accuracy {accuracy:.4f}, work {entry['work']:.3f}")
@@ -124,7 +127,7 @@ def search_timesteps(workdir: str | os.PathLike, *, budget: float = 0.01, shrink
         progress(f"accept {current}")
 
     result = {
-        "budget": budget, "shrink": shrink, "samples": samples, "finetune_steps": finetune_steps,
+        "budget": budget, "shrink": shrink, "samples": samples, "finetune_steps": finetune_steps, "selection_split": selection,
         "uniform": {"timesteps": list(timesteps), "selection_accuracy": reference["accuracy"],
                     "test_accuracy": base.evaluate(trained)["accuracy"], **counts(base, trained, "test", None)},
         "chosen": {"timesteps": list(current), "test_accuracy": current_run.evaluate(state)["accuracy"],

@@ -7,6 +7,7 @@ import sys
 
 import jax
 import numpy as np
+import pytest
 
 from hwsnn.train.checkpoint import Checkpointer
 from hwsnn.train.config import TrainConfig
@@ -83,3 +84,22 @@ def test_data_parallel_on_four_devices_matches_one():
     assert report["devices"] == 4
     np.testing.assert_allclose(report["losses"]["4"], report["losses"]["1"], rtol=1e-5)
     assert report["param_specs"] == ["P()"]  # replicated
+
+
+def test_validation_images_are_held_out_of_training():
+    from hwsnn.data import load_dataset
+    from hwsnn.train.loop import Run, hold_out
+
+    data = load_dataset("digits")
+    rest, (x_val, y_val) = hold_out(data, 300)
+    assert len(y_val) == 300 and len(rest.y_train) == len(data.y_train) - 300
+    # disjoint and complete: every training image is in exactly one of the two
+    flat = lambda x: {row.tobytes() for row in x.reshape(len(x), -1)}
+    assert flat(x_val).isdisjoint(flat(rest.x_train)) and flat(x_val) | flat(rest.x_train) == flat(data.x_train)
+    run = Run(TrainConfig(dataset="digits", model="mlp", hidden=(8,), validation=300), data)
+    assert run.steps_per_epoch == (len(data.y_train) - 300) // 64
+    assert 0.0 <= run.evaluate(None, "validation")["accuracy"] <= 1.0
+    with pytest.raises(ValueError, match="validation: got 5000; allowed: fewer than the 1438 training images"):
+        hold_out(data, 5000)
+    with pytest.raises(ValueError, match="split: got 'validation'; allowed: \\['test', 'train'\\]"):
+        Run(TrainConfig(dataset="digits", model="mlp", hidden=(8,)), data).evaluate(None, "validation")

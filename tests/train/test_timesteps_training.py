@@ -46,14 +46,14 @@ def test_config_rejects_bad_timestep_and_energy_settings(changes, message):
 
 def test_search_cli_reduces_timesteps_within_budget(tmp_path, capsys):
     workdir = tmp_path / "run"
-    train(workdir, "--timesteps", "6", "--epochs", "3")
+    train(workdir, "--timesteps", "6", "--epochs", "3", "--validation", "300")
     assert main(["search", "--workdir", str(workdir), "--budget", "0.05", "--samples", "300",
                  "--finetune-steps", "5"]) == 0
     printed = capsys.readouterr().out
     result = json.loads((workdir / "search" / "search.json").read_text())
     assert "synaptic_updates_reduction" in printed
     uniform, chosen = result["uniform"], result["chosen"]
-    assert uniform["timesteps"] == [6, 6]
+    assert uniform["timesteps"] == [6, 6] and result["selection_split"] == "validation"
     assert all(c <= u for c, u in zip(chosen["timesteps"], uniform["timesteps"])) and chosen["timesteps"] != [6, 6]
     floor = uniform["selection_accuracy"] - 0.05
     accepted = [h for h in result["history"] if h.get("accepted")]
