@@ -10,7 +10,7 @@ from hwsnn.hardware.workload import LayerWorkload, Workload
 from hwsnn.layers import (
     SNN, Activity, Flatten, LayerActivity, Pool, Readout, SpikingConv, SpikingDense, conv_net, mlp,
 )
-from hwsnn.neurons import atan, fast_sigmoid, integrate_and_fire, lif, sigmoid, straight_through, triangle
+from hwsnn.neurons import atan, fast_sigmoid, integrate_and_fire, lif, resample, sigmoid, straight_through, triangle
 from hwsnn.train import TrainConfig, train_and_evaluate
 
 __version__ = "0.1.0"
@@ -18,6 +18,6 @@ __version__ = "0.1.0"
 __all__ = [
     "SNN", "Activity", "Flatten", "LayerActivity", "LayerWorkload", "Pool", "Readout", "SpikingConv",
     "SpikingDense", "TrainConfig", "Workload", "atan", "conv_net", "data", "encoding", "fast_sigmoid",
-    "hardware", "integrate_and_fire", "layers", "lif", "mlp", "neurons", "sigmoid", "straight_through",
+    "hardware", "integrate_and_fire", "layers", "lif", "mlp", "neurons", "resample", "sigmoid", "straight_through",
     "train", "train_and_evaluate", "triangle",
 ]
