@@ -1,10 +1,20 @@
 """Training-step cost of hardware in the loop: crossbar forward (resummed IR drop, 1-bit sense
 amplifiers, programming noise) against the ideal step of the same model, alternated in one run.
 
-Run:  python benchmarks/bench_hardware_step.py [--rounds 7]
+Run:  python benchmarks/bench_hardware_step.py [--model mlp|conv|both] [--rounds 5]
 
-Model: LIF MLP 784-256-10 on rate-coded input, T=8, batch 64, Adam; crossbars: the ``rram-sa``
-preset (64 x 64 RRAM, 1 Ohm per segment, differential pairs, SA per column). Goal: at most 1.5x.
+Models (batch 64, Adam):
+  mlp:  LIF MLP 784-256-10 on rate-coded input, T=8 (both layers on crossbars);
+  conv: the default ``TrainConfig`` network that ``hwsnn train --hardware rram-sa`` and
+        ``experiments/adc_less`` train (direct-coded 28x28 input, conv 16 and 32 channels, FC 128,
+        T=4; every layer whose input is spikes on crossbars, the first conv digital).
+Crossbars: the ``rram-sa`` preset (64 x 64 RRAM, 1 Ohm per segment, differential pairs, SA per
+column). Goal: at most 1.5x.
+
+Why the two differ: the weight path (programming-noise draws, the IR-drop kernels of both arrays
+of every pair) costs a fixed amount per step, about ``256 / P`` of the ideal step's matmul work for a
+layer applied to ``P`` input vectors; the MLP has P = T x B = 512, the conv layer P = 50,176 output
+pixels, where the per-tile readout dominates instead.
 """
 
 from __future__ import annotations
@@ -19,23 +29,38 @@ import numpy as np
 import optax
 from flax import nnx
 
+from hwsnn.encoding import encoder_from_name
 from hwsnn.hardware.specs import crossbar_preset
 from hwsnn.layers import mlp
+from hwsnn.train.config import TrainConfig, build_model
 from hwsnn.train.losses import ce_count
 from hwsnn.train.step import init_state, make_objective, make_train_step
 
-T, B = 8, 64
+BATCH = 64
+MLP_T = 8
 
 
-def runner(hardware):
-    model = mlp([784, 256, 10], T, rngs=nnx.Rngs(0), spiking_input=True, beta=0.95, surrogate="fast_sigmoid",
-                hardware=hardware)
+def _mlp(hardware):
+    model = mlp([784, 256, 10], MLP_T, rngs=nnx.Rngs(0), spiking_input=True, beta=0.95, surrogate="fast_sigmoid",
+                hardware=None if hardware is None else crossbar_preset(hardware))
+    rng = np.random.default_rng(0)
+    x = jnp.asarray((rng.random((MLP_T, BATCH, 784)) < 0.2).astype(np.float32))
+    return model, (lambda x, t, k: x), x
+
+
+def _conv(hardware):
+    model = build_model(TrainConfig(hardware=hardware), (28, 28, 1), 10)
+    x = jnp.asarray(np.random.default_rng(0).random((BATCH, 28, 28, 1)).astype(np.float32))
+    return model, encoder_from_name("direct"), x
+
+
+def runner(model_name, hardware):
+    """A closure running ``n`` training steps of one model (``hardware=None``: the ideal model)."""
+    model, encode, x = {"mlp": _mlp, "conv": _conv}[model_name](hardware)
     optimizer = optax.adam(1e-3)
     graphdef, state = init_state(model, optimizer)
-    step = make_train_step(graphdef, optimizer, make_objective(ce_count), lambda x, t, k: x, T, jax.random.PRNGKey(0))
-    rng = np.random.default_rng(0)
-    x = jnp.asarray((rng.random((T, B, 784)) < 0.2).astype(np.float32))
-    y = jnp.asarray(rng.integers(0, 10, B))
+    step = make_train_step(graphdef, optimizer, make_objective(ce_count), encode, model.timesteps, jax.random.PRNGKey(0))
+    y = jnp.asarray(np.random.default_rng(1).integers(0, 10, BATCH))
     holder = {"state": state}
 
     def run(n):
@@ -47,24 +72,31 @@ def runner(hardware):
     return run
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--steps", type=int, default=5)
-    parser.add_argument("--preset", default="rram-sa")
-    args = parser.parse_args()
-    runners = {"ideal": runner(None), "crossbar": runner(crossbar_preset(args.preset))}
+def measure(model_name: str, preset: str, rounds: int, steps: int) -> dict[str, float]:
+    """Median seconds per step of the ideal and the crossbar model, alternated round by round."""
+    runners = {"ideal": runner(model_name, None), "crossbar": runner(model_name, preset)}
     for run in runners.values():
         run(2)
     times = {name: [] for name in runners}
-    for _ in range(args.rounds):
+    for _ in range(rounds):
         for name, run in runners.items():
             start = time.perf_counter()
-            run(args.steps)
-            times[name].append((time.perf_counter() - start) / args.steps)
-    med = {name: statistics.median(t) for name, t in times.items()}
-    print(f"median per step: ideal {1e3 * med['ideal']:.1f} ms, crossbar ({args.preset}) {1e3 * med['crossbar']:.1f} ms")
-    print(f"crossbar / ideal: {med['crossbar'] / med['ideal']:.2f}x")
+            run(steps)
+            times[name].append((time.perf_counter() - start) / steps)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", choices=("mlp", "conv", "both"), default="both")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--preset", default="rram-sa")
+    args = parser.parse_args()
+    for model_name in ("mlp", "conv") if args.model == "both" else (args.model,):
+        med = measure(model_name, args.preset, args.rounds, args.steps if model_name == "mlp" else max(1, args.steps // 2))
+        print(f"{model_name}: median per step: ideal {1e3 * med['ideal']:.1f} ms, crossbar ({args.preset}) "
+              f"{1e3 * med['crossbar']:.1f} ms; crossbar / ideal: {med['crossbar'] / med['ideal']:.2f}x")
 
 
 if __name__ == "__main__":
