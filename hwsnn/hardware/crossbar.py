@@ -355,8 +355,11 @@ def _adc(current: Array, full_scale, bits: int, signed: bool) -> Array:
 
 def _sense_amplifier(difference: Array, reference, offsets: Array) -> Array:
     """1-bit decision ``sign(dI - reference - offset)`` per column of one row tile (``[P, M]``), worth
-    +-alpha with ``alpha`` the tile's mean ``|dI|`` over batch and columns (stop-gradient: a fixed
-    digital scale per crossbar row); arctan surrogate gradient scaled by 1/alpha."""
+    +-alpha with ``alpha`` the tile's mean ``|dI|`` over the batch and columns, recomputed for every
+    batch (a batch calibration of the digital scale, stop-gradient); arctan surrogate gradient scaled
+    by 1/alpha. The related work sums the 1-bit results with a fixed or learned scale (REFERENCES.md
+    section 5); with a batch-calibrated one a sample's output depends slightly on its batch (evaluation
+    uses batches of 500)."""
     from hwsnn.neurons.surrogate import atan
 
     alpha = jax.lax.stop_gradient(jnp.maximum(jnp.mean(jnp.abs(difference)), jnp.finfo(difference.dtype).tiny))
