@@ -3,9 +3,9 @@ amplifiers, programming noise) against the ideal step of the same model, alterna
 
 Run:  python benchmarks/bench_hardware_step.py [--model mlp|conv|both] [--rounds 5] [--processes 3]
 
-Each model is measured in ``--processes`` fresh Python processes (the ideal conv step alone was seen
-to vary 59-79 ms from one process to the next on the same machine), each the median of ``--rounds``
-alternated rounds; the report gives every process's ratio and their median.
+Each model is measured in ``--processes`` fresh Python processes (the same step's time varies from
+one process to the next on the same machine), each the median of ``--rounds`` alternated rounds of
+``--steps`` steps; the report gives every process's ratio and their median.
 
 Models (batch 64, Adam):
   mlp:  LIF MLP 784-256-10 on rate-coded input, T=8 (both layers on crossbars);
@@ -56,9 +56,10 @@ def _mlp(hardware):
 
 
 def _conv(hardware):
-    model = build_model(TrainConfig(hardware=hardware), (28, 28, 1), 10)
+    config = TrainConfig(hardware=hardware)
+    model = build_model(config, (28, 28, 1), 10)
     x = jnp.asarray(np.random.default_rng(0).random((BATCH, 28, 28, 1)).astype(np.float32))
-    return model, encoder_from_name("direct"), x
+    return model, encoder_from_name(config.encoding), x
 
 
 def runner(model_name, hardware):
@@ -102,12 +103,10 @@ def main():
     parser.add_argument("--preset", default="rram-sa")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    models = ("mlp", "conv") if args.model == "both" else (args.model,)
     if args.child:  # one measurement in this process, as JSON on stdout
-        steps = args.steps if args.model == "mlp" else max(1, args.steps // 2)
-        print(json.dumps(measure(args.model, args.preset, args.rounds, steps)))
+        print(json.dumps(measure(args.model, args.preset, args.rounds, args.steps)))
         return
-    for model_name in models:
+    for model_name in ("mlp", "conv") if args.model == "both" else (args.model,):
         command = [sys.executable, __file__, "--child", "--model", model_name, "--rounds", str(args.rounds),
                    "--steps", str(args.steps), "--preset", args.preset]
         runs = [json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout.splitlines()[-1])

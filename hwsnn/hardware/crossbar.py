@@ -358,8 +358,7 @@ def _sense_amplifier(difference: Array, reference, offsets: Array) -> Array:
     +-alpha with ``alpha`` the tile's mean ``|dI|`` over the batch and columns, recomputed for every
     batch (a batch calibration of the digital scale, stop-gradient); arctan surrogate gradient scaled
     by 1/alpha. The related work sums the 1-bit results with a fixed or learned scale (REFERENCES.md
-    section 5); with a batch-calibrated one a sample's output depends slightly on its batch (evaluation
-    uses batches of 500)."""
+    section 5); with a batch-calibrated one a sample's output depends slightly on the rest of its batch."""
     from hwsnn.neurons.surrogate import atan
 
     alpha = jax.lax.stop_gradient(jnp.maximum(jnp.mean(jnp.abs(difference)), jnp.finfo(difference.dtype).tiny))
