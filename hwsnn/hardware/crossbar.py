@@ -318,28 +318,35 @@ def _tiles(g: Array, size: int, pad_value) -> Array:
     return padded.reshape(rows, size, cols, size).transpose(0, 2, 1, 3)
 
 
-def _effective_rows(g: Array, spec, fan_out: int, r_wire) -> Array:
-    """A programmed array as per-row-tile matrices ``[R, X, M]``: tiled into ``X x X`` crossbars
-    (padding cells at ``g_off``), IR drop (``r_wire`` ohms per segment) folded into each tile's
-    conductances, column tiles of a row tile placed side by side again and the padding columns dropped."""
+def _effective_rows(g: Array, spec, heights: list[int], r_wire) -> list[Array]:
+    """A programmed array ``[K, M]`` as one conductance block ``[X_r, M]`` per row tile (``heights``:
+    the ``X_r``): tiled into ``X x X`` crossbars (padding cells at ``g_off``), IR drop (``r_wire`` ohms
+    per segment) folded into each tile's conductances, column tiles of a row tile placed side by
+    side again, then the padding columns and the padding rows of a short last tile dropped. The
+    blocks come from one split, whose gradient is one concatenation."""
+    fan_out = g.shape[1]
     tiles = _tiles(g, spec.size, spec.g_off_siemens)  # [R, C, X, X]
     if r_wire is not None and spec.ir_drop == "resummed":
         tiles = resummed_conductance(tiles, r_wire)
     elif r_wire is not None and spec.ir_drop == "relaxation":
         solve = lambda t: effective_conductance(t, r_wire, iterations=spec.ir_iterations, damping=spec.ir_damping)
         tiles = jax.vmap(jax.vmap(solve))(tiles)
-    rows = tiles.transpose(0, 2, 1, 3).reshape(tiles.shape[0], spec.size, -1)
-    return rows[..., :fan_out]
+    rows = tiles.transpose(0, 2, 1, 3).reshape(tiles.shape[0] * spec.size, -1)[:, :fan_out]
+    return jnp.split(rows, np.cumsum(heights), axis=0)[: len(heights)]
 
 
-def _tile_current(volts: Array, arrays: list[Array], read_sigma, key) -> Array:
-    """Column currents ``[P, M]`` of one row tile for ``volts [P, X]``: of one array, or of a
-    differential pair as ``I+ - I-`` (linear in the inputs: one contraction with ``G+ - G-``).
-    With ``read_sigma``, independent relative noise per cell and MVM, summed exactly per column."""
+def _tile_current(inputs: Array, arrays: list[Array], v_read, read_sigma, key) -> Array:
+    """Column currents ``[P, M]`` of one row tile driven by ``inputs [X_r, P]`` (feature-major) at
+    ``v_read`` volts: of one array ``[X_r, M]``, or of a differential pair as ``I+ - I-`` (linear in
+    the inputs: one contraction with ``v_read (G+ - G-)``, the read voltage folded into the small
+    conductance block rather than the large input). With ``read_sigma``, independent relative noise
+    per cell and MVM, summed exactly per column. The contraction runs over the leading (row) axis
+    of both operands, so the product is written in ``[P, M]`` order with no transpose."""
+    contract = lambda a, b: jax.lax.dot_general(a, b, (((0,), (0,)), ((), ())))
     net = arrays[0] if len(arrays) == 1 else arrays[0] - arrays[1]
-    current = jnp.dot(volts, net)
+    current = contract(inputs, v_read * net)
     if read_sigma is not None:
-        variance = jnp.dot(volts * volts, sum(a * a for a in arrays))
+        variance = contract(inputs * inputs, (v_read * v_read) * sum(a * a for a in arrays))
         std = read_sigma * jnp.sqrt(jnp.maximum(variance, jnp.finfo(variance.dtype).tiny))  # finite gradient at 0
         current = current + std * jax.random.normal(key, current.shape, current.dtype)
     return current
@@ -366,31 +373,42 @@ def _sense_amplifier(difference: Array, reference, offsets: Array) -> Array:
     return alpha * (2.0 * decision - 1.0)
 
 
-def _read_by_tile(volt_tiles, arrays, offsets, key, spec, read_sigma, full_scale, readout_strength) -> Array:
-    """Sum over row tiles of each tile's read-out column currents ``[P, M]``, for ``volt_tiles [R, P, X]``
-    and ``arrays [R, A, X, M]`` (one array or a pair per tile): the ADC or sense amplifier reads each
-    tile's partial sum, blended with the exact partial sum by ``readout_strength``. A fully unrolled
-    scan: each tile's ``[P, M]`` partial sum stays in cache and the gradients stack without scatters."""
-    differential = arrays.shape[1] == 2
-
-    def tile(total, inputs):
-        volts, cells, offset, tile_key = inputs
-        partial = _tile_current(volts, list(cells), read_sigma, tile_key)
+def _read_tiles(row_tiles, arrays, offsets, key, spec, read_sigma, full_scale, readout_strength) -> Array:
+    """Sum over row tiles of each tile's read-out column currents ``[P, M]``, for ``row_tiles`` (one
+    ``[X_r, P]`` block of inputs per tile, read at ``spec.v_read_volt``) and ``arrays`` (per array of a pair, one ``[X_r, M]``
+    conductance block per tile): the ADC or sense amplifier reads each tile's partial sum, blended
+    with the exact partial sum by ``readout_strength``."""
+    differential = len(arrays) == 2
+    keys = jax.random.split(key, len(row_tiles))
+    total = 0.0
+    for r, inputs in enumerate(row_tiles):
+        partial = _tile_current(inputs, [blocks[r] for blocks in arrays], spec.v_read_volt, read_sigma, keys[r])
         if spec.readout == "adc":
             read = _adc(partial, full_scale, spec.adc_bits, signed=differential)
         elif spec.readout == "sa":
-            read = _sense_amplifier(partial, spec.sa_reference * full_scale, offset)
+            read = _sense_amplifier(partial, spec.sa_reference * full_scale, offsets[r])
         else:
             read = partial
-        return total + (read if _is_one(readout_strength) else partial + readout_strength * (read - partial)), None
-
-    keys = jax.random.split(key, volt_tiles.shape[0])
-    zeros = jnp.zeros((volt_tiles.shape[1], arrays.shape[-1]), volt_tiles.dtype)
-    return jax.lax.scan(tile, zeros, (volt_tiles, arrays, offsets, keys), unroll=True)[0]
+        total = total + (read if _is_one(readout_strength) else partial + readout_strength * (read - partial))
+    return total
 
 
 def analog_matmul(x: Array, w: Array, spec, key, *, program_key=None, strength=1.0, nonidealities=None) -> Array:
-    """``x @ w`` computed on crossbars described by ``spec`` (DESIGN.md section 7).
+    """``x @ w`` computed on crossbars described by ``spec`` (DESIGN.md section 7), for ``x [..., K]``
+    and ``w [K, M]``: :func:`analog_matmul_tiles` on the row tiles of ``x^T`` (one transpose), reshaped
+    back to ``[..., M]``. Arguments as for :func:`analog_matmul_tiles`."""
+    if w.ndim != 2 or x.shape[-1] != w.shape[0]:
+        raise ValueError(f"x, w: shapes {tuple(x.shape)} and {tuple(w.shape)}; allowed: [..., K] and [K, M].")
+    from hwsnn.layers.ops import row_tiles
+
+    tiles = row_tiles(x.reshape(-1, w.shape[0]).T, spec.size)
+    y = analog_matmul_tiles(tiles, w, spec, key, program_key=program_key, strength=strength, nonidealities=nonidealities)
+    return y.reshape(x.shape[:-1] + (w.shape[1],))
+
+
+def analog_matmul_tiles(row_tiles: list[Array], w: Array, spec, key, *, program_key=None, strength=1.0,
+                        nonidealities=None) -> Array:
+    """``x @ w`` ``[P, M]`` on crossbars, for inputs given as crossbar row tiles (DESIGN.md section 7).
 
     Quantise ``w`` to ``spec.weight_bits`` (straight-through) -> integer planes (differential pair
     ``max(+-n, 0)`` or offset ``n + L``) -> bit slices of ``spec.bits_per_cell`` bits -> conductances
@@ -402,24 +420,27 @@ def analog_matmul(x: Array, w: Array, spec, key, *, program_key=None, strength=1
     correction and rescale to weight units: ``y = w_max / L * sum_s 2^(b s) D / (v span) (I_s - ...)``.
 
     Args:
-      x: inputs ``[..., K]`` (spikes or analog values, applied as ``x * v_read`` volts).
-      w: weights ``[K, M]``.
+      row_tiles: the inputs, feature-major and split by crossbar rows: block ``r`` is ``x^T`` rows
+        ``r X .. r X + X_r - 1`` as ``[X_r, P]`` (``X = spec.size``; only the last block may be
+        shorter), spikes or analog values applied as ``x * v_read`` volts
+        (:func:`hwsnn.layers.ops.row_tiles`, :func:`hwsnn.layers.ops.patch_row_tiles`).
+      w: weights ``[K, M]`` with ``K = sum_r X_r``.
       spec: a :class:`~hwsnn.hardware.specs.CrossbarSpec`.
       key: randomness for read noise and SA offsets (and programming, unless ``program_key`` is given).
       strength: a scalar or :class:`HardwareStrength` (progressive hardware awareness).
       nonidealities: which non-idealities to apply (static); default :func:`active_nonidealities`.
     """
-    if w.ndim != 2 or x.shape[-1] != w.shape[0]:
-        raise ValueError(f"x, w: shapes {tuple(x.shape)} and {tuple(w.shape)}; allowed: [..., K] and [K, M].")
+    size = spec.size
+    heights = [tile.shape[0] for tile in row_tiles]
+    if w.ndim != 2 or not row_tiles or sum(heights) != w.shape[0] or any(h != size for h in heights[:-1]) \
+            or not 0 < heights[-1] <= size or len({tile.shape[1:] for tile in row_tiles}) != 1:
+        raise ValueError(f"row_tiles, w: tile shapes {[tuple(t.shape) for t in row_tiles]} and w {tuple(w.shape)}; "
+                         f"allowed: [{size}, P] blocks (the last [X_r <= {size}, P]) whose rows add up to w's [K, M].")
     nonidealities = active_nonidealities(spec) if nonidealities is None else nonidealities
     strength = as_strength(strength)
     scale_by = lambda value, factor: value if _is_one(factor) else factor * value
     program_key = key if program_key is None else program_key
-    lead, (fan_in, fan_out), size = x.shape[:-1], w.shape, spec.size
-    rows = -(-fan_in // size)
-    flat = x.reshape(-1, fan_in)
-    volts = jnp.pad(flat, ((0, 0), (0, rows * size - fan_in))) * spec.v_read_volt  # [P, R X]
-    volt_tiles = volts.reshape(-1, rows, size).transpose(1, 0, 2)  # [R, P, X]: contiguous per row tile
+    fan_out, rows = w.shape[1], len(heights)
     n, w_max, levels = quantize_weights(w, spec.weight_bits)
     planes, plane_max = weight_planes(n, levels, spec.encoding)
     sliced = [bit_slices(u, plane_max, spec.bits_per_cell) for u in planes]
@@ -430,26 +451,22 @@ def analog_matmul(x: Array, w: Array, spec, key, *, program_key=None, strength=1
     read_sigma = scale_by(spec.read_sigma, strength.noise) if "read_noise" in nonidealities else None
     differential = spec.encoding == "differential"
     full_scale = (spec.adc_range * size * spec.v_read_volt * (span if differential else spec.g_on_siemens))
-    offsets = None
+    offsets = jnp.zeros((count, rows, 1, fan_out), w.dtype)
     if "sa_offset" in nonidealities:
         offsets = scale_by(spec.sa_offset_sigma * full_scale, strength.noise) * jax.random.normal(
-            jax.random.fold_in(key, 1), (count, rows, 1, fan_out), flat.dtype)
+            jax.random.fold_in(key, 1), (count, rows, 1, fan_out), w.dtype)
+    input_sum = sum(jnp.sum(tile, axis=0) for tile in row_tiles)[:, None] if not differential else None  # [P, 1]
     total = 0.0
     for s in range(count):
         arrays = [_effective_rows(program(spec.g_off_siemens + span * digits[s] / digit_max, spec, program_keys[s * len(planes) + p],
-                                          noise=strength.noise, nonidealities=nonidealities), spec, fan_out, r_wire)
-                  for p, (digits, _) in enumerate(sliced)]  # each [R, X, M]
-        if spec.readout == "ideal" and read_sigma is None:  # tile sums commute with the product: one GEMM
-            net = arrays[0] if len(arrays) == 1 else arrays[0] - arrays[1]
-            current = jnp.dot(volts, net.reshape(rows * size, fan_out))
-        else:
-            tile_offsets = jnp.zeros((rows, 1, fan_out), flat.dtype) if offsets is None else offsets[s]
-            current = _read_by_tile(volt_tiles, jnp.stack(arrays, axis=1), tile_offsets, jax.random.fold_in(key, 2 + s),
-                                    spec, read_sigma, full_scale, strength.readout)
+                                          noise=strength.noise, nonidealities=nonidealities), spec, heights, r_wire)
+                  for p, (digits, _) in enumerate(sliced)]  # per array: one [X_r, M] block per row tile
+        current = _read_tiles(row_tiles, arrays, offsets[s], jax.random.fold_in(key, 2 + s), spec, read_sigma, full_scale,
+                              strength.readout)
         if not differential:  # remove the g_off floor digitally
-            current = current - spec.v_read_volt * spec.g_off_siemens * jnp.sum(flat, axis=-1, keepdims=True)
+            current = current - spec.v_read_volt * spec.g_off_siemens * input_sum
         total = total + (2.0 ** (s * (spec.bits_per_cell or 0))) * current
     planes_sum = total * digit_max / (spec.v_read_volt * span)  # sum_k x_k u_k
     if not differential:
-        planes_sum = planes_sum - levels * jnp.sum(flat, axis=-1, keepdims=True)
-    return (planes_sum * w_max / levels).reshape(lead + (fan_out,))
+        planes_sum = planes_sum - levels * input_sum
+    return planes_sum * w_max / levels

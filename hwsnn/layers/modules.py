@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from hwsnn.hardware.crossbar import active_nonidealities, analog_matmul
+from hwsnn.hardware.crossbar import active_nonidealities, analog_matmul, analog_matmul_tiles
 from hwsnn.hardware.specs import CrossbarSpec
 from hwsnn.hardware.workload import LayerWorkload, conv_workload, dense_workload
 from hwsnn.layers import ops
@@ -37,13 +37,18 @@ def _hardware(spec: CrossbarSpec | None):
     return nnx.data(spec)
 
 
+def _hardware_key(key):
+    """The key a crossbar layer draws its noise from (required)."""
+    if key is None:
+        raise ValueError("key: a layer with hardware=CrossbarSpec needs a jax.random key (model(x, key=...)).")
+    return key
+
+
 def _matmul(x: Array, kernel: Array, spec: CrossbarSpec | None, nonidealities: tuple[str, ...], key, strength) -> Array:
     """``x @ kernel``: exact, or on the layer's crossbars (``key`` required then)."""
     if spec is None:
         return jnp.dot(x, kernel)
-    if key is None:
-        raise ValueError("key: a layer with hardware=CrossbarSpec needs a jax.random key (model(x, key=...)).")
-    return analog_matmul(x, kernel, spec, key, strength=strength, nonidealities=nonidealities)
+    return analog_matmul(x, kernel, spec, _hardware_key(key), strength=strength, nonidealities=nonidealities)
 
 
 class NeuronConstant(nnx.Variable):
@@ -211,9 +216,11 @@ class SpikingConv(nnx.Module):
         if self.hardware is None:
             currents = ops.conv2d(x, self.kernel[...], bias, self.stride, self.padding)
         else:
-            patches = ops.patches(x, self.kernel_size, self.stride, self.padding)  # [..., H', W', k^2 C_in]
+            tiles, (out_h, out_w) = ops.patch_row_tiles(x, self.kernel_size, self.stride, self.padding, self.hardware.size)
             kernel = self.kernel[...].reshape(-1, self.out_channels)  # rows: (i, j, c), position-major
-            currents = ops.add_bias(_matmul(patches, kernel, self.hardware, self.nonidealities, key, strength), bias)
+            products = analog_matmul_tiles(tiles, kernel, self.hardware, _hardware_key(key), strength=strength,
+                                           nonidealities=self.nonidealities)
+            currents = ops.add_bias(products.reshape(x.shape[:-3] + (out_h, out_w, self.out_channels)), bias)
         if self.pool is not None:
             currents = ops.pool2d(currents, self.pool, self.pool_window)
         return currents

@@ -48,24 +48,43 @@ def conv2d(x: Array, kernel: Array, bias: Array | None, stride: int, padding) ->
     return add_bias(y.reshape(lead + y.shape[1:]), bias)
 
 
-def patches(x: Array, kernel_size: int, stride: int, padding) -> Array:
-    """Receptive fields of a convolution, position-major: ``[..., H, W, C] -> [..., H', W', k^2 C]``
-    with feature ``(i k + j) C + c`` = channel ``c`` at kernel offset ``(i, j)``, so that
-    ``patches @ kernel.reshape(-1, C_out)`` equals :func:`conv2d`. Built from ``k^2`` strided slices
-    of the padded input (the gradient is a scatter-add), in SpikeSim's mapping order: consecutive
-    crossbar rows hold the channels of one kernel position."""
+def row_tiles(x_t: Array, tile_rows: int) -> list[Array]:
+    """Split a feature-major input ``x_t [K, P]`` into crossbar row tiles: blocks ``[X_r, P]`` of
+    ``tile_rows`` rows (the last one may be shorter), from one split (its gradient is one concatenation)."""
+    return jnp.split(x_t, list(range(tile_rows, x_t.shape[0], tile_rows)), axis=0)
+
+
+def patch_row_tiles(x: Array, kernel_size: int, stride: int, padding, tile_rows: int) -> tuple[list[Array], tuple[int, int]]:
+    """Receptive fields of a convolution as crossbar row tiles, feature-major, without building the
+    unrolled ``[P, k^2 C]`` matrix.
+
+    The unrolled kernel's rows are in SpikeSim's position-major order, row ``(i k + j) C + c`` =
+    channel ``c`` at kernel offset ``(i, j)``, so consecutive crossbar rows hold the channels of one
+    kernel position; tile ``r`` holds rows ``r X .. r X + X_r - 1`` (``X = tile_rows``). Returns one
+    ``[X_r, P]`` block per tile and ``(H', W')``, with ``P = prod(lead) H' W'`` output pixels in ``[..., H', W']`` order, so
+    that ``sum_r tiles[r].T @ kernel.reshape(-1, C_out)[r X : r X + X_r]`` equals :func:`conv2d` for
+    ``x [..., H, W, C]``. Each block is assembled from channel-major shifted planes of the padded
+    input (whole ``[c1 - c0, P]`` slabs; XLA-CPU copies these far faster than 16-float interleaved
+    chunks of a channels-last ``[P, k^2 C]`` matrix, ``benchmarks/bench_hardware_step.py``)."""
     from hwsnn.hardware.workload import conv_geometry
 
-    height, width = x.shape[-3], x.shape[-2]
+    height, width, channels = x.shape[-3:]
     pads = padding if not isinstance(padding, str) else None
     out_h, pad_h = conv_geometry(height, kernel_size, stride, padding if pads is None else pads[0])
     out_w, pad_w = conv_geometry(width, kernel_size, stride, padding if pads is None else pads[1])
-    lead = [(0, 0)] * (x.ndim - 3)
-    padded = jnp.pad(x, lead + [pad_h, pad_w, (0, 0)])
+    planes = jnp.moveaxis(x, -1, 0)  # [C, ..., H, W]
+    padded = jnp.pad(planes, [(0, 0)] * (planes.ndim - 2) + [pad_h, pad_w])
     span_h, span_w = (out_h - 1) * stride + 1, (out_w - 1) * stride + 1
-    slices = [padded[..., i : i + span_h : stride, j : j + span_w : stride, :]
-              for i in range(kernel_size) for j in range(kernel_size)]
-    return jnp.concatenate(slices, axis=-1)
+    shifted = [padded[..., i : i + span_h : stride, j : j + span_w : stride].reshape(channels, -1)
+               for i in range(kernel_size) for j in range(kernel_size)]  # [C, P] per kernel position
+    rows = kernel_size * kernel_size * channels
+    tiles = []
+    for start in range(0, rows, tile_rows):
+        stop = min(start + tile_rows, rows)
+        chunks = [shifted[pos][max(start - pos * channels, 0) : min(stop - pos * channels, channels)]
+                  for pos in range(start // channels, -(-stop // channels))]
+        tiles.append(chunks[0] if len(chunks) == 1 else jnp.concatenate(chunks, axis=0))
+    return tiles, (out_h, out_w)
 
 
 def pool2d(x: Array, kind: str, window: int) -> Array:

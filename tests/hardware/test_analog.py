@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from hwsnn.hardware.crossbar import HardwareStrength, analog_matmul, effective_conductance, exact_currents
+from hwsnn.hardware.crossbar import HardwareStrength, analog_matmul, analog_matmul_tiles, effective_conductance, exact_currents
 from hwsnn.hardware.specs import crossbar_spec
 
 G_ON, G_OFF, V = 1 / 19.139e3, 1 / 200e3, 0.1
@@ -200,6 +200,11 @@ def test_gradients_reach_the_weights():
 def test_bad_inputs():
     with pytest.raises(ValueError, match="x, w"):
         analog_matmul(jnp.ones((2, 3)), jnp.ones((4, 5)), spec(), jax.random.key(0))
+    # row tiles must be size-row blocks (only the last shorter) whose rows add up to w's, all over the same P
+    for tiles in ([jnp.ones((40, 8)), jnp.ones((64, 8))], [jnp.ones((64, 8)), jnp.ones((30, 8))],
+                  [jnp.ones((64, 8)), jnp.ones((36, 9))], []):
+        with pytest.raises(ValueError, match=r"row_tiles, w: tile shapes .* allowed: \[64, P\] blocks"):
+            analog_matmul_tiles(tiles, jnp.ones((100, 5)), spec(), jax.random.key(0))
     with pytest.raises(ValueError, match="encoding must be 'differential'"):
         spec(readout="sa", encoding="offset")
     with pytest.raises(ValueError, match="g_off_siemens must be <"):

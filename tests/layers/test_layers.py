@@ -9,7 +9,7 @@ import torch
 from flax import nnx
 
 from hwsnn.layers import SNN, Flatten, Pool, Readout, SpikingConv, SpikingDense, conv_net
-from hwsnn.layers.ops import conv2d, events_per_step, pool2d
+from hwsnn.layers.ops import conv2d, events_per_step, patch_row_tiles, pool2d, row_tiles
 from hwsnn.neurons import lif, sigmoid
 
 
@@ -54,6 +54,29 @@ def test_conv_pool_layer_matches_pytorch_and_snntorch():
     ref = run_snntorch([lambda h: block(h.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)], x, 0.8)
     assert ref.sum() > 10
     np.testing.assert_array_equal(ours, ref)
+
+
+@pytest.mark.parametrize("channels, tile_rows, stride, padding, top_left", [
+    (16, 64, 1, "SAME", (1, 1)),   # whole kernel positions per tile, short last tile
+    (5, 16, 2, "SAME", (1, 0)),    # positions straddle tiles; stride-2 SAME pads 9 rows (1, 1), 8 columns (0, 1)
+    (20, 8, 1, "VALID", (0, 0)),   # one position spans several tiles
+    (3, 7, 2, ((2, 0), (1, 3)), (2, 1)),
+])
+def test_patch_row_tiles_are_the_unrolled_convolution(channels, tile_rows, stride, padding, top_left):
+    rng = np.random.default_rng(3)
+    x = jnp.asarray(rng.normal(size=(2, 3, 9, 8, channels)).astype(np.float32))
+    kernel = jnp.asarray(rng.normal(size=(3, 3, channels, 4)).astype(np.float32))
+    tiles, (out_h, out_w) = patch_row_tiles(x, 3, stride, padding, tile_rows)
+    rows = 9 * channels
+    assert [t.shape[0] for t in tiles] == [tile_rows] * (rows // tile_rows) + ([rows % tile_rows] if rows % tile_rows else [])
+    unrolled = np.concatenate([np.asarray(t) for t in tiles], axis=0)  # [k^2 C, P], row (i k + j) C + c
+    y = (unrolled.T @ np.asarray(kernel).reshape(rows, 4)).reshape(2, 3, out_h, out_w, 4)
+    np.testing.assert_allclose(y, np.asarray(conv2d(x, kernel, None, stride, padding)), rtol=1e-4, atol=1e-4)
+    # position-major rows: row (i k + j) C + c of output pixel (0, 0) is the padded input at (i, j), channel c
+    first_pixel = unrolled[:, 0].reshape(3, 3, channels)
+    padded = np.pad(np.asarray(x)[0, 0], ((top_left[0], 3), (top_left[1], 3), (0, 0)))
+    np.testing.assert_array_equal(first_pixel, padded[:3, :3])
+    assert [t.shape for t in row_tiles(jnp.zeros((10, 4)), 4)] == [(4, 4), (4, 4), (2, 4)]
 
 
 def test_pooling_by_hand():
