@@ -84,21 +84,28 @@ def _line_voltages(cell_currents: Array, v: Array, r_wire) -> tuple[Array, Array
 
 
 def resummed_conductance(g: Array, r_wire) -> Array:
-    """``G_eff = g / (1 + r (g Kw + Kb g))``: IR drop folded into the conductances (module doc).
+    """``G_eff = g / (1 + r (g Kw + Kb g))``: IR drop folded into the conductances of a crossbar
+    ``g [N, M]`` or a stack of them ``[..., N, M]`` (module doc).
 
     The two line-kernel products are plain matmuls: on XLA-CPU they move far less memory than a
-    pair of log-depth scans (measured with XLA's cost analysis of a training step); a stack of
-    arrays ``[..., N, M]`` takes one GEMM per kernel. Its gradient keeps the coupling between
-    cells through the wires (holding it fixed was measured up to 25 % off finite differences).
+    pair of log-depth scans (measured with XLA's cost analysis of a training step). Its gradient
+    keeps the coupling between cells through the wires (holding it fixed was measured up to 25 %
+    off finite differences).
     """
-    kw, kb = line_kernels(g.shape[-2], g.shape[-1], g.dtype)
-    return g / (1.0 + r_wire * (g @ kw + _left_multiply(kb, g)))
+    rows, columns = g.shape[-2:]
+    return _resummed_side_by_side(g.reshape(-1, rows, 1, columns), r_wire).reshape(g.shape)
 
 
-def _left_multiply(kernel: Array, g: Array) -> Array:
-    """``kernel @ g`` for a stack of arrays ``g [..., N, M]`` as one GEMM (not one small matmul per array)."""
-    product = jnp.tensordot(kernel, g, axes=(1, g.ndim - 2))  # [N, ..., M]
-    return jnp.moveaxis(product, 0, -2)
+def _resummed_side_by_side(g: Array, r_wire) -> Array:
+    """:func:`resummed_conductance` of row tiles ``g [R, N, C, X]``, each holding ``C`` crossbars of
+    ``N x X`` cells side by side (a tiled array's own layout, so no transposes): the word-line
+    kernel contracts each crossbar's columns (last axis), the bit-line kernel its rows (axis 1),
+    one GEMM each over all crossbars."""
+    tiles, rows, side, columns = g.shape
+    kw, kb = line_kernels(rows, columns, g.dtype)
+    word = g @ kw
+    bit = jnp.matmul(kb, g.reshape(tiles, rows, side * columns)).reshape(g.shape)
+    return g / (1.0 + r_wire * (word + bit))
 
 
 def relaxation_currents(v: Array, g: Array, r_wire, *, iterations: int = 20, damping=0.6) -> tuple[Array, Array]:
@@ -312,26 +319,27 @@ def program(g: Array, spec, key, *, noise=1.0, nonidealities=NONIDEALITIES) -> A
 
 
 def _tiles(g: Array, size: int, pad_value) -> Array:
-    """``[K, M] -> [K/X, M/X, X, X]`` crossbar tiles (padded with ``pad_value`` conductance)."""
+    """``[K, M] -> [K/X, X, M/X, X]`` row tiles of ``X x X`` crossbars side by side (padded with
+    ``pad_value`` conductance): a reshape of the padded array, no transpose."""
     rows, cols = -(-g.shape[0] // size), -(-g.shape[1] // size)
     padded = jnp.pad(g, ((0, rows * size - g.shape[0]), (0, cols * size - g.shape[1])), constant_values=pad_value)
-    return padded.reshape(rows, size, cols, size).transpose(0, 2, 1, 3)
+    return padded.reshape(rows, size, cols, size)
 
 
 def _effective_rows(g: Array, spec, heights: list[int], r_wire) -> list[Array]:
     """A programmed array ``[K, M]`` as one conductance block ``[X_r, M]`` per row tile (``heights``:
     the ``X_r``): tiled into ``X x X`` crossbars (padding cells at ``g_off``), IR drop (``r_wire`` ohms
-    per segment) folded into each tile's conductances, column tiles of a row tile placed side by
-    side again, then the padding columns and the padding rows of a short last tile dropped. The
-    blocks come from one split, whose gradient is one concatenation."""
+    per segment) folded into each crossbar's conductances, then the padding columns and the padding
+    rows of a short last tile dropped. The blocks come from one split, whose gradient is one
+    concatenation."""
     fan_out = g.shape[1]
-    tiles = _tiles(g, spec.size, spec.g_off_siemens)  # [R, C, X, X]
+    tiles = _tiles(g, spec.size, spec.g_off_siemens)  # [R, X, C, X]
     if r_wire is not None and spec.ir_drop == "resummed":
-        tiles = resummed_conductance(tiles, r_wire)
+        tiles = _resummed_side_by_side(tiles, r_wire)
     elif r_wire is not None and spec.ir_drop == "relaxation":
         solve = lambda t: effective_conductance(t, r_wire, iterations=spec.ir_iterations, damping=spec.ir_damping)
-        tiles = jax.vmap(jax.vmap(solve))(tiles)
-    rows = tiles.transpose(0, 2, 1, 3).reshape(tiles.shape[0] * spec.size, -1)[:, :fan_out]
+        tiles = jax.vmap(jax.vmap(solve))(tiles.transpose(0, 2, 1, 3)).transpose(0, 2, 1, 3)
+    rows = tiles.reshape(tiles.shape[0] * spec.size, -1)[:, :fan_out]
     return jnp.split(rows, np.cumsum(heights), axis=0)[: len(heights)]
 
 
