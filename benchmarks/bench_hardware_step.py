@@ -1,7 +1,7 @@
 """Training-step cost of hardware in the loop: crossbar forward (resummed IR drop, 1-bit sense
 amplifiers, programming noise) against the ideal step of the same model, alternated in one run.
 
-Run:  python benchmarks/bench_hardware_step.py [--model mlp|conv|both] [--rounds 5] [--processes 3]
+Run:  python benchmarks/bench_hardware_step.py [--model mlp|conv|both] [--rounds 5] [--processes 3] [--ramp-steps N]
 
 Each model is measured in ``--processes`` fresh Python processes (the same step's time varies from
 one process to the next on the same machine), each the median of ``--rounds`` alternated rounds of
@@ -13,12 +13,17 @@ Models (batch 64, Adam):
         ``experiments/adc_less`` train (direct-coded 28x28 input, conv 16 and 32 channels, FC 128,
         T=4; every layer whose input is spikes on crossbars, the first conv digital).
 Crossbars: the ``rram-sa`` preset (64 x 64 RRAM, 1 Ohm per segment, differential pairs, SA per
-column). Goal: at most 1.5x.
+column). Goal: at most 1.5x. ``--ramp-steps N`` measures the progressive-training step instead: the
+crossbar model's strength follows ``hardware_ramp(0, N)`` (traced, below 1 for the first N steps, so
+every non-ideality is blended with its exact counterpart as in ``experiments/adc_less`` (d)).
 
-Why the two differ: the weight path (programming-noise draws, the IR-drop kernels of both arrays
-of every pair) costs a fixed amount per step, about ``256 / P`` of the ideal step's matmul work for a
-layer applied to ``P`` input vectors; the MLP has P = T x B = 512, the conv layer P = 50,176 output
-pixels, where the per-tile readout dominates instead.
+Why the two differ: each row tile of a crossbar layer needs its own product and readout (the sense
+amplifier reads every tile's partial sum), so a layer with R row tiles runs R products with K = 64
+(on this CPU about a quarter of the speed of one full product) and R readouts of its [P, M] output;
+the weight path (programming-noise draws, the IR-drop kernels of both arrays of every pair) costs a
+fixed amount per step. The MLP's first layer has R = 13 tiles and only P = T x B = 512 input
+vectors, so both dominate; the conv layer (R = 3, P = 50,176 output pixels) is dominated by building
+its receptive fields, which is why they are built per tile, feature-major (``ops.patch_row_tiles``).
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ from hwsnn.hardware.specs import crossbar_preset
 from hwsnn.layers import mlp
 from hwsnn.train.config import TrainConfig, build_model
 from hwsnn.train.losses import ce_count
-from hwsnn.train.step import init_state, make_objective, make_train_step
+from hwsnn.train.step import hardware_ramp, init_state, make_objective, make_train_step
 
 BATCH = 64
 MLP_T = 8
@@ -62,12 +67,15 @@ def _conv(hardware):
     return model, encoder_from_name(config.encoding), x
 
 
-def runner(model_name, hardware):
-    """A closure running ``n`` training steps of one model (``hardware=None``: the ideal model)."""
+def runner(model_name, hardware, ramp_steps=0):
+    """A closure running ``n`` training steps of one model (``hardware=None``: the ideal model), the
+    crossbars' strength ramped over ``ramp_steps`` steps (0: full strength, static)."""
     model, encode, x = {"mlp": _mlp, "conv": _conv}[model_name](hardware)
     optimizer = optax.adam(1e-3)
     graphdef, state = init_state(model, optimizer)
-    step = make_train_step(graphdef, optimizer, make_objective(ce_count), encode, model.timesteps, jax.random.PRNGKey(0))
+    ramp = hardware_ramp(0.0, ramp_steps) if hardware is not None and ramp_steps else None
+    step = make_train_step(graphdef, optimizer, make_objective(ce_count), encode, model.timesteps, jax.random.PRNGKey(0),
+                           hardware_strength=ramp)
     y = jnp.asarray(np.random.default_rng(1).integers(0, 10, BATCH))
     holder = {"state": state}
 
@@ -80,9 +88,9 @@ def runner(model_name, hardware):
     return run
 
 
-def measure(model_name: str, preset: str, rounds: int, steps: int) -> dict[str, float]:
+def measure(model_name: str, preset: str, rounds: int, steps: int, ramp_steps: int) -> dict[str, float]:
     """Median seconds per step of the ideal and the crossbar model, alternated round by round."""
-    runners = {"ideal": runner(model_name, None), "crossbar": runner(model_name, preset)}
+    runners = {"ideal": runner(model_name, None), "crossbar": runner(model_name, preset, ramp_steps)}
     for run in runners.values():
         run(2)
     times = {name: [] for name in runners}
@@ -101,18 +109,20 @@ def main():
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--processes", type=int, default=3)
     parser.add_argument("--preset", default="rram-sa")
+    parser.add_argument("--ramp-steps", type=int, default=0, help="ramp the crossbars in over N steps (traced strength)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:  # one measurement in this process, as JSON on stdout
-        print(json.dumps(measure(args.model, args.preset, args.rounds, args.steps)))
+        print(json.dumps(measure(args.model, args.preset, args.rounds, args.steps, args.ramp_steps)))
         return
     for model_name in ("mlp", "conv") if args.model == "both" else (args.model,):
         command = [sys.executable, __file__, "--child", "--model", model_name, "--rounds", str(args.rounds),
-                   "--steps", str(args.steps), "--preset", args.preset]
+                   "--steps", str(args.steps), "--preset", args.preset, "--ramp-steps", str(args.ramp_steps)]
         runs = [json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout.splitlines()[-1])
                 for _ in range(args.processes)]
+        label = f"{args.preset}, ramped over {args.ramp_steps} steps" if args.ramp_steps else args.preset
         for med in runs:
-            print(f"{model_name}: median per step: ideal {1e3 * med['ideal']:.1f} ms, crossbar ({args.preset}) "
+            print(f"{model_name}: median per step: ideal {1e3 * med['ideal']:.1f} ms, crossbar ({label}) "
                   f"{1e3 * med['crossbar']:.1f} ms; crossbar / ideal: {med['crossbar'] / med['ideal']:.2f}x")
         ratio = statistics.median(med["crossbar"] / med["ideal"] for med in runs)
         print(f"{model_name}: median crossbar / ideal over {len(runs)} processes: {ratio:.2f}x")
