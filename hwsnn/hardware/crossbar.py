@@ -383,9 +383,9 @@ def _sense_amplifier(difference: Array, reference, offsets: Array) -> Array:
 
 def _read_tiles(row_tiles, arrays, offsets, key, spec, read_sigma, full_scale, readout_strength) -> Array:
     """Sum over row tiles of each tile's read-out column currents ``[P, M]``, for ``row_tiles`` (one
-    ``[X_r, P]`` block of inputs per tile, read at ``spec.v_read_volt``) and ``arrays`` (per array of a pair, one ``[X_r, M]``
-    conductance block per tile): the ADC or sense amplifier reads each tile's partial sum, blended
-    with the exact partial sum by ``readout_strength``."""
+    ``[X_r, P]`` block of inputs per tile, read at ``spec.v_read_volt``) and ``arrays`` (per array of
+    a pair, one ``[X_r, M]`` conductance block per tile): the ADC or sense amplifier reads each
+    tile's partial sum, blended with the exact partial sum by ``readout_strength``."""
     differential = len(arrays) == 2
     keys = jax.random.split(key, len(row_tiles))
     total = 0.0

@@ -61,9 +61,9 @@ def patch_row_tiles(x: Array, kernel_size: int, stride: int, padding, tile_rows:
     The unrolled kernel's rows are in SpikeSim's position-major order, row ``(i k + j) C + c`` =
     channel ``c`` at kernel offset ``(i, j)``, so consecutive crossbar rows hold the channels of one
     kernel position; tile ``r`` holds rows ``r X .. r X + X_r - 1`` (``X = tile_rows``). Returns one
-    ``[X_r, P]`` block per tile and ``(H', W')``, with ``P = prod(lead) H' W'`` output pixels in ``[..., H', W']`` order, so
-    that ``sum_r tiles[r].T @ kernel.reshape(-1, C_out)[r X : r X + X_r]`` equals :func:`conv2d` for
-    ``x [..., H, W, C]``. Each block is assembled from channel-major shifted planes of the padded
+    ``[X_r, P]`` block per tile and ``(H', W')``, with ``P = prod(lead) H' W'`` output pixels in
+    ``[..., H', W']`` order, so that ``sum_r tiles[r].T @ kernel.reshape(-1, C_out)[r X : r X + X_r]``
+    equals :func:`conv2d` for ``x [..., H, W, C]``. Each block is assembled from channel-major shifted planes of the padded
     input (whole ``[c1 - c0, P]`` slabs; XLA-CPU copies these far faster than 16-float interleaved
     chunks of a channels-last ``[P, k^2 C]`` matrix, ``benchmarks/bench_hardware_step.py``)."""
     from hwsnn.hardware.workload import conv_geometry
