@@ -368,7 +368,7 @@ def _adc(current: Array, full_scale, bits: int, signed: bool) -> Array:
     return (scaled + jax.lax.stop_gradient(jnp.round(scaled) - scaled)) / levels * full_scale
 
 
-def _sense_amplifier(difference: Array, reference, offsets: Array) -> Array:
+def _sense_amplifier(difference: Array, reference, offsets: Array | None) -> Array:
     """1-bit decision ``sign(dI - reference - offset)`` per column of one row tile (``[P, M]``), worth
     +-alpha with ``alpha`` the tile's mean ``|dI|`` over the batch and columns, recomputed for every
     batch (a batch calibration of the digital scale, stop-gradient); arctan surrogate gradient scaled
@@ -377,7 +377,8 @@ def _sense_amplifier(difference: Array, reference, offsets: Array) -> Array:
     from hwsnn.neurons.surrogate import atan
 
     alpha = jax.lax.stop_gradient(jnp.maximum(jnp.mean(jnp.abs(difference)), jnp.finfo(difference.dtype).tiny))
-    decision = atan(2.0)((difference - reference - offsets) / alpha)
+    threshold = reference if offsets is None else reference + offsets
+    decision = atan(2.0)((difference - threshold) / alpha)
     return alpha * (2.0 * decision - 1.0)
 
 
@@ -394,11 +395,17 @@ def _read_tiles(row_tiles, arrays, offsets, key, spec, read_sigma, full_scale, r
         if spec.readout == "adc":
             read = _adc(partial, full_scale, spec.adc_bits, signed=differential)
         elif spec.readout == "sa":
-            read = _sense_amplifier(partial, spec.sa_reference * full_scale, offsets[r])
+            read = _sense_amplifier(partial, spec.sa_reference * full_scale, None if offsets is None else offsets[r])
         else:
             read = partial
         total = total + (read if _is_one(readout_strength) else partial + readout_strength * (read - partial))
     return total
+
+
+def split_row_tiles(x_t: Array, tile_rows: int) -> list[Array]:
+    """Split a feature-major input ``x_t [K, P]`` into crossbar row tiles: blocks ``[X_r, P]`` of
+    ``tile_rows`` rows (the last one may be shorter), from one split (its gradient is one concatenation)."""
+    return jnp.split(x_t, list(range(tile_rows, x_t.shape[0], tile_rows)), axis=0)
 
 
 def analog_matmul(x: Array, w: Array, spec, key, *, program_key=None, strength=1.0, nonidealities=None) -> Array:
@@ -407,9 +414,7 @@ def analog_matmul(x: Array, w: Array, spec, key, *, program_key=None, strength=1
     back to ``[..., M]``. Arguments as for :func:`analog_matmul_tiles`."""
     if w.ndim != 2 or x.shape[-1] != w.shape[0]:
         raise ValueError(f"x, w: shapes {tuple(x.shape)} and {tuple(w.shape)}; allowed: [..., K] and [K, M].")
-    from hwsnn.layers.ops import row_tiles
-
-    tiles = row_tiles(x.reshape(-1, w.shape[0]).T, spec.size)
+    tiles = split_row_tiles(x.reshape(-1, w.shape[0]).T, spec.size)
     y = analog_matmul_tiles(tiles, w, spec, key, program_key=program_key, strength=strength, nonidealities=nonidealities)
     return y.reshape(x.shape[:-1] + (w.shape[1],))
 
@@ -431,7 +436,7 @@ def analog_matmul_tiles(row_tiles: list[Array], w: Array, spec, key, *, program_
       row_tiles: the inputs, feature-major and split by crossbar rows: block ``r`` is ``x^T`` rows
         ``r X .. r X + X_r - 1`` as ``[X_r, P]`` (``X = spec.size``; only the last block may be
         shorter), spikes or analog values applied as ``x * v_read`` volts
-        (:func:`hwsnn.layers.ops.row_tiles`, :func:`hwsnn.layers.ops.patch_row_tiles`).
+        (:func:`split_row_tiles`, :func:`hwsnn.layers.ops.patch_row_tiles`).
       w: weights ``[K, M]`` with ``K = sum_r X_r``.
       spec: a :class:`~hwsnn.hardware.specs.CrossbarSpec`.
       key: randomness for read noise and SA offsets (and programming, unless ``program_key`` is given).
@@ -459,7 +464,7 @@ def analog_matmul_tiles(row_tiles: list[Array], w: Array, spec, key, *, program_
     read_sigma = scale_by(spec.read_sigma, strength.noise) if "read_noise" in nonidealities else None
     differential = spec.encoding == "differential"
     full_scale = (spec.adc_range * size * spec.v_read_volt * (span if differential else spec.g_on_siemens))
-    offsets = jnp.zeros((count, rows, 1, fan_out), w.dtype)
+    offsets = None  # frozen per-column SA offsets [count, R, 1, M], drawn only when on
     if "sa_offset" in nonidealities:
         offsets = scale_by(spec.sa_offset_sigma * full_scale, strength.noise) * jax.random.normal(
             jax.random.fold_in(key, 1), (count, rows, 1, fan_out), w.dtype)
@@ -469,7 +474,7 @@ def analog_matmul_tiles(row_tiles: list[Array], w: Array, spec, key, *, program_
         arrays = [_effective_rows(program(spec.g_off_siemens + span * digits[s] / digit_max, spec, program_keys[s * len(planes) + p],
                                           noise=strength.noise, nonidealities=nonidealities), spec, heights, r_wire)
                   for p, (digits, _) in enumerate(sliced)]  # per array: one [X_r, M] block per row tile
-        current = _read_tiles(row_tiles, arrays, offsets[s], jax.random.fold_in(key, 2 + s), spec, read_sigma, full_scale,
+        current = _read_tiles(row_tiles, arrays, None if offsets is None else offsets[s], jax.random.fold_in(key, 2 + s), spec, read_sigma, full_scale,
                               strength.readout)
         if not differential:  # remove the g_off floor digitally
             current = current - spec.v_read_volt * spec.g_off_siemens * input_sum

@@ -48,12 +48,6 @@ def conv2d(x: Array, kernel: Array, bias: Array | None, stride: int, padding) ->
     return add_bias(y.reshape(lead + y.shape[1:]), bias)
 
 
-def row_tiles(x_t: Array, tile_rows: int) -> list[Array]:
-    """Split a feature-major input ``x_t [K, P]`` into crossbar row tiles: blocks ``[X_r, P]`` of
-    ``tile_rows`` rows (the last one may be shorter), from one split (its gradient is one concatenation)."""
-    return jnp.split(x_t, list(range(tile_rows, x_t.shape[0], tile_rows)), axis=0)
-
-
 def patch_row_tiles(x: Array, kernel_size: int, stride: int, padding, tile_rows: int) -> tuple[list[Array], tuple[int, int]]:
     """Receptive fields of a convolution as crossbar row tiles, feature-major, without building the
     unrolled ``[P, k^2 C]`` matrix.

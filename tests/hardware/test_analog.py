@@ -5,7 +5,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from hwsnn.hardware.crossbar import HardwareStrength, analog_matmul, analog_matmul_tiles, effective_conductance, exact_currents
+from hwsnn.hardware.crossbar import (
+    HardwareStrength, analog_matmul, analog_matmul_tiles, effective_conductance, exact_currents, split_row_tiles,
+)
 from hwsnn.hardware.specs import crossbar_spec
 
 G_ON, G_OFF, V = 1 / 19.139e3, 1 / 200e3, 0.1
@@ -195,6 +197,17 @@ def test_gradients_reach_the_weights():
         # the surrogate / straight-through gradient points the same way as the ideal one, mostly
         agree = np.mean(np.sign(np.asarray(g)) == np.sign(np.asarray(X.T @ c)))
         assert agree > 0.6
+
+
+def test_split_row_tiles_are_consecutive_row_blocks():
+    x_t = jnp.arange(40.0).reshape(10, 4)
+    tiles = split_row_tiles(x_t, 4)
+    for tile, rows in zip(tiles, ([0, 1, 2, 3], [4, 5, 6, 7], [8, 9]), strict=True):
+        np.testing.assert_array_equal(np.asarray(tile), np.asarray(x_t)[rows])
+    # analog_matmul is analog_matmul_tiles on these blocks of x^T
+    spec_ = spec(weight_bits=4, size=64)
+    np.testing.assert_array_equal(np.asarray(analog_matmul(X, W, spec_, jax.random.key(0))),
+                                  np.asarray(analog_matmul_tiles(split_row_tiles(X.T, 64), W, spec_, jax.random.key(0))))
 
 
 def test_bad_inputs():
