@@ -6,7 +6,7 @@ The flat API re-exports the pieces most scripts need; subpackages hold the rest:
 """
 
 from hwsnn import data, encoding, hardware, layers, neurons, train
-from hwsnn.hardware.workload import LayerWorkload, Workload
+from hwsnn.structure import LayerWorkload, Workload
 from hwsnn.layers import (
     SNN, Activity, Flatten, LayerActivity, Pool, Readout, SpikingConv, SpikingDense, conv_net, mlp,
 )

@@ -2,6 +2,6 @@
 
 from hwsnn.hardware import cost, specs
 from hwsnn.hardware.specs import PRESETS, preset, stack_specs
-from hwsnn.hardware.workload import LayerWorkload, Workload
+from hwsnn.structure import LayerWorkload, Workload
 
 __all__ = ["LayerWorkload", "PRESETS", "Workload", "cost", "preset", "specs", "stack_specs"]

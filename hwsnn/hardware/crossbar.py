@@ -54,6 +54,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from hwsnn.neurons.surrogate import atan
 from hwsnn.typing import Array
 
 METHODS = ("relaxation", "resummed", "exact")
@@ -374,8 +375,6 @@ def _sense_amplifier(difference: Array, reference, offsets: Array | None) -> Arr
     batch (a batch calibration of the digital scale, stop-gradient); arctan surrogate gradient scaled
     by 1/alpha. The related work sums the 1-bit results with a fixed or learned scale (REFERENCES.md
     section 5); with a batch-calibrated one a sample's output depends slightly on the rest of its batch."""
-    from hwsnn.neurons.surrogate import atan
-
     alpha = jax.lax.stop_gradient(jnp.maximum(jnp.mean(jnp.abs(difference)), jnp.finfo(difference.dtype).tiny))
     threshold = reference if offsets is None else reference + offsets
     decision = atan(2.0)((difference - threshold) / alpha)

@@ -24,6 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from hwsnn.hardware.crossbar import check_relaxation
 from hwsnn.typing import Array
 
 
@@ -525,8 +526,6 @@ def crossbar_spec(*, g_on_siemens, g_off_siemens, v_read_volt, r_wire_ohm=0.0, p
         readout=readout, adc_bits=adc_bits, ir_drop=ir_drop, ir_iterations=ir_iterations, name=name,
     )
     if ir_drop == "relaxation" and not isinstance(spec.r_wire_ohm, jax.core.Tracer) and float(spec.r_wire_ohm) > 0:
-        from hwsnn.hardware.crossbar import check_relaxation
-
         check_relaxation(size, size, spec.g_on_siemens, spec.r_wire_ohm, iterations=ir_iterations, damping=spec.ir_damping)
     return spec
 

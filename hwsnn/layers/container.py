@@ -8,8 +8,7 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from hwsnn.hardware.workload import Workload
-from hwsnn.layers.activity import Activity, LayerActivity
+from hwsnn.structure import Activity, LayerActivity, Workload
 from hwsnn.layers.ops import events_per_channel, events_per_step
 from hwsnn.neurons.timesteps import resample, resample_matrix, step_count, step_mask
 from hwsnn.typing import Array

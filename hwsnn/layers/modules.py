@@ -21,7 +21,7 @@ from flax import nnx
 
 from hwsnn.hardware.crossbar import active_nonidealities, analog_matmul, analog_matmul_tiles
 from hwsnn.hardware.specs import CrossbarSpec
-from hwsnn.hardware.workload import LayerWorkload, conv_workload, dense_workload
+from hwsnn.structure import LayerWorkload, conv_workload, dense_workload
 from hwsnn.layers import ops
 from hwsnn.neurons.lif import check_reset, lif, lif_step, neuron_parameters
 from hwsnn.neurons.surrogate import surrogate_from_name
@@ -161,7 +161,7 @@ class SpikingDense(nnx.Module):
         return (self.out_features,)
 
     def workload(self, name: str, in_shape, input_timesteps: int, timesteps: int, spiking_input: bool) -> LayerWorkload:
-        """This layer's :class:`~hwsnn.hardware.workload.LayerWorkload` for a per-sample ``in_shape``."""
+        """This layer's :class:`~hwsnn.structure.LayerWorkload` for a per-sample ``in_shape``."""
         if tuple(in_shape) != (self.in_features,):
             raise ValueError(f"{name}: input shape {tuple(in_shape)}; allowed: ({self.in_features},).")
         return dense_workload(
@@ -239,7 +239,7 @@ class SpikingConv(nnx.Module):
         return self.workload("conv", in_shape, 1, 1, True).out_shape
 
     def workload(self, name: str, in_shape, input_timesteps: int, timesteps: int, spiking_input: bool) -> LayerWorkload:
-        """This layer's :class:`~hwsnn.hardware.workload.LayerWorkload` for a per-sample ``in_shape``."""
+        """This layer's :class:`~hwsnn.structure.LayerWorkload` for a per-sample ``in_shape``."""
         if len(in_shape) != 3 or in_shape[-1] != self.in_channels:
             raise ValueError(f"{name}: input shape {tuple(in_shape)}; allowed: (H, W, {self.in_channels}).")
         return conv_workload(

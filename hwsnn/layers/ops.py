@@ -9,6 +9,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from hwsnn.structure import conv_geometry
 from hwsnn.typing import Array
 
 POOLS: tuple[str, ...] = ("max", "avg", "sum")
@@ -60,8 +61,6 @@ def patch_row_tiles(x: Array, kernel_size: int, stride: int, padding, tile_rows:
     equals :func:`conv2d` for ``x [..., H, W, C]``. Each block is assembled from channel-major shifted planes of the padded
     input (whole ``[c1 - c0, P]`` slabs; XLA-CPU copies these far faster than 16-float interleaved
     chunks of a channels-last ``[P, k^2 C]`` matrix, ``benchmarks/bench_hardware_step.py``)."""
-    from hwsnn.hardware.workload import conv_geometry
-
     height, width, channels = x.shape[-3:]
     pads = padding if not isinstance(padding, str) else None
     out_h, pad_h = conv_geometry(height, kernel_size, stride, padding if pads is None else pads[0])

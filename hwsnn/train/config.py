@@ -12,6 +12,7 @@ from flax import nnx
 
 from hwsnn.data import DATASETS
 from hwsnn.encoding import ENCODERS
+from hwsnn.hardware.cost import MODELS as COST_MODELS
 from hwsnn.hardware.specs import CROSSBAR_PRESETS, PRESETS, crossbar_preset, preset
 from hwsnn.layers import SNN, conv_net, mlp
 from hwsnn.neurons import RESETS, SURROGATES
@@ -149,9 +150,7 @@ def energy_term(config: TrainConfig):
     """``(cost model, spec)`` of the config's energy term, or ``None`` without one."""
     if config.energy_model is None:
         return None
-    from hwsnn.hardware.cost import MODELS
-
-    return MODELS[config.energy_model], preset(config.energy_preset or ENERGY_PRESETS[config.energy_model])
+    return COST_MODELS[config.energy_model], preset(config.energy_preset or ENERGY_PRESETS[config.energy_model])
 
 
 def model_timesteps(config: TrainConfig) -> int | tuple[int, ...]:

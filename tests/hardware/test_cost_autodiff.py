@@ -9,7 +9,7 @@ from flax import nnx
 
 from hwsnn.hardware import cost, preset, stack_specs
 from hwsnn.layers import conv_net
-from hwsnn.layers.activity import Activity, LayerActivity
+from hwsnn.structure import Activity, LayerActivity
 
 CASES = [("naive", "naive-fp32"), ("systolic", "systolic-sata"), ("imc", "imc-adc"), ("imc", "imc-sa"),
          ("event", "event-fpga")]

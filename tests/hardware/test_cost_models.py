@@ -10,7 +10,7 @@ from flax import nnx
 
 from hwsnn.hardware import cost, preset, specs
 from hwsnn.layers import SNN, Flatten, SpikingConv, SpikingDense
-from hwsnn.layers.activity import Activity, LayerActivity
+from hwsnn.structure import Activity, LayerActivity
 
 
 def activity_of(*events, spikes=None):

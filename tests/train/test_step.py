@@ -10,7 +10,7 @@ from flax import nnx
 from hwsnn.data import load_dataset
 from hwsnn.encoding import encoder_from_name
 from hwsnn.layers import mlp
-from hwsnn.layers.activity import Activity, LayerActivity
+from hwsnn.structure import Activity, LayerActivity
 from hwsnn.train.losses import ce_count, firing_rate_loss
 from hwsnn.train.step import init_state, make_objective, make_train_step
 

@@ -10,8 +10,7 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
-from hwsnn.hardware.workload import LayerWorkload, Workload
-from hwsnn.layers.activity import layer_steps
+from hwsnn.structure import Activity, LayerWorkload, Workload, layer_steps
 from hwsnn.typing import Array
 
 
@@ -65,6 +64,8 @@ def check_inputs(workload: Workload, activity) -> None:
     """Raise ``ValueError`` unless ``activity`` has one entry per workload layer with T_l steps."""
     if not isinstance(workload, Workload):
         raise ValueError(f"workload: got {type(workload).__name__}; allowed: a hwsnn Workload (model.workload).")
+    if not isinstance(activity, Activity):
+        raise ValueError(f"activity: got {type(activity).__name__}; allowed: a hwsnn Activity (the second output of model(x)).")
     if len(activity.layers) != len(workload.layers):
         raise ValueError(f"activity: {len(activity.layers)} layers; allowed: one per workload layer ({len(workload.layers)}).")
     for layer, act in zip(workload.layers, activity.layers):

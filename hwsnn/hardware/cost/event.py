@@ -27,7 +27,7 @@ import jax.numpy as jnp
 
 from hwsnn.hardware.cost.base import Cost, Energy, check_inputs, input_size, layer_steps
 from hwsnn.hardware.specs import EventSpec
-from hwsnn.hardware.workload import Workload
+from hwsnn.structure import Workload
 
 
 def layer_step_cycles(spec: EventSpec, events, step_mask=None) -> object:

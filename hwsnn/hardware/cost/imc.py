@@ -56,7 +56,7 @@ from hwsnn.hardware.cost.base import (
     Cost, Energy, check_inputs, input_size, layer_steps, output_pixels, pipeline_latency,
 )
 from hwsnn.hardware.specs import IMCSpec
-from hwsnn.hardware.workload import LayerWorkload, Workload
+from hwsnn.structure import LayerWorkload, Workload
 
 MODES = ("dense", "event")
 _DIGITAL_GROUP = 8  # SpikeSim's X/8 for the subtractors and partial-sum buffers

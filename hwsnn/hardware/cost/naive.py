@@ -14,7 +14,7 @@ import jax.numpy as jnp
 
 from hwsnn.hardware.cost.base import Cost, Energy, check_inputs, synaptic_operations
 from hwsnn.hardware.specs import NaiveSpec
-from hwsnn.hardware.workload import Workload
+from hwsnn.structure import Workload
 
 
 def naive(spec: NaiveSpec, workload: Workload, activity) -> Cost:

@@ -39,7 +39,7 @@ from hwsnn.hardware.cost.base import (
     Cost, Energy, check_inputs, input_size, layer_steps, output_pixels, synaptic_operations,
 )
 from hwsnn.hardware.specs import PEUnit, SystolicSpec
-from hwsnn.hardware.workload import LayerWorkload, Workload
+from hwsnn.structure import LayerWorkload, Workload
 
 
 def layer_cycles(spec: SystolicSpec, layer: LayerWorkload) -> tuple[int, int]:
