@@ -44,6 +44,7 @@ from flax import nnx
 from hwsnn.encoding import encoder_from_name
 from hwsnn.hardware.specs import crossbar_preset
 from hwsnn.layers import mlp
+from hwsnn.neurons import LIF
 from hwsnn.train.config import TrainConfig, build_model
 from hwsnn.train.losses import ce_count
 from hwsnn.train.step import hardware_ramp, init_state, make_objective, make_train_step
@@ -53,7 +54,7 @@ MLP_T = 8
 
 
 def _mlp(hardware):
-    model = mlp([784, 256, 10], MLP_T, rngs=nnx.Rngs(0), spiking_input=True, beta=0.95, surrogate="fast_sigmoid",
+    model = mlp([784, 256, 10], MLP_T, rngs=nnx.Rngs(0), spiking_input=True, neuron=LIF(beta=0.95, surrogate="fast_sigmoid"),
                 hardware=None if hardware is None else crossbar_preset(hardware))
     rng = np.random.default_rng(0)
     x = jnp.asarray((rng.random((MLP_T, BATCH, 784)) < 0.2).astype(np.float32))

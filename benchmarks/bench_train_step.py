@@ -27,10 +27,11 @@ from flax import nnx
 
 import handwritten
 from hwsnn.layers import SNN, Flatten, SpikingConv, SpikingDense
+from hwsnn.neurons import LIF, fast_sigmoid
 from hwsnn.train.losses import ce_count
 from hwsnn.train.step import init_state, make_objective, make_train_step
 
-NEURON = dict(beta=0.95, surrogate="fast_sigmoid", surrogate_param=25.0)
+NEURON = LIF(beta=0.95, surrogate=fast_sigmoid(25.0))
 CASES = {
     "a": dict(kind="mlp", sizes=(128, 128, 10), T=500, B=16),
     "b": dict(kind="mlp", sizes=(784, 1000, 10), T=25, B=128),
@@ -42,11 +43,11 @@ def hwsnn_model(case, execution="auto"):
     rngs = nnx.Rngs(0)
     if case["kind"] == "mlp":
         s = case["sizes"]
-        layers = [SpikingDense(a, b, rngs=rngs, **NEURON) for a, b in zip(s[:-1], s[1:])]
+        layers = [SpikingDense(a, b, rngs=rngs, neuron=NEURON) for a, b in zip(s[:-1], s[1:])]
         return SNN(layers, (s[0],), case["T"], spiking_input=True, execution=execution)
-    layers = [SpikingConv(1, 12, 5, rngs=rngs, padding="VALID", pool="max", **NEURON),
-              SpikingConv(12, 32, 5, rngs=rngs, padding="VALID", pool="max", **NEURON),
-              Flatten(), SpikingDense(512, 10, rngs=rngs, **NEURON)]
+    layers = [SpikingConv(1, 12, 5, rngs=rngs, padding="VALID", pool="max", neuron=NEURON),
+              SpikingConv(12, 32, 5, rngs=rngs, padding="VALID", pool="max", neuron=NEURON),
+              Flatten(), SpikingDense(512, 10, rngs=rngs, neuron=NEURON)]
     return SNN(layers, (28, 28, 1), case["T"], spiking_input=True, execution=execution)
 
 

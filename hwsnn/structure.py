@@ -68,6 +68,22 @@ def outputs_reached(size: int, kernel: int, stride: int, pads: tuple[int, int], 
 
 
 @dataclasses.dataclass(frozen=True)
+class NeuronCounts:
+    """What one neuron update costs, for the hardware models: ``states`` state variables read and
+    written per update (membrane, synaptic current, adaptation trace, ...) and ``ops`` arithmetic
+    operations (multiplies, adds, subtracts, compares) per update. Each neuron class declares its own
+    (:class:`hwsnn.neurons.Neuron`); :data:`LIF_COUNTS` is the reference the cost presets were
+    calibrated on."""
+
+    states: int
+    ops: int
+
+
+LIF_COUNTS = NeuronCounts(states=1, ops=4)
+"""LIF: one membrane; ``beta v`` (multiply), ``+ I`` (add), ``- r theta`` (subtract), ``v > theta`` (compare)."""
+
+
+@dataclasses.dataclass(frozen=True)
 class LayerWorkload:
     """Static structure of one synaptic layer (see module doc for the counting conventions)."""
 
@@ -92,7 +108,8 @@ class LayerWorkload:
     timesteps: int
     spiking_input: bool
     spiking_output: bool
-
+    neuron: NeuronCounts = LIF_COUNTS
+    recurrent_fan_out: int = 0  # synaptic updates per output spike fed back into the layer (all-to-all: neurons)
 
     @property
     def out_channels(self) -> int:
@@ -133,7 +150,8 @@ class Workload:
 
 def dense_workload(
     name: str, in_features: int, out_features: int, *, bias: bool, input_timesteps: int,
-    timesteps: int, spiking_input: bool, spiking_output: bool,
+    timesteps: int, spiking_input: bool, spiking_output: bool, neuron: NeuronCounts = LIF_COUNTS,
+    recurrent_fan_out: int = 0,
 ) -> LayerWorkload:
     """Workload of a fully connected layer ``F_in -> F_out``."""
     return LayerWorkload(
@@ -144,13 +162,15 @@ def dense_workload(
         neurons=out_features, macs=in_features * out_features,
         connections=in_features * out_features, input_timesteps=input_timesteps,
         timesteps=timesteps, spiking_input=spiking_input, spiking_output=spiking_output,
+        neuron=neuron, recurrent_fan_out=recurrent_fan_out,
     )
 
 
 def conv_workload(
     name: str, in_shape: tuple[int, int, int], out_channels: int, kernel_size: int, stride: int,
     padding, *, bias: bool, pool: str | None, pool_window: int, input_timesteps: int,
-    timesteps: int, spiking_input: bool, spiking_output: bool,
+    timesteps: int, spiking_input: bool, spiking_output: bool, neuron: NeuronCounts = LIF_COUNTS,
+    recurrent_fan_out: int = 0,
 ) -> LayerWorkload:
     """Workload of a 2-D convolution (NHWC), optionally followed by VALID pooling."""
     height, width, in_channels = in_shape
@@ -178,6 +198,7 @@ def conv_workload(
         macs=out_h * out_w * out_channels * kernel_size * kernel_size * in_channels,
         connections=connections, input_timesteps=input_timesteps, timesteps=timesteps,
         spiking_input=spiking_input, spiking_output=spiking_output,
+        neuron=neuron, recurrent_fan_out=recurrent_fan_out,
     )
 
 

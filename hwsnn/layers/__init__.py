@@ -1,11 +1,12 @@
-"""Flax NNX spiking layers, the SNN container, activity records and model factories."""
+"""Flax NNX layers behind one interface (:class:`Layer`), neuron populations, the SNN container and model factories."""
 
-from hwsnn.structure import Activity, LayerActivity
 from hwsnn.layers.container import SNN
 from hwsnn.layers.models import conv_net, mlp
-from hwsnn.layers.modules import Flatten, LIFNeurons, NeuronConstant, Pool, Readout, SpikingConv, SpikingDense
+from hwsnn.layers.modules import Context, Flatten, Layer, Pool, Readout, SpikingConv, SpikingDense, SynapticLayer
+from hwsnn.layers.neurons import NeuronConstant, Neurons
+from hwsnn.structure import Activity, LayerActivity
 
 __all__ = [
-    "Activity", "Flatten", "LIFNeurons", "LayerActivity", "NeuronConstant", "Pool", "Readout", "SNN",
-    "SpikingConv", "SpikingDense", "conv_net", "mlp",
+    "Activity", "Context", "Flatten", "Layer", "LayerActivity", "NeuronConstant", "Neurons", "Pool", "Readout", "SNN",
+    "SpikingConv", "SpikingDense", "SynapticLayer", "conv_net", "mlp",
 ]

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 from flax import nnx
 
 from hwsnn.structure import Activity, LayerActivity, Workload
+from hwsnn.layers.modules import Context, Layer
 from hwsnn.layers.ops import events_per_channel, events_per_step
 from hwsnn.neurons.timesteps import resample, resample_matrix, step_count, step_mask
 from hwsnn.typing import Array
@@ -34,10 +35,13 @@ class SNN(nnx.Module):
         recorded in the workload, where it decides MAC vs accumulate for the first layer.
       execution: "layer" runs each layer over all timesteps before the next (one batched
         matmul/conv over ``T x B`` per layer, then a scan over T); "time" runs one scan over T
-        whose body steps every layer. Both compute the same function. "auto" (default) picks
-        "time" for all-dense models without crossbars, where it measured faster in the backward
-        pass on CPU (``benchmarks/bench_train_step.py``), and "layer" otherwise (a crossbar layer
-        is programmed once per forward pass and reads all timesteps in one call).
+        whose body steps every layer. Both compute the same function and hand every layer the same
+        :class:`~hwsnn.layers.Context` (key and hardware strength). "auto" (default) picks "time"
+        for all-dense models without crossbars, where it measured faster in the backward pass on
+        CPU (``benchmarks/bench_train_step.py``), and "layer" otherwise. "time" is refused for
+        crossbar layers (a crossbar is programmed once per forward pass and reads all timesteps in
+        one call: per-step reads would redraw its noise differently) and for per-layer or learned
+        timesteps (their resampling and step masks act on whole time axes).
 
     Calling the model: ``model(x, key=None, hardware_strength=1.0)``; ``key`` (required when a
     layer has ``hardware``) draws the crossbars' programming and read noise, ``hardware_strength``
@@ -54,6 +58,10 @@ class SNN(nnx.Module):
             raise ValueError(f"execution: got {execution!r}; allowed: {list(EXECUTIONS)}.")
         if not layers:
             raise ValueError("layers: got an empty sequence; allowed: at least one synaptic layer.")
+        for index, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise ValueError(f"layers[{index}]: got {type(layer).__name__}; allowed: a hwsnn.layers.Layer "
+                                 "(SpikingDense, SpikingConv, Pool, Flatten, or your own subclass).")
         synaptic = sum(1 for layer in layers if layer.synaptic)
         per_layer = (timesteps,) * synaptic if isinstance(timesteps, int) and not isinstance(timesteps, bool) else tuple(timesteps)
         if len(per_layer) != synaptic or not all(isinstance(t, int) and not isinstance(t, bool) and t >= 1 for t in per_layer):
@@ -62,6 +70,9 @@ class SNN(nnx.Module):
         if execution == "time" and (learn_timesteps or not uniform):
             raise ValueError(f"execution: got 'time' with timesteps {per_layer} and learn_timesteps={learn_timesteps}; "
                              "allowed: 'layer' or 'auto' for per-layer or learned timesteps.")
+        if execution == "time" and any(layer.hardware is not None for layer in layers):
+            raise ValueError("execution: got 'time' for a model with crossbar layers (hardware=CrossbarSpec); "
+                             "allowed: 'layer' or 'auto' (a crossbar reads all its timesteps in one call).")
         self.layers = nnx.List(list(layers))
         self.input_shape = tuple(int(d) for d in input_shape)
         self.layer_timesteps = per_layer
@@ -79,7 +90,7 @@ class SNN(nnx.Module):
         if self.execution != "auto":
             return self.execution
         all_dense = all(layer.kind == "dense" for layer in self.workload.layers)
-        has_hardware = any(getattr(layer, "hardware", None) is not None for layer in self.layers)
+        has_hardware = any(layer.hardware is not None for layer in self.layers)
         uniform = len(set(self.layer_timesteps)) == 1 and not self.learn_timesteps
         return "time" if all_dense and not has_hardware and uniform else "layer"
 
@@ -133,15 +144,12 @@ class SNN(nnx.Module):
         x = jnp.tensordot(resample_matrix(previous, count, x.shape[0], length).astype(x.dtype), x, axes=(1, 0))
         return x, events_per_channel(x), mask, count
 
-    def _layer_by_layer(self, x: Array, key, strength) -> tuple[list[Array], Activity]:
+    def _layer_by_layer(self, x: Array, context: Context) -> tuple[list[Array], Activity]:
         outputs, activities, synaptic, count = [], [], 0, None
         for index, layer in enumerate(self.layers):
             if layer.synaptic:
                 x, events, mask, count = self._enter(x, synaptic, count)
-            if getattr(layer, "hardware", None) is not None:
-                y = layer(x, None if key is None else jax.random.fold_in(key, index), strength)
-            else:
-                y = layer(x)
+            y = layer(x, context.for_layer(index))
             if layer.synaptic:
                 spikes = _output_spikes(layer, y)
                 if mask is not None:  # counts scale with the mask: smooth in tau for the relaxed objective
@@ -152,15 +160,15 @@ class SNN(nnx.Module):
             x = y
         return outputs, Activity(tuple(activities))
 
-    def _time_major(self, x: Array, keep_all: bool) -> tuple[list[Array], Activity]:
+    def _time_major(self, x: Array, context: Context, keep_all: bool) -> tuple[list[Array], Activity]:
         batch = x.shape[1]
-        states = [jnp.zeros((batch,) + shape, x.dtype) if layer.synaptic else None
-                  for layer, shape in zip(self.layers, self.layer_shapes())]
+        states = [layer.init_state(batch, shape, x.dtype) for layer, shape in zip(self.layers, self.layer_shapes())]
+        contexts = [context.for_layer(index) for index in range(len(self.layers))]
 
         def body(states, x_t):
             new_states, outputs, events, spikes = [], [], [], []
-            for layer, state in zip(self.layers, states):
-                state, y_t = layer.step(state, x_t)
+            for layer, state, layer_context in zip(self.layers, states, contexts):
+                state, y_t = layer.step(state, x_t, layer_context)
                 if layer.synaptic:
                     events.append(events_per_channel(x_t[None])[0])
                     spikes.append(_output_spikes(layer, y_t[None])[0])
@@ -174,9 +182,10 @@ class SNN(nnx.Module):
 
     def _run(self, x: Array, key, strength, keep_all: bool) -> tuple[list[Array], Activity]:
         self.check_input(x)
+        context = Context(key, strength)
         if self.resolved_execution == "time":
-            return self._time_major(x, keep_all)
-        return self._layer_by_layer(x, key, strength)
+            return self._time_major(x, context, keep_all)
+        return self._layer_by_layer(x, context)
 
     def layer_outputs(self, x: Array, *, key=None, hardware_strength=1.0) -> tuple[list[Array], Activity]:
         """Every layer's output ``[T, B, ...]`` (for rasters and probes) and the activity."""

@@ -1,31 +1,75 @@
-"""Flax NNX spiking layers over the pure math of :mod:`hwsnn.neurons` and :mod:`hwsnn.layers.ops`.
+"""Flax NNX layers over the pure math of :mod:`hwsnn.neurons` and :mod:`hwsnn.layers.ops`.
 
-A spiking layer is a synapse (dense or conv, optionally followed by pooling) and a LIF
-neuron population. It consumes ``[T, B, ...]`` and produces ``[T, B, ...]`` spikes: the
-synaptic operation runs once over all ``T x B`` samples, then the neurons scan over ``T``.
-Every layer also has ``step(state, x_t) -> (state, y_t)``, the same math for one timestep
-``[B, ...]``, which the :class:`~hwsnn.layers.SNN` container uses to run all layers inside a
-single scan over time when that is faster; both orders give the same results.
+Every layer implements one small interface (:class:`Layer`): ``__call__(x, context)`` runs it over
+all timesteps of ``x [T, B, ...]``, ``step(state, x_t, context)`` runs one timestep ``[B, ...]``
+(the same math, used when the :class:`~hwsnn.layers.SNN` runs all layers inside one scan over
+time), ``init_state`` gives the state of ``step``, and ``output_shape`` the per-sample shape. A
+:class:`Context` carries what a forward pass hands to every layer: the random key and the
+hardware strength.
 
-Weights are initialised as PyTorch's ``nn.Linear``/``nn.Conv2d`` defaults (uniform in
-``+-1/sqrt(fan_in)`` for kernel and bias), so an snnTorch model and its hwsnn twin start alike.
+A spiking layer (:class:`SynapticLayer`) is a synapse (dense or conv, optionally followed by
+pooling) and a population of any :class:`~hwsnn.neurons.Neuron` model: the synaptic operation runs
+once over all ``T x B`` samples, then the neurons scan over ``T``. Weights are initialised as
+PyTorch's ``nn.Linear``/``nn.Conv2d`` defaults (uniform in ``+-1/sqrt(fan_in)`` for kernel and
+bias), so an snnTorch model and its hwsnn twin start alike.
 """
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from hwsnn.hardware.crossbar import active_nonidealities, analog_matmul, analog_matmul_tiles
+from hwsnn.hardware.crossbar import HardwareStrength, active_nonidealities, analog_matmul, analog_matmul_tiles
 from hwsnn.hardware.specs import CrossbarSpec
-from hwsnn.structure import LayerWorkload, conv_workload, dense_workload
 from hwsnn.layers import ops
-from hwsnn.neurons.lif import check_reset, lif, lif_step, neuron_parameters
-from hwsnn.neurons.surrogate import surrogate_from_name
-from hwsnn.typing import Array
+from hwsnn.layers.neurons import Neurons
+from hwsnn.neurons import LIF, Integrator, Neuron
+from hwsnn.structure import LayerWorkload, conv_workload, dense_workload
+from hwsnn.typing import Array, Key
+
+
+class Context(NamedTuple):
+    """What a forward pass hands to every layer.
+
+    Attributes:
+      key: a ``jax.random`` key (required by layers on crossbars: programming and read noise), or ``None``.
+      strength: the crossbars' non-ideality strength, a scalar in [0, 1] or a
+        :class:`~hwsnn.hardware.crossbar.HardwareStrength` (progressive hardware awareness).
+    """
+
+    key: Key | None = None
+    strength: HardwareStrength | float = 1.0
+
+    def for_layer(self, index: int) -> "Context":
+        """The context of layer ``index``: its own key, ``fold_in(key, index)``."""
+        return self if self.key is None else self._replace(key=jax.random.fold_in(self.key, index))
+
+
+class Layer(nnx.Module):
+    """The layer interface (module doc). ``synaptic`` layers also give a :meth:`workload`."""
+
+    synaptic: bool = False
+    hardware: CrossbarSpec | None = None  # set by layers whose synapses run on crossbars
+
+    def __call__(self, x: Array, context: Context = Context()) -> Array:
+        """All timesteps: ``[T, B, ...] -> [T, B, ...]``."""
+        raise NotImplementedError
+
+    def step(self, state, x_t: Array, context: Context = Context()):
+        """One timestep: ``(state, y_t)`` for ``x_t [B, ...]``."""
+        raise NotImplementedError
+
+    def init_state(self, batch: int, out_shape: tuple[int, ...], dtype):
+        """The state of :meth:`step` before the first timestep (stateless layers: ``None``)."""
+        return None
+
+    def output_shape(self, in_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """Per-sample output shape for a per-sample ``in_shape``."""
+        raise NotImplementedError
 
 
 def _hardware(spec: CrossbarSpec | None):
@@ -44,17 +88,6 @@ def _hardware_key(key):
     return key
 
 
-def _matmul(x: Array, kernel: Array, spec: CrossbarSpec | None, nonidealities: tuple[str, ...], key, strength) -> Array:
-    """``x @ kernel``: exact, or on the layer's crossbars (``key`` required then)."""
-    if spec is None:
-        return jnp.dot(x, kernel)
-    return analog_matmul(x, kernel, spec, _hardware_key(key), strength=strength, nonidealities=nonidealities)
-
-
-class NeuronConstant(nnx.Variable):
-    """A neuron quantity held fixed during training (beta, threshold or surrogate parameter)."""
-
-
 def _uniform(key: jax.Array, shape: tuple[int, ...], fan_in: int) -> Array:
     bound = 1.0 / math.sqrt(fan_in)
     return jax.random.uniform(key, shape, jnp.float32, -bound, bound)
@@ -66,95 +99,63 @@ def _positive_int(value, name: str) -> int:
     return value
 
 
-class LIFNeurons(nnx.Module):
-    """A LIF population with scalar or per-neuron (per-channel) beta and threshold.
-
-    ``learn_beta`` / ``learn_threshold`` make them ``nnx.Param`` (trained); otherwise they are
-    :class:`NeuronConstant`. The surrogate parameter is always a :class:`NeuronConstant`.
-    """
-
-    def __init__(
-        self,
-        channels: int,
-        *,
-        beta: float = 0.95,
-        threshold: float = 1.0,
-        reset: str = "subtract",
-        surrogate: str = "atan",
-        surrogate_param: float | None = None,
-        learn_beta: bool = False,
-        learn_threshold: bool = False,
-        per_neuron: bool = False,
-    ):
-        check_reset(reset)
-        if not 0.0 <= beta <= 1.0:
-            raise ValueError(f"beta: got {beta!r}; allowed: 0 <= beta <= 1.")
-        if not threshold > 0.0:
-            raise ValueError(f"threshold: got {threshold!r}; allowed: threshold > 0.")
-        shape = (channels,) if per_neuron else ()
-        self.reset = reset
-        self.surrogate_name = surrogate
-        template = surrogate_from_name(surrogate, surrogate_param)
-        self.surrogate_param = NeuronConstant(template.param)
-        beta_value = jnp.full(shape, beta, jnp.float32)
-        threshold_value = jnp.full(shape, threshold, jnp.float32)
-        self.beta = nnx.Param(beta_value) if learn_beta else NeuronConstant(beta_value)
-        self.threshold = nnx.Param(threshold_value) if learn_threshold else NeuronConstant(threshold_value)
-
-    def surrogate(self):
-        """The :class:`~hwsnn.neurons.Surrogate` with this population's (traced) parameter."""
-        return surrogate_from_name(self.surrogate_name, self.surrogate_param[...])
-
-    def __call__(self, currents: Array) -> tuple[Array, Array]:
-        """``(spikes, membrane)`` of :func:`hwsnn.neurons.lif` for ``currents [T, B, ...]``."""
-        return lif(currents, self.beta[...], self.threshold[...], reset=self.reset, surrogate=self.surrogate())
-
-    def step(self, v_prev: Array, current: Array) -> tuple[Array, Array]:
-        """One timestep, ``(spike, v)`` of :func:`hwsnn.neurons.lif_step` for ``current [B, ...]``."""
-        beta, threshold = neuron_parameters(self.beta[...], self.threshold[...], v_prev.shape, v_prev.dtype)
-        return lif_step(v_prev, current, beta, threshold, self.reset, self.surrogate())
-
-
-class SpikingDense(nnx.Module):
-    """Fully connected synapses ``[T, B, F_in] -> [T, B, F_out]`` followed by LIF neurons.
-
-    With ``fire=False`` the neurons integrate without firing (reset "none") and the layer
-    returns its membrane: a leaky-integrator readout.
-    """
+class SynapticLayer(Layer):
+    """A synapse followed by a :class:`~hwsnn.layers.neurons.Neurons` population (module doc).
+    Subclasses implement :meth:`synapse` and :meth:`workload`."""
 
     synaptic = True
 
-    def __init__(self, in_features: int, out_features: int, *, rngs: nnx.Rngs, bias: bool = True,
-                 fire: bool = True, hardware: CrossbarSpec | None = None, **neuron):
+    @property
+    def spiking_output(self) -> bool:
+        """Whether the layer outputs spikes (else membranes: a readout)."""
+        return self.neurons.spiking
+
+    def synapse(self, x: Array, context: Context = Context()) -> Array:
+        """Synaptic currents for inputs ``x [..., in]`` (any leading axes)."""
+        raise NotImplementedError
+
+    def __call__(self, x: Array, context: Context = Context()) -> Array:
+        """``[T, B, ...]`` -> spikes (or membranes, for a non-spiking neuron) ``[T, B, ...]``."""
+        return self.neurons(self.synapse(x, context))[0]
+
+    def step(self, state, x_t: Array, context: Context = Context()):
+        """One timestep: ``(neuron state, output)`` for ``x_t [B, ...]``."""
+        return self.neurons.step(state, self.synapse(x_t, context))
+
+    def init_state(self, batch: int, out_shape: tuple[int, ...], dtype):
+        return self.neurons.init_state((batch,) + tuple(out_shape), dtype)
+
+    def _neuron_structure(self) -> dict:
+        """The workload fields the neuron model decides."""
+        return {"neuron": self.neurons.model.counts,
+                "recurrent_fan_out": self.neurons.model.recurrent_fan_out(self.neurons.features)}
+
+
+class SpikingDense(SynapticLayer):
+    """Fully connected synapses ``[T, B, F_in] -> [T, B, F_out]`` followed by ``neuron`` (LIF by default)."""
+
+    def __init__(self, in_features: int, out_features: int, *, rngs: nnx.Rngs, neuron: Neuron | None = None,
+                 bias: bool = True, hardware: CrossbarSpec | None = None):
         self.hardware = _hardware(hardware)
         self.nonidealities = () if hardware is None else active_nonidealities(hardware)  # static: decided once
         self.in_features = _positive_int(in_features, "in_features")
         self.out_features = _positive_int(out_features, "out_features")
-        self.spiking_output = fire
         key_w, key_b = rngs.params(), rngs.params()
         self.kernel = nnx.Param(_uniform(key_w, (in_features, out_features), in_features))
         self.bias = nnx.Param(_uniform(key_b, (out_features,), in_features)) if bias else None
-        if not fire:
-            neuron = {**neuron, "reset": "none"}
-        self.neurons = LIFNeurons(out_features, **neuron)
+        self.neurons = Neurons(LIF() if neuron is None else neuron, out_features, kind="dense", rngs=rngs)
 
-    def synapse(self, x: Array, key=None, strength=1.0) -> Array:
+    def synapse(self, x: Array, context: Context = Context()) -> Array:
         """Synaptic currents ``x @ kernel + bias`` for ``x [..., F_in]`` (the product on crossbars
         when the layer has ``hardware``; the bias is added digitally)."""
         if x.shape[-1] != self.in_features:
             raise ValueError(f"x: last axis {x.shape[-1]}; allowed: in_features = {self.in_features}.")
-        y = _matmul(x, self.kernel[...], self.hardware, self.nonidealities, key, strength)
+        if self.hardware is None:
+            y = jnp.dot(x, self.kernel[...])
+        else:
+            y = analog_matmul(x, self.kernel[...], self.hardware, _hardware_key(context.key), strength=context.strength,
+                              nonidealities=self.nonidealities)
         return ops.add_bias(y, None if self.bias is None else self.bias[...])
-
-    def __call__(self, x: Array, key=None, strength=1.0) -> Array:
-        """``[T, B, F_in]`` -> spikes (or membranes, ``fire=False``) ``[T, B, F_out]``."""
-        spikes, membrane = self.neurons(self.synapse(x, key, strength))
-        return spikes if self.spiking_output else membrane
-
-    def step(self, v_prev: Array, x_t: Array) -> tuple[Array, Array]:
-        """One timestep: ``(v, spike or v)`` for ``x_t [B, F_in]`` and membrane ``v_prev [B, F_out]``."""
-        spike, v = self.neurons.step(v_prev, self.synapse(x_t))
-        return v, spike if self.spiking_output else v
 
     def output_shape(self, in_shape: tuple[int, ...]) -> tuple[int, ...]:
         """Per-sample output shape ``(F_out,)``."""
@@ -167,24 +168,24 @@ class SpikingDense(nnx.Module):
         return dense_workload(
             name, self.in_features, self.out_features, bias=self.bias is not None,
             input_timesteps=input_timesteps, timesteps=timesteps, spiking_input=spiking_input,
-            spiking_output=self.spiking_output,
+            spiking_output=self.spiking_output, **self._neuron_structure(),
         )
 
 
-def Readout(in_features: int, out_features: int, *, rngs: nnx.Rngs, hardware: CrossbarSpec | None = None, **neuron) -> SpikingDense:
-    """Membrane readout: dense synapses into non-firing leaky integrators (returns ``[T, B, C]`` membrane)."""
-    return SpikingDense(in_features, out_features, rngs=rngs, fire=False, hardware=hardware, **neuron)
+def Readout(in_features: int, out_features: int, *, rngs: nnx.Rngs, neuron: Neuron | None = None,
+            hardware: CrossbarSpec | None = None) -> SpikingDense:
+    """Membrane readout: dense synapses into non-firing leaky integrators (``neuron``, by default
+    :class:`~hwsnn.neurons.Integrator` with beta 0.95); returns the membranes ``[T, B, C]``."""
+    return SpikingDense(in_features, out_features, rngs=rngs, neuron=Integrator() if neuron is None else neuron,
+                        hardware=hardware)
 
 
-class SpikingConv(nnx.Module):
-    """2-D convolution (NHWC) ``[T, B, H, W, C_in]``, optional pooling, then LIF neurons."""
-
-    synaptic = True
-    spiking_output = True
+class SpikingConv(SynapticLayer):
+    """2-D convolution (NHWC) ``[T, B, H, W, C_in]``, optional pooling, then ``neuron`` (LIF by default)."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, *, rngs: nnx.Rngs,
-                 stride: int = 1, padding="SAME", pool: str | None = None, pool_window: int = 2,
-                 bias: bool = True, hardware: CrossbarSpec | None = None, **neuron):
+                 neuron: Neuron | None = None, stride: int = 1, padding="SAME", pool: str | None = None,
+                 pool_window: int = 2, bias: bool = True, hardware: CrossbarSpec | None = None):
         self.hardware = _hardware(hardware)
         self.nonidealities = () if hardware is None else active_nonidealities(hardware)  # static: decided once
         self.in_channels = _positive_int(in_channels, "in_channels")
@@ -200,9 +201,9 @@ class SpikingConv(nnx.Module):
         key_w, key_b = rngs.params(), rngs.params()
         self.kernel = nnx.Param(_uniform(key_w, (kernel_size, kernel_size, in_channels, out_channels), fan_in))
         self.bias = nnx.Param(_uniform(key_b, (out_channels,), fan_in)) if bias else None
-        self.neurons = LIFNeurons(out_channels, **neuron)
+        self.neurons = Neurons(LIF() if neuron is None else neuron, out_channels, kind="conv", rngs=rngs)
 
-    def synapse(self, x: Array, key=None, strength=1.0) -> Array:
+    def synapse(self, x: Array, context: Context = Context()) -> Array:
         """Convolution (and pooling) of ``x [..., H, W, C_in]`` -> currents ``[..., H', W', C_out]``.
 
         With ``hardware`` the kernel is unrolled onto crossbars as SpikeSim maps it: each output
@@ -218,21 +219,12 @@ class SpikingConv(nnx.Module):
         else:
             tiles, (out_h, out_w) = ops.patch_row_tiles(x, self.kernel_size, self.stride, self.padding, self.hardware.size)
             kernel = self.kernel[...].reshape(-1, self.out_channels)  # rows: (i, j, c), position-major
-            products = analog_matmul_tiles(tiles, kernel, self.hardware, _hardware_key(key), strength=strength,
-                                           nonidealities=self.nonidealities)
+            products = analog_matmul_tiles(tiles, kernel, self.hardware, _hardware_key(context.key),
+                                           strength=context.strength, nonidealities=self.nonidealities)
             currents = ops.add_bias(products.reshape(x.shape[:-3] + (out_h, out_w, self.out_channels)), bias)
         if self.pool is not None:
             currents = ops.pool2d(currents, self.pool, self.pool_window)
         return currents
-
-    def __call__(self, x: Array, key=None, strength=1.0) -> Array:
-        """``[T, B, H, W, C_in]`` -> spikes ``[T, B, H', W', C_out]``."""
-        return self.neurons(self.synapse(x, key, strength))[0]
-
-    def step(self, v_prev: Array, x_t: Array) -> tuple[Array, Array]:
-        """One timestep: ``(v, spike)`` for ``x_t [B, H, W, C_in]``."""
-        spike, v = self.neurons.step(v_prev, self.synapse(x_t))
-        return v, spike
 
     def output_shape(self, in_shape: tuple[int, ...]) -> tuple[int, ...]:
         """Per-sample neuron shape after convolution and pooling (geometry of :func:`conv_workload`)."""
@@ -246,14 +238,12 @@ class SpikingConv(nnx.Module):
             name, tuple(in_shape), self.out_channels, self.kernel_size, self.stride, self.padding,
             bias=self.bias is not None, pool=self.pool, pool_window=self.pool_window,
             input_timesteps=input_timesteps, timesteps=timesteps, spiking_input=spiking_input,
-            spiking_output=True,
+            spiking_output=self.spiking_output, **self._neuron_structure(),
         )
 
 
-class Pool(nnx.Module):
+class Pool(Layer):
     """Max, average or sum pooling of ``[T, B, H, W, C]`` over non-overlapping ``window``-wide squares."""
-
-    synaptic = False
 
     def __init__(self, kind: str, window: int = 2):
         if kind not in ops.POOLS:
@@ -261,11 +251,11 @@ class Pool(nnx.Module):
         self.kind = kind
         self.window = _positive_int(window, "window")
 
-    def __call__(self, x: Array) -> Array:
+    def __call__(self, x: Array, context: Context = Context()) -> Array:
         """Pool ``[T, B, H, W, C]`` -> ``[T, B, H // w, W // w, C]``."""
         return ops.pool2d(x, self.kind, self.window)
 
-    def step(self, state, x_t: Array):
+    def step(self, state, x_t: Array, context: Context = Context()):
         """One timestep (stateless): pool ``x_t [B, H, W, C]``."""
         return state, ops.pool2d(x_t, self.kind, self.window)
 
@@ -277,16 +267,14 @@ class Pool(nnx.Module):
         return (height // self.window, width // self.window, channels)
 
 
-class Flatten(nnx.Module):
+class Flatten(Layer):
     """``[T, B, ...] -> [T, B, prod(...)]``."""
 
-    synaptic = False
-
-    def __call__(self, x: Array) -> Array:
+    def __call__(self, x: Array, context: Context = Context()) -> Array:
         """``[T, B, ...] -> [T, B, prod(...)]``."""
         return x.reshape(x.shape[:2] + (-1,))
 
-    def step(self, state, x_t: Array):
+    def step(self, state, x_t: Array, context: Context = Context()):
         """One timestep (stateless): ``[B, ...] -> [B, prod(...)]``."""
         return state, x_t.reshape(x_t.shape[:1] + (-1,))
 

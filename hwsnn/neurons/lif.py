@@ -11,38 +11,40 @@ For inputs ``I[t]`` (any trailing shape) and ``v[-1] = v0`` (zeros by default)::
 ``v`` is returned before the reset (the reset shows at the next step, snnTorch's
 ``reset_delay=True``); ``beta`` is clipped to ``[0, 1]``. Source: snnTorch
 ``snntorch/_neurons/leaky.py`` and ``neurons.py`` (REFERENCES.md section 6). The
-integrate-and-fire neuron is ``beta = 1``.
+integrate-and-fire neuron is ``beta = 1`` (:class:`IF`).
+
+Cost counts (:class:`~hwsnn.structure.NeuronCounts`): one state (``v``) and 4 operations per update
+(multiply, add, subtract, compare); IF drops the multiply (3).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import dataclasses
+from typing import ClassVar, Literal
 
 import jax
-import jax.numpy as jnp
+import numpy as np
 
-from hwsnn.neurons.surrogate import Surrogate, atan
+from hwsnn.neurons.base import (
+    Neuron, RESETS, check_positive, check_reset, check_unit_interval, default_surrogate, detached_reset,
+)
+from hwsnn.neurons.surrogate import Surrogate
+from hwsnn.structure import LIF_COUNTS, NeuronCounts
 from hwsnn.typing import Array, Currents, Membrane, Spikes
 
 Reset = Literal["subtract", "zero", "none"]
-RESETS: tuple[str, ...] = ("subtract", "zero", "none")
+
+__all__ = ["IF", "LIF", "RESETS", "integrate_and_fire", "lif", "lif_step"]
 
 
-def check_reset(reset: str) -> None:
-    """Raise ``ValueError`` unless ``reset`` is one of :data:`RESETS`."""
-    if reset not in RESETS:
-        raise ValueError(f"reset: got {reset!r}; allowed: {list(RESETS)}.")
-
-
-def lif_step(
-    v_prev: Array, current: Array, beta: Array, threshold: Array, reset: Reset, surrogate: Surrogate
-) -> tuple[Array, Array]:
+def lif_step(v_prev: Array, current: Array, beta: Array, threshold: Array, reset: Reset, surrogate: Surrogate
+             ) -> tuple[Array, Array]:
     """One LIF update; returns ``(spike, v)`` with ``v`` before its reset (equations above).
 
     ``beta`` and ``threshold`` must already broadcast to ``v_prev`` without rank promotion
-    (scalars, or arrays of ``v_prev``'s shape); :func:`lif` prepares them.
+    (scalars, or arrays of ``v_prev``'s shape); :meth:`LIF.prepare` prepares them.
     """
-    r = jax.lax.stop_gradient((v_prev - threshold > 0).astype(v_prev.dtype))
+    r = detached_reset(v_prev, threshold)
     if reset == "subtract":
         v = beta * v_prev + current - r * threshold
     elif reset == "zero":
@@ -52,36 +54,66 @@ def lif_step(
     return surrogate(v - threshold), v
 
 
-def neuron_parameters(beta, threshold, state_shape: tuple[int, ...], dtype) -> tuple[Array, Array]:
-    """``(clip(beta, 0, 1), threshold)`` as arrays broadcast explicitly to ``state_shape``."""
-    beta = jnp.clip(_neuron_parameter(beta, "beta", state_shape, dtype), 0.0, 1.0)
-    return beta, _neuron_parameter(threshold, "threshold", state_shape, dtype)
+@dataclasses.dataclass(frozen=True)
+class LIF(Neuron):
+    """Leaky integrate-and-fire neurons (module doc); state: the membrane ``v``.
+
+    Args:
+      beta: decay per step, scalar or per-neuron array, clipped to [0, 1] in the forward pass.
+      threshold: firing threshold theta (> 0), scalar or per-neuron array.
+      reset: "subtract" (default), "zero" or "none".
+      surrogate: spike function with surrogate gradient, or its name (``atan(2)`` by default).
+      learn: parameters to train, e.g. ``("beta", "threshold")``.
+      per_neuron: one beta and threshold per neuron (per channel in conv layers).
+    """
+
+    beta: float | Array | None = 0.95
+    threshold: float | Array | None = 1.0
+    reset: Reset = "subtract"
+    surrogate: Surrogate | str | None = dataclasses.field(default_factory=default_surrogate)
+    learn: tuple[str, ...] = ()
+    per_neuron: bool = False
+
+    parameters: ClassVar[tuple[str, ...]] = ("beta", "threshold")
+    counts: ClassVar[NeuronCounts] = LIF_COUNTS
+
+    def __post_init__(self):
+        check_reset(self.reset)
+        super().__post_init__()
+
+    def check_parameter(self, name: str, value: np.ndarray) -> None:
+        super().check_parameter(name, value)
+        (check_unit_interval if name == "beta" else check_positive)(name, value)
+
+    def prepare(self, params, state_shape, dtype):
+        prepared = super().prepare(params, state_shape, dtype)
+        prepared["beta"] = jax.numpy.clip(prepared["beta"], 0.0, 1.0)
+        return prepared
+
+    def init_state(self, shape, dtype):
+        return jax.numpy.zeros(shape, dtype)
+
+    def step(self, params, v_prev, current):
+        spike, v = lif_step(v_prev, current, params["beta"], params["threshold"], self.reset, params["surrogate"])
+        return v, spike
 
 
-def _neuron_parameter(value, name: str, state_shape: tuple[int, ...], dtype) -> Array:
-    """Broadcast a scalar or per-neuron parameter to the state shape, explicitly."""
-    arr = jnp.asarray(value, dtype=dtype)
-    if arr.ndim == 0:
-        return arr
-    neuron_shape = state_shape[len(state_shape) - arr.ndim :]
-    if arr.ndim > len(state_shape) or arr.shape != neuron_shape:
-        raise ValueError(
-            f"{name}: shape {arr.shape} does not match the neuron shape; allowed: a scalar or "
-            f"an array of the trailing neuron shape of the state {state_shape}."
-        )
-    return jnp.broadcast_to(arr, state_shape)
+@dataclasses.dataclass(frozen=True)
+class IF(LIF):
+    """Integrate-and-fire neurons: :class:`LIF` with ``beta = 1`` (no leak, no multiply)."""
+
+    beta: float | Array | None = 1.0
+    counts: ClassVar[NeuronCounts] = NeuronCounts(states=1, ops=3)
+
+    def check_parameter(self, name: str, value: np.ndarray) -> None:
+        super().check_parameter(name, value)
+        if name == "beta" and np.any(value != 1.0):
+            raise ValueError(f"beta: got {value.tolist()!r}; allowed: 1 (IF has no leak; use LIF for beta < 1).")
 
 
-def lif(
-    currents: Currents,
-    beta,
-    threshold=1.0,
-    *,
-    reset: Reset = "subtract",
-    surrogate: Surrogate | None = None,
-    v0: Array | None = None,
-) -> tuple[Spikes, Membrane]:
-    """Run LIF neurons over the leading time axis of ``currents`` ``[T, ...]``.
+def lif(currents: Currents, beta, threshold=1.0, *, reset: Reset = "subtract", surrogate: Surrogate | None = None,
+        v0: Array | None = None) -> tuple[Spikes, Membrane]:
+    """Run LIF neurons over the leading time axis of ``currents`` ``[T, ...]`` (functional form of :class:`LIF`).
 
     Args:
       currents: input currents ``[T, B, ...]`` (float).
@@ -97,30 +129,14 @@ def lif(
     check_reset(reset)
     if currents.ndim < 1:
         raise ValueError(f"currents: need a leading time axis; got shape {currents.shape}.")
-    surrogate = atan() if surrogate is None else surrogate
-    state_shape = currents.shape[1:]
-    dtype = currents.dtype
-    beta, threshold = neuron_parameters(beta, threshold, state_shape, dtype)
-    if v0 is None:
-        v0 = jnp.zeros(state_shape, dtype)
-    elif v0.shape != state_shape:
-        raise ValueError(f"v0: shape {v0.shape}; allowed: the state shape {state_shape}.")
-
-    def step(v_prev, current):
-        s, v = lif_step(v_prev, current, beta, threshold, reset, surrogate)
-        return v, (s, v)
-
-    _, (spikes, membrane) = jax.lax.scan(step, v0, currents)
-    return spikes, membrane
+    if v0 is not None and v0.shape != currents.shape[1:]:
+        raise ValueError(f"v0: shape {v0.shape}; allowed: the state shape {currents.shape[1:]}.")
+    model = LIF(reset=reset)
+    params = {"beta": beta, "threshold": threshold, "surrogate": default_surrogate() if surrogate is None else surrogate}
+    return model.run(params, currents, v0)
 
 
-def integrate_and_fire(
-    currents: Currents,
-    threshold=1.0,
-    *,
-    reset: Reset = "subtract",
-    surrogate: Surrogate | None = None,
-    v0: Array | None = None,
-) -> tuple[Spikes, Membrane]:
+def integrate_and_fire(currents: Currents, threshold=1.0, *, reset: Reset = "subtract", surrogate: Surrogate | None = None,
+                       v0: Array | None = None) -> tuple[Spikes, Membrane]:
     """Integrate-and-fire neurons: :func:`lif` with ``beta = 1`` (no leak)."""
     return lif(currents, 1.0, threshold, reset=reset, surrogate=surrogate, v0=v0)

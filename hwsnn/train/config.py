@@ -15,7 +15,7 @@ from hwsnn.encoding import ENCODERS
 from hwsnn.hardware.cost import MODELS as COST_MODELS
 from hwsnn.hardware.specs import CROSSBAR_PRESETS, PRESETS, crossbar_preset, preset
 from hwsnn.layers import SNN, conv_net, mlp
-from hwsnn.neurons import RESETS, SURROGATES
+from hwsnn.neurons import IF, NEURONS, RESETS, SURROGATES, Integrator, Neuron, surrogate_from_name
 from hwsnn.train.losses import TASK_LOSSES
 from hwsnn.train.step import RAMP_ORDERS
 
@@ -58,6 +58,7 @@ class TrainConfig:
     learn_timesteps: bool = False
     timestep_learning_rate: float = 0.05
     encoding: str = "direct"
+    neuron: str = "lif"
     beta: float = 0.9
     threshold: float = 1.0
     reset: str = "subtract"
@@ -96,6 +97,7 @@ class TrainConfig:
         need(self.padding in ("SAME", "VALID"), "padding", "['SAME', 'VALID']")
         need(self.encoding in ENCODERS, "encoding", str(list(ENCODERS)))
         need(self.reset in RESETS, "reset", str(list(RESETS)))
+        need(self.neuron in NEURONS, "neuron", str(list(NEURONS)))
         need(self.surrogate in SURROGATES, "surrogate", str(sorted(SURROGATES)))
         need(self.loss in TASK_LOSSES, "loss", str(list(TASK_LOSSES)))
         need(self.optimizer in ("adam", "sgd"), "optimizer", "['adam', 'sgd']")
@@ -213,11 +215,29 @@ def save_config(config: TrainConfig, path: str | os.PathLike) -> None:
         json.dump(config.to_dict(), handle, indent=2)
 
 
+def build_neuron(config: TrainConfig) -> Neuron:
+    """The hidden layers' neuron model: ``config.neuron`` with its parameters (IF has no beta)."""
+    model = NEURONS[config.neuron]
+    learn = tuple(name for name, on in (("beta", config.learn_beta), ("threshold", config.learn_threshold))
+                  if on and name in model.parameters)
+    fields = dict(threshold=config.threshold, reset=config.reset, learn=learn,
+                  surrogate=surrogate_from_name(config.surrogate, config.surrogate_param))
+    if model is not IF:
+        fields["beta"] = config.beta
+    return model(**fields)
+
+
+def build_readout(config: TrainConfig) -> Neuron | None:
+    """The output layer's neuron: ``None`` (the hidden neuron: spike counts) or, for
+    ``readout="membrane"``, an :class:`~hwsnn.neurons.Integrator` with the config's beta."""
+    if config.readout == "spikes":
+        return None
+    return Integrator(beta=config.beta, learn=("beta",) if config.learn_beta else ())
+
+
 def build_model(config: TrainConfig, input_shape: tuple[int, ...], num_classes: int) -> SNN:
     """The SNN a config describes, initialised from ``config.seed``."""
-    neuron = dict(beta=config.beta, threshold=config.threshold, reset=config.reset,
-                  surrogate=config.surrogate, surrogate_param=config.surrogate_param,
-                  learn_beta=config.learn_beta, learn_threshold=config.learn_threshold,
+    neuron = dict(neuron=build_neuron(config), readout=build_readout(config),
                   hardware=None if config.hardware is None else crossbar_preset(config.hardware))
     rngs = nnx.Rngs(config.seed)
     outputs = num_classes * config.population
@@ -226,8 +246,8 @@ def build_model(config: TrainConfig, input_shape: tuple[int, ...], num_classes: 
         flat = 1
         for d in input_shape:
             flat *= d
-        return mlp([flat, *config.hidden, outputs], model_timesteps(config), rngs=rngs, readout=config.readout,
+        return mlp([flat, *config.hidden, outputs], model_timesteps(config), rngs=rngs,
                    spiking_input=spiking_input, learn_timesteps=config.learn_timesteps, **neuron)
     return conv_net(input_shape, config.channels, config.hidden, outputs, model_timesteps(config), rngs=rngs,
-                    kernel_size=config.kernel_size, padding=config.padding, readout=config.readout, spiking_input=spiking_input,
+                    kernel_size=config.kernel_size, padding=config.padding, spiking_input=spiking_input,
                     learn_timesteps=config.learn_timesteps, **neuron)

@@ -36,7 +36,7 @@ def test_conv_on_crossbars_is_analog_matmul_of_the_unrolled_receptive_fields():
     channel c at kernel offset (i, j); the layer's tiled path equals analog_matmul on a receptive-field
     matrix unrolled by hand (same key, so the same programming noise and SA offsets)."""
     from hwsnn.hardware.crossbar import analog_matmul
-    from hwsnn.layers import SpikingConv
+    from hwsnn.layers import Context, SpikingConv
 
     spec = crossbar_preset("rram-sa")
     layer = SpikingConv(12, 5, 3, rngs=nnx.Rngs(0), hardware=spec)  # 108 rows: a 64-row and a 44-row tile
@@ -46,7 +46,7 @@ def test_conv_on_crossbars_is_analog_matmul_of_the_unrolled_receptive_fields():
     fields = np.stack([padded[:, :, i:i + 6, j:j + 6, :] for i in range(3) for j in range(3)], axis=-2)
     unrolled = jnp.asarray(fields.reshape(2, 3, 6, 6, 108))
     expected = analog_matmul(unrolled, layer.kernel[...].reshape(108, 5), spec, key) + layer.bias[...].reshape(1, 1, 1, 1, 5)
-    np.testing.assert_allclose(np.asarray(layer.synapse(x, key)), np.asarray(expected), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(layer.synapse(x, Context(key))), np.asarray(expected), rtol=1e-5, atol=1e-5)
 
 
 def test_hardware_layers_need_a_key():

@@ -14,7 +14,7 @@ import hwsnn.layers.container as container
 from hwsnn.hardware.cost import MODELS, neurons_evaluated, synaptic_updates
 from hwsnn.hardware.specs import preset
 from hwsnn.layers import SNN, SpikingDense, mlp
-from hwsnn.neurons import step_mask
+from hwsnn.neurons import LIF, step_mask
 from hwsnn.train.losses import ce_count
 
 # 4 inputs, spikes per step: {0}, {}, {0, 1}, {0, 1, 2, 3}
@@ -23,7 +23,7 @@ X = jnp.asarray([[1, 0, 0, 0], [0, 0, 0, 0], [1, 1, 0, 0], [1, 1, 1, 1]], jnp.fl
 
 def hand_network(timesteps):
     """4 -> 3 -> 2, every weight 2, no bias, beta 0 (no memory), threshold 1, subtract reset."""
-    layers = [SpikingDense(4, 3, rngs=nnx.Rngs(0), bias=False, beta=0.0), SpikingDense(3, 2, rngs=nnx.Rngs(1), bias=False, beta=0.0)]
+    layers = [SpikingDense(4, 3, rngs=nnx.Rngs(0), bias=False, neuron=LIF(beta=0.0)), SpikingDense(3, 2, rngs=nnx.Rngs(1), bias=False, neuron=LIF(beta=0.0))]
     for layer in layers:
         layer.kernel[...] = jnp.full(layer.kernel[...].shape, 2.0)
     return SNN(layers, (4,), timesteps, spiking_input=True)
@@ -56,9 +56,9 @@ def test_timesteps_are_validated():
 
 
 def learned_and_static(counts, maxima=(6, 6, 6)):
-    learned = mlp([12, 10, 8, 4], maxima, rngs=nnx.Rngs(0), spiking_input=True, learn_timesteps=True, beta=0.8)
+    learned = mlp([12, 10, 8, 4], maxima, rngs=nnx.Rngs(0), spiking_input=True, learn_timesteps=True, neuron=LIF(beta=0.8))
     learned.step_counts[...] = jnp.asarray(counts, jnp.float32)
-    static = mlp([12, 10, 8, 4], tuple(int(round(c)) for c in counts), rngs=nnx.Rngs(0), spiking_input=True, beta=0.8)
+    static = mlp([12, 10, 8, 4], tuple(int(round(c)) for c in counts), rngs=nnx.Rngs(0), spiking_input=True, neuron=LIF(beta=0.8))
     return learned, static
 
 

@@ -10,7 +10,7 @@ from flax import nnx
 
 from hwsnn.layers import SNN, Flatten, Pool, Readout, SpikingConv, SpikingDense, conv_net
 from hwsnn.layers.ops import conv2d, events_per_step, patch_row_tiles, pool2d
-from hwsnn.neurons import lif, sigmoid
+from hwsnn.neurons import LIF, Integrator, lif, sigmoid
 
 
 def run_snntorch(layers_torch, x: np.ndarray, beta: float):
@@ -28,8 +28,8 @@ def run_snntorch(layers_torch, x: np.ndarray, beta: float):
 
 
 def test_dense_stack_matches_snntorch():
-    model = SNN([SpikingDense(20, 30, rngs=nnx.Rngs(0), beta=0.9),
-                 SpikingDense(30, 5, rngs=nnx.Rngs(1), beta=0.9)], (20,), 25)
+    model = SNN([SpikingDense(20, 30, rngs=nnx.Rngs(0), neuron=LIF(beta=0.9)),
+                 SpikingDense(30, 5, rngs=nnx.Rngs(1), neuron=LIF(beta=0.9))], (20,), 25)
     torch_layers = []
     for layer in model.layers:
         lin = torch.nn.Linear(layer.in_features, layer.out_features)
@@ -44,7 +44,7 @@ def test_dense_stack_matches_snntorch():
 
 
 def test_conv_pool_layer_matches_pytorch_and_snntorch():
-    layer = SpikingConv(2, 4, 3, rngs=nnx.Rngs(0), padding="SAME", pool="max", beta=0.8)
+    layer = SpikingConv(2, 4, 3, rngs=nnx.Rngs(0), padding="SAME", pool="max", neuron=LIF(beta=0.8))
     conv = torch.nn.Conv2d(2, 4, 3, padding=1)
     conv.weight.data = torch.from_numpy(np.asarray(layer.kernel[...]).transpose(3, 2, 0, 1).copy())
     conv.bias.data = torch.from_numpy(np.asarray(layer.bias[...]).copy())
@@ -88,7 +88,7 @@ def test_pooling_by_hand():
 
 
 def test_readout_returns_leaky_membrane():
-    layer = Readout(3, 2, rngs=nnx.Rngs(0), beta=0.5)
+    layer = Readout(3, 2, rngs=nnx.Rngs(0), neuron=Integrator(beta=0.5))
     x = jnp.ones((4, 1, 3))
     current = np.asarray(x[0, 0] @ layer.kernel[...] + layer.bias[...])
     expected = np.stack([current * (1 - 0.5 ** (t + 1)) / 0.5 for t in range(4)])
@@ -96,7 +96,7 @@ def test_readout_returns_leaky_membrane():
 
 
 def test_activity_counts_events_and_spikes():
-    model = SNN([SpikingDense(4, 3, rngs=nnx.Rngs(0), beta=0.9)], (4,), 3, spiking_input=True)
+    model = SNN([SpikingDense(4, 3, rngs=nnx.Rngs(0), neuron=LIF(beta=0.9))], (4,), 3, spiking_input=True)
     x = jnp.asarray([[[1, 0, 1, 1], [0, 0, 0, 1]], [[0, 0, 0, 0], [1, 1, 1, 1]], [[1, 0, 0, 0], [0, 0, 0, 0]]], jnp.float32)
     out, activity = model(x)
     np.testing.assert_allclose(np.asarray(activity[0].input_events), [2.0, 2.0, 0.5])
@@ -115,8 +115,7 @@ def test_activity_gradient_matches_finite_differences_of_relaxed_count():
     spike count is exactly the gradient of this relaxed count, holding the layer's input fixed.
     """
     k = 4.0
-    neuron = dict(beta=0.8, surrogate="sigmoid", surrogate_param=k)
-    model = conv_net((8, 8, 1), (3,), (6,), 4, 5, rngs=nnx.Rngs(0), **neuron)
+    model = conv_net((8, 8, 1), (3,), (6,), 4, 5, rngs=nnx.Rngs(0), neuron=LIF(beta=0.8, surrogate=sigmoid(k)))
     x = jnp.asarray(np.random.default_rng(0).random((5, 2, 8, 8, 1)).astype(np.float32) * 2)
     graphdef, params, rest = nnx.split(model, nnx.Param, ...)
 
@@ -166,7 +165,7 @@ def test_shape_errors_name_the_argument():
     with pytest.raises(ValueError, match="padding"):
         SpikingConv(1, 2, 3, rngs=nnx.Rngs(0), padding="FULL")
     with pytest.raises(ValueError, match="beta"):
-        SpikingDense(2, 3, rngs=nnx.Rngs(0), beta=1.5)
+        SpikingDense(2, 3, rngs=nnx.Rngs(0), neuron=LIF(beta=1.5))
     model = SNN([SpikingDense(4, 3, rngs=nnx.Rngs(0))], (4,), 3)
     with pytest.raises(ValueError, match="x: shape"):
         model(jnp.ones((2, 1, 4)))
@@ -176,13 +175,13 @@ def test_shape_errors_name_the_argument():
 
 @pytest.mark.parametrize("build", ["mlp", "conv"])
 def test_time_major_and_layer_by_layer_agree(build):
-    neuron = dict(beta=0.9, surrogate="fast_sigmoid")
+    neuron = LIF(beta=0.9, surrogate="fast_sigmoid")
     if build == "mlp":
-        layers = lambda: [SpikingDense(12, 16, rngs=nnx.Rngs(0), **neuron), Readout(16, 3, rngs=nnx.Rngs(1), **neuron)]
+        layers = lambda: [SpikingDense(12, 16, rngs=nnx.Rngs(0), neuron=neuron), Readout(16, 3, rngs=nnx.Rngs(1), neuron=Integrator(beta=0.9))]
         shape = (12,)
     else:
-        layers = lambda: [SpikingConv(1, 4, 3, rngs=nnx.Rngs(0), pool="max", **neuron), Pool("sum"), Flatten(),
-                          SpikingDense(16, 3, rngs=nnx.Rngs(1), **neuron)]
+        layers = lambda: [SpikingConv(1, 4, 3, rngs=nnx.Rngs(0), pool="max", neuron=neuron), Pool("sum"), Flatten(),
+                          SpikingDense(16, 3, rngs=nnx.Rngs(1), neuron=neuron)]
         shape = (8, 8, 1)
     x = jnp.asarray((np.random.default_rng(2).random((7, 5) + shape) < 0.5).astype(np.float32))
     models = {order: SNN(layers(), shape, 7, spiking_input=True, execution=order) for order in ("layer", "time")}

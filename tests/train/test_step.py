@@ -10,6 +10,7 @@ from flax import nnx
 from hwsnn.data import load_dataset
 from hwsnn.encoding import encoder_from_name
 from hwsnn.layers import mlp
+from hwsnn.neurons import LIF
 from hwsnn.structure import Activity, LayerActivity
 from hwsnn.train.losses import ce_count, firing_rate_loss
 from hwsnn.train.step import init_state, make_objective, make_train_step
@@ -17,7 +18,7 @@ from hwsnn.train.step import init_state, make_objective, make_train_step
 
 def make(seed=0):
     data = load_dataset("digits")
-    model = mlp([64, 32, 10], 4, rngs=nnx.Rngs(seed), spiking_input=True, beta=0.9)
+    model = mlp([64, 32, 10], 4, rngs=nnx.Rngs(seed), spiking_input=True, neuron=LIF(beta=0.9))
     optimizer = optax.adam(1e-2)
     graphdef, state = init_state(model, optimizer)
     traced_objective = chex.assert_max_traces(make_objective(ce_count, rate_weight=0.1), n=1)

@@ -10,7 +10,7 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
-from hwsnn.structure import Activity, LayerWorkload, Workload, layer_steps
+from hwsnn.structure import LIF_COUNTS, Activity, LayerWorkload, Workload, layer_steps
 from hwsnn.typing import Array
 
 
@@ -83,6 +83,24 @@ def synaptic_operations(layer: LayerWorkload, events: Array) -> Array:
     return jnp.sum(events) * layer.fan_out_per_event
 
 
+def recurrent_events(layer: LayerWorkload, act) -> Array:
+    """``[T_l]`` spikes fed back into a recurrent layer at each step: the previous step's output
+    spikes (none at step 0), zeros for a feed-forward layer."""
+    if not layer.recurrent_fan_out:
+        return jnp.zeros_like(act.output_spikes)
+    return jnp.concatenate([jnp.zeros_like(act.output_spikes[:1]), act.output_spikes[:-1]])
+
+
+def recurrent_operations(layer: LayerWorkload, act) -> Array:
+    """Synaptic updates of a layer's recurrent weights: ``sum_t recurrent_events[t] x recurrent_fan_out``."""
+    return jnp.sum(recurrent_events(layer, act)) * layer.recurrent_fan_out
+
+
+def neuron_op_ratio(layer: LayerWorkload) -> float:
+    """The layer's neuron operations per update relative to LIF's (the reference of every preset)."""
+    return layer.neuron.ops / LIF_COUNTS.ops
+
+
 def input_size(layer: LayerWorkload) -> int:
     """Input features per sample."""
     size = 1
@@ -108,8 +126,10 @@ def pipeline_latency(stage_times) -> Array:
 
 def synaptic_updates(workload: Workload, activity) -> Array:
     """LD-SNN's first count: ``sum_l sum_t input_events_l[t] x fan_out_l`` per sample (every layer,
-    the analog first layer of a direct-coded model included: each nonzero input is an update)."""
-    return sum(synaptic_operations(layer, act.input_events) for layer, act in zip(workload, activity.layers))
+    the analog first layer of a direct-coded model included: each nonzero input is an update),
+    plus the recurrent updates of recurrent layers (:func:`recurrent_operations`)."""
+    return sum(synaptic_operations(layer, act.input_events) + recurrent_operations(layer, act)
+               for layer, act in zip(workload, activity.layers))
 
 
 def neurons_evaluated(workload: Workload, activity) -> Array:

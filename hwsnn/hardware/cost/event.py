@@ -5,6 +5,7 @@ neurons accumulate in parallel. Cycles of layer ``l`` at timestep ``t``::
 
     c_l[t] = events_l[t] x (address_cycles + accumulate_cycles x neurons_per_unit) + step_cycles
 
+A recurrent layer also iterates over its own previous-step spikes (``events_l[t] + s_l[t-1]``).
 Layers are double-buffered when ``pipelined``: layer ``l`` may start step ``t`` once it has
 finished step ``t - 1`` and layer ``l - 1`` has finished step ``t``::
 
@@ -25,7 +26,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from hwsnn.hardware.cost.base import Cost, Energy, check_inputs, input_size, layer_steps
+from hwsnn.hardware.cost.base import Cost, Energy, check_inputs, input_size, layer_steps, recurrent_events
 from hwsnn.hardware.specs import EventSpec
 from hwsnn.structure import Workload
 
@@ -60,7 +61,8 @@ def pipelined_cycles(stage_cycles: list, step_counts: list | None = None) -> obj
 def event(spec: EventSpec, workload: Workload, activity) -> Cost:
     """Latency and energy (component "board") of the SNN and of its ANN baseline (``cost.ann``)."""
     check_inputs(workload, activity)
-    stage = [layer_step_cycles(spec, act.input_events, act.step_mask) for act in activity.layers]
+    stage = [layer_step_cycles(spec, act.input_events + recurrent_events(layer, act), act.step_mask)
+             for layer, act in zip(workload, activity.layers)]
     if spec.pipelined:
         cycles = pipelined_cycles(stage, [layer_steps(layer, act) for layer, act in zip(workload, activity.layers)])
     else:

@@ -42,18 +42,26 @@ five layers)::
     tiles = ceil(sum_l PEs_l / pes_per_tile)
     A_inputbuf = sum_l inputs_l x storage_bits x A_bit,   A_membrane = sum_l neurons_l x storage_bits x A_bit
 
+Neurons are charged by their own counts (:class:`~hwsnn.structure.NeuronCounts`): the LIF
+module's energy per PE cycle scales by ``ops / 4`` (SpikeSim's module is a LIF: 1 state, 4
+operations), and the membrane storage by the number of state variables. A recurrent layer's
+``N x N`` feedback matrix occupies its own ``ceil(N / X)^2`` PEs and runs one PE cycle per
+step, its rows driven by the previous step's spikes.
+
 ANN baseline on the same crossbars: 8-bit activations applied bit-serially (8 PE cycles per
 output pixel, one pass), no LIF module.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import jax.numpy as jnp
 
 from hwsnn.hardware.cost.base import (
-    Cost, Energy, check_inputs, input_size, layer_steps, output_pixels, pipeline_latency,
+    Cost, Energy, check_inputs, input_size, layer_steps, neuron_op_ratio, output_pixels, pipeline_latency,
+    recurrent_events,
 )
 from hwsnn.hardware.specs import IMCSpec
 from hwsnn.structure import LayerWorkload, Workload
@@ -77,7 +85,7 @@ def pe_cycle_energy(spec: IMCSpec, layer: LayerWorkload, with_neuron: bool = Tru
     parts = {
         "htree": spec.e_htree_pj,
         "memfetch": spec.e_memfetch_pj,
-        "neuron": spec.e_neuron_pj * (1.0 if with_neuron else 0.0),
+        "neuron": spec.e_neuron_pj * (neuron_op_ratio(layer) if with_neuron else 0.0),
         "subtractor": group * 16 * spec.e_sub_pj,
         "psum_buffer": group * spec.e_temp_pj,
         "tile_buffer": spec.e_tilebuf_pj,
@@ -107,11 +115,31 @@ def area_mm2(spec: IMCSpec, workload: Workload) -> object:
         a_pe = spec.crossbars_per_pe * spec.a_xbar_um2 + (x / c) * (spec.a_adc_um2 + spec.a_mux_um2)
     else:
         a_pe = spec.crossbars_per_pe * spec.a_xbar_um2 + x * spec.a_sa_um2
-    tiles = math.ceil(sum(pes_of(spec, layer) for layer in workload) / spec.pes_per_tile)
+    tiles = math.ceil(sum(pes_of(spec, layer) + recurrent_pes(spec, layer) for layer in workload) / spec.pes_per_tile)
     per_tile = ((x / _DIGITAL_GROUP) * spec.a_sub_um2 + spec.a_temp_um2 + spec.a_tilebuf_um2
                 + spec.pes_per_tile * a_pe + spec.a_htree_um2)
-    storage = sum(input_size(layer) + layer.neurons for layer in workload) * spec.storage_bits * spec.a_bit_um2
+    storage = sum(input_size(layer) + layer.neurons * layer.neuron.states for layer in workload) * spec.storage_bits * spec.a_bit_um2
     return (tiles * per_tile + storage) / 1e6
+
+
+def recurrent_pes(spec: IMCSpec, layer: LayerWorkload) -> int:
+    """PEs of a recurrent layer's ``N x N`` recurrent matrix (a dense ``N -> N`` map; 0 if feed-forward)."""
+    if not layer.recurrent_fan_out:
+        return 0
+    return math.ceil(layer.neurons / spec.crossbar_size) * math.ceil(layer.recurrent_fan_out / spec.crossbar_size)
+
+
+def _recurrent_energy(spec: IMCSpec, layer: LayerWorkload, act, mode: str) -> dict[str, object]:
+    """Energy of a recurrent layer's feedback products: one PE cycle per step on each of its
+    :func:`recurrent_pes` (no neuron term: the layer's neurons are charged once), crossbar and
+    driver following the fraction of neurons that spiked at the previous step in event mode."""
+    pes = recurrent_pes(spec, layer)
+    if not pes:
+        return {}
+    dense = dataclasses.replace(layer, in_shape=(layer.neurons,), synapse_shape=(layer.recurrent_fan_out,), kernel_size=1)
+    active = jnp.sum(recurrent_events(layer, act)) / layer.neurons
+    return {name: per_cycle * pes * (active if mode == "event" and name in ("crossbar", "memfetch") else layer_steps(layer, act))
+            for name, per_cycle in pe_cycle_energy(spec, dense, with_neuron=False).items()}
 
 
 def active_steps(spec: IMCSpec, layer: LayerWorkload, act) -> object:
@@ -144,6 +172,8 @@ def imc(spec: IMCSpec, workload: Workload, activity, *, mode: str = "event") -> 
             else:
                 value = per_cycle * cycles_per_step * layer_steps(layer, act)
             energy[name] = energy.get(name, 0.0) + value
+        for name, value in _recurrent_energy(spec, layer, act, mode).items():
+            energy[name] = energy[name] + value
         stage_ns.append(layer_steps(layer, act) * output_pixels(layer) * pe_cycle_ns(spec))
     return Cost(Energy(energy), latency_ns=pipeline_latency(stage_ns), area_mm2=area_mm2(spec, workload),
                 ann=_ann(spec, workload))

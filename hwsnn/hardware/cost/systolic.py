@@ -5,8 +5,14 @@ Computation, per component class ``c`` (SATA_Sim ``energy-cal.py``)::
     E_c = P_gated,c x N_ops,c x t_clk + (P_ungated,c + P_leak,c) x cycles x t_clk x N_PE
 
 Only the gated term sees sparsity. SNN: ``accumulate`` and ``spad`` gate once per synaptic
-update (``sum_t events x fan_out``), ``lif`` once per neuron update (``N_l x T_l``); an analog
-first layer runs its MACs once on the MAC datapath. ANN baseline: ``mac`` and ``ann_spad``
+update (``sum_t events x fan_out``, plus a recurrent layer's ``sum_t s[t-1] x N``), ``lif`` once
+per neuron update (``N_l x T_l``); an analog first layer runs its MACs once on the MAC datapath.
+
+Neurons are charged by their own counts (:class:`~hwsnn.structure.NeuronCounts`), relative to the
+LIF unit SATA sized (1 state, 4 operations): a neuron update gates ``ops / 4`` LIF units' worth of
+energy; the ungated and leakage power of the PE's neuron unit scale with the largest ``ops / 4`` in
+the network (the unit must fit the most complex neuron); every state variable is read and written
+once per update (``states x membrane_bits``). LIF networks cost exactly as SATA's accounting. ANN baseline: ``mac`` and ``ann_spad``
 gate once per MAC, ``relu`` never gates; one pass.
 
 Cycles, from tiling each layer (``K = fan_in`` reduction on the rows, ``N`` output channels on
@@ -36,7 +42,8 @@ import math
 import jax.numpy as jnp
 
 from hwsnn.hardware.cost.base import (
-    Cost, Energy, check_inputs, input_size, layer_steps, output_pixels, synaptic_operations,
+    Cost, Energy, check_inputs, input_size, layer_steps, neuron_op_ratio, output_pixels, recurrent_operations,
+    synaptic_operations,
 )
 from hwsnn.hardware.specs import PEUnit, SystolicSpec
 from hwsnn.structure import LayerWorkload, Workload
@@ -68,8 +75,8 @@ def _memory(spec: SystolicSpec, workload: Workload, timesteps: list, activation_
         writes = layer.neurons * (spec.spike_bits if with_membranes else spec.ann_activation_bits)
         writes += (folds_r - 1) * pixels * channels * spec.psum_bits
         if with_membranes:
-            reads += layer.neurons * spec.membrane_bits
-            writes += layer.neurons * spec.membrane_bits
+            reads += layer.neurons * layer.neuron.states * spec.membrane_bits
+            writes += layer.neurons * layer.neuron.states * spec.membrane_bits
         fmap_reads += steps * reads / word
         fmap_writes += steps * writes / word
         overflow_bits = max(0, input_size(layer) * bits - spec.glb_fmap_bytes * 8)
@@ -100,14 +107,16 @@ def systolic(spec: SystolicSpec, workload: Workload, activity) -> Cost:
     n_pe = spec.rows * spec.cols
     steps = [layer_steps(layer, act) for layer, act in zip(workload, activity.layers)]
     cycles = sum(t * stream + load for layer, t in zip(workload, steps) for stream, load in [layer_cycles(spec, layer)])
-    acs = sum(synaptic_operations(layer, act.input_events) for layer, act in zip(workload, activity.layers)
-              if layer.spiking_input)
+    acs = sum((synaptic_operations(layer, act.input_events) if layer.spiking_input else 0.0)
+              + recurrent_operations(layer, act) for layer, act in zip(workload, activity.layers))
     acs = jnp.asarray(acs, t_ns.dtype)
     first_macs = sum(layer.macs for layer in workload if not layer.spiking_input)
-    lif_updates = sum(layer.neurons * t for layer, t in zip(workload, steps))
+    neuron_ops = sum(layer.neurons * t * neuron_op_ratio(layer) for layer, t in zip(workload, steps))
+    neuron_unit = max(neuron_op_ratio(layer) for layer in workload)  # the PE's unit fits the largest neuron
     energy = {}
     energy.update(_flatten("accumulate", _unit_energy(spec.accumulate, acs, cycles, t_ns, n_pe)))
-    energy.update(_flatten("lif", _unit_energy(spec.lif, lif_updates, cycles, t_ns, n_pe)))
+    lif = _unit_energy(spec.lif, neuron_ops, cycles, t_ns, n_pe)
+    energy.update(_flatten("lif", {**lif, "ungated": neuron_unit * lif["ungated"], "leakage": neuron_unit * lif["leakage"]}))
     energy.update(_flatten("spad", _unit_energy(spec.spad, acs + first_macs, cycles, t_ns, n_pe)))
     energy["mac_gated"] = spec.mac.gated_mw * first_macs * t_ns
     spiking_bits = [spec.spike_bits if layer.spiking_input else spec.ann_activation_bits for layer in workload]

@@ -1,0 +1,76 @@
+"""Current-based (second-order) LIF neurons, matching snnTorch ``Synaptic``.
+
+A synaptic current ``i`` low-pass filters the input before it reaches the membrane::
+
+    r[t] = H(v[t-1] - theta)                          detached
+    i[t] = alpha * i[t-1] + I[t]
+    v[t] = beta * v[t-1] + i[t] - r[t] * theta         reset="subtract"
+    v[t] = (1 - r[t]) * (beta * v[t-1] + i[t])         reset="zero" (the whole membrane is cleared;
+                                                        snnTorch's Synaptic differs here from Leaky)
+    v[t] = beta * v[t-1] + i[t]                        reset="none"
+    s[t] = H(v[t] - theta)
+
+``alpha`` and ``beta`` are clipped to [0, 1]. Source: snnTorch 1.0 ``snntorch/_neurons/synaptic.py``
+(``_base_state_function``, ``_base_sub``, ``_base_zero``). This is NIR's ``CubaLIF`` in discrete time.
+
+Cost counts: two states (``i``, ``v``) and 6 operations per update (2 multiplies, 2 adds, subtract, compare).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar, Literal
+
+import jax.numpy as jnp
+import numpy as np
+
+from hwsnn.neurons.base import Neuron, check_positive, check_reset, check_unit_interval, default_surrogate, detached_reset
+from hwsnn.neurons.surrogate import Surrogate
+from hwsnn.structure import NeuronCounts
+from hwsnn.typing import Array
+
+
+@dataclasses.dataclass(frozen=True)
+class Synaptic(Neuron):
+    """Current-based LIF (module doc); state ``(i, v)``. Fields as :class:`~hwsnn.neurons.LIF`, plus
+    ``alpha``, the synaptic current's decay per step (scalar or per-neuron, learnable)."""
+
+    alpha: float | Array | None = 0.9
+    beta: float | Array | None = 0.8
+    threshold: float | Array | None = 1.0
+    reset: Literal["subtract", "zero", "none"] = "subtract"
+    surrogate: Surrogate | str | None = dataclasses.field(default_factory=default_surrogate)
+    learn: tuple[str, ...] = ()
+    per_neuron: bool = False
+
+    parameters: ClassVar[tuple[str, ...]] = ("alpha", "beta", "threshold")
+    counts: ClassVar[NeuronCounts] = NeuronCounts(states=2, ops=6)
+
+    def __post_init__(self):
+        check_reset(self.reset)
+        super().__post_init__()
+
+    def check_parameter(self, name: str, value: np.ndarray) -> None:
+        super().check_parameter(name, value)
+        (check_positive if name == "threshold" else check_unit_interval)(name, value)
+
+    def prepare(self, params, state_shape, dtype):
+        prepared = super().prepare(params, state_shape, dtype)
+        prepared["alpha"] = jnp.clip(prepared["alpha"], 0.0, 1.0)
+        prepared["beta"] = jnp.clip(prepared["beta"], 0.0, 1.0)
+        return prepared
+
+    def init_state(self, shape, dtype):
+        return jnp.zeros(shape, dtype), jnp.zeros(shape, dtype)
+
+    def step(self, params, state, current):
+        syn_prev, v_prev = state
+        theta = params["threshold"]
+        r = detached_reset(v_prev, theta)
+        syn = params["alpha"] * syn_prev + current
+        v = params["beta"] * v_prev + syn
+        if self.reset == "subtract":
+            v = v - r * theta
+        elif self.reset == "zero":
+            v = v - r * v
+        return (syn, v), params["surrogate"](v - theta)
