@@ -48,8 +48,6 @@ so a spec that would diverge is rejected before any training step.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -57,7 +55,10 @@ import numpy as np
 from hwsnn.neurons.surrogate import atan
 from hwsnn.typing import Array
 
-METHODS = ("relaxation", "resummed", "exact")
+IR_DROP_METHODS = ("resummed", "relaxation", "exact")
+"""The IR-drop solvers, one vocabulary for :func:`column_currents` and ``CrossbarSpec.ir_drop``: the
+closed-form resummation and the relaxation are differentiable (crossbar layers train with them);
+"exact" is the host-side nodal solve that checks them (not in the loop)."""
 
 
 def _check_shapes(v, g) -> None:
@@ -172,8 +173,8 @@ def column_currents(v, g, r_wire, *, method: str = "relaxation", iterations: int
     ``method="relaxation"`` (default, differentiable), ``"resummed"`` (closed form, differentiable)
     or ``"exact"`` (nodal solve, float64 on the host); see the module doc. ``r_wire`` is the resistance of one wire segment in ohms.
     """
-    if method not in METHODS:
-        raise ValueError(f"method: got {method!r}; allowed: {list(METHODS)}.")
+    if method not in IR_DROP_METHODS:
+        raise ValueError(f"method: got {method!r}; allowed: {list(IR_DROP_METHODS)}.")
     _check_shapes(v, g)
     if method == "exact":
         return jnp.asarray(exact_currents(v, g, r_wire))
@@ -217,51 +218,66 @@ def effective_conductance(g: Array, r_wire, *, iterations: int, damping) -> Arra
     return relaxation_currents(eye, g, r_wire, iterations=iterations, damping=damping)[0]
 
 
-class HardwareStrength(NamedTuple):
-    """How much of each non-ideality a crossbar applies, each in [0, 1] (progressive hardware awareness).
+STAGES = ("programming_noise", "stuck_at", "ir_drop", "read_noise", "sa_offset", "readout")
+"""The named non-ideality stages of a crossbar read, in the order :func:`analog_matmul_tiles` applies them:
+programming noise and stuck-at cells (drawn per programming key), IR drop (folded into the
+conductances), read noise (per MVM), the sense amplifiers' frozen offsets, and the readout (ADC or
+sense amplifier in place of an exact partial sum). Weight quantisation (``spec.weight_bits``) is
+structural and always applied."""
 
-    ``noise`` scales the programming- and read-noise sigmas, the stuck-at probabilities and the
-    sense-amplifier offsets; ``ir_drop`` scales the wire resistance; ``readout`` blends each tile's
-    exact partial sum (an infinitely precise ADC) into the spec's readout, ``p + readout (q(p) - p)``,
-    so an SA crossbar ramps from a high-precision ADC to 1-bit decisions. Weight quantisation is
-    always on. A scalar strength ``s`` means ``HardwareStrength(s, s, s)``.
+HardwareStrength = dict
+"""How much of each stage a crossbar applies (progressive hardware awareness): a mapping from stage
+names (:data:`STAGES`) to values in [0, 1], or one number for every stage; a stage missing from
+the mapping is at full strength. Noise stages scale their sigmas or probabilities, ``ir_drop`` the
+wire resistance, and ``readout`` blends each tile's exact partial sum (an infinitely precise ADC)
+into the spec's readout, ``p + s (q(p) - p)``, so an SA crossbar ramps from a high-precision ADC
+to 1-bit decisions."""
+
+
+def as_strength(strength) -> dict:
+    """``strength`` as a mapping over every stage of :data:`STAGES` (a number applies to all).
+
+    Raises:
+      ValueError: a key is not a stage name.
     """
-
-    noise: Array | float = 1.0
-    ir_drop: Array | float = 1.0
-    readout: Array | float = 1.0
-
-
-def as_strength(strength) -> HardwareStrength:
-    """``strength`` as a :class:`HardwareStrength` (a scalar applies to every non-ideality)."""
-    return strength if isinstance(strength, HardwareStrength) else HardwareStrength(strength, strength, strength)
+    if isinstance(strength, dict):
+        unknown = sorted(set(strength) - set(STAGES))
+        if unknown:
+            raise ValueError(f"strength: unknown stages {unknown}; allowed: {list(STAGES)}.")
+        return {stage: strength.get(stage, 1.0) for stage in STAGES}
+    return {stage: strength for stage in STAGES}
 
 
 def _is_one(value) -> bool:
     return isinstance(value, (int, float)) and value == 1.0
 
 
+def _scaled(value, factor):
+    """``factor * value``, or ``value`` itself for a static factor of 1 (no op traced)."""
+    return value if _is_one(factor) else factor * value
+
+
 def _concrete_zero(*values) -> bool:
-    """Whether every value is a concrete (untraced) zero, so the non-ideality can be skipped statically."""
+    """Whether every value is a concrete (untraced) zero, so the stage can be left out statically."""
     return all(not isinstance(v, jax.core.Tracer) and float(v) == 0.0 for v in values)
 
 
-NONIDEALITIES = ("programming_noise", "stuck_at", "read_noise", "sa_offset", "ir_drop")
+def active_stages(spec) -> tuple[str, ...]:
+    """The stages of :data:`STAGES` that a spec's concrete values switch on (a static tuple).
 
-
-def active_nonidealities(spec) -> tuple[str, ...]:
-    """The non-idealities of ``spec`` whose parameters are not concrete zeros (a static tuple).
-
-    Layers compute it once from the concrete spec, so a training step (where the spec's arrays
-    are traced) draws no random numbers for a non-ideality that is off."""
+    :func:`hwsnn.hardware.specs.crossbar_spec` records it in the spec's static ``stages`` field, so
+    it is part of the spec's structure: read at every call (a replaced spec takes effect), and known
+    under ``jit`` even where the spec's arrays are traced, so no random numbers are drawn for a stage
+    that is off."""
     present = {
         "programming_noise": not _concrete_zero(spec.prog_sigma_0, spec.prog_sigma_1, spec.prog_sigma_2),
         "stuck_at": not _concrete_zero(spec.p_stuck_on, spec.p_stuck_off),
+        "ir_drop": spec.ir_drop is not None and not _concrete_zero(spec.r_wire_ohm),
         "read_noise": not _concrete_zero(spec.read_sigma),
         "sa_offset": spec.readout == "sa" and not _concrete_zero(spec.sa_offset_sigma),
-        "ir_drop": spec.ir_drop != "none" and not _concrete_zero(spec.r_wire_ohm),
+        "readout": spec.readout != "ideal",
     }
-    return tuple(name for name in NONIDEALITIES if present[name])
+    return tuple(name for name in STAGES if present[name])
 
 
 def quantize_weights(w: Array, bits: int | None) -> tuple[Array, Array, float]:
@@ -301,20 +317,21 @@ def bit_slices(u: Array, plane_max: float, bits_per_cell: int | None) -> tuple[l
     return digits, float(base - 1)
 
 
-def program(g: Array, spec, key, *, noise=1.0, nonidealities=NONIDEALITIES) -> Array:
-    """Programmed conductances: ``G + noise sigma(G) eps`` (``sigma`` polynomial in ``G / g_on``,
-    floored at zero; conductances floored at zero), then cells stuck at ``g_on`` / ``g_off`` with
-    probabilities ``noise p_stuck_on`` / ``noise p_stuck_off``. Fixed by ``key``; a non-ideality
-    missing from ``nonidealities`` draws nothing."""
+def program(g: Array, spec, key, *, strength=1.0) -> Array:
+    """Programmed conductances, by the spec's stages: ``G + s sigma(G) eps`` (programming noise,
+    ``sigma`` polynomial in ``G / g_on``, floored at zero; conductances floored at zero), then cells
+    stuck at ``g_on`` / ``g_off`` with probabilities ``s p_stuck_on`` / ``s p_stuck_off`` (``s``: each
+    stage's strength). Fixed by ``key``; a stage the spec leaves out draws nothing."""
+    strength = as_strength(strength)
     k_noise, k_stuck = jax.random.split(key)
-    if "programming_noise" in nonidealities:
+    if "programming_noise" in spec.stages:
         u = g / spec.g_on_siemens
         sigma = jnp.maximum(spec.prog_sigma_0 + spec.prog_sigma_1 * u + spec.prog_sigma_2 * u * u, 0.0)
-        g = jnp.maximum(g + noise * sigma * jax.random.normal(k_noise, g.shape, g.dtype), 0.0)
-    if "stuck_at" not in nonidealities:
+        g = jnp.maximum(g + _scaled(sigma, strength["programming_noise"]) * jax.random.normal(k_noise, g.shape, g.dtype), 0.0)
+    if "stuck_at" not in spec.stages:
         return g
     draw = jax.random.uniform(k_stuck, g.shape, g.dtype)
-    p_on, p_off = noise * spec.p_stuck_on, noise * spec.p_stuck_off
+    p_on, p_off = _scaled(spec.p_stuck_on, strength["stuck_at"]), _scaled(spec.p_stuck_off, strength["stuck_at"])
     g = jnp.where(draw < p_on, spec.g_on_siemens, g)
     return jnp.where((draw >= p_on) & (draw < p_on + p_off), spec.g_off_siemens, g)
 
@@ -407,19 +424,18 @@ def split_row_tiles(x_t: Array, tile_rows: int) -> list[Array]:
     return jnp.split(x_t, list(range(tile_rows, x_t.shape[0], tile_rows)), axis=0)
 
 
-def analog_matmul(x: Array, w: Array, spec, key, *, program_key=None, strength=1.0, nonidealities=None) -> Array:
+def analog_matmul(x: Array, w: Array, spec, key, *, program_key=None, strength=1.0) -> Array:
     """``x @ w`` computed on crossbars described by ``spec`` (DESIGN.md section 7), for ``x [..., K]``
     and ``w [K, M]``: :func:`analog_matmul_tiles` on the row tiles of ``x^T`` (one transpose), reshaped
     back to ``[..., M]``. Arguments as for :func:`analog_matmul_tiles`."""
     if w.ndim != 2 or x.shape[-1] != w.shape[0]:
         raise ValueError(f"x, w: shapes {tuple(x.shape)} and {tuple(w.shape)}; allowed: [..., K] and [K, M].")
     tiles = split_row_tiles(x.reshape(-1, w.shape[0]).T, spec.size)
-    y = analog_matmul_tiles(tiles, w, spec, key, program_key=program_key, strength=strength, nonidealities=nonidealities)
+    y = analog_matmul_tiles(tiles, w, spec, key, program_key=program_key, strength=strength)
     return y.reshape(x.shape[:-1] + (w.shape[1],))
 
 
-def analog_matmul_tiles(row_tiles: list[Array], w: Array, spec, key, *, program_key=None, strength=1.0,
-                        nonidealities=None) -> Array:
+def analog_matmul_tiles(row_tiles: list[Array], w: Array, spec, key, *, program_key=None, strength=1.0) -> Array:
     """``x @ w`` ``[P, M]`` on crossbars, for inputs given as crossbar row tiles (DESIGN.md section 7).
 
     Quantise ``w`` to ``spec.weight_bits`` (straight-through) -> integer planes (differential pair
@@ -439,8 +455,9 @@ def analog_matmul_tiles(row_tiles: list[Array], w: Array, spec, key, *, program_
       w: weights ``[K, M]`` with ``K = sum_r X_r``.
       spec: a :class:`~hwsnn.hardware.specs.CrossbarSpec`.
       key: randomness for read noise and SA offsets (and programming, unless ``program_key`` is given).
-      strength: a scalar or :class:`HardwareStrength` (progressive hardware awareness).
-      nonidealities: which non-idealities to apply (static); default :func:`active_nonidealities`.
+      strength: a number or a mapping of stage names to numbers (:data:`HardwareStrength`).
+
+    The stages applied are the spec's own (``spec.stages``, :func:`active_stages`), read at every call.
     """
     size = spec.size
     heights = [tile.shape[0] for tile in row_tiles]
@@ -448,9 +465,10 @@ def analog_matmul_tiles(row_tiles: list[Array], w: Array, spec, key, *, program_
             or not 0 < heights[-1] <= size or len({tile.shape[1:] for tile in row_tiles}) != 1:
         raise ValueError(f"row_tiles, w: tile shapes {[tuple(t.shape) for t in row_tiles]} and w {tuple(w.shape)}; "
                          f"allowed: [{size}, P] blocks (the last [X_r <= {size}, P]) whose rows add up to w's [K, M].")
-    nonidealities = active_nonidealities(spec) if nonidealities is None else nonidealities
-    strength = as_strength(strength)
-    scale_by = lambda value, factor: value if _is_one(factor) else factor * value
+    if spec.stages is None:
+        raise ValueError("spec: a CrossbarSpec without stages; allowed: a spec from hwsnn.hardware.specs.crossbar_spec "
+                         "or a preset (they record which stages are on).")
+    stages, strength = spec.stages, as_strength(strength)
     program_key = key if program_key is None else program_key
     fan_out, rows = w.shape[1], len(heights)
     n, w_max, levels = quantize_weights(w, spec.weight_bits)
@@ -458,23 +476,23 @@ def analog_matmul_tiles(row_tiles: list[Array], w: Array, spec, key, *, program_
     sliced = [bit_slices(u, plane_max, spec.bits_per_cell) for u in planes]
     digit_max, count = sliced[0][1], len(sliced[0][0])
     span = spec.g_on_siemens - spec.g_off_siemens
-    r_wire = scale_by(spec.r_wire_ohm, strength.ir_drop) if "ir_drop" in nonidealities else None
+    r_wire = _scaled(spec.r_wire_ohm, strength["ir_drop"]) if "ir_drop" in stages else None
     program_keys = jax.random.split(program_key, count * len(planes))
-    read_sigma = scale_by(spec.read_sigma, strength.noise) if "read_noise" in nonidealities else None
+    read_sigma = _scaled(spec.read_sigma, strength["read_noise"]) if "read_noise" in stages else None
     differential = spec.encoding == "differential"
     full_scale = (spec.adc_range * size * spec.v_read_volt * (span if differential else spec.g_on_siemens))
     offsets = None  # frozen per-column SA offsets [count, R, 1, M], drawn only when on
-    if "sa_offset" in nonidealities:
-        offsets = scale_by(spec.sa_offset_sigma * full_scale, strength.noise) * jax.random.normal(
+    if "sa_offset" in stages:
+        offsets = _scaled(spec.sa_offset_sigma * full_scale, strength["sa_offset"]) * jax.random.normal(
             jax.random.fold_in(key, 1), (count, rows, 1, fan_out), w.dtype)
     input_sum = sum(jnp.sum(tile, axis=0) for tile in row_tiles)[:, None] if not differential else None  # [P, 1]
     total = 0.0
     for s in range(count):
         arrays = [_effective_rows(program(spec.g_off_siemens + span * digits[s] / digit_max, spec, program_keys[s * len(planes) + p],
-                                          noise=strength.noise, nonidealities=nonidealities), spec, heights, r_wire)
+                                          strength=strength), spec, heights, r_wire)
                   for p, (digits, _) in enumerate(sliced)]  # per array: one [X_r, M] block per row tile
         current = _read_tiles(row_tiles, arrays, None if offsets is None else offsets[s], jax.random.fold_in(key, 2 + s), spec, read_sigma, full_scale,
-                              strength.readout)
+                              strength["readout"])
         if not differential:  # remove the g_off floor digitally
             current = current - spec.v_read_volt * spec.g_off_siemens * input_sum
         total = total + (2.0 ** (s * (spec.bits_per_cell or 0))) * current

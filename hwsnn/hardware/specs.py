@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from hwsnn.hardware.crossbar import check_relaxation
+from hwsnn.hardware.crossbar import IR_DROP_METHODS, active_stages, check_relaxation
 from hwsnn.typing import Array
 
 
@@ -427,7 +427,6 @@ def preset(name: str):
 
 ENCODINGS = ("differential", "offset")
 CROSSBAR_READOUTS = ("ideal", "adc", "sa")
-IR_DROP_METHODS = ("none", "resummed", "relaxation")
 
 
 @jax.tree_util.register_dataclass
@@ -444,7 +443,10 @@ class CrossbarSpec:
     the sense amplifier compares with ``sa_reference`` x that current plus a per-column offset
     of standard deviation ``sa_offset_sigma`` (same unit). IR drop: "resummed" (closed-form
     effective conductance, the default for training), "relaxation" (iterative, O(X^4) per array
-    and iteration: for evaluation) or "none" (see :mod:`hwsnn.hardware.crossbar`).
+    and iteration: for evaluation) or ``None`` (see :mod:`hwsnn.hardware.crossbar`).
+    ``stages`` (static) names the non-ideality stages the values switch on
+    (:func:`~hwsnn.hardware.crossbar.active_stages`); build specs with :func:`crossbar_spec` or
+    :meth:`replace`, which keep it right.
     """
 
     g_on_siemens: Array
@@ -467,16 +469,25 @@ class CrossbarSpec:
     encoding: str = _static("differential")
     readout: str = _static("adc")
     adc_bits: int = _static(4)
-    ir_drop: str = _static("resummed")
+    ir_drop: str | None = _static("resummed")
     ir_iterations: int = _static(10)
     name: str = _static("crossbar")
+    stages: tuple[str, ...] | None = _static(None)
+
+    def replace(self, **changes) -> "CrossbarSpec":
+        """A validated copy with ``changes`` applied (its stages recomputed), e.g. ``spec.replace(read_sigma=0.04)``."""
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "stages"}
+        unknown = sorted(set(changes) - set(fields))
+        if unknown:
+            raise ValueError(f"CrossbarSpec: unknown fields {unknown}; allowed: {sorted(fields)}.")
+        return crossbar_spec(**{**fields, **changes})
 
 
 def crossbar_spec(*, g_on_siemens, g_off_siemens, v_read_volt, r_wire_ohm=0.0, prog_sigma_0=0.0, prog_sigma_1=0.0,
                   prog_sigma_2=0.0, read_sigma=0.0, p_stuck_on=0.0, p_stuck_off=0.0, adc_range=1.0, sa_reference=0.0,
                   sa_offset_sigma=0.0, ir_damping=0.6, size: int = 64, weight_bits: int | None = 4,
                   bits_per_cell: int | None = None, encoding: str = "differential",
-                  readout: str = "adc", adc_bits: int = 4, ir_drop: str = "resummed", ir_iterations: int = 10,
+                  readout: str = "adc", adc_bits: int = 4, ir_drop: str | None = "resummed", ir_iterations: int = 10,
                   name: str = "crossbar") -> CrossbarSpec:
     """A validated :class:`CrossbarSpec`; an IR-drop configuration that would not converge is rejected.
 
@@ -488,7 +499,11 @@ def crossbar_spec(*, g_on_siemens, g_off_siemens, v_read_volt, r_wire_ohm=0.0, p
     s = "CrossbarSpec"
     _choice(s, "encoding", encoding, ENCODINGS)
     _choice(s, "readout", readout, CROSSBAR_READOUTS)
-    _choice(s, "ir_drop", ir_drop, IR_DROP_METHODS)
+    if ir_drop == "exact":
+        raise ValueError(f"{s}: ir_drop 'exact' is the host-side nodal solve that validates the others (not "
+                         "differentiable, not jittable); allowed in the loop: 'resummed', 'relaxation' or None.")
+    if ir_drop is not None:
+        _choice(s, "ir_drop", ir_drop, IR_DROP_METHODS[:2])
     _int_in(s, "size", size, 2, 4096)
     if weight_bits is not None:
         _int_in(s, "weight_bits", weight_bits, 2, 16)
@@ -525,6 +540,7 @@ def crossbar_spec(*, g_on_siemens, g_off_siemens, v_read_volt, r_wire_ohm=0.0, p
         _nonnegative(s, "sa_offset_sigma", sa_offset_sigma), damping, size=size, weight_bits=weight_bits, bits_per_cell=bits_per_cell, encoding=encoding,
         readout=readout, adc_bits=adc_bits, ir_drop=ir_drop, ir_iterations=ir_iterations, name=name,
     )
+    spec = dataclasses.replace(spec, stages=active_stages(spec))
     if ir_drop == "relaxation" and not isinstance(spec.r_wire_ohm, jax.core.Tracer) and float(spec.r_wire_ohm) > 0:
         check_relaxation(size, size, spec.g_on_siemens, spec.r_wire_ohm, iterations=ir_iterations, damping=spec.ir_damping)
     return spec
@@ -551,7 +567,7 @@ def crossbar_aihwkit_pcm() -> CrossbarSpec:
     (0.26348 + 1.9650 u - 1.1731 u^2) uS with u = G / g_max, 4 % relative read noise, 8-bit ADC."""
     return crossbar_spec(g_on_siemens=25e-6, g_off_siemens=0.0, v_read_volt=0.2, r_wire_ohm=0.0,
                          prog_sigma_0=0.26348e-6, prog_sigma_1=1.9650e-6, prog_sigma_2=-1.1731e-6, read_sigma=0.04,
-                         weight_bits=8, adc_bits=8, ir_drop="none", name="aihwkit-pcm")
+                         weight_bits=8, adc_bits=8, ir_drop=None, name="aihwkit-pcm")
 
 
 def crossbar_rram_sa() -> CrossbarSpec:

@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from hwsnn.hardware.crossbar import HardwareStrength, active_nonidealities, analog_matmul, analog_matmul_tiles
+from hwsnn.hardware.crossbar import HardwareStrength, analog_matmul, analog_matmul_tiles
 from hwsnn.hardware.specs import CrossbarSpec
 from hwsnn.layers import ops
 from hwsnn.layers.neurons import Neurons
@@ -37,12 +37,12 @@ class Context(NamedTuple):
 
     Attributes:
       key: a ``jax.random`` key (required by layers on crossbars: programming and read noise), or ``None``.
-      strength: the crossbars' non-ideality strength, a scalar in [0, 1] or a
-        :class:`~hwsnn.hardware.crossbar.HardwareStrength` (progressive hardware awareness).
+      strength: the crossbars' non-ideality strength, a number in [0, 1] or a mapping of stage names
+        to numbers (:data:`~hwsnn.hardware.crossbar.HardwareStrength`; progressive hardware awareness).
     """
 
     key: Key | None = None
-    strength: HardwareStrength | float = 1.0
+    strength: HardwareStrength | float = 1.0  # read at every call, as the layer's spec
 
     def for_layer(self, index: int) -> "Context":
         """The context of layer ``index``: its own key, ``fold_in(key, index)``."""
@@ -137,7 +137,6 @@ class SpikingDense(SynapticLayer):
     def __init__(self, in_features: int, out_features: int, *, rngs: nnx.Rngs, neuron: Neuron | None = None,
                  bias: bool = True, hardware: CrossbarSpec | None = None):
         self.hardware = _hardware(hardware)
-        self.nonidealities = () if hardware is None else active_nonidealities(hardware)  # static: decided once
         self.in_features = _positive_int(in_features, "in_features")
         self.out_features = _positive_int(out_features, "out_features")
         key_w, key_b = rngs.params(), rngs.params()
@@ -153,8 +152,7 @@ class SpikingDense(SynapticLayer):
         if self.hardware is None:
             y = jnp.dot(x, self.kernel[...])
         else:
-            y = analog_matmul(x, self.kernel[...], self.hardware, _hardware_key(context.key), strength=context.strength,
-                              nonidealities=self.nonidealities)
+            y = analog_matmul(x, self.kernel[...], self.hardware, _hardware_key(context.key), strength=context.strength)
         return ops.add_bias(y, None if self.bias is None else self.bias[...])
 
     def output_shape(self, in_shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -187,7 +185,6 @@ class SpikingConv(SynapticLayer):
                  neuron: Neuron | None = None, stride: int = 1, padding="SAME", pool: str | None = None,
                  pool_window: int = 2, bias: bool = True, hardware: CrossbarSpec | None = None):
         self.hardware = _hardware(hardware)
-        self.nonidealities = () if hardware is None else active_nonidealities(hardware)  # static: decided once
         self.in_channels = _positive_int(in_channels, "in_channels")
         self.out_channels = _positive_int(out_channels, "out_channels")
         self.kernel_size = _positive_int(kernel_size, "kernel_size")
@@ -220,7 +217,7 @@ class SpikingConv(SynapticLayer):
             tiles, (out_h, out_w) = ops.patch_row_tiles(x, self.kernel_size, self.stride, self.padding, self.hardware.size)
             kernel = self.kernel[...].reshape(-1, self.out_channels)  # rows: (i, j, c), position-major
             products = analog_matmul_tiles(tiles, kernel, self.hardware, _hardware_key(context.key),
-                                           strength=context.strength, nonidealities=self.nonidealities)
+                                           strength=context.strength)
             currents = ops.add_bias(products.reshape(x.shape[:-3] + (out_h, out_w, self.out_channels)), bias)
         if self.pool is not None:
             currents = ops.pool2d(currents, self.pool, self.pool_window)

@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import optax
 from flax import nnx
 
-from hwsnn.hardware.crossbar import HardwareStrength
+from hwsnn.hardware.crossbar import STAGES
 from hwsnn.train.losses import firing_rate_loss, predict
 from hwsnn.typing import Array
 
@@ -75,34 +75,49 @@ def make_objective(task_loss: Callable[[Array, Array], Array], num_classes: int 
     return objective
 
 
-RAMP_ORDERS = ("together", "staged")
+RAMP_ORDERS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "together": (STAGES,),
+    "staged": (("programming_noise", "stuck_at", "read_noise", "sa_offset"), ("ir_drop",), ("readout",)),
+}
+"""Ramp orders: groups of crossbar stages (:data:`~hwsnn.hardware.crossbar.STAGES`) ramped one group
+after another. "together": every stage at once; "staged": device noise first, then IR drop, then
+the readout (high-precision to the spec's ADC or sense amplifier), so the network meets the
+harshest change last."""
 
 
-def hardware_ramp(start: float, ramp_steps: int, order: str = "together") -> Callable[[Array], HardwareStrength | float]:
-    """Progressive hardware awareness: the crossbars' :class:`~hwsnn.hardware.crossbar.HardwareStrength` at a step.
+def hardware_ramp(start: float, ramp_steps: int, order="together") -> Callable[[Array], dict | float]:
+    """Progressive hardware awareness: the crossbars' per-stage strength (a mapping of stage names
+    to levels, :data:`~hwsnn.hardware.crossbar.HardwareStrength`) at a training step.
 
-    ``order="together"``: noise, IR drop and readout all at ``start + (1 - start) min(step / ramp_steps, 1)``.
-    ``order="staged"``: one after another, each over a third of ``ramp_steps`` from ``start`` to 1:
-    device noise first, then IR drop, then the readout (high-precision to the spec's ADC or sense
-    amplifier), so the network meets the harshest change last. ``ramp_steps = 0`` applies the
-    full hardware from the first step (a static 1: no blending is traced).
+    ``order`` is a name in :data:`RAMP_ORDERS` or a sequence of groups of stage names: with ``G``
+    groups, group ``k`` ramps from ``start`` to 1 over steps ``[k, k + 1] x ramp_steps / G``
+    (``start + (1 - start) min(max(progress, 0), 1)``); stages in no group stay at full strength.
+    ``ramp_steps = 0`` applies the full hardware from the first step (a static 1: no blending is traced).
     """
     if not 0.0 <= start <= 1.0:
         raise ValueError(f"start: got {start!r}; allowed: 0 <= start <= 1.")
     if not isinstance(ramp_steps, int) or ramp_steps < 0:
         raise ValueError(f"ramp_steps: got {ramp_steps!r}; allowed: an int >= 0.")
-    if order not in RAMP_ORDERS:
-        raise ValueError(f"order: got {order!r}; allowed: {list(RAMP_ORDERS)}.")
+    if isinstance(order, str):
+        if order not in RAMP_ORDERS:
+            raise ValueError(f"order: got {order!r}; allowed: {list(RAMP_ORDERS)} or groups of stage names.")
+        groups = RAMP_ORDERS[order]
+    else:
+        groups = tuple(tuple(group) for group in order)
+        named = [stage for group in groups for stage in group]
+        if not groups or any(stage not in STAGES for stage in named) or len(set(named)) != len(named):
+            raise ValueError(f"order: got {order!r}; allowed: a name in {list(RAMP_ORDERS)} or non-empty groups of "
+                             f"distinct stage names from {list(STAGES)}.")
     if ramp_steps == 0:
         return lambda step: 1.0
+    length = ramp_steps / len(groups)
 
-    def level(progress):
-        return start + (1.0 - start) * jnp.clip(progress, 0.0, 1.0)
+    def ramp(step):
+        progress = step.astype(jnp.float32)
+        levels = [start + (1.0 - start) * jnp.clip((progress - k * length) / length, 0.0, 1.0) for k in range(len(groups))]
+        return {stage: levels[k] for k, group in enumerate(groups) for stage in group}
 
-    if order == "together":
-        return lambda step: HardwareStrength(*([level(step.astype(jnp.float32) / ramp_steps)] * 3))
-    stage = ramp_steps / 3.0
-    return lambda step: HardwareStrength(*(level((step.astype(jnp.float32) - k * stage) / stage) for k in range(3)))
+    return ramp
 
 
 def _forward(graphdef, params, constants, encode, timesteps, x, key, strength):

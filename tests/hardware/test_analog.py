@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hwsnn.hardware.crossbar import (
-    HardwareStrength, analog_matmul, analog_matmul_tiles, effective_conductance, exact_currents, split_row_tiles,
+    analog_matmul, analog_matmul_tiles, effective_conductance, exact_currents, split_row_tiles,
 )
 from hwsnn.hardware.specs import crossbar_spec
 
@@ -18,7 +18,7 @@ X = jnp.asarray((RNG.random((8, 150)) < 0.3).astype(np.float32))
 
 
 def spec(**kw):
-    base = dict(g_on_siemens=G_ON, g_off_siemens=G_OFF, v_read_volt=V, weight_bits=None, readout="ideal", ir_drop="none")
+    base = dict(g_on_siemens=G_ON, g_off_siemens=G_OFF, v_read_volt=V, weight_bits=None, readout="ideal", ir_drop=None)
     base.update(kw)
     return crossbar_spec(**base)
 
@@ -115,7 +115,7 @@ def test_strength_scales_each_nonideality():
     full = one_hot_outputs(spec(prog_sigma_0=sigma), w, jax.random.key(1)) - np.asarray(w)
     eye = jnp.eye(64)
     half = np.asarray(analog_matmul(eye, w, spec(prog_sigma_0=sigma), jax.random.key(1),
-                                    strength=HardwareStrength(0.5, 1.0, 1.0))) - np.asarray(w)
+                                    strength={"programming_noise": 0.5})) - np.asarray(w)
     np.testing.assert_allclose(half, 0.5 * full, atol=1e-5)
     # noise 0, IR 0, readout 0: quantised weights on an ideal crossbar with an exact readout
     harsh = spec(weight_bits=4, readout="sa", prog_sigma_0=sigma, r_wire_ohm=2.5, ir_drop="resummed", sa_offset_sigma=0.05,
@@ -124,12 +124,12 @@ def test_strength_scales_each_nonideality():
     np.testing.assert_allclose(np.asarray(zero), np.asarray(analog_matmul(X, W, spec(weight_bits=4), jax.random.key(0))), atol=1e-5)
     # the readout strength blends the exact partial sums (p) into the SA readout (q): linear in it
     sa = spec(weight_bits=4, readout="sa")
-    exact, decided = (analog_matmul(X, W, sa, jax.random.key(0), strength=HardwareStrength(1.0, 1.0, r)) for r in (0.0, 1.0))
-    blended = analog_matmul(X, W, sa, jax.random.key(0), strength=HardwareStrength(1.0, 1.0, 0.25))
+    exact, decided = (analog_matmul(X, W, sa, jax.random.key(0), strength={"readout": r}) for r in (0.0, 1.0))
+    blended = analog_matmul(X, W, sa, jax.random.key(0), strength={"readout": 0.25})
     np.testing.assert_allclose(np.asarray(blended), np.asarray(0.75 * exact + 0.25 * decided), atol=1e-5)
     # IR-drop strength scales the wire resistance
     ir = spec(r_wire_ohm=2.0, ir_drop="resummed")
-    np.testing.assert_allclose(np.asarray(analog_matmul(X, W, ir, jax.random.key(0), strength=HardwareStrength(1.0, 0.5, 1.0))),
+    np.testing.assert_allclose(np.asarray(analog_matmul(X, W, ir, jax.random.key(0), strength={"ir_drop": 0.5})),
                                np.asarray(analog_matmul(X, W, spec(r_wire_ohm=1.0, ir_drop="resummed"), jax.random.key(0))), atol=1e-6)
 
 
@@ -230,3 +230,34 @@ def test_bad_inputs():
         spec(weight_bits=4, bits_per_cell=4)
     with pytest.raises(ValueError, match="does not converge"):
         spec(ir_drop="relaxation", r_wire_ohm=100.0, ir_iterations=5, ir_damping=1.0)
+
+
+def test_stages_are_read_from_the_spec_at_call_time():
+    """A layer whose spec is replaced after construction (read noise switched on) reads with the new
+    spec; the spec's stages are its structure, so they are known under jit."""
+    from flax import nnx
+
+    from hwsnn.layers import Context, SpikingDense
+
+    quiet = spec(weight_bits=4)
+    assert quiet.stages == () and spec(weight_bits=4, readout="sa").stages == ("readout",)
+    layer = SpikingDense(150, 70, rngs=nnx.Rngs(0), hardware=quiet)
+    before = np.asarray(layer.synapse(X, Context(jax.random.key(0))))
+    noisy = quiet.replace(read_sigma=0.04)
+    assert noisy.stages == ("read_noise",)
+    layer.hardware = noisy
+    after = np.asarray(layer.synapse(X, Context(jax.random.key(0))))
+    assert np.std(after - before) > 1e-3
+    jitted = jax.jit(lambda s, x: analog_matmul(x, W, s, jax.random.key(0)))
+    np.testing.assert_allclose(np.asarray(jitted(noisy, X)), np.asarray(analog_matmul(X, W, noisy, jax.random.key(0))), atol=1e-6)
+
+
+def test_stage_and_ir_drop_errors_name_the_argument():
+    with pytest.raises(ValueError, match="strength: unknown stages \\['noise'\\]"):
+        analog_matmul(X, W, spec(), jax.random.key(0), strength={"noise": 0.5})
+    with pytest.raises(ValueError, match="ir_drop 'exact' is the host-side nodal solve"):
+        spec(ir_drop="exact", r_wire_ohm=1.0)
+    with pytest.raises(ValueError, match="ir_drop must be one of \\['resummed', 'relaxation'\\]; got 'none'"):
+        spec(ir_drop="none")
+    with pytest.raises(ValueError, match="unknown fields \\['sigma'\\]"):
+        spec().replace(sigma=1.0)

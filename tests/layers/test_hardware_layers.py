@@ -7,13 +7,14 @@ import optax
 import pytest
 from flax import nnx
 
+from hwsnn.hardware.crossbar import STAGES
 from hwsnn.hardware.specs import crossbar_preset, crossbar_spec
 from hwsnn.layers import conv_net, mlp
 from hwsnn.train.losses import ce_count
 from hwsnn.train.step import hardware_ramp, init_state, make_objective, make_train_step
 
 IDEAL = crossbar_spec(g_on_siemens=5e-5, g_off_siemens=5e-6, v_read_volt=0.1, weight_bits=None, readout="ideal",
-                      ir_drop="none", size=16)
+                      ir_drop=None, size=16)
 X = jnp.asarray((np.random.default_rng(0).random((4, 3, 8, 8, 1)) < 0.5).astype(np.float32))
 
 
@@ -60,17 +61,25 @@ def test_hardware_layers_need_a_key():
 def test_hardware_ramp_schedule():
     ramp = hardware_ramp(0.2, 10)
     for step, level in ((0, 0.2), (5, 0.6), (10, 1.0), (50, 1.0)):
-        np.testing.assert_allclose([float(v) for v in ramp(jnp.asarray(step))], [level] * 3, rtol=1e-6)
+        levels = ramp(jnp.asarray(step))
+        assert sorted(levels) == sorted(STAGES)
+        np.testing.assert_allclose([float(v) for v in levels.values()], [level] * len(STAGES), rtol=1e-6)
     assert hardware_ramp(0.0, 0)(jnp.asarray(3)) == 1.0
     # staged: noise over steps 0-4, IR drop over 4-8, readout over 8-12 (thirds of 12)
     staged = hardware_ramp(0.0, 12, "staged")
     expected = {0: (0, 0, 0), 2: (0.5, 0, 0), 4: (1, 0, 0), 6: (1, 0.5, 0), 11: (1, 1, 0.75), 12: (1, 1, 1), 40: (1, 1, 1)}
     for step, levels in expected.items():
-        np.testing.assert_allclose([float(v) for v in staged(jnp.asarray(step))], levels, atol=1e-6)
+        got = staged(jnp.asarray(step))
+        np.testing.assert_allclose([float(got[s]) for s in ("programming_noise", "ir_drop", "readout")], levels, atol=1e-6)
+        assert float(got["stuck_at"]) == float(got["read_noise"]) == float(got["sa_offset"]) == float(got["programming_noise"])
+    custom = hardware_ramp(0.0, 10, [("readout",)])  # one named stage ramped, the others at full strength
+    assert float(custom(jnp.asarray(5))["readout"]) == 0.5 and "ir_drop" not in custom(jnp.asarray(5))
     with pytest.raises(ValueError, match="start"):
         hardware_ramp(1.5, 3)
     with pytest.raises(ValueError, match="order: got 'backwards'"):
         hardware_ramp(0.0, 3, "backwards")
+    with pytest.raises(ValueError, match="order: got \\[\\('noise',\\)\\]"):
+        hardware_ramp(0.0, 3, [("noise",)])
 
 
 @pytest.mark.parametrize("preset", ["rram-sa", "rram-adc", "pcm"])
