@@ -66,9 +66,11 @@ def _parser() -> argparse.ArgumentParser:
     source = cost.add_mutually_exclusive_group(required=True)
     source.add_argument("--workdir", help="a folder written by 'hwsnn train' (its latest checkpoint)")
     source.add_argument("--config", help="a JSON/YAML config: cost the untrained model it builds")
-    cost.add_argument("--presets", default="all", help="comma-separated preset names, or 'all' (default)")
+    cost.add_argument("--presets", default="all", help="comma-separated preset names, or 'all' (default); "
+                      "presets: naive-fp32, naive-int8, systolic-sata, imc-adc, imc-sa, event-fpga")
     cost.add_argument("--samples", type=int, default=1000, help="calibration samples from the test split (default 1000)")
-    cost.add_argument("--imc-mode", choices=("event", "dense"), default="event", help="IMC accounting (default event)")
+    cost.add_argument("--imc-mode", choices=("event", "dense"), default=None,
+                      help="IMC accounting for the IMC presets (default: each preset's own, event)")
     cost.add_argument("--out", help="output folder (default: WORKDIR/cost or runs/cost)")
     search = commands.add_parser("search", help="choose per-layer timesteps of a trained run (LD-SNN)",
                                  epilog=SEARCH_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -105,7 +107,7 @@ def _evaluate(args) -> int:
 
 def _cost(args) -> int:
     from hwsnn.hardware import report
-    from hwsnn.hardware.specs import PRESETS
+    from hwsnn.hardware.presets import PRESETS
     from hwsnn.train.config import load_config
     from hwsnn.train.loop import Run, restore_run
 

@@ -6,11 +6,7 @@ import json
 import os
 import re
 
-from hwsnn.hardware import cost as cost_models
-from hwsnn.hardware.specs import PRESETS, preset
-
-PRESET_MODEL = {"naive-fp32": "naive", "naive-int8": "naive", "systolic-sata": "systolic", "imc-adc": "imc",
-                "imc-sa": "imc", "event-fpga": "event"}
+from hwsnn.hardware.presets import PRESETS, hardware_preset, imc_options
 
 
 def component_group(name: str) -> str:
@@ -18,15 +14,15 @@ def component_group(name: str) -> str:
     return re.sub(r"_(gated|ungated|leakage|dynamic)$", "", name)
 
 
-def cost_on_presets(workload, activity, presets=tuple(PRESETS), imc_mode: str = "event") -> list[dict]:
-    """One row per preset: energies (pJ, total and per component, SNN and ANN), latency, area, ratio."""
+def cost_on_presets(workload, activity, presets=tuple(PRESETS), imc_mode: str | None = None) -> list[dict]:
+    """One row per preset of :data:`~hwsnn.hardware.presets.PRESETS`: energies (pJ, total and per
+    component, SNN and ANN), latency, area, ratio. ``imc_mode`` overrides the IMC presets' mode."""
+    chosen = [hardware_preset(name) for name in presets]  # every name checked before any work
+    overrides = imc_options(imc_mode)
     rows = []
-    for name in presets:
-        if name not in PRESET_MODEL:
-            raise ValueError(f"presets: got {name!r}; allowed: {sorted(PRESET_MODEL)}.")
-        model = PRESET_MODEL[name]
-        kwargs = {"mode": imc_mode} if model == "imc" else {}
-        c = cost_models.MODELS[model](preset(name), workload, activity, **kwargs)
+    for name, entry in zip(presets, chosen):
+        model = entry.model_name
+        c = entry.cost(workload, activity, **(overrides if model == "imc" else {}))
         as_float = lambda x: None if x is None else float(x)
         rows.append({
             "preset": name, "model": model,

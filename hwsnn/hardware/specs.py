@@ -406,23 +406,6 @@ def event_fpga() -> EventSpec:
                       name="fpga-event")
 
 
-PRESETS = {
-    "naive-fp32": naive_fp32_45nm,
-    "naive-int8": naive_int8_45nm,
-    "systolic-sata": systolic_sata_28nm,
-    "imc-adc": imc_spikesim_65nm_adc4,
-    "imc-sa": imc_spikesim_65nm_sa,
-    "event-fpga": event_fpga,
-}
-
-
-def preset(name: str):
-    """A preset spec by name (one of :data:`PRESETS`)."""
-    if name not in PRESETS:
-        raise ValueError(f"preset: got {name!r}; allowed: {sorted(PRESETS)}.")
-    return PRESETS[name]()
-
-
 # --------------------------------------------------------------------------- analog crossbar (in the loop)
 
 ENCODINGS = ("differential", "offset")

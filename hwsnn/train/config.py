@@ -12,8 +12,9 @@ from flax import nnx
 
 from hwsnn.data import DATASETS
 from hwsnn.encoding import ENCODERS
-from hwsnn.hardware.cost import MODELS as COST_MODELS
-from hwsnn.hardware.specs import CROSSBAR_PRESETS, PRESETS, crossbar_preset, preset
+from hwsnn.hardware.cost.imc import MODES as IMC_MODES
+from hwsnn.hardware.presets import PRESETS, REFERENCE_PRESETS, hardware_preset, imc_options
+from hwsnn.hardware.specs import CROSSBAR_PRESETS, crossbar_preset
 from hwsnn.layers import SNN, conv_net, mlp
 from hwsnn.neurons import IF, NEURONS, RESETS, SURROGATES, Integrator, Neuron, surrogate_from_name
 from hwsnn.train.losses import TASK_LOSSES
@@ -72,6 +73,7 @@ class TrainConfig:
     energy_model: str | None = None
     energy_preset: str | None = None
     energy_weight: float = 0.0
+    imc_mode: str | None = None
     hardware: str | None = None
     hardware_start: float = 0.0
     hardware_ramp_steps: int = 0
@@ -117,12 +119,15 @@ class TrainConfig:
         need(self.timestep_learning_rate > 0, "timestep_learning_rate", "> 0")
         need(not self.learn_timesteps or self.loss != "ce_rate", "learn_timesteps",
              "False with loss ce_rate (its per-step average would count skipped steps); use ce_count or mse_count")
-        need(self.energy_model is None or self.energy_model in ENERGY_PRESETS, "energy_model", f"None or one of {sorted(ENERGY_PRESETS)}")
+        need(self.energy_model is None or self.energy_model in REFERENCE_PRESETS, "energy_model", f"None or one of {sorted(REFERENCE_PRESETS)}")
         need(self.energy_preset is None or self.energy_preset in PRESETS, "energy_preset", f"None or one of {sorted(PRESETS)}")
-        need(self.energy_preset is None or self.energy_model is None or _preset_fits(self.energy_model, self.energy_preset),
+        need(self.energy_preset is None or self.energy_model is None or self.energy_preset not in PRESETS
+             or PRESETS[self.energy_preset].model_name == self.energy_model,
              "energy_preset", f"a preset of energy_model {self.energy_model!r}")
+        need(self.imc_mode is None or self.imc_mode in IMC_MODES, "imc_mode", f"None (the preset's) or one of {list(IMC_MODES)}")
         need(self.energy_weight >= 0, "energy_weight", ">= 0")
-        need(self.energy_weight == 0 or self.energy_model is not None, "energy_weight", "0 unless energy_model is set")
+        need(self.energy_weight == 0 or self.energy_model is not None or self.energy_preset is not None, "energy_weight",
+             "0 unless energy_model or energy_preset is set")
         need(self.hardware_ramp_order in RAMP_ORDERS, "hardware_ramp_order", str(list(RAMP_ORDERS)))
         need(all(isinstance(c, int) and c >= 1 for c in self.channels), "channels", "ints >= 1")
         need(all(isinstance(h, int) and h >= 1 for h in self.hidden), "hidden", "ints >= 1")
@@ -139,20 +144,15 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
 
-ENERGY_PRESETS = {"naive": "naive-fp32", "systolic": "systolic-sata", "imc": "imc-adc", "event": "event-fpga"}
-"""The reference preset of each cost model (used when ``energy_preset`` is not given)."""
-
-
-def _preset_fits(model: str, preset: str) -> bool:
-    """Whether preset ``preset`` is a spec of cost model ``model`` (names start with the model's)."""
-    return preset.split("-")[0] == model
-
-
 def energy_term(config: TrainConfig):
-    """``(cost model, spec)`` of the config's energy term, or ``None`` without one."""
-    if config.energy_model is None:
+    """``cost(workload, activity) -> Cost`` of the config's energy term, or ``None`` without one: the
+    preset ``energy_preset`` (default: ``energy_model``'s reference preset) from the one preset table,
+    with ``imc_mode`` applied to IMC presets."""
+    if config.energy_model is None and config.energy_preset is None:
         return None
-    return COST_MODELS[config.energy_model], preset(config.energy_preset or ENERGY_PRESETS[config.energy_model])
+    entry = hardware_preset(config.energy_preset or REFERENCE_PRESETS[config.energy_model])
+    spec, options = entry.spec(), (imc_options(config.imc_mode) if entry.model_name == "imc" else {})
+    return lambda workload, activity: entry.cost(workload, activity, spec, **options)
 
 
 def model_timesteps(config: TrainConfig) -> int | tuple[int, ...]:

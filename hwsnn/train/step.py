@@ -45,13 +45,14 @@ def make_objective(task_loss: Callable[[Array, Array], Array], num_classes: int 
     """``objective(out, labels, activity, workload) -> (loss, metrics)``.
 
     ``loss = task_loss(out, labels) + rate_weight * firing_rate_loss(activity, workload, rate_target)
-    + energy_weight * E / E_ANN`` with ``energy = (cost_model, spec)``: the SNN's energy on that
+    + energy_weight * E / E_ANN`` with ``energy(workload, activity) -> Cost`` (for example a
+    :class:`~hwsnn.hardware.presets.HardwarePreset`'s ``cost``): the SNN's energy on that
     hardware relative to the same network run as an ANN there (``cost.ann``; dimensionless, so one
     weight means the same on every model). ``metrics`` holds batch sums (loss x B, correct,
     samples, spikes, and ``energy_ratio`` with an energy term) so they add across batches.
     """
     if energy_weight and energy is None:
-        raise ValueError(f"energy_weight: got {energy_weight!r} without a cost model; allowed: 0, or energy=(model, spec).")
+        raise ValueError(f"energy_weight: got {energy_weight!r} without a cost model; allowed: 0, or energy=cost function.")
 
     def objective(out, labels, activity, workload):
         loss = task_loss(out, labels)
@@ -64,8 +65,7 @@ def make_objective(task_loss: Callable[[Array, Array], Array], num_classes: int 
             "spikes": activity.total_output_spikes() * batch,
         }
         if energy is not None:
-            model, spec = energy
-            cost = model(spec, workload, activity)
+            cost = energy(workload, activity)
             ratio = cost.energy_pj.total / cost.ann.energy_pj.total
             loss = loss + energy_weight * ratio if energy_weight else loss
             metrics["energy_ratio"] = ratio * batch

@@ -7,8 +7,9 @@ import jax.numpy as jnp
 import pytest
 
 from hwsnn.hardware import specs
+from hwsnn.hardware.presets import PRESETS, preset
 from hwsnn.hardware.specs import (
-    PRESETS, event_spec, imc_spec, naive_spec, pe_unit, preset, stack_specs, systolic_sata_28nm, systolic_spec,
+    event_spec, imc_spec, naive_spec, pe_unit, stack_specs, systolic_sata_28nm, systolic_spec,
 )
 
 

@@ -12,7 +12,7 @@ from flax import nnx
 
 import hwsnn.layers.container as container
 from hwsnn.hardware.cost import MODELS, neurons_evaluated, synaptic_updates
-from hwsnn.hardware.specs import preset
+from hwsnn.hardware.presets import preset
 from hwsnn.layers import SNN, SpikingDense, mlp
 from hwsnn.neurons import LIF, step_mask
 from hwsnn.train.losses import ce_count

@@ -11,7 +11,7 @@ import torch
 from flax import nnx
 
 from hwsnn.hardware.cost import imc, naive, synaptic_updates, systolic
-from hwsnn.hardware.specs import preset
+from hwsnn.hardware.presets import preset
 from hwsnn.layers import SNN, Readout, SpikingConv, SpikingDense, mlp
 from hwsnn.neurons import (
     ALIF, IF, LIF, RLIF, Integrator, Synaptic, fast_sigmoid, integrate_and_fire, lif, straight_through,
