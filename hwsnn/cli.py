@@ -38,14 +38,16 @@ Writes WORKDIR/search/search.json (chosen T_l, counts, history); then train or e
 
 
 def _add_config_flags(parser: argparse.ArgumentParser) -> None:
-    from hwsnn.train.config import TrainConfig
+    from hwsnn.train.config import TrainConfig, field_choices
 
+    choices = field_choices()
     group = parser.add_argument_group("config fields (override the defaults and --config)")
     for field in dataclasses.fields(TrainConfig):
         default = field.default
         shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
+        allowed = f"; allowed: {', '.join(choices[field.name])}" if field.name in choices else ""
         group.add_argument(f"--{field.name.replace('_', '-')}", dest=field.name, default=None,
-                           metavar=str(field.type).replace(" ", ""), help=f"default: {shown}")
+                           metavar=str(field.type).replace(" ", ""), help=f"default: {shown}{allowed}")
 
 
 def _parser() -> argparse.ArgumentParser:

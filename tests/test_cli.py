@@ -75,3 +75,27 @@ def test_cost_command_on_a_checkpoint_and_on_a_config(tmp_path, capsys):
     assert [r["preset"] for r in json.loads((tmp_path / "o" / "cost.json").read_text())] == ["imc-sa"]
     assert main(["cost", "--config", str(config), "--presets", "gpu"]) == 2
     assert "presets: unknown ['gpu']" in capsys.readouterr().err
+
+
+def test_train_help_lists_the_allowed_values_of_every_choice(capsys):
+    from hwsnn.train.config import field_choices
+
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split()).replace("- ", "-")  # argparse wraps at hyphens
+    for name, allowed in field_choices().items():
+        assert f"allowed: {', '.join(allowed)}" in help_text, name
+    assert "allowed: lif, if, synaptic, rlif, alif" in help_text
+
+
+def test_config_selects_the_neuron_model():
+    from hwsnn.neurons import ALIF, IF, Synaptic
+    from hwsnn.train.config import build_model
+
+    for name, kind in (("synaptic", Synaptic), ("alif", ALIF), ("if", IF)):
+        model = build_model(config_from_dict({"neuron": name, "model": "mlp", "hidden": [8], "learn_threshold": "true"}),
+                            (4, 4, 1), 3)
+        neurons = model.layers[0].neurons
+        assert type(neurons.model) is kind and neurons.model.learn == ("threshold",)
+    with pytest.raises(ValueError, match="neuron: got 'hh'; allowed: \\['lif', 'if', 'synaptic', 'rlif', 'alif'\\]"):
+        TrainConfig(neuron="hh")

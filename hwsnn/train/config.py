@@ -93,16 +93,11 @@ class TrainConfig:
         def need(ok: bool, field: str, allowed: str):
             if not ok:
                 errors.append(f"{field}: got {getattr(self, field)!r}; allowed: {allowed}.")
-        need(self.dataset in DATASETS, "dataset", str(list(DATASETS)))
-        need(self.model in MODELS, "model", str(list(MODELS)))
-        need(self.readout in ("spikes", "membrane"), "readout", "['membrane', 'spikes']")
-        need(self.padding in ("SAME", "VALID"), "padding", "['SAME', 'VALID']")
-        need(self.encoding in ENCODERS, "encoding", str(list(ENCODERS)))
-        need(self.reset in RESETS, "reset", str(list(RESETS)))
-        need(self.neuron in NEURONS, "neuron", str(list(NEURONS)))
-        need(self.surrogate in SURROGATES, "surrogate", str(sorted(SURROGATES)))
-        need(self.loss in TASK_LOSSES, "loss", str(list(TASK_LOSSES)))
-        need(self.optimizer in ("adam", "sgd"), "optimizer", "['adam', 'sgd']")
+        for name, allowed in field_choices().items():
+            value = getattr(self, name)
+            optional = _is_optional(name)
+            need(value in allowed or (optional and value is None), name,
+                 ("None or one of " if optional else "") + str(list(allowed)))
         for name in ("timesteps", "batch_size", "epochs", "eval_batch_size", "checkpoint_every", "population", "kernel_size"):
             value = getattr(self, name)
             need(isinstance(value, int) and not isinstance(value, bool) and value >= 1, name, "an int >= 1")
@@ -112,23 +107,18 @@ class TrainConfig:
         need(self.threshold > 0, "threshold", "> 0")
         need(self.learning_rate > 0, "learning_rate", "> 0")
         need(self.rate_weight >= 0, "rate_weight", ">= 0")
-        need(self.hardware is None or self.hardware in CROSSBAR_PRESETS, "hardware", f"None or one of {sorted(CROSSBAR_PRESETS)}")
         need(0.0 <= self.hardware_start <= 1.0, "hardware_start", "0 <= hardware_start <= 1")
         need(isinstance(self.hardware_ramp_steps, int) and self.hardware_ramp_steps >= 0, "hardware_ramp_steps", "an int >= 0")
         need(all(isinstance(t, int) and t >= 1 for t in self.layer_timesteps), "layer_timesteps", "ints >= 1 (empty: uniform)")
         need(self.timestep_learning_rate > 0, "timestep_learning_rate", "> 0")
         need(not self.learn_timesteps or self.loss != "ce_rate", "learn_timesteps",
              "False with loss ce_rate (its per-step average would count skipped steps); use ce_count or mse_count")
-        need(self.energy_model is None or self.energy_model in REFERENCE_PRESETS, "energy_model", f"None or one of {sorted(REFERENCE_PRESETS)}")
-        need(self.energy_preset is None or self.energy_preset in PRESETS, "energy_preset", f"None or one of {sorted(PRESETS)}")
         need(self.energy_preset is None or self.energy_model is None or self.energy_preset not in PRESETS
              or PRESETS[self.energy_preset].model_name == self.energy_model,
              "energy_preset", f"a preset of energy_model {self.energy_model!r}")
-        need(self.imc_mode is None or self.imc_mode in IMC_MODES, "imc_mode", f"None (the preset's) or one of {list(IMC_MODES)}")
         need(self.energy_weight >= 0, "energy_weight", ">= 0")
         need(self.energy_weight == 0 or self.energy_model is not None or self.energy_preset is not None, "energy_weight",
              "0 unless energy_model or energy_preset is set")
-        need(self.hardware_ramp_order in RAMP_ORDERS, "hardware_ramp_order", str(list(RAMP_ORDERS)))
         need(all(isinstance(c, int) and c >= 1 for c in self.channels), "channels", "ints >= 1")
         need(all(isinstance(h, int) and h >= 1 for h in self.hidden), "hidden", "ints >= 1")
         need(self.loss != "ce_rate" or self.population == 1, "loss", "ce_count or mse_count with population > 1")
@@ -142,6 +132,23 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         """The fields as a JSON-ready dict."""
         return dataclasses.asdict(self)
+
+
+def field_choices() -> dict[str, tuple[str, ...]]:
+    """The allowed values of every choice field (read from the tables that define them: datasets,
+    encoders, neuron models, surrogates, losses, presets, ...), for validation and ``--help``."""
+    return {
+        "dataset": tuple(DATASETS), "model": MODELS, "padding": ("SAME", "VALID"), "readout": ("spikes", "membrane"),
+        "encoding": tuple(ENCODERS), "neuron": tuple(NEURONS), "reset": RESETS, "surrogate": tuple(SURROGATES),
+        "loss": TASK_LOSSES, "optimizer": ("adam", "sgd"), "hardware": tuple(CROSSBAR_PRESETS),
+        "hardware_ramp_order": tuple(RAMP_ORDERS), "energy_model": tuple(REFERENCE_PRESETS),
+        "energy_preset": tuple(PRESETS), "imc_mode": IMC_MODES,
+    }
+
+
+def _is_optional(name: str) -> bool:
+    """Whether a field's declared type admits ``None``."""
+    return "None" in str(TrainConfig.__dataclass_fields__[name].type)
 
 
 def energy_term(config: TrainConfig):
