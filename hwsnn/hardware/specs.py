@@ -17,7 +17,6 @@ energy); githubofaliyev/SNN-DSE ``Software/src/event_control.cpp`` (event-driven
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any
 
 import jax

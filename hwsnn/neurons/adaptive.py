@@ -26,9 +26,8 @@ from typing import ClassVar, Literal
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
-from hwsnn.neurons.base import Neuron, check_positive, check_reset, check_unit_interval, default_surrogate
+from hwsnn.neurons.base import Neuron, default_surrogate
 from hwsnn.neurons.surrogate import Surrogate
 from hwsnn.structure import NeuronCounts
 from hwsnn.typing import Array
@@ -49,26 +48,8 @@ class ALIF(Neuron):
     per_neuron: bool = False
 
     parameters: ClassVar[tuple[str, ...]] = ("beta", "threshold", "rho", "gamma")
+    ranges: ClassVar[dict[str, str]] = {"beta": "unit", "threshold": "positive", "rho": "unit", "gamma": "nonnegative"}
     counts: ClassVar[NeuronCounts] = NeuronCounts(states=2, ops=8)
-
-    def __post_init__(self):
-        check_reset(self.reset)
-        super().__post_init__()
-
-    def check_parameter(self, name: str, value: np.ndarray) -> None:
-        super().check_parameter(name, value)
-        if name in ("beta", "rho"):
-            check_unit_interval(name, value)
-        elif name == "threshold":
-            check_positive(name, value)
-        elif np.any(value < 0):
-            raise ValueError(f"gamma: got {value.tolist()!r}; allowed: gamma >= 0.")
-
-    def prepare(self, params, state_shape, dtype):
-        prepared = super().prepare(params, state_shape, dtype)
-        prepared["beta"] = jnp.clip(prepared["beta"], 0.0, 1.0)
-        prepared["rho"] = jnp.clip(prepared["rho"], 0.0, 1.0)
-        return prepared
 
     def init_state(self, shape, dtype):
         return jnp.zeros(shape, dtype), jnp.zeros(shape, dtype), jnp.zeros(shape, dtype)

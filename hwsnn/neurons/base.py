@@ -80,11 +80,14 @@ class Neuron:
     """
 
     parameters: ClassVar[tuple[str, ...]] = ()
+    ranges: ClassVar[dict[str, str]] = {}  # parameter -> "unit" ([0, 1], clipped in the forward pass), "positive", "nonnegative"
     counts: ClassVar[NeuronCounts]
     spiking: ClassVar[bool] = True
     layer_kinds: ClassVar[tuple[str, ...]] = ("dense", "conv")
 
     def __post_init__(self):
+        if hasattr(self, "reset"):
+            check_reset(self.reset)
         if hasattr(self, "surrogate") and self.surrogate is not None:
             object.__setattr__(self, "surrogate", as_surrogate(self.surrogate))
         learn = tuple(getattr(self, "learn", ()))
@@ -98,9 +101,16 @@ class Neuron:
                 self.check_parameter(name, np.asarray(jax.device_get(value), np.float64))
 
     def check_parameter(self, name: str, value: np.ndarray) -> None:
-        """Raise ``ValueError`` if a concrete initial value is out of range (subclasses extend)."""
+        """Raise ``ValueError`` if a concrete initial value is not finite or outside its ``ranges`` entry."""
         if not np.all(np.isfinite(value)):
             raise ValueError(f"{name}: got {value.tolist()!r}; allowed: finite values.")
+        kind = self.ranges.get(name)
+        if kind == "unit" and (np.any(value < 0.0) or np.any(value > 1.0)):
+            raise ValueError(f"{name}: got {value.tolist()!r}; allowed: 0 <= {name} <= 1.")
+        if kind == "positive" and np.any(value <= 0.0):
+            raise ValueError(f"{name}: got {value.tolist()!r}; allowed: {name} > 0.")
+        if kind == "nonnegative" and np.any(value < 0.0):
+            raise ValueError(f"{name}: got {value.tolist()!r}; allowed: {name} >= 0.")
 
     # ----------------------------------------------------------------- hooks for layers
 
@@ -135,10 +145,13 @@ class Neuron:
         return params
 
     def prepare(self, params: dict, state_shape: tuple[int, ...], dtype) -> dict:
-        """Parameters as used by :meth:`step` (broadcast to the state, clipped where the model says)."""
+        """Parameters as used by :meth:`step`: broadcast to the state; "unit" ones clipped to [0, 1]
+        (snnTorch clamps its decays in the forward pass)."""
         out = dict(params)
         for name in self.parameters:
             out[name] = broadcast_parameter(params[name], name, state_shape, dtype)
+            if self.ranges.get(name) == "unit":
+                out[name] = jnp.clip(out[name], 0.0, 1.0)
         return out
 
     def init_state(self, shape: tuple[int, ...], dtype) -> State:
@@ -171,16 +184,14 @@ def detached_reset(v_prev: Array, threshold: Array) -> Array:
     return jax.lax.stop_gradient((v_prev - threshold > 0).astype(v_prev.dtype))
 
 
-def check_unit_interval(name: str, value: np.ndarray) -> None:
-    """Raise unless every value is in [0, 1] (decay factors)."""
-    if np.any(value < 0.0) or np.any(value > 1.0):
-        raise ValueError(f"{name}: got {value.tolist()!r}; allowed: 0 <= {name} <= 1.")
-
-
-def check_positive(name: str, value: np.ndarray) -> None:
-    """Raise unless every value is > 0 (thresholds)."""
-    if np.any(value <= 0.0):
-        raise ValueError(f"{name}: got {value.tolist()!r}; allowed: {name} > 0.")
+def apply_reset(u: Array, r: Array, threshold: Array, reset: str) -> Array:
+    """The membrane after the reset ``r`` of a pre-reset value ``u``: ``u - r theta`` (subtract),
+    ``u - r u`` (zero: the whole membrane cleared, snnTorch's Synaptic and RLeaky) or ``u`` (none)."""
+    if reset == "subtract":
+        return u - r * threshold
+    if reset == "zero":
+        return u - r * u
+    return u
 
 
 def default_surrogate() -> Surrogate:

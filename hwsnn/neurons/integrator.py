@@ -13,9 +13,8 @@ import dataclasses
 from typing import ClassVar
 
 import jax.numpy as jnp
-import numpy as np
 
-from hwsnn.neurons.base import Neuron, check_unit_interval
+from hwsnn.neurons.base import Neuron
 from hwsnn.structure import NeuronCounts
 from hwsnn.typing import Array
 
@@ -29,17 +28,9 @@ class Integrator(Neuron):
     per_neuron: bool = False
 
     parameters: ClassVar[tuple[str, ...]] = ("beta",)
+    ranges: ClassVar[dict[str, str]] = {"beta": "unit"}
     counts: ClassVar[NeuronCounts] = NeuronCounts(states=1, ops=2)
     spiking: ClassVar[bool] = False
-
-    def check_parameter(self, name: str, value: np.ndarray) -> None:
-        super().check_parameter(name, value)
-        check_unit_interval(name, value)
-
-    def prepare(self, params, state_shape, dtype):
-        prepared = super().prepare(params, state_shape, dtype)
-        prepared["beta"] = jnp.clip(prepared["beta"], 0.0, 1.0)
-        return prepared
 
     def init_state(self, shape, dtype):
         return jnp.zeros(shape, dtype)

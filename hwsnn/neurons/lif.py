@@ -25,9 +25,7 @@ from typing import ClassVar, Literal
 import jax
 import numpy as np
 
-from hwsnn.neurons.base import (
-    Neuron, RESETS, check_positive, check_reset, check_unit_interval, default_surrogate, detached_reset,
-)
+from hwsnn.neurons.base import RESETS, Neuron, check_reset, default_surrogate, detached_reset
 from hwsnn.neurons.surrogate import Surrogate
 from hwsnn.structure import LIF_COUNTS, NeuronCounts
 from hwsnn.typing import Array, Currents, Membrane, Spikes
@@ -75,20 +73,8 @@ class LIF(Neuron):
     per_neuron: bool = False
 
     parameters: ClassVar[tuple[str, ...]] = ("beta", "threshold")
+    ranges: ClassVar[dict[str, str]] = {"beta": "unit", "threshold": "positive"}
     counts: ClassVar[NeuronCounts] = LIF_COUNTS
-
-    def __post_init__(self):
-        check_reset(self.reset)
-        super().__post_init__()
-
-    def check_parameter(self, name: str, value: np.ndarray) -> None:
-        super().check_parameter(name, value)
-        (check_unit_interval if name == "beta" else check_positive)(name, value)
-
-    def prepare(self, params, state_shape, dtype):
-        prepared = super().prepare(params, state_shape, dtype)
-        prepared["beta"] = jax.numpy.clip(prepared["beta"], 0.0, 1.0)
-        return prepared
 
     def init_state(self, shape, dtype):
         return jax.numpy.zeros(shape, dtype)

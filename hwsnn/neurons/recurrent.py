@@ -25,9 +25,8 @@ from typing import ClassVar, Literal
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
-from hwsnn.neurons.base import Neuron, check_positive, check_reset, check_unit_interval, default_surrogate, detached_reset
+from hwsnn.neurons.base import Neuron, apply_reset, default_surrogate, detached_reset
 from hwsnn.neurons.surrogate import Surrogate
 from hwsnn.structure import NeuronCounts
 from hwsnn.typing import Array
@@ -48,16 +47,9 @@ class RLIF(Neuron):
     recurrent_bias: bool = True
 
     parameters: ClassVar[tuple[str, ...]] = ("beta", "threshold")
+    ranges: ClassVar[dict[str, str]] = {"beta": "unit", "threshold": "positive"}
     counts: ClassVar[NeuronCounts] = NeuronCounts(states=1, ops=5)
     layer_kinds: ClassVar[tuple[str, ...]] = ("dense",)
-
-    def __post_init__(self):
-        check_reset(self.reset)
-        super().__post_init__()
-
-    def check_parameter(self, name: str, value: np.ndarray) -> None:
-        super().check_parameter(name, value)
-        (check_unit_interval if name == "beta" else check_positive)(name, value)
 
     def weights(self, features, rngs):
         bound = 1.0 / math.sqrt(features)
@@ -70,11 +62,6 @@ class RLIF(Neuron):
     def recurrent_fan_out(self, features: int) -> int:
         return features
 
-    def prepare(self, params, state_shape, dtype):
-        prepared = super().prepare(params, state_shape, dtype)
-        prepared["beta"] = jnp.clip(prepared["beta"], 0.0, 1.0)
-        return prepared
-
     def init_state(self, shape, dtype):
         return jnp.zeros(shape, dtype), jnp.zeros(shape, dtype)
 
@@ -86,12 +73,6 @@ class RLIF(Neuron):
         if "recurrent_bias" in params:
             bias = params["recurrent_bias"].astype(s_prev.dtype)
             feedback = feedback + bias.reshape((1,) * (feedback.ndim - 1) + bias.shape)
-        u = params["beta"] * v_prev + current + feedback
-        if self.reset == "subtract":
-            v = u - r * theta
-        elif self.reset == "zero":
-            v = u - r * u
-        else:
-            v = u
+        v = apply_reset(params["beta"] * v_prev + current + feedback, r, theta, self.reset)
         spike = params["surrogate"](v - theta)
         return (spike, v), spike

@@ -22,9 +22,8 @@ import dataclasses
 from typing import ClassVar, Literal
 
 import jax.numpy as jnp
-import numpy as np
 
-from hwsnn.neurons.base import Neuron, check_positive, check_reset, check_unit_interval, default_surrogate, detached_reset
+from hwsnn.neurons.base import Neuron, apply_reset, default_surrogate, detached_reset
 from hwsnn.neurons.surrogate import Surrogate
 from hwsnn.structure import NeuronCounts
 from hwsnn.typing import Array
@@ -44,21 +43,8 @@ class Synaptic(Neuron):
     per_neuron: bool = False
 
     parameters: ClassVar[tuple[str, ...]] = ("alpha", "beta", "threshold")
+    ranges: ClassVar[dict[str, str]] = {"alpha": "unit", "beta": "unit", "threshold": "positive"}
     counts: ClassVar[NeuronCounts] = NeuronCounts(states=2, ops=6)
-
-    def __post_init__(self):
-        check_reset(self.reset)
-        super().__post_init__()
-
-    def check_parameter(self, name: str, value: np.ndarray) -> None:
-        super().check_parameter(name, value)
-        (check_positive if name == "threshold" else check_unit_interval)(name, value)
-
-    def prepare(self, params, state_shape, dtype):
-        prepared = super().prepare(params, state_shape, dtype)
-        prepared["alpha"] = jnp.clip(prepared["alpha"], 0.0, 1.0)
-        prepared["beta"] = jnp.clip(prepared["beta"], 0.0, 1.0)
-        return prepared
 
     def init_state(self, shape, dtype):
         return jnp.zeros(shape, dtype), jnp.zeros(shape, dtype)
@@ -68,9 +54,5 @@ class Synaptic(Neuron):
         theta = params["threshold"]
         r = detached_reset(v_prev, theta)
         syn = params["alpha"] * syn_prev + current
-        v = params["beta"] * v_prev + syn
-        if self.reset == "subtract":
-            v = v - r * theta
-        elif self.reset == "zero":
-            v = v - r * v
+        v = apply_reset(params["beta"] * v_prev + syn, r, theta, self.reset)
         return (syn, v), params["surrogate"](v - theta)
