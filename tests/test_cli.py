@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+from flax import nnx
 
 from hwsnn.cli import main
 from hwsnn.train.config import TrainConfig, config_from_dict, load_config
@@ -93,9 +94,24 @@ def test_config_selects_the_neuron_model():
     from hwsnn.train.config import build_model
 
     for name, kind in (("synaptic", Synaptic), ("alif", ALIF), ("if", IF)):
-        model = build_model(config_from_dict({"neuron": name, "model": "mlp", "hidden": [8], "learn_threshold": "true"}),
-                            (4, 4, 1), 3)
+        model = build_model(config_from_dict({"neuron": name, "model": "mlp", "hidden": [8], "learn_threshold": "true",
+                                              "alpha": "0.7", "rho": 0.5, "gamma": 1}), (4, 4, 1), 3)
         neurons = model.layers[0].neurons
         assert type(neurons.model) is kind and neurons.model.learn == ("threshold",)
+        assert isinstance(neurons.threshold, nnx.Param)
+    assert float(build_model(config_from_dict({"neuron": "synaptic", "alpha": 0.7}), (8, 8, 1), 3).layers[0].neurons.alpha[...]) \
+        == pytest.approx(0.7)
+    assert float(build_model(config_from_dict({"neuron": "alif", "rho": 0.5}), (8, 8, 1), 3).layers[0].neurons.rho[...]) == 0.5
     with pytest.raises(ValueError, match="neuron: got 'hh'; allowed: \\['lif', 'if', 'synaptic', 'rlif', 'alif'\\]"):
         TrainConfig(neuron="hh")
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"hidden": [16.9]}, "hidden: got \\[16.9\\]; allowed: tuple\\[int, ...\\]"),
+    ({"epochs": 1.7}, "epochs: got 1.7; allowed: int"),
+    ({"epochs": True}, "epochs: got True; allowed: int"),
+    ({"learn_beta": "maybe"}, "learn_beta: got 'maybe'; allowed: bool"),
+])
+def test_config_values_are_never_rounded_or_coerced(values, message):
+    with pytest.raises(ValueError, match=message):
+        config_from_dict(values)

@@ -62,6 +62,9 @@ class TrainConfig:
     neuron: str = "lif"
     beta: float = 0.9
     threshold: float = 1.0
+    alpha: float = 0.9
+    rho: float = 0.95
+    gamma: float = 1.8
     reset: str = "subtract"
     surrogate: str = "atan"
     surrogate_param: float | None = None
@@ -104,6 +107,9 @@ class TrainConfig:
         need(isinstance(self.validation, int) and self.validation >= 0, "validation", "an int >= 0")
         need(self.max_steps is None or (isinstance(self.max_steps, int) and self.max_steps >= 1), "max_steps", "None or an int >= 1")
         need(0.0 <= self.beta <= 1.0, "beta", "0 <= beta <= 1")
+        need(0.0 <= self.alpha <= 1.0, "alpha", "0 <= alpha <= 1")
+        need(0.0 <= self.rho <= 1.0, "rho", "0 <= rho <= 1")
+        need(self.gamma >= 0.0, "gamma", ">= 0")
         need(self.threshold > 0, "threshold", "> 0")
         need(self.learning_rate > 0, "learning_rate", "> 0")
         need(self.rate_weight >= 0, "rate_weight", ">= 0")
@@ -167,25 +173,44 @@ def model_timesteps(config: TrainConfig) -> int | tuple[int, ...]:
     return tuple(config.layer_timesteps) if config.layer_timesteps else config.timesteps
 
 
+def _number(value: Any, kind: str) -> int | float:
+    """``value`` (a number or its text) as ``kind`` ("int" or "float"), never rounded or taken from a bool."""
+    if isinstance(value, bool):
+        raise ValueError(f"a bool is not an {kind}")
+    number = float(value) if isinstance(value, str) and kind == "float" else value
+    if kind == "int":
+        number = int(value) if isinstance(value, str) else value
+        if isinstance(number, float) and number.is_integer():
+            number = int(number)
+        if not isinstance(number, int):
+            raise ValueError(f"{value!r} is not an integer")
+        return number
+    if not isinstance(number, (int, float)):
+        raise ValueError(f"{value!r} is not a number")
+    return float(number)
+
+
 def _coerce(field: dataclasses.Field, value: Any) -> Any:
-    """Coerce a JSON/YAML/CLI value to the field's declared type (tuples from lists or 'a,b' strings)."""
+    """Coerce a JSON/YAML/CLI value to the field's declared type, exactly: tuples of ints or floats from
+    lists or 'a,b' strings, ints only from integral values, bools only from true/false words or bools."""
     kind = str(field.type)
     if value is None or (isinstance(value, str) and value.lower() == "none" and "None" in kind):
         return None
     if kind.startswith("tuple"):
         if isinstance(value, str):
             value = [v for v in value.split(",") if v.strip()]
-        return tuple(int(v) for v in value)
+        element = "float" if kind.startswith("tuple[float") else "int"
+        return tuple(_number(v, element) for v in value)
     if kind.startswith("bool"):
-        if isinstance(value, str):
-            if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
-                raise ValueError(f"{field.name}: got {value!r}; allowed: true or false.")
+        if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
             return value.lower() in ("true", "1", "yes")
-        return bool(value)
+        if isinstance(value, bool):
+            return value
+        raise ValueError(f"{value!r} is not true or false")
     if kind.startswith("int"):
-        return int(value)
+        return _number(value, "int")
     if kind.startswith("float"):
-        return float(value)
+        return _number(value, "float")
     return str(value)
 
 
@@ -223,14 +248,17 @@ def save_config(config: TrainConfig, path: str | os.PathLike) -> None:
 
 
 def build_neuron(config: TrainConfig) -> Neuron:
-    """The hidden layers' neuron model: ``config.neuron`` with its parameters (IF has no beta)."""
+    """The hidden layers' neuron model: ``config.neuron`` with the parameters it has: ``beta``
+    (not IF), ``alpha`` (Synaptic's current decay), ``rho`` and ``gamma`` (ALIF's adaptation decay and
+    strength), ``threshold``, ``reset``, the surrogate and the learned ones."""
     model = NEURONS[config.neuron]
     learn = tuple(name for name, on in (("beta", config.learn_beta), ("threshold", config.learn_threshold))
                   if on and name in model.parameters)
     fields = dict(threshold=config.threshold, reset=config.reset, learn=learn,
                   surrogate=surrogate_from_name(config.surrogate, config.surrogate_param))
-    if model is not IF:
-        fields["beta"] = config.beta
+    for name in ("beta", "alpha", "rho", "gamma"):  # each model takes the parameters it has (IF: no beta)
+        if name in model.parameters and model is not IF:
+            fields[name] = getattr(config, name)
     return model(**fields)
 
 
