@@ -32,7 +32,7 @@ def test_energy_weight_shortens_learned_timesteps(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("changes, message", [
-    (dict(energy_weight=0.5), "energy_weight: got 0.5; allowed: 0 unless energy_model is set"),
+    (dict(energy_weight=0.5), "energy_weight: got 0.5; allowed: 0 unless energy_model or energy_preset is set"),
     (dict(energy_model="imc", energy_preset="systolic-sata"), "energy_preset: got 'systolic-sata'; allowed: a preset of energy_model 'imc'"),
     (dict(energy_model="analog"), "energy_model: got 'analog'"),
     (dict(learn_timesteps=True, loss="ce_rate"), "learn_timesteps: got True; allowed: False with loss ce_rate"),
