@@ -42,6 +42,12 @@ class HardwarePreset:
             raise ValueError(f"options: got {unknown} for a {self.model_name} preset; allowed: {[n for n, _ in self.options]}.")
         return self.model(self.spec() if spec is None else spec, workload, activity, **{**dict(self.options), **overrides})
 
+    def applicable(self, **changes) -> dict:
+        """The ``changes`` this preset has options for (``None`` values left out): e.g. ``mode`` for the
+        IMC presets, nothing for the others, so one override can be passed to every preset."""
+        own = {name for name, _ in self.options}
+        return {name: value for name, value in changes.items() if name in own and value is not None}
+
 
 PRESETS: dict[str, HardwarePreset] = {
     "naive-fp32": HardwarePreset(naive_fp32_45nm, naive, "naive"),
@@ -68,10 +74,7 @@ def preset(name: str):
     return hardware_preset(name).spec()
 
 
-def imc_options(mode: str | None) -> dict:
-    """The option overrides that select the IMC accounting ``mode`` ("dense" or "event"; ``None``: the preset's)."""
-    if mode is None:
-        return {}
-    if mode not in IMC_MODES:
+def check_imc_mode(mode: str | None) -> None:
+    """Raise ``ValueError`` unless ``mode`` is ``None`` (each preset's own) or an IMC accounting mode."""
+    if mode is not None and mode not in IMC_MODES:
         raise ValueError(f"imc_mode: got {mode!r}; allowed: None (the preset's) or one of {list(IMC_MODES)}.")
-    return {"mode": mode}

@@ -6,7 +6,7 @@ import json
 import os
 import re
 
-from hwsnn.hardware.presets import PRESETS, hardware_preset, imc_options
+from hwsnn.hardware.presets import PRESETS, check_imc_mode, hardware_preset
 
 
 def component_group(name: str) -> str:
@@ -18,11 +18,11 @@ def cost_on_presets(workload, activity, presets=tuple(PRESETS), imc_mode: str | 
     """One row per preset of :data:`~hwsnn.hardware.presets.PRESETS`: energies (pJ, total and per
     component, SNN and ANN), latency, area, ratio. ``imc_mode`` overrides the IMC presets' mode."""
     chosen = [hardware_preset(name) for name in presets]  # every name checked before any work
-    overrides = imc_options(imc_mode)
+    check_imc_mode(imc_mode)
     rows = []
     for name, entry in zip(presets, chosen):
         model = entry.model_name
-        c = entry.cost(workload, activity, **(overrides if model == "imc" else {}))
+        c = entry.cost(workload, activity, **entry.applicable(mode=imc_mode))
         as_float = lambda x: None if x is None else float(x)
         rows.append({
             "preset": name, "model": model,

@@ -22,12 +22,12 @@ subtracts for the trace, threshold and membrane, reset subtract, compare).
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 import jax
 import jax.numpy as jnp
 
-from hwsnn.neurons.base import Neuron, default_surrogate
+from hwsnn.neurons.base import Neuron, Reset, default_surrogate
 from hwsnn.neurons.surrogate import Surrogate
 from hwsnn.structure import NeuronCounts
 from hwsnn.typing import Array
@@ -42,7 +42,7 @@ class ALIF(Neuron):
     threshold: float | Array | None = 1.0
     rho: float | Array | None = 0.95
     gamma: float | Array | None = 1.8
-    reset: Literal["subtract", "zero", "none"] = "subtract"
+    reset: Reset = "subtract"
     surrogate: Surrogate | str | None = dataclasses.field(default_factory=default_surrogate)
     learn: tuple[str, ...] = ()
     per_neuron: bool = False

@@ -21,7 +21,7 @@ so a layer takes any neuron object; a new neuron model is one subclass in one fi
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import jax
 import jax.numpy as jnp
@@ -31,6 +31,7 @@ from hwsnn.neurons.surrogate import Surrogate, atan, surrogate_from_name
 from hwsnn.structure import NeuronCounts
 from hwsnn.typing import Array
 
+Reset = Literal["subtract", "zero", "none"]
 RESETS: tuple[str, ...] = ("subtract", "zero", "none")
 """Reset rules: subtract the threshold, reset to zero, or no reset (snnTorch's ``reset_mechanism``)."""
 

@@ -20,17 +20,14 @@ Cost counts (:class:`~hwsnn.structure.NeuronCounts`): one state (``v``) and 4 op
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 import jax
-import numpy as np
 
-from hwsnn.neurons.base import RESETS, Neuron, check_reset, default_surrogate, detached_reset
+from hwsnn.neurons.base import RESETS, Neuron, Reset, check_reset, default_surrogate, detached_reset
 from hwsnn.neurons.surrogate import Surrogate
 from hwsnn.structure import LIF_COUNTS, NeuronCounts
 from hwsnn.typing import Array, Currents, Membrane, Spikes
-
-Reset = Literal["subtract", "zero", "none"]
 
 __all__ = ["IF", "LIF", "RESETS", "integrate_and_fire", "lif", "lif_step"]
 
@@ -86,15 +83,20 @@ class LIF(Neuron):
 
 @dataclasses.dataclass(frozen=True)
 class IF(LIF):
-    """Integrate-and-fire neurons: :class:`LIF` with ``beta = 1`` (no leak, no multiply)."""
+    """Integrate-and-fire neurons: :class:`LIF` with ``beta = 1`` (no leak, no multiply). ``beta`` is
+    fixed, not a parameter: only ``threshold`` is held (and learnable) per layer."""
 
     beta: float | Array | None = 1.0
+    parameters: ClassVar[tuple[str, ...]] = ("threshold",)
     counts: ClassVar[NeuronCounts] = NeuronCounts(states=1, ops=3)
 
-    def check_parameter(self, name: str, value: np.ndarray) -> None:
-        super().check_parameter(name, value)
-        if name == "beta" and np.any(value != 1.0):
-            raise ValueError(f"beta: got {value.tolist()!r}; allowed: 1 (IF has no leak; use LIF for beta < 1).")
+    def __post_init__(self):
+        if self.beta != 1.0:
+            raise ValueError(f"beta: got {self.beta!r}; allowed: 1 (IF has no leak; use LIF for beta < 1).")
+        super().__post_init__()
+
+    def prepare(self, params, state_shape, dtype):
+        return {**super().prepare(params, state_shape, dtype), "beta": jax.numpy.ones((), dtype)}
 
 
 def lif(currents: Currents, beta, threshold=1.0, *, reset: Reset = "subtract", surrogate: Surrogate | None = None,

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 import jax
 import jax.numpy as jnp
 
-from hwsnn.neurons.base import Neuron, apply_reset, default_surrogate, detached_reset
+from hwsnn.neurons.base import Neuron, Reset, apply_reset, default_surrogate, detached_reset
 from hwsnn.neurons.surrogate import Surrogate
 from hwsnn.structure import NeuronCounts
 from hwsnn.typing import Array
@@ -40,7 +40,7 @@ class RLIF(Neuron):
 
     beta: float | Array | None = 0.95
     threshold: float | Array | None = 1.0
-    reset: Literal["subtract", "zero", "none"] = "subtract"
+    reset: Reset = "subtract"
     surrogate: Surrogate | str | None = dataclasses.field(default_factory=default_surrogate)
     learn: tuple[str, ...] = ()
     per_neuron: bool = False

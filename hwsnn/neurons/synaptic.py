@@ -19,11 +19,11 @@ Cost counts: two states (``i``, ``v``) and 6 operations per update (2 multiplies
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 import jax.numpy as jnp
 
-from hwsnn.neurons.base import Neuron, apply_reset, default_surrogate, detached_reset
+from hwsnn.neurons.base import Neuron, Reset, apply_reset, default_surrogate, detached_reset
 from hwsnn.neurons.surrogate import Surrogate
 from hwsnn.structure import NeuronCounts
 from hwsnn.typing import Array
@@ -37,7 +37,7 @@ class Synaptic(Neuron):
     alpha: float | Array | None = 0.9
     beta: float | Array | None = 0.8
     threshold: float | Array | None = 1.0
-    reset: Literal["subtract", "zero", "none"] = "subtract"
+    reset: Reset = "subtract"
     surrogate: Surrogate | str | None = dataclasses.field(default_factory=default_surrogate)
     learn: tuple[str, ...] = ()
     per_neuron: bool = False

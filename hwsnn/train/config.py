@@ -13,10 +13,10 @@ from flax import nnx
 from hwsnn.data import DATASETS
 from hwsnn.encoding import ENCODERS
 from hwsnn.hardware.cost.imc import MODES as IMC_MODES
-from hwsnn.hardware.presets import PRESETS, REFERENCE_PRESETS, hardware_preset, imc_options
+from hwsnn.hardware.presets import PRESETS, REFERENCE_PRESETS, hardware_preset
 from hwsnn.hardware.specs import CROSSBAR_PRESETS, crossbar_preset
 from hwsnn.layers import SNN, conv_net, mlp
-from hwsnn.neurons import IF, NEURONS, RESETS, SURROGATES, Integrator, Neuron, surrogate_from_name
+from hwsnn.neurons import NEURONS, RESETS, SURROGATES, Integrator, Neuron, surrogate_from_name
 from hwsnn.train.losses import TASK_LOSSES
 from hwsnn.train.step import RAMP_ORDERS
 
@@ -164,7 +164,7 @@ def energy_term(config: TrainConfig):
     if config.energy_model is None and config.energy_preset is None:
         return None
     entry = hardware_preset(config.energy_preset or REFERENCE_PRESETS[config.energy_model])
-    spec, options = entry.spec(), (imc_options(config.imc_mode) if entry.model_name == "imc" else {})
+    spec, options = entry.spec(), entry.applicable(mode=config.imc_mode)
     return lambda workload, activity: entry.cost(workload, activity, spec, **options)
 
 
@@ -257,7 +257,7 @@ def build_neuron(config: TrainConfig) -> Neuron:
     fields = dict(threshold=config.threshold, reset=config.reset, learn=learn,
                   surrogate=surrogate_from_name(config.surrogate, config.surrogate_param))
     for name in ("beta", "alpha", "rho", "gamma"):  # each model takes the parameters it has (IF: no beta)
-        if name in model.parameters and model is not IF:
+        if name in model.parameters:
             fields[name] = getattr(config, name)
     return model(**fields)
 

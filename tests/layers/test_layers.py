@@ -10,7 +10,7 @@ from flax import nnx
 
 from hwsnn.layers import SNN, Flatten, Pool, Readout, SpikingConv, SpikingDense, conv_net
 from hwsnn.layers.ops import conv2d, events_per_step, patch_row_tiles, pool2d
-from hwsnn.neurons import LIF, Integrator, lif, sigmoid
+from hwsnn.neurons import ALIF, LIF, RLIF, Integrator, Synaptic, lif, sigmoid
 
 
 def run_snntorch(layers_torch, x: np.ndarray, beta: float):
@@ -173,9 +173,12 @@ def test_shape_errors_name_the_argument():
         conv_net((4, 4, 1), (2,), (), 2, 2, rngs=nnx.Rngs(0), kernel_size=7, padding="VALID")
 
 
-@pytest.mark.parametrize("build", ["mlp", "conv"])
-def test_time_major_and_layer_by_layer_agree(build):
-    neuron = LIF(beta=0.9, surrogate="fast_sigmoid")
+@pytest.mark.parametrize("build, neuron", [
+    ("mlp", LIF(beta=0.9, surrogate="fast_sigmoid")), ("conv", LIF(beta=0.9, surrogate="fast_sigmoid")),
+    ("mlp", Synaptic()), ("mlp", RLIF()), ("mlp", ALIF(gamma=0.5)),
+], ids=["lif-mlp", "lif-conv", "synaptic-mlp", "rlif-mlp", "alif-mlp"])
+def test_time_major_and_layer_by_layer_agree(build, neuron):
+    """Both execution orders give the same outputs, activity and gradients, for every neuron model."""
     if build == "mlp":
         layers = lambda: [SpikingDense(12, 16, rngs=nnx.Rngs(0), neuron=neuron), Readout(16, 3, rngs=nnx.Rngs(1), neuron=Integrator(beta=0.9))]
         shape = (12,)

@@ -1,6 +1,6 @@
 """Neuron models behind one interface: snnTorch parity (Synaptic, RLeaky), ALIF by hand and closed
-form, LIF/IF as the functional form, surrogate objects in layers, learnable parameters, both execution
-orders, the cost models' per-neuron charges and the errors."""
+form, LIF/IF as the functional form, surrogate objects in layers, learnable parameters, the cost
+models' per-neuron charges and the errors (both execution orders: tests/layers/test_layers.py)."""
 
 import jax
 import jax.numpy as jnp
@@ -14,7 +14,7 @@ from hwsnn.hardware.cost import imc, naive, synaptic_updates, systolic
 from hwsnn.hardware.presets import preset
 from hwsnn.layers import SNN, Readout, SpikingConv, SpikingDense, mlp
 from hwsnn.neurons import (
-    ALIF, IF, LIF, RLIF, Integrator, Synaptic, fast_sigmoid, integrate_and_fire, lif, straight_through,
+    ALIF, IF, LIF, RLIF, Synaptic, fast_sigmoid, integrate_and_fire, lif, straight_through,
 )
 
 RNG = np.random.default_rng(7)
@@ -132,29 +132,6 @@ def test_learned_per_neuron_parameters_are_params_and_match_finite_differences()
         eps = 1e-3
         fd = (mean_membrane(alpha.at[i].add(eps)) - mean_membrane(alpha.at[i].add(-eps))) / (2 * eps)
         np.testing.assert_allclose(float(grad[i]), float(fd), rtol=2e-2)
-
-
-@pytest.mark.parametrize("neuron", [Synaptic(), RLIF(), ALIF(gamma=0.5)], ids=["synaptic", "rlif", "alif"])
-def test_both_execution_orders_agree_for_every_neuron(neuron):
-    x = jnp.asarray((RNG.random((9, 4, 10)) < 0.5).astype(np.float32))
-    results = {}
-    for order in ("layer", "time"):
-        model = mlp([10, 16, 3], 9, rngs=nnx.Rngs(0), neuron=neuron, readout=Integrator(), spiking_input=True,
-                    execution=order)
-        graphdef, params, rest = nnx.split(model, nnx.Param, ...)
-
-        def loss(p):
-            out, activity = nnx.merge(graphdef, p, rest)(x)
-            return jnp.sum(out ** 2) + activity.total_output_spikes(), (out, activity)
-
-        results[order] = jax.grad(loss, has_aux=True)(params)
-    (grad_l, (out_l, act_l)), (grad_t, (out_t, act_t)) = results["layer"], results["time"]
-    np.testing.assert_allclose(np.asarray(out_l), np.asarray(out_t), rtol=1e-5, atol=1e-5)
-    for a, b in zip(jax.tree.leaves(act_l), jax.tree.leaves(act_t)):
-        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6)
-    for a, b in zip(jax.tree.leaves(grad_l), jax.tree.leaves(grad_t)):
-        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-5)
-    assert float(act_l.total_output_spikes()) > 0
 
 
 def test_cost_models_charge_each_neuron_by_its_counts():
