@@ -45,7 +45,7 @@ from hwsnn.encoding import encoder_from_name
 from hwsnn.hardware.specs import crossbar_preset
 from hwsnn.layers import mlp
 from hwsnn.neurons import LIF
-from hwsnn.train.config import TrainConfig, build_model
+from hwsnn.train.config import HardwareConfig, TrainConfig, build_model
 from hwsnn.train.losses import ce_count
 from hwsnn.train.step import hardware_ramp, init_state, make_objective, make_train_step
 
@@ -62,10 +62,10 @@ def _mlp(hardware):
 
 
 def _conv(hardware):
-    config = TrainConfig(hardware=hardware)
+    config = TrainConfig(hardware=HardwareConfig(preset=hardware))
     model = build_model(config, (28, 28, 1), 10)
     x = jnp.asarray(np.random.default_rng(0).random((BATCH, 28, 28, 1)).astype(np.float32))
-    return model, encoder_from_name(config.encoding), x
+    return model, encoder_from_name(config.data.encoding), x
 
 
 def runner(model_name, hardware, ramp_steps=0):

@@ -21,15 +21,15 @@ import json
 import os
 
 from hwsnn.hardware import cost, preset
-from hwsnn.train import TrainConfig, restore_run, train_and_evaluate
+from hwsnn.train import TrainConfig, TrainingConfig, restore_run, train_and_evaluate
 from hwsnn.train.loop import Run
 
-BASE = TrainConfig(epochs=8)
+BASE = TrainConfig(training=TrainingConfig(epochs=8))
 
 
 def evaluate_on(config: TrainConfig, params, hardware: str) -> float:
     """Test accuracy of ``params`` (trained elsewhere) on the ``hardware`` crossbar preset."""
-    run = Run(config.replace(hardware=hardware))
+    run = Run(config.replace(hardware={"preset": hardware}))
     return run.evaluate(dataclasses.replace(run.state, params=params))["accuracy"]
 
 
@@ -37,13 +37,13 @@ def study(out_dir: str, base: TrainConfig = BASE, samples: int = 1000, progress:
     """Run (a)-(e) and the ADC-vs-SA costing; reuse finished runs in ``out_dir/runs``."""
     os.makedirs(out_dir, exist_ok=True)
     runs = os.path.join(out_dir, "runs")
-    steps = base.epochs * (4000 // base.batch_size)
+    steps = base.training.epochs * (4000 // base.training.batch_size)
     variants = {
         "ideal": base,
-        "sa_from_start": base.replace(hardware="rram-sa"),
-        "sa_progressive": base.replace(hardware="rram-sa", hardware_start=0.0, hardware_ramp_steps=steps // 2),
-        "sa_staged": base.replace(hardware="rram-sa", hardware_start=0.0, hardware_ramp_steps=steps // 2,
-                                  hardware_ramp_order="staged"),
+        "sa_from_start": base.replace(hardware={"preset": "rram-sa"}),
+        "sa_progressive": base.replace(hardware={"preset": "rram-sa", "start": 0.0, "ramp_steps": steps // 2}),
+        "sa_staged": base.replace(hardware={"preset": "rram-sa", "start": 0.0, "ramp_steps": steps // 2,
+                                            "ramp_order": "staged"}),
     }
     accuracy = {}
     for name, config in variants.items():
@@ -104,7 +104,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=BASE.epochs)
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args()
-    result = study(args.out, BASE.replace(epochs=args.epochs), progress=not args.no_progress)
+    result = study(args.out, BASE.replace(training={"epochs": args.epochs}), progress=not args.no_progress)
     print(markdown_table(result))
 
 

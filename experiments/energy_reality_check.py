@@ -19,7 +19,7 @@ import os
 import numpy as np
 
 from hwsnn.hardware.report import cost_on_presets, plot_energy_breakdown
-from hwsnn.train import TrainConfig, restore_run, train_and_evaluate
+from hwsnn.train import TrainConfig, TrainingConfig, restore_run, train_and_evaluate
 
 TIMESTEPS = (1, 2, 4, 8, 16)
 PRESETS = ("naive-fp32", "naive-int8", "systolic-sata", "imc-adc")
@@ -32,7 +32,7 @@ def study(out_dir: str, base: TrainConfig, timesteps=TIMESTEPS, samples: int = 1
     records = []
     for steps in timesteps:
         workdir = os.path.join(out_dir, "runs", f"T{steps}")
-        summary = train_and_evaluate(base.replace(timesteps=steps), workdir, progress=progress)
+        summary = train_and_evaluate(base.replace(model={"timesteps": steps}), workdir, progress=progress)
         run, state = restore_run(workdir)
         activity = run.mean_activity(state, "test", samples)
         workload = run.model.workload
@@ -99,7 +99,7 @@ def main() -> None:
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args()
     steps = tuple(int(t) for t in args.timesteps.split(","))
-    records = study(args.out, TrainConfig(epochs=args.epochs), steps, progress=not args.no_progress)
+    records = study(args.out, TrainConfig(training=TrainingConfig(epochs=args.epochs)), steps, progress=not args.no_progress)
     print(markdown_table(records))
 
 

@@ -21,15 +21,21 @@ import os
 import numpy as np
 
 from hwsnn.hardware import cost, preset
-from hwsnn.train import TrainConfig, restore_run, train_and_evaluate
+from hwsnn.train import (
+    DataConfig, ModelConfig, NeuronConfig, TrainConfig, TrainingConfig, restore_run, train_and_evaluate,
+)
 
 SURROGATES = ("fast_sigmoid", "atan")
 BETAS = (0.25, 0.5, 0.75)
 THRESHOLDS = (0.5, 1.0, 1.5)
 DEFAULT = ("fast_sigmoid", 0.25, 1.0)
-DATE_NETWORK = TrainConfig(model="conv", channels=(32, 32), kernel_size=3, padding="VALID", hidden=(256,),
-                           population=45, loss="mse_count", encoding="rate", timesteps=18, beta=0.25, threshold=1.0,
-                           surrogate="fast_sigmoid", learning_rate=2e-3, batch_size=32, epochs=3, eval_batch_size=250)
+DATE_NETWORK = TrainConfig(
+    data=DataConfig(encoding="rate"),
+    model=ModelConfig(kind="conv", channels=(32, 32), kernel_size=3, padding="VALID", hidden=(256,), population=45,
+                      timesteps=18),
+    neuron=NeuronConfig(beta=0.25, threshold=1.0, surrogate="fast_sigmoid"),
+    training=TrainingConfig(loss="mse_count", learning_rate=2e-3, batch_size=32, epochs=3, eval_batch_size=250),
+)
 
 
 def point_name(surrogate: str, beta: float, threshold: float) -> str:
@@ -45,7 +51,7 @@ def study(out_dir: str, base: TrainConfig = DATE_NETWORK, surrogates=SURROGATES,
     points = []
     for surrogate, beta, threshold in itertools.product(surrogates, betas, thresholds):
         workdir = os.path.join(out_dir, "runs", point_name(surrogate, beta, threshold))
-        summary = train_and_evaluate(base.replace(surrogate=surrogate, beta=beta, threshold=threshold), workdir,
+        summary = train_and_evaluate(base.replace(neuron={"surrogate": surrogate, "beta": beta, "threshold": threshold}), workdir,
                                      progress=progress)
         run, state = restore_run(workdir)
         activity = run.mean_activity(state, "test", samples)
@@ -80,7 +86,7 @@ def pareto_front(points: list[dict]) -> list[dict]:
 
 def summarise(points: list[dict], base: TrainConfig) -> dict:
     """The two answers the study asks for, plus the default point and the Pareto front."""
-    default_key = (base.surrogate, base.beta, base.threshold)
+    default_key = (base.neuron.surrogate, base.neuron.beta, base.neuron.threshold)
     default = next((p for p in points if (p["surrogate"], p["beta"], p["threshold"]) == default_key), points[0])
     close = [p for p in points if p["test_accuracy"] >= default["test_accuracy"] - 0.03]
     best = min(close, key=lambda p: p["latency_us"])
@@ -145,7 +151,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=DATE_NETWORK.epochs)
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args()
-    result = study(args.out, DATE_NETWORK.replace(epochs=args.epochs), progress=not args.no_progress)
+    result = study(args.out, DATE_NETWORK.replace(training={"epochs": args.epochs}), progress=not args.no_progress)
     print(markdown_table(result["points"], result["summary"]))
 
 

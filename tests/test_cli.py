@@ -8,19 +8,21 @@ import pytest
 from flax import nnx
 
 from hwsnn.cli import main
-from hwsnn.train.config import TrainConfig, config_from_dict, load_config
+from hwsnn.train.config import NeuronConfig, TrainConfig, config_from_dict, load_config
 
 
 def test_train_then_evaluate(tmp_path, capsys):
     config = tmp_path / "run.yaml"
-    config.write_text("dataset: digits\nmodel: mlp\nhidden: [32]\ntimesteps: 3\nbatch_size: 32\nepochs: 1\n"
-                      "learning_rate: 0.01\n")
+    config.write_text("data:\n  dataset: digits\nmodel: {kind: mlp, hidden: [32], timesteps: 3}\n"
+                      "training: {batch_size: 32, epochs: 1, learning_rate: 0.01}\n")
     workdir = tmp_path / "run"
-    assert main(["train", "--config", str(config), "--workdir", str(workdir), "--encoding", "rate",
+    assert main(["train", "--config", str(config), "--workdir", str(workdir), "--data.encoding", "rate",
                  "--no-progress"]) == 0
     summary = json.loads((workdir / "summary.json").read_text())
     saved = json.loads((workdir / "config.json").read_text())
-    assert saved["encoding"] == "rate" and saved["hidden"] == [32]  # file, then flag
+    assert saved["data"] == {"dataset": "digits", "data_dir": None, "validation": 0, "encoding": "rate"}  # file, then flag
+    assert saved["model"]["hidden"] == [32] and saved["training"]["learning_rate"] == 0.01
+    assert load_config(workdir / "config.json") == load_config(config).replace(data={"encoding": "rate"})
     assert (workdir / "training_curve.png").exists()
     capsys.readouterr()
     assert main(["evaluate", "--workdir", str(workdir)]) == 0
@@ -31,14 +33,17 @@ def test_train_then_evaluate(tmp_path, capsys):
 
 def test_help_shows_examples():
     out = subprocess.run([sys.executable, "-m", "hwsnn.cli", "train", "--help"], capture_output=True, text=True)
-    assert out.returncode == 0 and "examples:" in out.stdout and "--surrogate" in out.stdout
+    assert out.returncode == 0 and "examples:" in out.stdout and "--neuron.surrogate" in out.stdout
 
 
 def test_bad_values_are_reported(capsys):
-    assert main(["train", "--beta", "1.5", "--workdir", "/nonexistent/x"]) == 2
-    assert "beta: got 1.5" in capsys.readouterr().err
-    assert main(["train", "--epochs", "many"]) == 2
-    assert "epochs: got 'many'" in capsys.readouterr().err
+    assert main(["train", "--neuron.beta", "1.5", "--workdir", "/nonexistent/x"]) == 2
+    assert "neuron.beta: got 1.5; allowed: >= 0 and <= 1" in capsys.readouterr().err
+    assert main(["train", "--training.epochs", "many"]) == 2
+    assert "training.epochs: got 'many'; allowed: int" in capsys.readouterr().err
+    assert main(["train", "--model.hidden", "16,x", "--training.epochs", "0"]) == 2
+    err = capsys.readouterr().err  # every bad field of every section at once
+    assert "model.hidden: got '16,x'" in err and "training.epochs: got 0; allowed: >= 1" in err
 
 
 def test_config_file_errors(tmp_path):
@@ -47,19 +52,29 @@ def test_config_file_errors(tmp_path):
     (tmp_path / "list.json").write_text("[1, 2]")
     with pytest.raises(ValueError, match="mapping"):
         load_config(tmp_path / "list.json")
-    with pytest.raises(ValueError, match="unknown keys \\['lr'\\]"):
+    with pytest.raises(ValueError, match="unknown keys \\['lr'\\]; allowed: the sections \\['data', 'model', 'neuron', "
+                                         "'hardware', 'energy', 'training'\\]"):
         config_from_dict({"lr": 0.1})
-    with pytest.raises(ValueError, match="surrogate"):
-        TrainConfig(surrogate="relu")
-    (tmp_path / "c.json").write_text(json.dumps({"channels": [8, 8], "learn_beta": "true"}))
+    with pytest.raises(ValueError, match="'hidden' is a field of section 'model' \\(write model: \\{hidden: ...\\}\\)"):
+        config_from_dict({"hidden": [16]})  # a flat file names where each key belongs
+    with pytest.raises(ValueError, match="training: unknown fields \\['hidden'\\]; allowed: \\['loss', "):
+        config_from_dict({"training": {"hidden": [16]}})
+    with pytest.raises(ValueError, match="section 'model' holds 3; allowed: a mapping of its fields"):
+        config_from_dict({"model": 3})
+    with pytest.raises(ValueError, match="neuron.surrogate: got 'relu'; allowed: \\['fast_sigmoid', 'atan'"):
+        NeuronConfig(surrogate="relu")
+    with pytest.raises(ValueError, match="neuron: got \\{'kind': 'lif'\\}; allowed: a NeuronConfig"):
+        TrainConfig(neuron={"kind": "lif"})
+    (tmp_path / "c.json").write_text(json.dumps({"model": {"channels": [8, 8]}, "neuron": {"learn_beta": "true"}}))
     config = load_config(tmp_path / "c.json")
-    assert config.channels == (8, 8) and config.learn_beta is True
+    assert config.model.channels == (8, 8) and config.neuron.learn_beta is True
+    assert config == TrainConfig().replace(model={"channels": (8, 8)}, neuron={"learn_beta": True})
 
 
 def test_cost_command_on_a_checkpoint_and_on_a_config(tmp_path, capsys):
     workdir = tmp_path / "run"
-    assert main(["train", "--workdir", str(workdir), "--dataset", "digits", "--model", "mlp", "--hidden", "16",
-                 "--timesteps", "3", "--epochs", "1", "--no-progress"]) == 0
+    assert main(["train", "--workdir", str(workdir), "--data.dataset", "digits", "--model.kind", "mlp",
+                 "--model.hidden", "16", "--model.timesteps", "3", "--training.epochs", "1", "--no-progress"]) == 0
     capsys.readouterr()
     assert main(["cost", "--workdir", str(workdir), "--samples", "100"]) == 0
     printed = capsys.readouterr().out
@@ -71,7 +86,7 @@ def test_cost_command_on_a_checkpoint_and_on_a_config(tmp_path, capsys):
     assert rows["imc-adc"]["area_mm2"] > 0 and rows["event-fpga"]["snn_latency_ns"] > 0
     assert (workdir / "cost" / "energy_breakdown.png").stat().st_size > 20_000
     config = tmp_path / "c.json"
-    config.write_text(json.dumps({"dataset": "digits", "model": "mlp", "hidden": [16], "timesteps": 3}))
+    config.write_text(json.dumps({"data": {"dataset": "digits"}, "model": {"kind": "mlp", "hidden": [16], "timesteps": 3}}))
     assert main(["cost", "--config", str(config), "--samples", "8", "--presets", "imc-sa", "--out", str(tmp_path / "o")]) == 0
     assert [r["preset"] for r in json.loads((tmp_path / "o" / "cost.json").read_text())] == ["imc-sa"]
     assert main(["cost", "--config", str(config), "--presets", "gpu"]) == 2
@@ -79,13 +94,21 @@ def test_cost_command_on_a_checkpoint_and_on_a_config(tmp_path, capsys):
 
 
 def test_train_help_lists_the_allowed_values_of_every_choice(capsys):
-    from hwsnn.train.config import field_choices
+    import dataclasses
+
+    from hwsnn.train.config import SECTIONS, field_choices
 
     with pytest.raises(SystemExit):
         main(["train", "--help"])
     help_text = " ".join(capsys.readouterr().out.split()).replace("- ", "-")  # argparse wraps at hyphens
     for name, allowed in field_choices().items():
         assert f"allowed: {', '.join(allowed)}" in help_text, name
+    for name, section in SECTIONS.items():  # every field: its flag, description and default
+        for field in dataclasses.fields(section):
+            default = ",".join(map(str, field.default)) if isinstance(field.default, tuple) else field.default
+            flag = f"--{name}.{field.name.replace('_', '-')}"
+            assert f"{flag} {field.type.replace(' ', '')} {field.metadata['help']} (default: {default}" in help_text, flag
+    assert "--neuron.beta float membrane decay (default: 0.9; allowed: >= 0 and <= 1)" in help_text
     assert "allowed: lif, if, synaptic, rlif, alif" in help_text
 
 
@@ -94,24 +117,49 @@ def test_config_selects_the_neuron_model():
     from hwsnn.train.config import build_model
 
     for name, kind in (("synaptic", Synaptic), ("alif", ALIF), ("if", IF)):
-        model = build_model(config_from_dict({"neuron": name, "model": "mlp", "hidden": [8], "learn_threshold": "true",
-                                              "alpha": "0.7", "rho": 0.5, "gamma": 1}), (4, 4, 1), 3)
+        neuron = {"kind": name, "learn_threshold": "true", "alpha": "0.7", "rho": 0.5, "gamma": 1}
+        model = build_model(config_from_dict({"neuron": neuron, "model": {"kind": "mlp", "hidden": [8]}}), (4, 4, 1), 3)
         neurons = model.layers[0].neurons
         assert type(neurons.model) is kind and neurons.model.learn == ("threshold",)
         assert isinstance(neurons.threshold, nnx.Param)
-    assert float(build_model(config_from_dict({"neuron": "synaptic", "alpha": 0.7}), (8, 8, 1), 3).layers[0].neurons.alpha[...]) \
+    assert float(build_model(config_from_dict({"neuron": {"kind": "synaptic", "alpha": 0.7}}), (8, 8, 1), 3).layers[0].neurons.alpha[...]) \
         == pytest.approx(0.7)
-    assert float(build_model(config_from_dict({"neuron": "alif", "rho": 0.5}), (8, 8, 1), 3).layers[0].neurons.rho[...]) == 0.5
-    with pytest.raises(ValueError, match="neuron: got 'hh'; allowed: \\['lif', 'if', 'synaptic', 'rlif', 'alif'\\]"):
-        TrainConfig(neuron="hh")
+    assert float(build_model(config_from_dict({"neuron": {"kind": "alif", "rho": 0.5}}), (8, 8, 1), 3).layers[0].neurons.rho[...]) == 0.5
+    with pytest.raises(ValueError, match="neuron.kind: got 'hh'; allowed: \\['lif', 'if', 'synaptic', 'rlif', 'alif'\\]"):
+        NeuronConfig(kind="hh")
 
 
 @pytest.mark.parametrize("values, message", [
-    ({"hidden": [16.9]}, "hidden: got \\[16.9\\]; allowed: tuple\\[int, ...\\]"),
-    ({"epochs": 1.7}, "epochs: got 1.7; allowed: int"),
-    ({"epochs": True}, "epochs: got True; allowed: int"),
-    ({"learn_beta": "maybe"}, "learn_beta: got 'maybe'; allowed: bool"),
+    ({"model": {"hidden": [16.9]}}, "model.hidden: got \\[16.9\\]; allowed: tuple\\[int, ...\\]"),
+    ({"training": {"epochs": 1.7}}, "training.epochs: got 1.7; allowed: int"),
+    ({"training": {"epochs": True}}, "training.epochs: got True; allowed: int"),
+    ({"neuron": {"beta": True}}, "neuron.beta: got True; allowed: float"),
+    ({"neuron": {"learn_beta": "maybe"}}, "neuron.learn_beta: got 'maybe'; allowed: bool"),
+    ({"neuron": {"learn_beta": 1}}, "neuron.learn_beta: got 1; allowed: bool"),
+    ({"data": {"dataset": 5}}, "data.dataset: got 5; allowed: str"),
 ])
 def test_config_values_are_never_rounded_or_coerced(values, message):
     with pytest.raises(ValueError, match=message):
         config_from_dict(values)
+
+
+def test_config_values_keep_their_exact_type():
+    """Integral floats become ints, ints become floats, text and 'none' convert; tuples of floats too."""
+    import dataclasses
+
+    from hwsnn.train.config import Section, bound, setting
+
+    config = config_from_dict({"training": {"epochs": 3.0, "max_steps": "none"}, "neuron": {"beta": 1, "surrogate_param": "2.5"},
+                               "model": {"hidden": "64, 32", "layer_timesteps": []}})
+    assert config.training.epochs == 3 and type(config.training.epochs) is int and config.training.max_steps is None
+    assert config.neuron.beta == 1.0 and type(config.neuron.beta) is float and config.neuron.surrogate_param == 2.5
+    assert config.model.hidden == (64, 32) and config.model.layer_timesteps == ()
+
+    @dataclasses.dataclass(frozen=True)
+    class Sweep(Section):  # a user's own section: the same conversion and rules
+        section = "sweep"
+        betas: tuple[float, ...] = setting((0.5,), "betas to try", bound(0.0, 1.0))
+
+    assert Sweep(betas="0.25,1").betas == (0.25, 1.0) and Sweep(betas=[1, 0.5]).betas == (1.0, 0.5)
+    with pytest.raises(ValueError, match="sweep.betas: got \\(0.5, 2.0\\); allowed: >= 0 and <= 1"):
+        Sweep(betas=(0.5, 2))

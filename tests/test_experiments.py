@@ -5,10 +5,10 @@ import json
 import pytest
 
 from experiments import energy_reality_check
-from hwsnn.train import TrainConfig
+from hwsnn.train import DataConfig, ModelConfig, TrainConfig, TrainingConfig
 
-TINY = TrainConfig(dataset="digits", model="conv", channels=(4,), hidden=(), epochs=1, batch_size=32,
-                   learning_rate=1e-2, eval_batch_size=200)
+TINY = TrainConfig(data=DataConfig(dataset="digits"), model=ModelConfig(kind="conv", channels=(4,), hidden=()),
+                   training=TrainingConfig(epochs=1, batch_size=32, learning_rate=1e-2, eval_batch_size=200))
 
 
 def test_energy_reality_check_tiny(tmp_path):
@@ -29,8 +29,9 @@ def test_energy_reality_check_tiny(tmp_path):
 def test_hyperparam_sweep_tiny(tmp_path):
     from experiments import hyperparam_sweep
 
-    base = hyperparam_sweep.DATE_NETWORK.replace(dataset="digits", channels=(4,), hidden=(8,), population=3,
-                                                 timesteps=4, epochs=1, eval_batch_size=200)
+    base = hyperparam_sweep.DATE_NETWORK.replace(data={"dataset": "digits"},
+                                                 model={"channels": (4,), "hidden": (8,), "population": 3, "timesteps": 4},
+                                                 training={"epochs": 1, "eval_batch_size": 200})
     result = hyperparam_sweep.study(str(tmp_path), base, surrogates=("fast_sigmoid", "atan"), betas=(0.25,),
                                     thresholds=(0.5, 1.0), samples=64, progress=False)
     points, summary = result["points"], result["summary"]
@@ -54,8 +55,8 @@ def test_hyperparam_sweep_tiny(tmp_path):
 def test_adc_less_tiny(tmp_path):
     from experiments import adc_less
 
-    base = TrainConfig(dataset="digits", model="mlp", hidden=(16,), timesteps=3, epochs=1, batch_size=32,
-                       learning_rate=1e-2, eval_batch_size=200)
+    base = TrainConfig(data=DataConfig(dataset="digits"), model=ModelConfig(kind="mlp", hidden=(16,), timesteps=3),
+                       training=TrainingConfig(epochs=1, batch_size=32, learning_rate=1e-2, eval_batch_size=200))
     result = adc_less.study(str(tmp_path), base, samples=64, progress=False)
     assert set(result["accuracy"]) == set(adc_less.LABELS)
     # the ADC preset's PE cycle serialises 8 conversions of 5 ns; the SA decides in 1 ns: (64 + 40) / (64 + 1)
@@ -67,9 +68,10 @@ def test_adc_less_tiny(tmp_path):
 def test_ld_snn_tiny(tmp_path):
     from experiments import ld_snn
 
-    net = TrainConfig(dataset="digits", model="mlp", hidden=(16,), encoding="rate", timesteps=4, epochs=1, batch_size=32,
-                      learning_rate=1e-2, eval_batch_size=200, validation=200)
-    result = ld_snn.study(str(tmp_path), {"mlp": net.replace(timesteps=3)}, uniform=(2, 3), weights=(1.0,), budget=0.2, finetune_steps=2,
+    net = TrainConfig(data=DataConfig(dataset="digits", encoding="rate", validation=200),
+                      model=ModelConfig(kind="mlp", hidden=(16,), timesteps=4),
+                      training=TrainingConfig(epochs=1, batch_size=32, learning_rate=1e-2, eval_batch_size=200))
+    result = ld_snn.study(str(tmp_path), {"mlp": net.replace(model={"timesteps": 3})}, uniform=(2, 3), weights=(1.0,), budget=0.2, finetune_steps=2,
                           samples=100, progress=False)
     points = result["mlp"]
     assert set(points) == {"uniform T=2", "uniform T=3", "searched", "learned lambda=1.0"}

@@ -1,6 +1,6 @@
 """The one table of hardware cost presets: each names its spec, its cost model and that model's mode.
 
-``hwsnn cost``, energy-aware training (``TrainConfig.energy_preset``) and
+``hwsnn cost``, energy-aware training (the config's ``energy.preset``) and
 :func:`hwsnn.hardware.report.cost_on_presets` all read :data:`PRESETS`; nothing is inferred from a
 preset's name. Add a preset by adding one entry (README, "Extending hwsnn").
 """
@@ -59,7 +59,7 @@ PRESETS: dict[str, HardwarePreset] = {
 }
 
 REFERENCE_PRESETS = {"naive": "naive-fp32", "systolic": "systolic-sata", "imc": "imc-adc", "event": "event-fpga"}
-"""The preset each cost model is costed on when only the model is named (``TrainConfig.energy_model``)."""
+"""The preset each cost model is costed on when only the model is named (the config's ``energy.model``)."""
 
 
 def hardware_preset(name: str) -> HardwarePreset:

@@ -13,7 +13,7 @@ from hwsnn.neurons.synaptic import Synaptic
 from hwsnn.neurons.timesteps import resample, resample_matrix, step_count, step_mask
 
 NEURONS: dict[str, type[Neuron]] = {"lif": LIF, "if": IF, "synaptic": Synaptic, "rlif": RLIF, "alif": ALIF}
-"""The spiking neuron models by the names configs use (``TrainConfig.neuron``)."""
+"""The spiking neuron models by the names configs use (``neuron.kind`` of a config)."""
 
 __all__ = [
     "ALIF", "IF", "Integrator", "LIF", "NEURONS", "Neuron", "RESETS", "RLIF", "SURROGATES", "Surrogate", "Synaptic",

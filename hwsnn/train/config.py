@@ -1,10 +1,32 @@
-"""Training configuration: a frozen dataclass, loadable from JSON/YAML, overridable by flags."""
+"""Training configuration in sections: model, neuron, data, hardware, energy, training.
+
+A :class:`TrainConfig` holds one frozen dataclass per section. Every field declares its default,
+a one-line description (shown by ``hwsnn train --help``) and, where it has one, its rule (the allowed
+values, read at call time from the tables that define them, so a dataset loader or neuron model a
+user registers is accepted at once). Values are converted exactly, by the field's declared type, from
+the same text a YAML/JSON file or a flag gives: tuples from lists or ``"a,b"``, ints only from
+integral values, bools only from bools or true/false words; nothing is rounded.
+
+File layout (YAML; JSON alike) and flags::
+
+    data: {dataset: digits}                # --data.dataset digits
+    model: {kind: mlp, hidden: [64, 32]}   # --model.hidden 64,32
+    training: {epochs: 3}                  # --training.epochs 3
+
+Why not a dataclass-to-CLI library (tyro, simple-parsing): their choices are static ``Literal``
+types, fixed when the class is defined, while hwsnn's choices are registries users extend; and the
+same exact conversion has to serve files and flags alike. The converter below is the one place
+both go through.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 import os
+import types
+import typing
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import yaml
@@ -24,220 +46,314 @@ MODELS = ("conv", "mlp")
 
 
 @dataclasses.dataclass(frozen=True)
-class TrainConfig:
-    """Everything a training run depends on. Defaults are the README's main job (MNIST-5k conv SNN).
+class Rule:
+    """A field's allowed values: ``admits(value)`` and the text that errors and ``--help`` show.
+    Tuple fields apply the rule to each element."""
 
-    Model "conv": ``conv(k) -> maxpool2 -> LIF`` for each of ``channels``, then a LIF MLP head of
-    widths ``hidden`` and ``outputs`` output neurons; "mlp": a LIF MLP ``prod(input) -> hidden -> outputs``.
-    ``outputs = num_classes * population`` (population codes read per-class blocks).
-    ``hardware`` runs every synaptic layer on a crossbar preset (``rram-adc``, ``rram-sa``, ``pcm``);
-    its strength ramps linearly from ``hardware_start`` to 1 over ``hardware_ramp_steps`` steps
-    (0: full hardware from the start), every non-ideality together or ``staged`` (noise, IR drop, then
-    readout; :func:`~hwsnn.train.step.hardware_ramp`).
-    ``validation`` holds that many training images out of training (a fixed draw) as the
-    "validation" split, for model selection such as ``hwsnn search``.
-    ``layer_timesteps`` gives each synaptic layer its own T_l (empty: ``timesteps`` everywhere);
-    ``learn_timesteps`` learns the counts (Adam at ``timestep_learning_rate``, in steps).
-    ``energy_weight > 0`` adds ``energy_weight x E / E_ANN`` to the loss: the energy of
-    ``energy_model`` (naive, systolic, imc, event) on ``energy_preset`` (default: its model's
-    reference preset) relative to the same network run as an ANN on that hardware. ``max_steps`` stops a run early without changing its learning-rate schedule; rerunning in the
-    same workdir without it resumes and finishes the run.
-    """
-
-    dataset: str = "mnist5k"
-    data_dir: str | None = None
-    validation: int = 0
-    model: str = "conv"
-    channels: tuple[int, ...] = (16, 32)
-    kernel_size: int = 3
-    padding: str = "SAME"
-    hidden: tuple[int, ...] = (128,)
-    population: int = 1
-    readout: str = "spikes"
-    timesteps: int = 4
-    layer_timesteps: tuple[int, ...] = ()
-    learn_timesteps: bool = False
-    timestep_learning_rate: float = 0.05
-    encoding: str = "direct"
-    neuron: str = "lif"
-    beta: float = 0.9
-    threshold: float = 1.0
-    alpha: float = 0.9
-    rho: float = 0.95
-    gamma: float = 1.8
-    reset: str = "subtract"
-    surrogate: str = "atan"
-    surrogate_param: float | None = None
-    learn_beta: bool = False
-    learn_threshold: bool = False
-    loss: str = "ce_count"
-    rate_weight: float = 0.0
-    rate_target: float = 0.0
-    energy_model: str | None = None
-    energy_preset: str | None = None
-    energy_weight: float = 0.0
-    imc_mode: str | None = None
-    hardware: str | None = None
-    hardware_start: float = 0.0
-    hardware_ramp_steps: int = 0
-    hardware_ramp_order: str = "together"
-    optimizer: str = "adam"
-    learning_rate: float = 2e-3
-    cosine_decay: bool = True
-    batch_size: int = 64
-    epochs: int = 12
-    eval_batch_size: int = 500
-    seed: int = 0
-    checkpoint_every: int = 200
-    max_steps: int | None = None
-
-    def __post_init__(self):
-        errors = []
-        def need(ok: bool, field: str, allowed: str):
-            if not ok:
-                errors.append(f"{field}: got {getattr(self, field)!r}; allowed: {allowed}.")
-        for name, allowed in field_choices().items():
-            value = getattr(self, name)
-            optional = _is_optional(name)
-            need(value in allowed or (optional and value is None), name,
-                 ("None or one of " if optional else "") + str(list(allowed)))
-        for name in ("timesteps", "batch_size", "epochs", "eval_batch_size", "checkpoint_every", "population", "kernel_size"):
-            value = getattr(self, name)
-            need(isinstance(value, int) and not isinstance(value, bool) and value >= 1, name, "an int >= 1")
-        need(isinstance(self.validation, int) and self.validation >= 0, "validation", "an int >= 0")
-        need(self.max_steps is None or (isinstance(self.max_steps, int) and self.max_steps >= 1), "max_steps", "None or an int >= 1")
-        need(0.0 <= self.beta <= 1.0, "beta", "0 <= beta <= 1")
-        need(0.0 <= self.alpha <= 1.0, "alpha", "0 <= alpha <= 1")
-        need(0.0 <= self.rho <= 1.0, "rho", "0 <= rho <= 1")
-        need(self.gamma >= 0.0, "gamma", ">= 0")
-        need(self.threshold > 0, "threshold", "> 0")
-        need(self.learning_rate > 0, "learning_rate", "> 0")
-        need(self.rate_weight >= 0, "rate_weight", ">= 0")
-        need(0.0 <= self.hardware_start <= 1.0, "hardware_start", "0 <= hardware_start <= 1")
-        need(isinstance(self.hardware_ramp_steps, int) and self.hardware_ramp_steps >= 0, "hardware_ramp_steps", "an int >= 0")
-        need(all(isinstance(t, int) and t >= 1 for t in self.layer_timesteps), "layer_timesteps", "ints >= 1 (empty: uniform)")
-        need(self.timestep_learning_rate > 0, "timestep_learning_rate", "> 0")
-        need(not self.learn_timesteps or self.loss != "ce_rate", "learn_timesteps",
-             "False with loss ce_rate (its per-step average would count skipped steps); use ce_count or mse_count")
-        need(self.energy_preset is None or self.energy_model is None or self.energy_preset not in PRESETS
-             or PRESETS[self.energy_preset].model_name == self.energy_model,
-             "energy_preset", f"a preset of energy_model {self.energy_model!r}")
-        need(self.energy_weight >= 0, "energy_weight", ">= 0")
-        need(self.energy_weight == 0 or self.energy_model is not None or self.energy_preset is not None, "energy_weight",
-             "0 unless energy_model or energy_preset is set")
-        need(all(isinstance(c, int) and c >= 1 for c in self.channels), "channels", "ints >= 1")
-        need(all(isinstance(h, int) and h >= 1 for h in self.hidden), "hidden", "ints >= 1")
-        need(self.loss != "ce_rate" or self.population == 1, "loss", "ce_count or mse_count with population > 1")
-        if errors:
-            raise ValueError("invalid TrainConfig:\n  " + "\n  ".join(errors))
-
-    def replace(self, **changes) -> "TrainConfig":
-        """A copy with ``changes`` applied (validated again)."""
-        return dataclasses.replace(self, **changes)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The fields as a JSON-ready dict."""
-        return dataclasses.asdict(self)
+    admits: Callable[[Any], bool]
+    describe: Callable[[], str]
+    names: Callable[[], tuple[str, ...]] | None = None  # a choice's names, for --help
 
 
-def field_choices() -> dict[str, tuple[str, ...]]:
-    """The allowed values of every choice field (read from the tables that define them: datasets,
-    encoders, neuron models, surrogates, losses, presets, ...), for validation and ``--help``."""
-    return {
-        "dataset": tuple(DATASETS), "model": MODELS, "padding": ("SAME", "VALID"), "readout": ("spikes", "membrane"),
-        "encoding": tuple(ENCODERS), "neuron": tuple(NEURONS), "reset": RESETS, "surrogate": tuple(SURROGATES),
-        "loss": TASK_LOSSES, "optimizer": ("adam", "sgd"), "hardware": tuple(CROSSBAR_PRESETS),
-        "hardware_ramp_order": tuple(RAMP_ORDERS), "energy_model": tuple(REFERENCE_PRESETS),
-        "energy_preset": tuple(PRESETS), "imc_mode": IMC_MODES,
-    }
+def choice(table: Callable[[], Iterable[str]]) -> Rule:
+    """One of the names ``table()`` gives when the config is checked (a registry, read at call time)."""
+    names = lambda: tuple(table())
+    return Rule(lambda value: value in names(), lambda: str(list(names())), names)
 
 
-def _is_optional(name: str) -> bool:
-    """Whether a field's declared type admits ``None``."""
-    return "None" in str(TrainConfig.__dataclass_fields__[name].type)
+def bound(low: float | None = None, high: float | None = None, *, open_low: bool = False) -> Rule:
+    """``low <= value <= high`` (``low < value`` with ``open_low``); a missing side is unbounded."""
+    def admits(value):
+        above = low is None or (value > low if open_low else value >= low)
+        return above and (high is None or value <= high)
+    text = " and ".join(part for part in (
+        None if low is None else f"{'>' if open_low else '>='} {low:g}", None if high is None else f"<= {high:g}") if part)
+    return Rule(admits, lambda: text)
 
 
-def energy_term(config: TrainConfig):
-    """``cost(workload, activity) -> Cost`` of the config's energy term, or ``None`` without one: the
-    preset ``energy_preset`` (default: ``energy_model``'s reference preset) from the one preset table,
-    with ``imc_mode`` applied to IMC presets."""
-    if config.energy_model is None and config.energy_preset is None:
-        return None
-    entry = hardware_preset(config.energy_preset or REFERENCE_PRESETS[config.energy_model])
-    spec, options = entry.spec(), entry.applicable(mode=config.imc_mode)
-    return lambda workload, activity: entry.cost(workload, activity, spec, **options)
+def setting(default: Any, help: str, rule: Rule | None = None) -> Any:
+    """A config field: its default, its description for ``--help`` and its :class:`Rule`."""
+    return dataclasses.field(default=default, metadata={"help": help, "rule": rule})
 
 
-def model_timesteps(config: TrainConfig) -> int | tuple[int, ...]:
-    """The ``timesteps`` argument of the model: ``layer_timesteps`` if given, else ``timesteps``."""
-    return tuple(config.layer_timesteps) if config.layer_timesteps else config.timesteps
-
-
-def _number(value: Any, kind: str) -> int | float:
-    """``value`` (a number or its text) as ``kind`` ("int" or "float"), never rounded or taken from a bool."""
+def _convert(hint: Any, value: Any) -> Any:
+    """``value`` (a Python value or the text of one) as the declared type ``hint``, exactly."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        options = [h for h in typing.get_args(hint) if h is not type(None)]
+        if value is None or (isinstance(value, str) and value.lower() == "none"):
+            return None
+        return _convert(options[0], value)
+    if typing.get_origin(hint) is tuple:
+        element = typing.get_args(hint)[0]
+        if isinstance(value, str):
+            value = [part for part in value.split(",") if part.strip()]
+        if not isinstance(value, (list, tuple)):
+            raise ValueError(f"{value!r} is not a sequence")
+        return tuple(_convert(element, part) for part in value)
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no", "1", "0"):
+            return value.lower() in ("true", "yes", "1")
+        raise ValueError(f"{value!r} is not true or false")
     if isinstance(value, bool):
-        raise ValueError(f"a bool is not an {kind}")
-    number = float(value) if isinstance(value, str) and kind == "float" else value
-    if kind == "int":
+        raise ValueError(f"a bool is not a {hint.__name__}")
+    if hint is int:
         number = int(value) if isinstance(value, str) else value
         if isinstance(number, float) and number.is_integer():
             number = int(number)
         if not isinstance(number, int):
             raise ValueError(f"{value!r} is not an integer")
         return number
-    if not isinstance(number, (int, float)):
-        raise ValueError(f"{value!r} is not a number")
-    return float(number)
+    if hint is float:
+        number = float(value) if isinstance(value, str) else value
+        if not isinstance(number, (int, float)):
+            raise ValueError(f"{value!r} is not a number")
+        return float(number)
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not text")
+    return value
 
 
-def _coerce(field: dataclasses.Field, value: Any) -> Any:
-    """Coerce a JSON/YAML/CLI value to the field's declared type, exactly: tuples of ints or floats from
-    lists or 'a,b' strings, ints only from integral values, bools only from true/false words or bools."""
-    kind = str(field.type)
-    if value is None or (isinstance(value, str) and value.lower() == "none" and "None" in kind):
-        return None
-    if kind.startswith("tuple"):
-        if isinstance(value, str):
-            value = [v for v in value.split(",") if v.strip()]
-        element = "float" if kind.startswith("tuple[float") else "int"
-        return tuple(_number(v, element) for v in value)
-    if kind.startswith("bool"):
-        if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
-            return value.lower() in ("true", "1", "yes")
-        if isinstance(value, bool):
-            return value
-        raise ValueError(f"{value!r} is not true or false")
-    if kind.startswith("int"):
-        return _number(value, "int")
-    if kind.startswith("float"):
-        return _number(value, "float")
-    return str(value)
+class Section:
+    """Base of the config sections: each field converted to its declared type and checked against
+    its rule when the section is built; errors name ``section.field``, the value and what is allowed."""
+
+    section: typing.ClassVar[str]
+
+    def __post_init__(self):
+        hints = typing.get_type_hints(type(self))
+        errors = []
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            try:
+                converted = _convert(hints[field.name], value)
+            except (TypeError, ValueError):
+                errors.append(f"{self.section}.{field.name}: got {value!r}; allowed: {field.type}.")
+                continue
+            object.__setattr__(self, field.name, converted)
+            rule = field.metadata["rule"]
+            items = converted if isinstance(converted, tuple) else () if converted is None else (converted,)
+            if rule is not None and not all(rule.admits(item) for item in items):
+                optional = "None or " if "None" in str(field.type) else ""
+                errors.append(f"{self.section}.{field.name}: got {converted!r}; allowed: {optional}{rule.describe()}.")
+        errors += [f"{self.section}.{message}" for message in self.conflicts()]
+        if errors:
+            raise ValueError(f"invalid {self.section} config:\n  " + "\n  ".join(errors))
+
+    def conflicts(self) -> list[str]:
+        """Messages for values that are allowed alone but not together (none by default)."""
+        return []
+
+    def replace(self, **changes):
+        """A copy with ``changes`` applied (checked again); unknown fields are named."""
+        names = [field.name for field in dataclasses.fields(self)]
+        unknown = sorted(set(changes) - set(names))
+        if unknown:
+            raise ValueError(f"{self.section}: unknown fields {unknown}; allowed: {names}.")
+        return dataclasses.replace(self, **changes)
 
 
-def config_from_dict(values: dict[str, Any], base: TrainConfig | None = None) -> TrainConfig:
-    """Build a config from ``base`` (defaults) with ``values`` applied; unknown keys are rejected."""
-    fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
-    unknown = sorted(set(values) - set(fields))
+POSITIVE_INT = bound(1)
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig(Section):
+    """The network: "conv" is ``conv(k) -> maxpool2 -> neuron`` for each of ``channels``, then a
+    spiking MLP head of widths ``hidden`` and ``num_classes x population`` outputs (population codes
+    read per-class blocks); "mlp" is a spiking MLP ``prod(input) -> hidden -> outputs``."""
+
+    section: typing.ClassVar[str] = "model"
+    kind: str = setting("conv", "network family", choice(lambda: MODELS))
+    channels: tuple[int, ...] = setting((16, 32), "conv: filters of each conv block", POSITIVE_INT)
+    kernel_size: int = setting(3, "conv: kernel size k of every conv layer", POSITIVE_INT)
+    padding: str = setting("SAME", "conv: padding of every conv layer", choice(lambda: ("SAME", "VALID")))
+    hidden: tuple[int, ...] = setting((128,), "widths of the hidden dense layers", POSITIVE_INT)
+    population: int = setting(1, "output neurons per class", POSITIVE_INT)
+    readout: str = setting("spikes", "output layer: spike counts of the hidden neuron, or an integrator's membrane",
+                           choice(lambda: ("spikes", "membrane")))
+    timesteps: int = setting(4, "timesteps T per sample", POSITIVE_INT)
+    layer_timesteps: tuple[int, ...] = setting((), "per-synaptic-layer T_l (empty: timesteps everywhere)", POSITIVE_INT)
+    learn_timesteps: bool = setting(False, "learn the per-layer step counts (LD-SNN)")
+
+
+@dataclasses.dataclass(frozen=True)
+class NeuronConfig(Section):
+    """The hidden layers' neuron model and its parameters; each model takes the parameters it has
+    (IF: no beta; Synaptic: alpha; ALIF: rho and gamma)."""
+
+    section: typing.ClassVar[str] = "neuron"
+    kind: str = setting("lif", "neuron model", choice(lambda: NEURONS))
+    beta: float = setting(0.9, "membrane decay", bound(0.0, 1.0))
+    threshold: float = setting(1.0, "firing threshold", bound(0.0, open_low=True))
+    alpha: float = setting(0.9, "synaptic current decay (synaptic)", bound(0.0, 1.0))
+    rho: float = setting(0.95, "threshold adaptation decay (alif)", bound(0.0, 1.0))
+    gamma: float = setting(1.8, "threshold adaptation strength (alif)", bound(0.0))
+    reset: str = setting("subtract", "reset after a spike", choice(lambda: RESETS))
+    surrogate: str = setting("atan", "surrogate gradient of the spike", choice(lambda: SURROGATES))
+    surrogate_param: float | None = setting(None, "the surrogate's slope (None: its default)")
+    learn_beta: bool = setting(False, "learn beta per neuron")
+    learn_threshold: bool = setting(False, "learn the threshold per neuron")
+
+
+@dataclasses.dataclass(frozen=True)
+class DataConfig(Section):
+    """The dataset and how samples become input currents or spikes."""
+
+    section: typing.ClassVar[str] = "data"
+    dataset: str = setting("mnist5k", "dataset (loaders in hwsnn.data.DATASETS)", choice(lambda: DATASETS))
+    data_dir: str | None = setting(None, "folder of a dataset read from local files")
+    validation: int = setting(0, "training images held out as the 'validation' split (a fixed draw)", bound(0))
+    encoding: str = setting("direct", "input encoding over the timesteps", choice(lambda: ENCODERS))
+
+
+@dataclasses.dataclass(frozen=True)
+class HardwareConfig(Section):
+    """Hardware in the loop: every synaptic layer runs on a crossbar preset, its non-ideality
+    strength ramping linearly from ``start`` to 1 over ``ramp_steps`` steps (0: full hardware from the
+    first step), all together or by groups (:func:`~hwsnn.train.step.hardware_ramp`)."""
+
+    section: typing.ClassVar[str] = "hardware"
+    preset: str | None = setting(None, "crossbar preset (None: ideal)", choice(lambda: CROSSBAR_PRESETS))
+    start: float = setting(0.0, "non-ideality strength at step 0", bound(0.0, 1.0))
+    ramp_steps: int = setting(0, "steps of the ramp to full strength", bound(0))
+    ramp_order: str = setting("together", "which non-idealities ramp when", choice(lambda: RAMP_ORDERS))
+
+
+@dataclasses.dataclass(frozen=True)
+class EnergyConfig(Section):
+    """Energy-aware training: ``weight > 0`` adds ``weight x E / E_ANN`` to the loss, the energy on
+    ``preset`` (default: ``model``'s reference preset) relative to the same network run as an ANN there."""
+
+    section: typing.ClassVar[str] = "energy"
+    model: str | None = setting(None, "cost model of the energy term", choice(lambda: REFERENCE_PRESETS))
+    preset: str | None = setting(None, "hardware preset of the energy term", choice(lambda: PRESETS))
+    weight: float = setting(0.0, "weight of E / E_ANN in the loss", bound(0.0))
+    imc_mode: str | None = setting(None, "IMC accounting, dense or event (None: the preset's own)",
+                                   choice(lambda: IMC_MODES))
+
+    def conflicts(self) -> list[str]:
+        found = []
+        if self.preset in PRESETS and self.model is not None and PRESETS[self.preset].model_name != self.model:
+            found.append(f"preset: got {self.preset!r}; allowed: a preset of energy.model {self.model!r}.")
+        if self.weight != 0 and self.model is None and self.preset is None:
+            found.append(f"weight: got {self.weight!r}; allowed: 0 unless energy.model or energy.preset is set.")
+        return found
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingConfig(Section):
+    """The objective, the optimizer and the schedule. ``max_steps`` stops a run early without
+    changing its learning-rate schedule; rerunning in the same workdir without it finishes the run."""
+
+    section: typing.ClassVar[str] = "training"
+    loss: str = setting("ce_count", "task loss", choice(lambda: TASK_LOSSES))
+    rate_weight: float = setting(0.0, "weight of the firing-rate regulariser", bound(0.0))
+    rate_target: float = setting(0.0, "firing rate the regulariser pulls towards")
+    optimizer: str = setting("adam", "optimizer (sgd: momentum 0.9)", choice(lambda: ("adam", "sgd")))
+    learning_rate: float = setting(2e-3, "peak learning rate", bound(0.0, open_low=True))
+    cosine_decay: bool = setting(True, "cosine decay of the learning rate to 0")
+    timestep_learning_rate: float = setting(0.05, "Adam rate of learned step counts, in steps", bound(0.0, open_low=True))
+    batch_size: int = setting(64, "training batch", POSITIVE_INT)
+    epochs: int = setting(12, "passes over the training split", POSITIVE_INT)
+    eval_batch_size: int = setting(500, "evaluation batch", POSITIVE_INT)
+    seed: int = setting(0, "seed of initialisation, data order and hardware draws")
+    checkpoint_every: int = setting(200, "steps between checkpoints", POSITIVE_INT)
+    max_steps: int | None = setting(None, "stop after this many steps (None: the whole schedule)", POSITIVE_INT)
+
+
+SECTIONS: dict[str, type[Section]] = {
+    section.section: section
+    for section in (DataConfig, ModelConfig, NeuronConfig, HardwareConfig, EnergyConfig, TrainingConfig)
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Everything a training run depends on, one section each (:data:`SECTIONS`). Defaults are the
+    README's main job (MNIST-5k conv SNN)."""
+
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)
+    model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+    neuron: NeuronConfig = dataclasses.field(default_factory=NeuronConfig)
+    hardware: HardwareConfig = dataclasses.field(default_factory=HardwareConfig)
+    energy: EnergyConfig = dataclasses.field(default_factory=EnergyConfig)
+    training: TrainingConfig = dataclasses.field(default_factory=TrainingConfig)
+
+    def __post_init__(self):
+        errors = [f"{name}: got {getattr(self, name)!r}; allowed: a {kind.__name__}."
+                  for name, kind in SECTIONS.items() if not isinstance(getattr(self, name), kind)]
+        if not errors:
+            model, training = self.model, self.training
+            if model.learn_timesteps and training.loss == "ce_rate":
+                errors.append("model.learn_timesteps: got True; allowed: False with training.loss ce_rate (its "
+                              "per-step average would count skipped steps); use ce_count or mse_count.")
+            if training.loss == "ce_rate" and model.population != 1:
+                errors.append(f"training.loss: got 'ce_rate'; allowed: ce_count or mse_count with "
+                              f"model.population {model.population} > 1.")
+        if errors:
+            raise ValueError("invalid TrainConfig:\n  " + "\n  ".join(errors))
+
+    def replace(self, **sections: Section | Mapping[str, Any]) -> "TrainConfig":
+        """A copy with sections replaced: each keyword a section name, its value a section or a mapping
+        of that section's field changes, e.g. ``config.replace(model={"hidden": (64,)})``."""
+        unknown = sorted(set(sections) - set(SECTIONS))
+        if unknown:
+            raise ValueError(f"config: unknown sections {unknown}; allowed: {list(SECTIONS)}.")
+        changes, errors = {}, []
+        for name, value in sections.items():  # every section's errors at once
+            try:
+                changes[name] = value if isinstance(value, Section) else getattr(self, name).replace(**value)
+            except ValueError as error:
+                errors.append(str(error))
+        if errors:
+            raise ValueError("\n".join(errors))
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        """The sections as a JSON-ready nested dict (the layout :func:`config_from_dict` reads)."""
+        return dataclasses.asdict(self)
+
+
+def field_choices() -> dict[str, tuple[str, ...]]:
+    """The allowed values of every choice field, ``"section.field" -> names`` (read from the tables
+    that define them: datasets, encoders, neuron models, surrogates, losses, presets, ...)."""
+    choices = {}
+    for name, section in SECTIONS.items():
+        for field in dataclasses.fields(section):
+            rule = field.metadata["rule"]
+            if rule is not None and rule.names is not None:
+                choices[f"{name}.{field.name}"] = rule.names()
+    return choices
+
+
+def config_from_dict(values: Mapping[str, Any], base: TrainConfig | None = None) -> TrainConfig:
+    """``base`` (default: the defaults) with ``values`` applied: a mapping of sections, each a mapping
+    of its fields (the layout of a config file). Unknown sections and fields are named."""
+    base = base or TrainConfig()
+    unknown = sorted(set(values) - set(SECTIONS))
     if unknown:
-        raise ValueError(f"config: unknown keys {unknown}; allowed: {sorted(fields)}.")
-    coerced = {}
-    for key, value in values.items():
-        try:
-            coerced[key] = _coerce(fields[key], value)
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"{key}: got {value!r}; allowed: {fields[key].type}.") from error
-    return dataclasses.replace(base or TrainConfig(), **coerced)
+        homes = {field.name: name for name, section in SECTIONS.items() for field in dataclasses.fields(section)}
+        hints = "".join(f" '{key}' is a field of section '{homes[key]}' (write {homes[key]}: {{{key}: ...}})."
+                        for key in unknown if key in homes)
+        raise ValueError(f"config: unknown keys {unknown}; allowed: the sections {list(SECTIONS)}.{hints}")
+    changes = {}
+    for name, fields in values.items():
+        if not isinstance(fields, Mapping):
+            raise ValueError(f"config: section {name!r} holds {fields!r}; allowed: a mapping of its fields.")
+        changes[name] = dict(fields)
+    return base.replace(**changes)
 
 
 def load_config(path: str | os.PathLike, base: TrainConfig | None = None) -> TrainConfig:
-    """Load a config from a ``.json``, ``.yaml`` or ``.yml`` file (keys as :class:`TrainConfig` fields)."""
+    """Load a config from a ``.json``, ``.yaml`` or ``.yml`` file of sections (see :func:`config_from_dict`)."""
     if not os.path.isfile(path):
         raise FileNotFoundError(f"config: no file at {str(path)!r}.")
     with open(path) as handle:
         text = handle.read()
     values = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
     if not isinstance(values, dict):
-        raise ValueError(f"config: {str(path)!r} holds {type(values).__name__}; allowed: a mapping of fields.")
+        raise ValueError(f"config: {str(path)!r} holds {type(values).__name__}; allowed: a mapping of sections.")
     return config_from_dict(values, base)
 
 
@@ -247,11 +363,28 @@ def save_config(config: TrainConfig, path: str | os.PathLike) -> None:
         json.dump(config.to_dict(), handle, indent=2)
 
 
-def build_neuron(config: TrainConfig) -> Neuron:
-    """The hidden layers' neuron model: ``config.neuron`` with the parameters it has: ``beta``
-    (not IF), ``alpha`` (Synaptic's current decay), ``rho`` and ``gamma`` (ALIF's adaptation decay and
-    strength), ``threshold``, ``reset``, the surrogate and the learned ones."""
-    model = NEURONS[config.neuron]
+def energy_term(config: TrainConfig):
+    """``cost(workload, activity) -> Cost`` of the config's energy term, or ``None`` without one: the
+    preset ``energy.preset`` (default: ``energy.model``'s reference preset) from the one preset table,
+    with ``energy.imc_mode`` applied to IMC presets."""
+    energy = config.energy
+    if energy.model is None and energy.preset is None:
+        return None
+    entry = hardware_preset(energy.preset or REFERENCE_PRESETS[energy.model])
+    spec, options = entry.spec(), entry.applicable(mode=energy.imc_mode)
+    return lambda workload, activity: entry.cost(workload, activity, spec, **options)
+
+
+def model_timesteps(model: ModelConfig) -> int | tuple[int, ...]:
+    """The ``timesteps`` argument of the network: ``layer_timesteps`` if given, else ``timesteps``."""
+    return tuple(model.layer_timesteps) if model.layer_timesteps else model.timesteps
+
+
+def build_neuron(config: NeuronConfig) -> Neuron:
+    """The hidden layers' neuron model: ``config.kind`` with the parameters it has (``beta``, not IF;
+    ``alpha``, Synaptic's current decay; ``rho`` and ``gamma``, ALIF's adaptation decay and strength),
+    the threshold, reset, surrogate and the learned ones."""
+    model = NEURONS[config.kind]
     learn = tuple(name for name, on in (("beta", config.learn_beta), ("threshold", config.learn_threshold))
                   if on and name in model.parameters)
     fields = dict(threshold=config.threshold, reset=config.reset, learn=learn,
@@ -264,25 +397,24 @@ def build_neuron(config: TrainConfig) -> Neuron:
 
 def build_readout(config: TrainConfig) -> Neuron | None:
     """The output layer's neuron: ``None`` (the hidden neuron: spike counts) or, for
-    ``readout="membrane"``, an :class:`~hwsnn.neurons.Integrator` with the config's beta."""
-    if config.readout == "spikes":
+    ``model.readout="membrane"``, an :class:`~hwsnn.neurons.Integrator` with the neuron's beta."""
+    if config.model.readout == "spikes":
         return None
-    return Integrator(beta=config.beta, learn=("beta",) if config.learn_beta else ())
+    return Integrator(beta=config.neuron.beta, learn=("beta",) if config.neuron.learn_beta else ())
 
 
 def build_model(config: TrainConfig, input_shape: tuple[int, ...], num_classes: int) -> SNN:
-    """The SNN a config describes, initialised from ``config.seed``."""
-    neuron = dict(neuron=build_neuron(config), readout=build_readout(config),
-                  hardware=None if config.hardware is None else crossbar_preset(config.hardware))
-    rngs = nnx.Rngs(config.seed)
-    outputs = num_classes * config.population
-    spiking_input = config.encoding != "direct"
-    if config.model == "mlp":
+    """The SNN a config describes, initialised from ``training.seed``."""
+    model, preset = config.model, config.hardware.preset
+    shared = dict(neuron=build_neuron(config.neuron), readout=build_readout(config),
+                  hardware=None if preset is None else crossbar_preset(preset),
+                  rngs=nnx.Rngs(config.training.seed), spiking_input=config.data.encoding != "direct",
+                  learn_timesteps=model.learn_timesteps)
+    outputs = num_classes * model.population
+    if model.kind == "mlp":
         flat = 1
         for d in input_shape:
             flat *= d
-        return mlp([flat, *config.hidden, outputs], model_timesteps(config), rngs=rngs,
-                   spiking_input=spiking_input, learn_timesteps=config.learn_timesteps, **neuron)
-    return conv_net(input_shape, config.channels, config.hidden, outputs, model_timesteps(config), rngs=rngs,
-                    kernel_size=config.kernel_size, padding=config.padding, spiking_input=spiking_input,
-                    learn_timesteps=config.learn_timesteps, **neuron)
+        return mlp([flat, *model.hidden, outputs], model_timesteps(model), **shared)
+    return conv_net(input_shape, model.channels, model.hidden, outputs, model_timesteps(model),
+                    kernel_size=model.kernel_size, padding=model.padding, **shared)

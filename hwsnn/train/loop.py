@@ -37,23 +37,24 @@ from hwsnn.train.step import (
 def make_optimizer(config: TrainConfig, total_steps: int) -> optax.GradientTransformation:
     """Adam (or SGD with momentum 0.9) with an optional cosine decay to zero over ``total_steps``;
     learned step counts (``step_counts``) take Adam at ``timestep_learning_rate`` (in steps)."""
-    lr = optax.cosine_decay_schedule(config.learning_rate, total_steps) if config.cosine_decay else config.learning_rate
-    weights = optax.adam(lr) if config.optimizer == "adam" else optax.sgd(lr, momentum=0.9)
-    if not config.learn_timesteps:
+    training = config.training
+    lr = optax.cosine_decay_schedule(training.learning_rate, total_steps) if training.cosine_decay else training.learning_rate
+    weights = optax.adam(lr) if training.optimizer == "adam" else optax.sgd(lr, momentum=0.9)
+    if not config.model.learn_timesteps:
         return weights
     labels = lambda params: jax.tree_util.tree_map_with_path(
         lambda path, _: "timesteps" if any(getattr(k, "key", None) == "step_counts" for k in path) else "weights", params)
-    return optax.multi_transform({"weights": weights, "timesteps": optax.adam(config.timestep_learning_rate)}, labels)
+    return optax.multi_transform({"weights": weights, "timesteps": optax.adam(training.timestep_learning_rate)}, labels)
 
 
 def epoch_order(config: TrainConfig, num_train: int, epoch: int) -> np.ndarray:
     """The sample order of ``epoch``: a permutation seeded by ``(seed, epoch)`` (resumable)."""
-    return np.random.default_rng((config.seed, epoch)).permutation(num_train)
+    return np.random.default_rng((config.training.seed, epoch)).permutation(num_train)
 
 
 def batch_slice(config: TrainConfig, order: np.ndarray, index: int) -> np.ndarray:
     """Indices of batch ``index`` in an epoch's ``order`` (the remainder batch is dropped)."""
-    return order[index * config.batch_size : (index + 1) * config.batch_size]
+    return order[index * config.training.batch_size : (index + 1) * config.training.batch_size]
 
 
 def hold_out(data: Dataset, count: int) -> tuple[Dataset, tuple[np.ndarray, np.ndarray] | None]:
@@ -74,34 +75,35 @@ class Run:
 
     def __init__(self, config: TrainConfig, dataset: Dataset | None = None, devices=None):
         self.config = config
-        self.dataset = load_dataset(config.dataset, config.data_dir) if dataset is None else dataset  # as loaded
-        self.data, self.validation = hold_out(self.dataset, config.validation)  # training minus validation
+        training = config.training
+        self.dataset = load_dataset(config.data.dataset, config.data.data_dir) if dataset is None else dataset  # as loaded
+        self.data, self.validation = hold_out(self.dataset, config.data.validation)  # training minus validation
         self.model = build_model(config, self.data.input_shape, self.data.num_classes)
-        self.steps_per_epoch = len(self.data.y_train) // config.batch_size
+        self.steps_per_epoch = len(self.data.y_train) // training.batch_size
         if self.steps_per_epoch == 0:
             raise ValueError(
-                f"batch_size: {config.batch_size} exceeds the {len(self.data.y_train)} training samples; "
+                f"training.batch_size: {training.batch_size} exceeds the {len(self.data.y_train)} training samples; "
                 "allowed: at most the training-set size."
             )
-        self.total_steps = config.epochs * self.steps_per_epoch
+        self.total_steps = training.epochs * self.steps_per_epoch
         # max_steps stops the run early without changing the schedule, so it can be resumed
-        self.stop_step = self.total_steps if config.max_steps is None else min(self.total_steps, config.max_steps)
+        self.stop_step = self.total_steps if training.max_steps is None else min(self.total_steps, training.max_steps)
         self.optimizer = make_optimizer(config, self.total_steps)
         self.mesh = data_mesh(devices)
-        if config.batch_size % self.mesh.devices.size:
+        if training.batch_size % self.mesh.devices.size:
             raise ValueError(
-                f"batch_size: {config.batch_size} is not divisible by the {self.mesh.devices.size} devices; "
+                f"training.batch_size: {training.batch_size} is not divisible by the {self.mesh.devices.size} devices; "
                 f"allowed: a multiple of {self.mesh.devices.size}."
             )
         graphdef, state = init_state(self.model, self.optimizer)
         self.graphdef, self.state = graphdef, replicate(state, self.mesh)
-        population = None if config.population == 1 else self.data.num_classes
-        objective = make_objective(task_loss_from_name(config.loss, population), population,
-                                   config.rate_weight, config.rate_target, energy_term(config), config.energy_weight)
-        encode = encoder_from_name(config.encoding)
-        key = jax.random.PRNGKey(config.seed)
+        population = None if config.model.population == 1 else self.data.num_classes
+        objective = make_objective(task_loss_from_name(training.loss, population), population,
+                                   training.rate_weight, training.rate_target, energy_term(config), config.energy.weight)
+        encode = encoder_from_name(config.data.encoding)
+        key = jax.random.PRNGKey(training.seed)
         self.eval_key = jax.random.fold_in(key, 2**31 - 1)  # evaluation draws differ from every train step's
-        schedule = hardware_ramp(config.hardware_start, config.hardware_ramp_steps, config.hardware_ramp_order)
+        schedule = hardware_ramp(config.hardware.start, config.hardware.ramp_steps, config.hardware.ramp_order)
         self.train_step = make_train_step(graphdef, self.optimizer, objective, encode, self.model.timesteps, key, schedule)
         self.eval_step = make_eval_step(graphdef, objective, encode, self.model.timesteps, self.eval_key)
         self.activity_step = make_activity_step(graphdef, encode, self.model.timesteps, self.eval_key)
@@ -116,11 +118,11 @@ class Run:
         if self.validation is not None:
             splits["validation"] = self.validation
         if split not in splits:
-            raise ValueError(f"split: got {split!r}; allowed: {sorted(splits)} (validation: set config.validation).")
+            raise ValueError(f"split: got {split!r}; allowed: {sorted(splits)} (validation: set data.validation).")
         x_all, y_all = splits[split]
         count = len(y_all) if max_samples is None else min(max_samples, len(y_all))
-        for start in range(0, count, self.config.eval_batch_size):
-            stop = min(start + self.config.eval_batch_size, count)
+        for start in range(0, count, self.config.training.eval_batch_size):
+            stop = min(start + self.config.training.eval_batch_size, count)
             yield self.inputs(x_all[start:stop]), y_all[start:stop]
 
     def mean_activity(self, state=None, split: str = "test", max_samples: int | None = None):
@@ -171,7 +173,7 @@ def train_and_evaluate(config: TrainConfig, workdir: str | os.PathLike, *, progr
     run = Run(config, dataset, devices)
     save_config(config, os.path.join(workdir, "config.json"))
     metrics_path = os.path.join(workdir, "metrics.jsonl")
-    checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), config.checkpoint_every)
+    checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), config.training.checkpoint_every)
     start = 0
     if checkpointer.latest_step() is not None:
         run.state = checkpointer.restore(run.state)
@@ -201,7 +203,7 @@ def train_and_evaluate(config: TrainConfig, workdir: str | os.PathLike, *, progr
                       "seconds": time.perf_counter() - began}
             if "energy_ratio" in test:
                 record["test_energy_ratio"] = test["energy_ratio"]
-            if config.learn_timesteps:
+            if config.model.learn_timesteps:
                 record["step_counts"] = step_counts(state)
             append_jsonl(metrics_path, record)
             bar.set_postfix(loss=f"{train['loss']:.3f}", test_acc=f"{100 * test['accuracy']:.1f}%")
@@ -219,7 +221,7 @@ def train_and_evaluate(config: TrainConfig, workdir: str | os.PathLike, *, progr
                "test_spikes_per_sample": final["spikes_per_sample"], "seconds": time.perf_counter() - began}
     if "energy_ratio" in final:
         summary["test_energy_ratio"] = final["energy_ratio"]
-    if config.learn_timesteps:
+    if config.model.learn_timesteps:
         summary["step_counts"] = step_counts(state)
         summary["active_timesteps"] = [int(c) for c in np.clip(np.round(summary["step_counts"]), 1, run.model.layer_timesteps)]
     with open(os.path.join(workdir, "summary.json"), "w") as handle:
@@ -231,7 +233,7 @@ def restore_run(workdir: str | os.PathLike, dataset: Dataset | None = None) -> t
     """The :class:`Run` of a training folder and its latest checkpointed state."""
     config = load_config(os.path.join(workdir, "config.json"))
     run = Run(config, dataset)
-    checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), config.checkpoint_every)
+    checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), config.training.checkpoint_every)
     state = checkpointer.restore(run.state)
     checkpointer.close()
     return run, state

@@ -10,7 +10,7 @@ neurons evaluated / N_0`` (the two LD-SNN counts relative to the uniform model);
 when no candidate is within budget.
 
 The selection set is the first ``samples`` images of the run's validation split (training images
-held out of training, ``TrainConfig.validation``), or, for a run without one, of the training split
+held out of training, ``data.validation``), or, for a run without one, of the training split
 (optimistic: the model has fitted those images, so a budget there is looser than on new data). The
 test split is kept for the final report, so a configuration is never picked on test data. ``WORKDIR/search``
 becomes a run folder (``search.json``, ``config.json`` with the chosen ``layer_timesteps``, and the
@@ -53,14 +53,15 @@ def counts(run: Run, state, split: str, samples: int | None) -> dict[str, float]
 
 def _adapted(base: Run, timesteps: tuple[int, ...], state, learning_rate: float) -> tuple[Run, TrainState]:
     """A run of ``base``'s model at ``timesteps`` starting from ``state``'s weights (fresh optimizer)."""
-    config = base.config.replace(layer_timesteps=timesteps, cosine_decay=False, learning_rate=learning_rate, max_steps=None)
+    config = base.config.replace(model={"layer_timesteps": timesteps},
+                                 training={"cosine_decay": False, "learning_rate": learning_rate, "max_steps": None})
     run = Run(config, base.dataset)
     return run, TrainState(state.params, state.constants, run.optimizer.init(state.params), jnp.zeros((), jnp.int32))
 
 
 def finetune(run: Run, state: TrainState, steps: int, seed: int) -> TrainState:
     """``steps`` training steps on shuffled training batches (order seeded by ``seed``)."""
-    order = epoch_order(run.config.replace(seed=seed), len(run.data.y_train), 0)
+    order = epoch_order(run.config.replace(training={"seed": seed}), len(run.data.y_train), 0)
     for step in range(steps):
         index = step % run.steps_per_epoch
         idx = batch_slice(run.config, order, index)
@@ -92,7 +93,7 @@ def search_timesteps(workdir: str | os.PathLike, *, budget: float = 0.01, shrink
     if not isinstance(finetune_steps, int) or finetune_steps < 0:
         raise ValueError(f"finetune_steps: got {finetune_steps!r}; allowed: an int >= 0.")
     base, state = restore_run(workdir)
-    if base.config.learn_timesteps:
+    if base.config.model.learn_timesteps:
         raise ValueError("workdir: its model learns its timesteps; allowed: a run with fixed timesteps to search from.")
     timesteps = base.model.layer_timesteps
     trained = state
@@ -141,7 +142,7 @@ def search_timesteps(workdir: str | os.PathLike, *, budget: float = 0.01, shrink
     with open(os.path.join(out, "search.json"), "w") as handle:
         json.dump(result, handle, indent=2)
     save_config(current_run.config, os.path.join(out, "config.json"))  # a run folder: hwsnn evaluate / cost
-    checkpointer = Checkpointer(os.path.join(out, "checkpoints"), current_run.config.checkpoint_every)
+    checkpointer = Checkpointer(os.path.join(out, "checkpoints"), current_run.config.training.checkpoint_every)
     checkpointer.maybe_save(int(state.step), state, force=True)
     checkpointer.close()
     return result

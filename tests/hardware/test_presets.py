@@ -8,7 +8,7 @@ from flax import nnx
 from hwsnn.hardware import PRESETS, cost, hardware_preset
 from hwsnn.hardware.report import cost_on_presets
 from hwsnn.layers import mlp
-from hwsnn.train.config import TrainConfig, energy_term
+from hwsnn.train.config import EnergyConfig, TrainConfig, energy_term
 
 MODEL = mlp([6, 5, 3], 3, rngs=nnx.Rngs(0), spiking_input=True)
 X = jnp.asarray((np.random.default_rng(0).random((3, 4, 6)) < 0.5).astype(np.float32))
@@ -29,9 +29,9 @@ def test_report_and_energy_term_read_the_table_and_the_imc_mode():
     rows = cost_on_presets(MODEL.workload, ACTIVITY, ("imc-adc", "naive-int8"), imc_mode="dense")
     assert rows[0]["snn_energy_pj"] == pytest.approx(float(dense.energy_pj.total), rel=1e-6)
     assert rows[1]["model"] == "naive"
-    term = energy_term(TrainConfig(energy_model="imc", imc_mode="dense"))
+    term = energy_term(TrainConfig(energy=EnergyConfig(model="imc", imc_mode="dense")))
     assert float(term(MODEL.workload, ACTIVITY).energy_pj.total) == pytest.approx(float(dense.energy_pj.total), rel=1e-6)
-    event = energy_term(TrainConfig(energy_preset="imc-sa"))(MODEL.workload, ACTIVITY)
+    event = energy_term(TrainConfig(energy=EnergyConfig(preset="imc-sa")))(MODEL.workload, ACTIVITY)
     assert float(event.energy_pj.total) == pytest.approx(
         float(cost.imc(PRESETS["imc-sa"].spec(), MODEL.workload, ACTIVITY, mode="event").energy_pj.total), rel=1e-6)
     assert energy_term(TrainConfig()) is None
@@ -46,10 +46,10 @@ def test_bad_presets_and_modes_are_named():
         cost_on_presets(MODEL.workload, ACTIVITY, ("imc-adc",), imc_mode="sparse")
     with pytest.raises(ValueError, match="options: got \\['mode'\\] for a naive preset"):
         PRESETS["naive-fp32"].cost(MODEL.workload, ACTIVITY, mode="dense")
-    with pytest.raises(ValueError, match="energy_preset: got 'imc-sa'; allowed: a preset of energy_model 'event'"):
-        TrainConfig(energy_model="event", energy_preset="imc-sa")
-    with pytest.raises(ValueError, match="imc_mode: got 'sparse'"):
-        TrainConfig(imc_mode="sparse")
+    with pytest.raises(ValueError, match="energy.preset: got 'imc-sa'; allowed: a preset of energy.model 'event'"):
+        EnergyConfig(model="event", preset="imc-sa")
+    with pytest.raises(ValueError, match="energy.imc_mode: got 'sparse'"):
+        EnergyConfig(imc_mode="sparse")
 
 
 def test_cost_help_lists_every_preset(capsys):

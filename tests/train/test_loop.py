@@ -10,17 +10,17 @@ import numpy as np
 import pytest
 
 from hwsnn.train.checkpoint import Checkpointer
-from hwsnn.train.config import TrainConfig
+from hwsnn.train.config import DataConfig, ModelConfig, TrainConfig, TrainingConfig
 from hwsnn.train.loop import Run, train_and_evaluate
 
-SMALL = TrainConfig(dataset="digits", model="mlp", hidden=(32,), timesteps=3, encoding="rate",
-                    batch_size=32, epochs=2, checkpoint_every=10, eval_batch_size=200,
-                    learning_rate=1e-2)
+SMALL = TrainConfig(data=DataConfig(dataset="digits", encoding="rate"), model=ModelConfig(kind="mlp", hidden=(32,), timesteps=3),
+                    training=TrainingConfig(batch_size=32, epochs=2, checkpoint_every=10, eval_batch_size=200,
+                                            learning_rate=1e-2))
 
 
 def final_params(workdir):
     run = Run(SMALL)
-    checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), SMALL.checkpoint_every)
+    checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), SMALL.training.checkpoint_every)
     state = checkpointer.restore(run.state)
     checkpointer.close()
     return state
@@ -30,7 +30,7 @@ def test_resume_reaches_the_same_parameters(tmp_path):
     full = train_and_evaluate(SMALL, tmp_path / "full", progress=False)
     split = tmp_path / "split"
     # stop at step 30 of 88 (mid-epoch, on a checkpoint), then rerun: it resumes from step 30
-    train_and_evaluate(SMALL.replace(max_steps=30), split, progress=False)
+    train_and_evaluate(SMALL.replace(training={"max_steps": 30}), split, progress=False)
     assert Checkpointer(split / "checkpoints", 10).latest_step() == 30
     resumed = train_and_evaluate(SMALL, split, progress=False)
     a, b = final_params(tmp_path / "full"), final_params(split)
@@ -44,7 +44,7 @@ def test_resume_reaches_the_same_parameters(tmp_path):
 
 
 def test_identical_seeds_identical_metrics(tmp_path):
-    config = SMALL.replace(epochs=1)
+    config = SMALL.replace(training={"epochs": 1})
     train_and_evaluate(config, tmp_path / "a", progress=False)
     train_and_evaluate(config, tmp_path / "b", progress=False)
     drop = lambda r: {k: v for k, v in r.items() if k != "seconds"}
@@ -56,10 +56,11 @@ def test_identical_seeds_identical_metrics(tmp_path):
 
 PARALLEL_SCRIPT = """
 import jax, json, numpy as np
-from hwsnn.train.config import TrainConfig
+from hwsnn.train.config import config_from_dict
 from hwsnn.train.loop import Run, batch_slice, epoch_order
 from hwsnn.train.parallel import shard_batch
-config = TrainConfig(dataset="digits", model="mlp", hidden=(32,), timesteps=3, encoding="rate", batch_size=32, learning_rate=1e-2)
+config = config_from_dict({"data": {"dataset": "digits", "encoding": "rate"}, "model": {"kind": "mlp", "hidden": [32], "timesteps": 3},
+                          "training": {"batch_size": 32, "learning_rate": 1e-2}})
 losses = {}
 for n in (1, 4):
     run = Run(config, devices=jax.devices()[:n])
@@ -96,10 +97,10 @@ def test_validation_images_are_held_out_of_training():
     # disjoint and complete: every training image is in exactly one of the two
     flat = lambda x: {row.tobytes() for row in x.reshape(len(x), -1)}
     assert flat(x_val).isdisjoint(flat(rest.x_train)) and flat(x_val) | flat(rest.x_train) == flat(data.x_train)
-    run = Run(TrainConfig(dataset="digits", model="mlp", hidden=(8,), validation=300), data)
+    run = Run(TrainConfig(data=DataConfig(dataset="digits", validation=300), model=ModelConfig(kind="mlp", hidden=(8,))), data)
     assert run.steps_per_epoch == (len(data.y_train) - 300) // 64
     assert 0.0 <= run.evaluate(None, "validation")["accuracy"] <= 1.0
     with pytest.raises(ValueError, match="validation: got 5000; allowed: fewer than the 1438 training images"):
         hold_out(data, 5000)
     with pytest.raises(ValueError, match="split: got 'validation'; allowed: \\['test', 'train'\\]"):
-        Run(TrainConfig(dataset="digits", model="mlp", hidden=(8,)), data).evaluate(None, "validation")
+        Run(TrainConfig(data=DataConfig(dataset="digits"), model=ModelConfig(kind="mlp", hidden=(8,))), data).evaluate(None, "validation")

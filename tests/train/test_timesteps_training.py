@@ -8,8 +8,8 @@ import pytest
 from hwsnn.cli import main
 from hwsnn.train.config import TrainConfig
 
-SMALL = ["--dataset", "digits", "--model", "mlp", "--hidden", "32", "--encoding", "rate", "--batch-size", "32",
-         "--learning-rate", "0.01", "--no-progress"]
+SMALL = ["--data.dataset", "digits", "--model.kind", "mlp", "--model.hidden", "32", "--data.encoding", "rate", "--training.batch-size", "32",
+         "--training.learning-rate", "0.01", "--no-progress"]
 
 
 def train(workdir, *flags):
@@ -18,10 +18,10 @@ def train(workdir, *flags):
 
 
 def test_energy_weight_shortens_learned_timesteps(tmp_path, capsys):
-    learned = ["--timesteps", "8", "--learn-timesteps", "true", "--timestep-learning-rate", "0.1", "--epochs", "2",
-               "--energy-model", "imc"]
-    free = train(tmp_path / "free", *learned, "--energy-weight", "0")
-    costly = train(tmp_path / "costly", *learned, "--energy-weight", "3")
+    learned = ["--model.timesteps", "8", "--model.learn-timesteps", "true", "--training.timestep-learning-rate", "0.1", "--training.epochs", "2",
+               "--energy.model", "imc"]
+    free = train(tmp_path / "free", *learned, "--energy.weight", "0")
+    costly = train(tmp_path / "costly", *learned, "--energy.weight", "3")
     capsys.readouterr()
     assert len(costly["step_counts"]) == 2 and all(1 <= t <= 8 for t in costly["active_timesteps"])
     # the energy term (IMC energy over the ANN's) pulls the step counts down, and the energy with them
@@ -32,21 +32,23 @@ def test_energy_weight_shortens_learned_timesteps(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("changes, message", [
-    (dict(energy_weight=0.5), "energy_weight: got 0.5; allowed: 0 unless energy_model or energy_preset is set"),
-    (dict(energy_model="imc", energy_preset="systolic-sata"), "energy_preset: got 'systolic-sata'; allowed: a preset of energy_model 'imc'"),
-    (dict(energy_model="analog"), "energy_model: got 'analog'"),
-    (dict(learn_timesteps=True, loss="ce_rate"), "learn_timesteps: got True; allowed: False with loss ce_rate"),
-    (dict(layer_timesteps=(4, 0)), "layer_timesteps: got (4, 0)"),
-    (dict(timestep_learning_rate=0.0), "timestep_learning_rate: got 0.0"),
+    (dict(energy={"weight": 0.5}), "energy.weight: got 0.5; allowed: 0 unless energy.model or energy.preset is set"),
+    (dict(energy={"model": "imc", "preset": "systolic-sata"}),
+     "energy.preset: got 'systolic-sata'; allowed: a preset of energy.model 'imc'"),
+    (dict(energy={"model": "analog"}), "energy.model: got 'analog'"),
+    (dict(model={"learn_timesteps": True}, training={"loss": "ce_rate"}),
+     "model.learn_timesteps: got True; allowed: False with training.loss ce_rate"),
+    (dict(model={"layer_timesteps": (4, 0)}), "model.layer_timesteps: got (4, 0); allowed: >= 1"),
+    (dict(training={"timestep_learning_rate": 0.0}), "training.timestep_learning_rate: got 0.0; allowed: > 0"),
 ])
 def test_config_rejects_bad_timestep_and_energy_settings(changes, message):
     with pytest.raises(ValueError, match=message.replace("(", "\\(").replace(")", "\\)")):
-        TrainConfig(**changes)
+        TrainConfig().replace(**changes)
 
 
 def test_search_cli_reduces_timesteps_within_budget(tmp_path, capsys):
     workdir = tmp_path / "run"
-    train(workdir, "--timesteps", "6", "--epochs", "3", "--validation", "300")
+    train(workdir, "--model.timesteps", "6", "--training.epochs", "3", "--data.validation", "300")
     assert main(["search", "--workdir", str(workdir), "--budget", "0.05", "--samples", "300",
                  "--finetune-steps", "5"]) == 0
     printed = capsys.readouterr().out
@@ -70,8 +72,8 @@ def test_search_cli_reduces_timesteps_within_budget(tmp_path, capsys):
     assert main(["cost", "--workdir", str(workdir / "search"), "--samples", "100", "--presets", "event-fpga,imc-adc"]) == 0
     capsys.readouterr()
     # the chosen timesteps train and evaluate as a config
-    final = train(tmp_path / "final", "--timesteps", "6", "--epochs", "1",
-                  "--layer-timesteps", ",".join(map(str, chosen["timesteps"])))
+    final = train(tmp_path / "final", "--model.timesteps", "6", "--training.epochs", "1",
+                  "--model.layer-timesteps", ",".join(map(str, chosen["timesteps"])))
     assert np.isfinite(final["test_loss"])
 
 
@@ -79,7 +81,7 @@ def test_search_rejects_bad_arguments(tmp_path, capsys):
     assert main(["search", "--workdir", str(tmp_path / "missing")]) == 2
     assert "no file" in capsys.readouterr().err
     workdir = tmp_path / "learned"
-    train(workdir, "--timesteps", "3", "--epochs", "1", "--learn-timesteps", "true")
+    train(workdir, "--model.timesteps", "3", "--training.epochs", "1", "--model.learn-timesteps", "true")
     capsys.readouterr()
     assert main(["search", "--workdir", str(workdir)]) == 2
     assert "learns its timesteps" in capsys.readouterr().err
