@@ -4,9 +4,11 @@ from hwsnn.layers.container import SNN
 from hwsnn.layers.models import conv_net, mlp
 from hwsnn.layers.modules import Context, Flatten, Layer, Pool, Readout, SpikingConv, SpikingDense, SynapticLayer
 from hwsnn.layers.neurons import NeuronConstant, Neurons
+from hwsnn.layers.zoo import ZOO, conv5_fc2, date2024, mnist_conv, vgg9, vgg16
 from hwsnn.structure import Activity, LayerActivity
 
 __all__ = [
     "Activity", "Context", "Flatten", "Layer", "LayerActivity", "NeuronConstant", "Neurons", "Pool", "Readout", "SNN",
-    "SpikingConv", "SpikingDense", "SynapticLayer", "conv_net", "mlp",
+    "SpikingConv", "SpikingDense", "SynapticLayer", "ZOO", "conv5_fc2", "conv_net", "date2024", "mlp", "mnist_conv",
+    "vgg9", "vgg16",
 ]

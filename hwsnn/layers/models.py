@@ -47,31 +47,45 @@ def mlp(sizes: Sequence[int], timesteps: int | Sequence[int], *, rngs: nnx.Rngs,
                learn_timesteps=learn_timesteps)
 
 
-def conv_net(input_shape: Sequence[int], channels: Sequence[int], hidden: Sequence[int], outputs: int,
+def conv_net(input_shape: Sequence[int], channels: Sequence[int], hidden: Sequence[int], outputs: int | None,
              timesteps: int | Sequence[int], *, rngs: nnx.Rngs, neuron: Neuron | None = None,
              readout: Neuron | None = None, hardware: CrossbarSpec | None = None, kernel_size: int = 3,
-             padding="SAME", pool: str = "max", spiking_input: bool = False, execution: str = "auto",
-             learn_timesteps: bool = False) -> SNN:
-    """Conv blocks ``conv(k) -> pool(2) -> neuron`` per entry of ``channels``, then a spiking MLP head.
+             padding="SAME", pool: str | None | Sequence[str | None] = "max", spiking_input: bool = False,
+             execution: str = "auto", learn_timesteps: bool = False) -> SNN:
+    """Conv blocks ``conv(k) -> pool(2) -> neuron`` per entry of ``channels``, then a spiking MLP head
+    of widths ``hidden`` and an output layer of ``outputs`` neurons (``readout``).
+
+    ``pool`` is the pooling of every block ("max", "avg", "sum") or one entry per block, ``None``
+    where a block does not pool. ``outputs=None`` ends the network at its last conv block or hidden
+    layer (a feature extractor, or a published layer list costed as it stands).
 
     This is the layer order of the DATE 2024 network (REFERENCES.md section 1) and of
     snnTorch's convolutional tutorial: pooling acts on currents before the neurons.
     """
     _check_hardware(hardware)
+    pools = tuple(pool) if isinstance(pool, (list, tuple)) else (pool,) * len(channels)
+    if len(pools) != len(channels):
+        raise ValueError(f"pool: got {len(pools)} entries for {len(channels)} conv blocks; allowed: one kind, or one per block.")
+    if outputs is None and not channels and not hidden:
+        raise ValueError("outputs: got None with no conv block and no hidden layer; allowed: an int >= 1, or layers to end on.")
     neuron = LIF() if neuron is None else neuron
     layers, shape = [], tuple(input_shape)
-    for index, out_channels in enumerate(channels):
-        conv = SpikingConv(shape[-1], out_channels, kernel_size, rngs=rngs, neuron=neuron, padding=padding, pool=pool,
-                           hardware=hardware if index > 0 or spiking_input else None)
+    for index, (out_channels, block_pool) in enumerate(zip(channels, pools)):
+        conv = SpikingConv(shape[-1], out_channels, kernel_size, rngs=rngs, neuron=neuron, padding=padding,
+                           pool=block_pool, hardware=hardware if index > 0 or spiking_input else None)
         shape = conv.output_shape(shape)
         layers.append(conv)
-    layers.append(Flatten())
-    width = shape[0] * shape[1] * shape[2]
+    dense = list(hidden) + ([] if outputs is None else [outputs])
+    if dense and len(shape) > 1:
+        layers.append(Flatten())
+    width = 1
+    for d in shape:
+        width *= d
     spiking = bool(channels) or spiking_input  # whether the head's first layer sees spikes
-    for size in hidden:
-        layers.append(SpikingDense(width, size, rngs=rngs, neuron=neuron, hardware=hardware if spiking else None))
+    for index, size in enumerate(dense):
+        last = outputs is not None and index == len(dense) - 1
+        layers.append(SpikingDense(width, size, rngs=rngs, neuron=readout if last and readout is not None else neuron,
+                                   hardware=hardware if spiking else None))
         width, spiking = size, True
-    layers.append(SpikingDense(width, outputs, rngs=rngs, neuron=neuron if readout is None else readout,
-                               hardware=hardware if spiking else None))
     return SNN(layers, input_shape, timesteps, spiking_input=spiking_input, execution=execution,
                learn_timesteps=learn_timesteps)

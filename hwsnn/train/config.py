@@ -37,12 +37,11 @@ from hwsnn.encoding import ENCODERS
 from hwsnn.hardware.cost.imc import MODES as IMC_MODES
 from hwsnn.hardware.presets import PRESETS, REFERENCE_PRESETS, hardware_preset
 from hwsnn.hardware.specs import CROSSBAR_PRESETS, crossbar_preset
-from hwsnn.layers import SNN, conv_net, mlp
+from hwsnn.layers import SNN, ZOO, conv_net, mlp
 from hwsnn.neurons import NEURONS, RESETS, SURROGATES, Integrator, Neuron, surrogate_from_name
 from hwsnn.train.losses import TASK_LOSSES
 from hwsnn.train.step import RAMP_ORDERS
 
-MODELS = ("conv", "mlp")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -161,10 +160,13 @@ POSITIVE_INT = bound(1)
 class ModelConfig(Section):
     """The network: "conv" is ``conv(k) -> maxpool2 -> neuron`` for each of ``channels``, then a
     spiking MLP head of widths ``hidden`` and ``num_classes x population`` outputs (population codes
-    read per-class blocks); "mlp" is a spiking MLP ``prod(input) -> hidden -> outputs``."""
+    read per-class blocks); "mlp" is a spiking MLP ``prod(input) -> hidden -> outputs``; a name of
+    :data:`~hwsnn.layers.ZOO` (vgg9, vgg16, ...) is that fixed architecture with a classifier of
+    ``num_classes x population`` outputs (``channels``, ``kernel_size``, ``padding`` and ``hidden``
+    describe "conv" and "mlp" only)."""
 
     section: typing.ClassVar[str] = "model"
-    kind: str = setting("conv", "network family", choice(lambda: MODELS))
+    kind: str = setting("conv", "network family, or a zoo network", choice(lambda: ("conv", "mlp", *ZOO)))
     channels: tuple[int, ...] = setting((16, 32), "conv: filters of each conv block", POSITIVE_INT)
     kernel_size: int = setting(3, "conv: kernel size k of every conv layer", POSITIVE_INT)
     padding: str = setting("SAME", "conv: padding of every conv layer", choice(lambda: ("SAME", "VALID")))
@@ -416,5 +418,7 @@ def build_model(config: TrainConfig, input_shape: tuple[int, ...], num_classes: 
         for d in input_shape:
             flat *= d
         return mlp([flat, *model.hidden, outputs], model_timesteps(model), **shared)
+    if model.kind in ZOO:
+        return ZOO[model.kind](model_timesteps(model), input_shape=tuple(input_shape), outputs=outputs, **shared)
     return conv_net(input_shape, model.channels, model.hidden, outputs, model_timesteps(model),
                     kernel_size=model.kernel_size, padding=model.padding, **shared)
