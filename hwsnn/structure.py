@@ -15,7 +15,8 @@ Counting conventions (checked by hand in ``tests/hardware/test_workload.py``):
   input index ``i`` reaches ``n_i`` output positions; ``connections = C_in C_out sum_i n_i sum_j n_j``.
   An all-ones input causes exactly ``connections`` synaptic updates.
 * ``fan_out_per_event = connections / prod(in_shape)``: synaptic updates per input event, averaged
-  over input positions (exact for uniformly placed events).
+  over input positions (exact for uniformly placed events). Models record each event's real fan-out
+  (:meth:`LayerWorkload.fan_out_map`) in :attr:`LayerActivity.synaptic_updates`.
 
 **Activity.** The per-layer activity of a forward pass (batch-mean spikes and events per timestep):
 what the cost models read besides the workload.
@@ -28,6 +29,7 @@ import math
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from hwsnn.typing import PerTimestep
 
@@ -58,13 +60,15 @@ def conv_geometry(size: int, kernel: int, stride: int, padding) -> tuple[int, tu
     return out, pads
 
 
-def outputs_reached(size: int, kernel: int, stride: int, pads: tuple[int, int], out: int) -> int:
-    """Sum over real input positions ``i`` of the number of outputs whose window contains ``i``."""
-    total = 0
+def outputs_reached(size: int, kernel: int, stride: int, pads: tuple[int, int], out: int) -> tuple[int, ...]:
+    """For each real input position ``i`` of a 1-D convolution axis, the number of output positions
+    whose window contains ``i`` (at most ``ceil(kernel / stride)``; fewer near a border)."""
+    reached = [0] * size
     for o in range(out):
         start = o * stride - pads[0]
-        total += max(0, min(start + kernel, size) - max(start, 0))
-    return total
+        for i in range(max(start, 0), min(start + kernel, size)):
+            reached[i] += 1
+    return tuple(reached)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,6 +119,19 @@ class LayerWorkload:
     def out_channels(self) -> int:
         """Output channels of the synaptic operation (``F_out`` for dense)."""
         return self.synapse_shape[-1]
+
+    def fan_out_map(self) -> np.ndarray:
+        """Synaptic updates one input event causes, by where it falls: ``[F_in]`` (``F_out`` each) for
+        dense; ``[H, W, 1]`` for conv, ``n_h(i) n_w(j) C_out`` with ``n`` the output positions whose
+        window holds input row ``i`` / column ``j`` (:func:`outputs_reached`). Fewer at a padded border
+        than inside; the per-spike count of NeuroBench and SpikingJelly (a convolution of the spikes with
+        an all-ones kernel). Its mean over input positions is :attr:`fan_out_per_event`."""
+        if self.kind == "dense":
+            return np.full(self.in_shape, float(self.out_channels), np.float32)
+        (height, width, _), (out_h, out_w, _) = self.in_shape, self.synapse_shape
+        rows = outputs_reached(height, self.kernel_size, self.stride, self.padding[0], out_h)
+        columns = outputs_reached(width, self.kernel_size, self.stride, self.padding[1], out_w)
+        return (np.outer(rows, columns) * self.out_channels).astype(np.float32)[:, :, None]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -176,8 +193,8 @@ def conv_workload(
     height, width, in_channels = in_shape
     out_h, pads_h = conv_geometry(height, kernel_size, stride, padding if isinstance(padding, str) else padding[0])
     out_w, pads_w = conv_geometry(width, kernel_size, stride, padding if isinstance(padding, str) else padding[1])
-    reach = outputs_reached(height, kernel_size, stride, pads_h, out_h) * outputs_reached(
-        width, kernel_size, stride, pads_w, out_w
+    reach = sum(outputs_reached(height, kernel_size, stride, pads_h, out_h)) * sum(
+        outputs_reached(width, kernel_size, stride, pads_w, out_w)
     )
     connections = in_channels * out_channels * reach
     if pool is None:
@@ -216,6 +233,10 @@ class LayerActivity:
       step_mask: ``[T_l]`` which of the layer's steps run (1) or are skipped (0), or ``None`` (all
         run). Set by learned timesteps (:func:`hwsnn.neurons.step_mask`, straight-through gradient);
         every cost model reads the layer's step count from it.
+      synaptic_updates: ``[T_in]`` synaptic updates per timestep, each input event counted with its
+        real fan-out (:meth:`LayerWorkload.fan_out_map`: fewer outputs at a conv map's border), or
+        ``None``: events placed uniformly, ``input_events x fan_out_per_event`` (an activity built from
+        firing rates). Models record it; :meth:`updates` reads either.
 
     All are sums of surrogate-carrying spikes, so they are differentiable with respect to the
     weights of this and every earlier layer.
@@ -225,6 +246,13 @@ class LayerActivity:
     output_spikes: PerTimestep
     channel_events: jax.Array | None = None
     step_mask: PerTimestep | None = None
+    synaptic_updates: PerTimestep | None = None
+
+    def updates(self, layer: LayerWorkload) -> PerTimestep:
+        """``[T_in]`` synaptic updates per timestep of ``layer``'s synapses (see ``synaptic_updates``)."""
+        if self.synaptic_updates is not None:
+            return self.synaptic_updates
+        return self.input_events * layer.fan_out_per_event
 
 
 def layer_steps(layer, act: LayerActivity):
@@ -246,6 +274,32 @@ class Activity:
     def __getitem__(self, index: int) -> LayerActivity:
         return self.layers[index]
 
+    @classmethod
+    def from_rates(cls, workload: Workload, input_rates, output_rates=None) -> "Activity":
+        """The activity of ``workload`` at given firing rates, to cost a network without running it.
+
+        ``input_rates``: the fraction of each synaptic layer's inputs that are events at each step (one
+        number for every layer, or one per layer; ``1 - s`` for a published input sparsity ``s``; 1 for an
+        analog first layer, whose every input is nonzero). ``output_rates``: spikes per neuron per step
+        (default: each layer's spikes are the next layer's input, so the next layer's input rate; the
+        last layer's own input rate). Per step: ``input_events = r_in prod(in_shape)``, spread evenly over
+        input channels; ``output_spikes = r_out N``. Events are taken as uniformly placed
+        (``synaptic_updates = None``: ``fan_out_per_event`` per event). Differentiable in the rates.
+        """
+        if not isinstance(workload, Workload):
+            raise ValueError(f"workload: got {type(workload).__name__}; allowed: a hwsnn Workload (model.workload).")
+        count = len(workload)
+        inputs = _per_layer_rates(input_rates, count, "input_rates")
+        outputs = jnp.concatenate([inputs[1:], inputs[-1:]]) if output_rates is None else \
+            _per_layer_rates(output_rates, count, "output_rates")
+        layers = []
+        for index, layer in enumerate(workload):
+            size, channels = math.prod(layer.in_shape), layer.in_shape[-1]
+            per_channel = jnp.full((layer.input_timesteps, channels), inputs[index] * size / channels)
+            layers.append(LayerActivity(jnp.sum(per_channel, axis=1), jnp.full((layer.timesteps,), outputs[index] * layer.neurons),
+                                        per_channel))
+        return cls(tuple(layers))
+
     def total_input_events(self) -> jax.Array:
         """Total input events of all layers over all timesteps (per sample)."""
         return sum(jnp.sum(layer.input_events) for layer in self.layers)
@@ -262,3 +316,15 @@ class Activity:
                 for act, layer in zip(self.layers, workload.layers, strict=True)
             ]
         )
+
+
+def _per_layer_rates(rates, count: int, name: str) -> jax.Array:
+    """``rates`` (one number, or one per layer) as a ``[count]`` array; each in [0, 1]."""
+    array = jnp.asarray(rates, jnp.float32)
+    if array.ndim == 0:
+        array = jnp.full((count,), array)
+    if array.shape != (count,):
+        raise ValueError(f"{name}: shape {array.shape}; allowed: one number, or one per synaptic layer ({count},).")
+    if not isinstance(array, jax.core.Tracer) and not bool(jnp.all((array >= 0) & (array <= 1))):
+        raise ValueError(f"{name}: got {np.asarray(array).tolist()}; allowed: rates in [0, 1].")
+    return array

@@ -10,7 +10,7 @@ from flax import nnx
 
 from hwsnn.structure import Activity, LayerActivity, Workload
 from hwsnn.layers.modules import Context, Layer
-from hwsnn.layers.ops import events_per_channel, events_per_step
+from hwsnn.layers.ops import events_per_channel, events_per_step, weighted_events
 from hwsnn.neurons.timesteps import resample, resample_matrix, step_count, step_mask
 from hwsnn.typing import Array
 
@@ -144,17 +144,23 @@ class SNN(nnx.Module):
         x = jnp.tensordot(resample_matrix(previous, count, x.shape[0], length).astype(x.dtype), x, axes=(1, 0))
         return x, events_per_channel(x), mask, count
 
+    def _fan_out_maps(self) -> list:
+        """Each synaptic layer's per-position fan-out (:meth:`~hwsnn.structure.LayerWorkload.fan_out_map`)."""
+        return [layer.fan_out_map() for layer in self.workload]
+
     def _layer_by_layer(self, x: Array, context: Context) -> tuple[list[Array], Activity]:
-        outputs, activities, synaptic, count = [], [], 0, None
+        outputs, activities, synaptic, count, fan_outs = [], [], 0, None, self._fan_out_maps()
         for index, layer in enumerate(self.layers):
             if layer.synaptic:
                 x, events, mask, count = self._enter(x, synaptic, count)
+                updates = weighted_events(x, fan_outs[synaptic])
             y = layer(x, context.for_layer(index))
             if layer.synaptic:
                 spikes = _output_spikes(layer, y)
                 if mask is not None:  # counts scale with the mask: smooth in tau for the relaxed objective
                     events, spikes, y = events * mask[:, None], spikes * mask, y * _along_time(mask, y)
-                activities.append(LayerActivity(jnp.sum(events, axis=1), spikes, events, mask))
+                    updates = updates * mask
+                activities.append(LayerActivity(jnp.sum(events, axis=1), spikes, events, mask, updates))
                 synaptic += 1
             outputs.append(y)
             x = y
@@ -164,21 +170,26 @@ class SNN(nnx.Module):
         batch = x.shape[1]
         states = [layer.init_state(batch, shape, x.dtype) for layer, shape in zip(self.layers, self.layer_shapes())]
         contexts = [context.for_layer(index) for index in range(len(self.layers))]
+        fan_outs = iter(self._fan_out_maps())
+        fan_outs = [next(fan_outs) if layer.synaptic else None for layer in self.layers]
 
         def body(states, x_t):
-            new_states, outputs, events, spikes = [], [], [], []
-            for layer, state, layer_context in zip(self.layers, states, contexts):
-                state, y_t = layer.step(state, x_t, layer_context)
+            new_states, outputs, events, spikes, updates = [], [], [], [], []
+            for layer, state, layer_context, fan_out in zip(self.layers, states, contexts, fan_outs):
                 if layer.synaptic:
                     events.append(events_per_channel(x_t[None])[0])
+                    updates.append(weighted_events(x_t[None], fan_out)[0])
+                state, y_t = layer.step(state, x_t, layer_context)
+                if layer.synaptic:
                     spikes.append(_output_spikes(layer, y_t[None])[0])
                 new_states.append(state)
                 outputs.append(y_t)
                 x_t = y_t
-            return new_states, (outputs if keep_all else outputs[-1:], events, spikes)
+            return new_states, (outputs if keep_all else outputs[-1:], events, spikes, updates)
 
-        _, (outputs, events, spikes) = jax.lax.scan(body, states, x)
-        return outputs, Activity(tuple(LayerActivity(jnp.sum(e, axis=1), s, e) for e, s in zip(events, spikes)))
+        _, (outputs, events, spikes, updates) = jax.lax.scan(body, states, x)
+        return outputs, Activity(tuple(LayerActivity(jnp.sum(e, axis=1), s, e, None, u)
+                                       for e, s, u in zip(events, spikes, updates)))
 
     def _run(self, x: Array, key, strength, keep_all: bool) -> tuple[list[Array], Activity]:
         self.check_input(x)

@@ -121,3 +121,12 @@ def events_per_step(x: Array) -> Array:
     analog or pooled inputs it still counts events, which is what event-driven hardware pays for.
     """
     return jnp.sum(_counted(x).reshape(x.shape[0], -1), axis=1) / x.shape[1]
+
+
+def weighted_events(x: Array, weights) -> Array:
+    """Batch-mean ``sum(events x weights)`` per timestep of ``x [T, B, ...]`` -> ``[T]``: each event
+    (nonzero entry, straight-through gradient as in :func:`events_per_step`) weighted by the per-sample
+    ``weights`` where it falls (broadcast over ``x.shape[2:]``; a layer's fan-out map)."""
+    weights = jnp.asarray(weights, x.dtype)
+    weighted = _counted(x) * weights.reshape((1, 1) + weights.shape)
+    return jnp.sum(weighted.reshape(x.shape[0], -1), axis=1) / x.shape[1]

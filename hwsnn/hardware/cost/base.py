@@ -78,9 +78,11 @@ def check_inputs(workload: Workload, activity) -> None:
             raise ValueError(f"activity: {layer.name} has step_mask {act.step_mask.shape}; allowed: ({layer.timesteps},).")
 
 
-def synaptic_operations(layer: LayerWorkload, events: Array) -> Array:
-    """Synaptic updates of a spiking-input layer: ``sum_t events[t] x fan_out_per_event`` (= T r FLOPs)."""
-    return jnp.sum(events) * layer.fan_out_per_event
+def synaptic_operations(layer: LayerWorkload, act) -> Array:
+    """Synaptic updates of a layer's synapses over all timesteps: each input event times its real
+    fan-out (:meth:`~hwsnn.structure.LayerActivity.updates`; uniformly placed events: ``sum_t events[t]
+    x fan_out_per_event``, the ``T r FLOPs`` of the naive estimate)."""
+    return jnp.sum(act.updates(layer))
 
 
 def recurrent_events(layer: LayerWorkload, act) -> Array:
@@ -125,10 +127,11 @@ def pipeline_latency(stage_times) -> Array:
 
 
 def synaptic_updates(workload: Workload, activity) -> Array:
-    """LD-SNN's first count: ``sum_l sum_t input_events_l[t] x fan_out_l`` per sample (every layer,
-    the analog first layer of a direct-coded model included: each nonzero input is an update),
-    plus the recurrent updates of recurrent layers (:func:`recurrent_operations`)."""
-    return sum(synaptic_operations(layer, act.input_events) + recurrent_operations(layer, act)
+    """LD-SNN's first count: ``sum_l sum_t`` (each input event of layer ``l`` at step ``t`` times its
+    real fan-out) per sample (every layer, the analog first layer of a direct-coded model included:
+    each nonzero input is an update), plus the recurrent updates of recurrent layers
+    (:func:`recurrent_operations`)."""
+    return sum(synaptic_operations(layer, act) + recurrent_operations(layer, act)
                for layer, act in zip(workload, activity.layers))
 
 

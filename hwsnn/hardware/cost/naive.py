@@ -1,7 +1,7 @@
 """The naive estimate used across SNN papers (Horowitz 45 nm energies; REFERENCES.md section 2).
 
     E_SNN = E_MAC x MACs(first layer, if its input is analog) + E_AC x sum_l SOPs_l
-    SOPs_l = sum_t events_l[t] x fan_out_l            (= T x r_l x FLOPs_l)
+    SOPs_l = sum_t sum_events fan_out(event)          (= T x r_l x FLOPs_l for uniformly placed events)
              + sum_t s_l[t-1] x N_l                    (recurrent layers: their own spikes fed back)
     E_ANN = E_MAC x sum_l MACs_l
 
@@ -22,7 +22,7 @@ def naive(spec: NaiveSpec, workload: Workload, activity) -> Cost:
     """Naive energy of the SNN (components "mac", "ac") and of its ANN baseline ("mac")."""
     check_inputs(workload, activity)
     macs = sum(layer.macs for layer in workload if not layer.spiking_input)
-    sops = sum((synaptic_operations(layer, act.input_events) if layer.spiking_input else 0.0)
+    sops = sum((synaptic_operations(layer, act) if layer.spiking_input else 0.0)
                + recurrent_operations(layer, act) for layer, act in zip(workload, activity.layers))
     snn = {"mac": spec.e_mac_pj * macs, "ac": spec.e_ac_pj * jnp.asarray(sops, spec.e_ac_pj.dtype)}
     ann = Cost(Energy({"mac": spec.e_mac_pj * workload.macs}))

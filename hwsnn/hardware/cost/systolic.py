@@ -5,7 +5,7 @@ Computation, per component class ``c`` (SATA_Sim ``energy-cal.py``)::
     E_c = P_gated,c x N_ops,c x t_clk + (P_ungated,c + P_leak,c) x cycles x t_clk x N_PE
 
 Only the gated term sees sparsity. SNN: ``accumulate`` and ``spad`` gate once per synaptic
-update (``sum_t events x fan_out``, plus a recurrent layer's ``sum_t s[t-1] x N``), ``lif`` once
+update (each input event times its real fan-out, plus a recurrent layer's ``sum_t s[t-1] x N``), ``lif`` once
 per neuron update (``N_l x T_l``); an analog first layer runs its MACs once on the MAC datapath.
 
 Neurons are charged by their own counts (:class:`~hwsnn.structure.NeuronCounts`), relative to the
@@ -107,7 +107,7 @@ def systolic(spec: SystolicSpec, workload: Workload, activity) -> Cost:
     n_pe = spec.rows * spec.cols
     steps = [layer_steps(layer, act) for layer, act in zip(workload, activity.layers)]
     cycles = sum(t * stream + load for layer, t in zip(workload, steps) for stream, load in [layer_cycles(spec, layer)])
-    acs = sum((synaptic_operations(layer, act.input_events) if layer.spiking_input else 0.0)
+    acs = sum((synaptic_operations(layer, act) if layer.spiking_input else 0.0)
               + recurrent_operations(layer, act) for layer, act in zip(workload, activity.layers))
     acs = jnp.asarray(acs, t_ns.dtype)
     first_macs = sum(layer.macs for layer in workload if not layer.spiking_input)
