@@ -235,8 +235,9 @@ class LayerActivity:
         every cost model reads the layer's step count from it.
       synaptic_updates: ``[T_in]`` synaptic updates per timestep, each input event counted with its
         real fan-out (:meth:`LayerWorkload.fan_out_map`: fewer outputs at a conv map's border), or
-        ``None``: events placed uniformly, ``input_events x fan_out_per_event`` (an activity built from
-        firing rates). Models record it; :meth:`updates` reads either.
+        ``None``: ``input_events x fan_out_per_event``, exact where every event has the same fan-out
+        (dense layers) or events are uniformly placed (an activity built from firing rates). Models
+        record it for conv layers; :meth:`updates` reads either.
 
     All are sums of surrogate-carrying spikes, so they are differentiable with respect to the
     weights of this and every earlier layer.

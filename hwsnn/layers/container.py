@@ -145,21 +145,22 @@ class SNN(nnx.Module):
         return x, events_per_channel(x), mask, count
 
     def _fan_out_maps(self) -> list:
-        """Each synaptic layer's per-position fan-out (:meth:`~hwsnn.structure.LayerWorkload.fan_out_map`)."""
-        return [layer.fan_out_map() for layer in self.workload]
+        """Each synaptic layer's per-position fan-out (:meth:`~hwsnn.structure.LayerWorkload.fan_out_map`)
+        where it varies with position (conv), else ``None`` (dense: every event reaches ``F_out``)."""
+        return [layer.fan_out_map() if layer.kind == "conv" else None for layer in self.workload]
 
     def _layer_by_layer(self, x: Array, context: Context) -> tuple[list[Array], Activity]:
         outputs, activities, synaptic, count, fan_outs = [], [], 0, None, self._fan_out_maps()
         for index, layer in enumerate(self.layers):
             if layer.synaptic:
                 x, events, mask, count = self._enter(x, synaptic, count)
-                updates = weighted_events(x, fan_outs[synaptic])
+                updates = None if fan_outs[synaptic] is None else weighted_events(x, fan_outs[synaptic])
             y = layer(x, context.for_layer(index))
             if layer.synaptic:
                 spikes = _output_spikes(layer, y)
                 if mask is not None:  # counts scale with the mask: smooth in tau for the relaxed objective
                     events, spikes, y = events * mask[:, None], spikes * mask, y * _along_time(mask, y)
-                    updates = updates * mask
+                    updates = None if updates is None else updates * mask
                 activities.append(LayerActivity(jnp.sum(events, axis=1), spikes, events, mask, updates))
                 synaptic += 1
             outputs.append(y)
@@ -178,7 +179,7 @@ class SNN(nnx.Module):
             for layer, state, layer_context, fan_out in zip(self.layers, states, contexts, fan_outs):
                 if layer.synaptic:
                     events.append(events_per_channel(x_t[None])[0])
-                    updates.append(weighted_events(x_t[None], fan_out)[0])
+                    updates.append(None if fan_out is None else weighted_events(x_t[None], fan_out)[0])
                 state, y_t = layer.step(state, x_t, layer_context)
                 if layer.synaptic:
                     spikes.append(_output_spikes(layer, y_t[None])[0])
