@@ -9,7 +9,7 @@ one process to the next on the same machine), each the median of ``--rounds`` al
 
 Models (batch 64, Adam):
   mlp:  LIF MLP 784-256-10 on rate-coded input, T=8 (both layers on crossbars);
-  conv: the default ``TrainConfig`` network that ``hwsnn train --hardware rram-sa`` and
+  conv: the default ``TrainConfig`` network that ``hwsnn train --hardware.preset rram-sa`` and
         ``experiments/adc_less`` train (direct-coded 28x28 input, conv 16 and 32 channels, FC 128,
         T=4; every layer whose input is spikes on crossbars, the first conv digital).
 Crossbars: the ``rram-sa`` preset (64 x 64 RRAM, 1 Ohm per segment, differential pairs, SA per

@@ -101,7 +101,7 @@ def plot_accuracy(result: dict, path: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="results/adc_less")
-    parser.add_argument("--epochs", type=int, default=BASE.epochs)
+    parser.add_argument("--epochs", type=int, default=BASE.training.epochs)
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args()
     result = study(args.out, BASE.replace(training={"epochs": args.epochs}), progress=not args.no_progress)

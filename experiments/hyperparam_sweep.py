@@ -148,7 +148,7 @@ def plot_pareto(points: list[dict], summary: dict, path: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="results/hyperparam_sweep")
-    parser.add_argument("--epochs", type=int, default=DATE_NETWORK.epochs)
+    parser.add_argument("--epochs", type=int, default=DATE_NETWORK.training.epochs)
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args()
     result = study(args.out, DATE_NETWORK.replace(training={"epochs": args.epochs}), progress=not args.no_progress)
