@@ -30,7 +30,7 @@ COST_EXAMPLES = """examples:
   hwsnn cost --workdir runs/train                          # trained checkpoint, every preset
   hwsnn cost --workdir runs/train --presets imc-adc,imc-sa --imc-mode dense
   hwsnn cost --config my_run.yaml --samples 64             # untrained model, 64-sample calibration batch
-Activity is averaged over the first --samples test images; costs are per inference."""
+Activity is averaged over the first --samples test images; costs are per inference, in total and per layer."""
 
 SEARCH_EXAMPLES = """examples:
   hwsnn train --workdir runs/mlp --model.kind mlp --model.hidden 256 --model.timesteps 8 --data.encoding rate
@@ -140,8 +140,10 @@ def _cost(args) -> int:
     os.makedirs(out, exist_ok=True)
     report.write_json(rows, os.path.join(out, "cost.json"))
     report.plot_energy_breakdown(rows, os.path.join(out, "energy_breakdown.png"))
+    report.plot_layer_breakdown(rows, os.path.join(out, "layer_breakdown.png"))
     print(report.format_table(rows))
-    print(f"wrote {os.path.join(out, 'cost.json')} and {os.path.join(out, 'energy_breakdown.png')}")
+    print(report.format_layer_table(rows))
+    print(f"wrote {os.path.join(out, '')}{{cost.json,energy_breakdown.png,layer_breakdown.png}}")
     return 0
 
 

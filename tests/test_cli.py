@@ -85,6 +85,13 @@ def test_cost_command_on_a_checkpoint_and_on_a_config(tmp_path, capsys):
     assert rows["naive-fp32"]["ann_energy_pj"] == pytest.approx(4.6 * (64 * 16 + 16 * 10), rel=1e-6)
     assert rows["imc-adc"]["area_mm2"] > 0 and rows["event-fpga"]["snn_latency_ns"] > 0
     assert (workdir / "cost" / "energy_breakdown.png").stat().st_size > 20_000
+    assert (workdir / "cost" / "layer_breakdown.png").stat().st_size > 20_000
+    assert "imc-adc by layer" in printed and "layer1" in printed
+    for row in rows.values():  # the layers' shares add up to the totals
+        assert [layer["layer"] for layer in row["layers"]] == ["layer0", "layer1"]
+        assert sum(layer["snn_energy_pj"] for layer in row["layers"]) == pytest.approx(row["snn_energy_pj"], rel=1e-6)
+        assert sum(layer["ann_energy_pj"] for layer in row["layers"]) == pytest.approx(row["ann_energy_pj"], rel=1e-6)
+    assert rows["imc-adc"]["layers"][0]["units"] >= 1 and rows["naive-fp32"]["layers"][0]["cycles"] is None
     config = tmp_path / "c.json"
     config.write_text(json.dumps({"data": {"dataset": "digits"}, "model": {"kind": "mlp", "hidden": [16], "timesteps": 3}}))
     assert main(["cost", "--config", str(config), "--samples", "8", "--presets", "imc-sa", "--out", str(tmp_path / "o")]) == 0

@@ -1,4 +1,4 @@
-"""Cost a model on several presets: rows for a table, JSON, and an energy-breakdown figure."""
+"""Cost a model on several presets: rows for a table (totals and per layer), JSON, and energy-breakdown figures."""
 
 from __future__ import annotations
 
@@ -32,6 +32,11 @@ def cost_on_presets(workload, activity, presets=tuple(PRESETS), imc_mode: str | 
             "area_mm2": as_float(c.area_mm2),
             "snn_components_pj": {k: float(v) for k, v in c.energy_pj.components.items()},
             "ann_components_pj": {k: float(v) for k, v in c.ann.energy_pj.components.items()},
+            "layers": [{
+                "layer": snn.name, "snn_energy_pj": float(snn.energy_pj.total), "ann_energy_pj": float(ann.energy_pj.total),
+                "snn_components_pj": {k: float(v) for k, v in snn.energy_pj.components.items()},
+                "cycles": as_float(snn.cycles), "units": snn.units, "snn_latency_ns": as_float(snn.latency_ns),
+            } for snn, ann in zip(c.layers, c.ann.layers)],
         })
     return rows
 
@@ -46,6 +51,24 @@ def format_table(rows: list[dict]) -> str:
         lines.append(f"{r['preset']:14s} {r['snn_energy_pj'] / 1e6:16.4f} {r['ann_energy_pj'] / 1e6:16.4f} "
                      f"{r['snn_over_ann']:8.3f} {latency:>17s} {area:>11s}")
     return "\n".join(lines)
+
+
+def format_layer_table(rows: list[dict]) -> str:
+    """Per preset, a fixed-width table of each layer's share: energy (uJ and % of the SNN's), its ANN
+    counterpart, cycles (PE cycles on IMC), units (IMC: PEs) and stage latency."""
+    lines = []
+    for r in rows:
+        header = (f"{r['preset'] + ' by layer':22s} {'SNN (uJ)':>10s} {'share':>6s} {'ANN (uJ)':>10s} "
+                  f"{'cycles':>12s} {'units':>6s} {'stage (us)':>11s}")
+        lines += ["", header, "-" * len(header)]
+        for layer in r["layers"]:
+            cycles = "-" if layer["cycles"] is None else f"{layer['cycles']:.0f}"
+            units = "-" if layer["units"] is None else str(layer["units"])
+            stage = "-" if layer["snn_latency_ns"] is None else f"{layer['snn_latency_ns'] / 1e3:.2f}"
+            lines.append(f"{layer['layer']:22s} {layer['snn_energy_pj'] / 1e6:10.4f} "
+                         f"{100 * layer['snn_energy_pj'] / r['snn_energy_pj']:5.1f}% {layer['ann_energy_pj'] / 1e6:10.4f} "
+                         f"{cycles:>12s} {units:>6s} {stage:>11s}")
+    return "\n".join(lines[1:])
 
 
 def write_json(rows: list[dict], path: str | os.PathLike) -> None:
@@ -72,5 +95,29 @@ def plot_energy_breakdown(rows: list[dict], path: str | os.PathLike) -> None:
         ax.set_title(f"{row['preset']}\nSNN/ANN = {row['snn_over_ann']:.2f}", fontsize=9)
         ax.set_ylabel("energy per inference (uJ)")
         ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3, frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def plot_layer_breakdown(rows: list[dict], path: str | os.PathLike) -> None:
+    """Per preset, each layer's SNN energy per inference (uJ) as a bar stacked by component group (PNG)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(3.4 * len(rows), 5.2))
+    axes = fig.subplots(1, len(rows), squeeze=False)[0]
+    for ax, row in zip(axes, rows):
+        names = [layer["layer"] for layer in row["layers"]]
+        groups: dict[str, list[float]] = {}
+        for index, layer in enumerate(row["layers"]):
+            for name, value in layer["snn_components_pj"].items():
+                groups.setdefault(component_group(name), [0.0] * len(names))[index] += value / 1e6
+        bottom = [0.0] * len(names)
+        for name, values in sorted(groups.items(), key=lambda item: -sum(item[1])):
+            ax.bar(names, values, bottom=bottom, label=name)
+            bottom = [b + v for b, v in zip(bottom, values)]
+        ax.set_title(f"{row['preset']}: SNN energy by layer", fontsize=9)
+        ax.set_ylabel("energy per inference (uJ)")
+        ax.tick_params(axis="x", labelrotation=45, labelsize=7)
+        ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3, frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=120)

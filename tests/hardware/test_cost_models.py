@@ -196,3 +196,42 @@ def test_forward_pass_records_channel_events():
     _, activity = model(x)
     np.testing.assert_allclose(np.asarray(activity[0].channel_events), [[0, 16], [1, 0]])
     np.testing.assert_allclose(np.asarray(activity[0].input_events), [16, 1])
+
+
+def test_every_model_breaks_its_cost_down_by_layer():
+    """Per-layer costs add up to the totals, and each layer's share is its own by hand."""
+    from hwsnn.hardware.cost.imc import pe_cycle_ns, pes_of
+    from hwsnn.hardware.cost.systolic import layer_cycles
+
+    model = SNN([SpikingConv(2, 4, 3, rngs=nnx.Rngs(0), pool="max"), Flatten(), SpikingDense(64, 10, rngs=nnx.Rngs(1))],
+                (8, 8, 2), 3, spiking_input=True)
+    x = jnp.asarray((np.random.default_rng(0).random((3, 4, 8, 8, 2)) < 0.3).astype(np.float32))
+    activity, workload = model(x)[1], model.workload
+    for name, preset_name in (("naive", "naive-fp32"), ("systolic", "systolic-sata"), ("imc", "imc-adc"), ("event", "event-fpga")):
+        c = cost.MODELS[name](preset(preset_name), workload, activity)
+        for result in (c, c.ann):
+            assert [layer.name for layer in result.layers] == ["layer0", "layer1"], name
+            for component, total in result.energy_pj.components.items():
+                assert sum(float(layer.energy_pj[component]) for layer in result.layers) == pytest.approx(float(total), rel=1e-6)
+    naive = cost.naive(preset("naive-fp32"), workload, activity)
+    for layer, act, share in zip(workload, activity.layers, naive.layers):
+        assert float(share.energy_pj["ac"]) == pytest.approx(0.9 * float(jnp.sum(act.updates(layer))), rel=1e-6)
+    systolic_spec = preset("systolic-sata")
+    systolic = cost.systolic(systolic_spec, workload, activity)
+    for layer, share in zip(workload, systolic.layers):  # layers run one after another on the whole array
+        stream, load = layer_cycles(systolic_spec, layer)
+        assert float(share.cycles) == 3 * stream + load
+    assert sum(float(share.latency_ns) for share in systolic.layers) == pytest.approx(float(systolic.latency_ns), rel=1e-6)
+    imc_spec = preset("imc-adc")
+    imc = cost.imc(imc_spec, workload, activity)
+    for layer, share in zip(workload, imc.layers):  # T x PEs x output pixels PE cycles, on PEs_l
+        pixels = math.prod(layer.synapse_shape[:-1])
+        assert share.units == pes_of(imc_spec, layer) and float(share.cycles) == 3 * share.units * pixels
+        assert float(share.latency_ns) == pytest.approx(3 * pixels * float(pe_cycle_ns(imc_spec)), rel=1e-6)
+    assert float(imc.latency_ns) == pytest.approx(float(imc.layers[1].latency_ns) + 0.75 * float(imc.layers[0].latency_ns), rel=1e-6)
+    event_spec = preset("event-fpga")
+    event = cost.event(event_spec, workload, activity)
+    busy = [float(share.cycles) for share in event.layers]  # board energy shared by busy cycles
+    for share, b in zip(event.layers, busy):
+        assert float(share.energy_pj["board"]) == pytest.approx(float(event.energy_pj.total) * b / sum(busy), rel=1e-6)
+        assert float(share.latency_ns) == pytest.approx(b * 1000 / float(event_spec.clock_mhz), rel=1e-6)

@@ -198,6 +198,7 @@ def test_time_major_and_layer_by_layer_agree(build, neuron):
         results[order] = (out, activity, grads)
     (out_l, act_l, grad_l), (out_t, act_t, grad_t) = results["layer"], results["time"]
     np.testing.assert_allclose(np.asarray(out_l), np.asarray(out_t), rtol=1e-5, atol=1e-5)
+    assert jax.tree.structure(act_l) == jax.tree.structure(act_t)  # conv: per-event synaptic counts in both
     for a, b in zip(jax.tree.leaves(act_l), jax.tree.leaves(act_t)):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6)
     for a, b in zip(jax.tree.leaves(grad_l), jax.tree.leaves(grad_t)):

@@ -30,10 +30,43 @@ class Energy:
         return self.components[name]
 
 
+def summed(energies) -> Energy:
+    """The component-wise sum of several :class:`Energy` records (components in first-seen order)."""
+    components: dict[str, Array] = {}
+    for energy in energies:
+        for name, value in energy.components.items():
+            components[name] = value if name not in components else components[name] + value
+    return Energy(components)
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class LayerCost:
+    """One synaptic layer's share of a :class:`Cost`.
+
+    Attributes:
+      name: the workload layer's name.
+      energy_pj: its energy per component (pJ); the layers' energies add up to the cost's.
+      cycles: clock cycles it keeps the hardware busy (systolic array, event engine) or PE cycles it
+        runs (IMC, summed over its PEs), ``None`` for the naive model.
+      units: processing elements it occupies (IMC: crossbar PEs, recurrent ones included), ``None``
+        where every layer uses the whole machine in turn.
+      latency_ns: its stage latency; layers that overlap in a pipeline (IMC, the event engine) add up
+        to more than the cost's latency.
+    """
+
+    name: str = dataclasses.field(metadata=dict(static=True))
+    energy_pj: Energy
+    cycles: Array | None = None
+    units: int | None = dataclasses.field(default=None, metadata=dict(static=True))
+    latency_ns: Array | None = None
+
+
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
 class Cost:
-    """What one inference costs: energy per component (pJ), latency (ns), area (mm2).
+    """What one inference costs: energy per component (pJ), latency (ns), area (mm2), and the same
+    per synaptic layer (``layers``, :class:`LayerCost`: where the energy and time go).
 
     ``latency_ns`` or ``area_mm2`` is ``None`` where the model has none. ``ann`` is the cost of
     the same architecture run as an ANN (MACs, one pass, 8-bit activations) on the same
@@ -44,6 +77,13 @@ class Cost:
     latency_ns: Array | None = None
     area_mm2: Array | None = None
     ann: "Cost | None" = None
+    layers: tuple[LayerCost, ...] = ()
+
+    @classmethod
+    def of_layers(cls, layers, *, latency_ns=None, area_mm2=None, ann: "Cost | None" = None) -> "Cost":
+        """A cost whose energy is the sum of its ``layers``' (:class:`LayerCost`) energies."""
+        layers = tuple(layers)
+        return cls(summed(layer.energy_pj for layer in layers), latency_ns, area_mm2, ann, layers)
 
     @property
     def edp_pj_ns(self) -> Array:

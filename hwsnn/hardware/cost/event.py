@@ -26,7 +26,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from hwsnn.hardware.cost.base import Cost, Energy, check_inputs, input_size, layer_steps, recurrent_events
+from hwsnn.hardware.cost.base import Cost, Energy, LayerCost, check_inputs, input_size, layer_steps, recurrent_events
 from hwsnn.hardware.specs import EventSpec
 from hwsnn.structure import Workload
 
@@ -59,7 +59,9 @@ def pipelined_cycles(stage_cycles: list, step_counts: list | None = None) -> obj
 
 
 def event(spec: EventSpec, workload: Workload, activity) -> Cost:
-    """Latency and energy (component "board") of the SNN and of its ANN baseline (``cost.ann``)."""
+    """Latency and energy (component "board") of the SNN and of its ANN baseline (``cost.ann``); per
+    layer (``cost.layers``): its busy cycles, their time as its stage latency, and the board energy
+    shared out in proportion to the busy cycles (the board draws its power whichever layer works)."""
     check_inputs(workload, activity)
     stage = [layer_step_cycles(spec, act.input_events + recurrent_events(layer, act), act.step_mask)
              for layer, act in zip(workload, activity.layers)]
@@ -67,21 +69,30 @@ def event(spec: EventSpec, workload: Workload, activity) -> Cost:
         cycles = pipelined_cycles(stage, [layer_steps(layer, act) for layer, act in zip(workload, activity.layers)])
     else:
         cycles = sum(jnp.sum(c) for c in stage)
-    return Cost(_board_energy(spec, cycles), latency_ns=_ns(spec, cycles), ann=_ann(spec, workload))
+    return _with_layers(spec, workload, stage, cycles, ann=_ann(spec, workload))
+
+
+def _with_layers(spec: EventSpec, workload: Workload, stage: list, cycles, ann: Cost | None = None) -> Cost:
+    """The cost of a run of ``cycles`` whose layers were busy ``stage[l]`` cycles per step."""
+    busy = [jnp.sum(c) for c in stage]
+    energy = _board_energy(spec, cycles)
+    layers = [LayerCost(layer.name, Energy({"board": energy * b / sum(busy)}), cycles=b, latency_ns=_ns(spec, b))
+              for layer, b in zip(workload, busy)]
+    return Cost.of_layers(layers, latency_ns=_ns(spec, cycles), ann=ann)
 
 
 def _ns(spec: EventSpec, cycles) -> object:
     return cycles * 1000.0 / spec.clock_mhz
 
 
-def _board_energy(spec: EventSpec, cycles) -> Energy:
-    return Energy({"board": spec.power_w * _ns(spec, cycles) * 1000.0})  # W x ns = nJ
+def _board_energy(spec: EventSpec, cycles) -> object:
+    return spec.power_w * _ns(spec, cycles) * 1000.0  # W x ns = nJ; x 1000: pJ
 
 
 def _ann(spec: EventSpec, workload: Workload) -> Cost:
     stage = [layer_step_cycles(spec, jnp.full((1,), float(input_size(layer)), spec.power_w.dtype)) for layer in workload]
     cycles = pipelined_cycles(stage) if spec.pipelined else sum(jnp.sum(c) for c in stage)
-    return Cost(_board_energy(spec, cycles), latency_ns=_ns(spec, cycles))
+    return _with_layers(spec, workload, stage, cycles)
 
 
 def fps_per_watt(spec: EventSpec, cost: Cost) -> object:

@@ -60,7 +60,7 @@ import math
 import jax.numpy as jnp
 
 from hwsnn.hardware.cost.base import (
-    Cost, Energy, check_inputs, input_size, layer_steps, neuron_op_ratio, output_pixels, pipeline_latency,
+    Cost, Energy, LayerCost, check_inputs, input_size, layer_steps, neuron_op_ratio, output_pixels, pipeline_latency,
     recurrent_events,
 )
 from hwsnn.hardware.specs import IMCSpec
@@ -155,35 +155,37 @@ def active_steps(spec: IMCSpec, layer: LayerWorkload, act) -> object:
 
 def imc(spec: IMCSpec, workload: Workload, activity, *, mode: str = "event") -> Cost:
     """IMC energy (components: htree, memfetch, neuron, crossbar, readout, mux, subtractor,
-    psum_buffer, tile_buffer), latency and area of the SNN, and of its ANN baseline (``cost.ann``)."""
+    psum_buffer, tile_buffer), latency and area of the SNN, and of its ANN baseline (``cost.ann``);
+    per layer (``cost.layers``): energy, PE cycles, PEs and stage latency (stages overlap by 25 %)."""
     if mode not in MODES:
         raise ValueError(f"mode: got {mode!r}; allowed: {list(MODES)}.")
     check_inputs(workload, activity)
-    energy: dict[str, object] = {}
-    stage_ns = []
+    layers = []
     for layer, act in zip(workload, activity.layers):
-        parts = pe_cycle_energy(spec, layer)
         cycles_per_step = pes_of(spec, layer) * output_pixels(layer)
+        steps = layer_steps(layer, act)
         if mode == "event":  # sum over t of the fraction of rows driven (nonzero inputs)
             steps_active = active_steps(spec, layer, act)
-        for name, per_cycle in parts.items():
-            if mode == "event" and name in ("crossbar", "memfetch"):
-                value = per_cycle * cycles_per_step * steps_active
-            else:
-                value = per_cycle * cycles_per_step * layer_steps(layer, act)
-            energy[name] = energy.get(name, 0.0) + value
+        energy = {}
+        for name, per_cycle in pe_cycle_energy(spec, layer).items():
+            driven = mode == "event" and name in ("crossbar", "memfetch")
+            energy[name] = per_cycle * cycles_per_step * (steps_active if driven else steps)
         for name, value in _recurrent_energy(spec, layer, act, mode).items():
             energy[name] = energy[name] + value
-        stage_ns.append(layer_steps(layer, act) * output_pixels(layer) * pe_cycle_ns(spec))
-    return Cost(Energy(energy), latency_ns=pipeline_latency(stage_ns), area_mm2=area_mm2(spec, workload),
-                ann=_ann(spec, workload))
+        layers.append(LayerCost(layer.name, Energy(energy), cycles=cycles_per_step * steps + recurrent_pes(spec, layer) * steps,
+                                units=pes_of(spec, layer) + recurrent_pes(spec, layer),
+                                latency_ns=steps * output_pixels(layer) * pe_cycle_ns(spec)))
+    return Cost.of_layers(layers, latency_ns=pipeline_latency([layer.latency_ns for layer in layers]),
+                          area_mm2=area_mm2(spec, workload), ann=_ann(spec, workload))
 
 
 def _ann(spec: IMCSpec, workload: Workload) -> Cost:
     bits = spec.ann_activation_bits
-    energy: dict[str, object] = {}
+    layers = []
     for layer in workload:
-        for name, per_cycle in pe_cycle_energy(spec, layer, with_neuron=False).items():
-            energy[name] = energy.get(name, 0.0) + per_cycle * pes_of(spec, layer) * output_pixels(layer) * bits
-    stage_ns = [bits * output_pixels(layer) * pe_cycle_ns(spec) for layer in workload]
-    return Cost(Energy(energy), latency_ns=pipeline_latency(stage_ns), area_mm2=area_mm2(spec, workload))
+        cycles = pes_of(spec, layer) * output_pixels(layer) * bits
+        energy = {name: per_cycle * cycles for name, per_cycle in pe_cycle_energy(spec, layer, with_neuron=False).items()}
+        layers.append(LayerCost(layer.name, Energy(energy), cycles=cycles, units=pes_of(spec, layer),
+                                latency_ns=bits * output_pixels(layer) * pe_cycle_ns(spec)))
+    return Cost.of_layers(layers, latency_ns=pipeline_latency([layer.latency_ns for layer in layers]),
+                          area_mm2=area_mm2(spec, workload))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from hwsnn.hardware.cost.base import Cost, Energy, check_inputs, recurrent_operations, synaptic_operations
+from hwsnn.hardware.cost.base import Cost, Energy, LayerCost, check_inputs, recurrent_operations, synaptic_operations
 from hwsnn.hardware.specs import NaiveSpec
 from hwsnn.structure import Workload
 
@@ -21,9 +21,11 @@ from hwsnn.structure import Workload
 def naive(spec: NaiveSpec, workload: Workload, activity) -> Cost:
     """Naive energy of the SNN (components "mac", "ac") and of its ANN baseline ("mac")."""
     check_inputs(workload, activity)
-    macs = sum(layer.macs for layer in workload if not layer.spiking_input)
-    sops = sum((synaptic_operations(layer, act) if layer.spiking_input else 0.0)
-               + recurrent_operations(layer, act) for layer, act in zip(workload, activity.layers))
-    snn = {"mac": spec.e_mac_pj * macs, "ac": spec.e_ac_pj * jnp.asarray(sops, spec.e_ac_pj.dtype)}
-    ann = Cost(Energy({"mac": spec.e_mac_pj * workload.macs}))
-    return Cost(Energy(snn), ann=ann)
+    snn, ann = [], []
+    for layer, act in zip(workload, activity.layers):
+        sops = (synaptic_operations(layer, act) if layer.spiking_input else 0.0) + recurrent_operations(layer, act)
+        macs = 0 if layer.spiking_input else layer.macs
+        snn.append(LayerCost(layer.name, Energy({"mac": spec.e_mac_pj * macs,
+                                                 "ac": spec.e_ac_pj * jnp.asarray(sops, spec.e_ac_pj.dtype)})))
+        ann.append(LayerCost(layer.name, Energy({"mac": spec.e_mac_pj * layer.macs})))
+    return Cost.of_layers(snn, ann=Cost.of_layers(ann))

@@ -42,8 +42,8 @@ import math
 import jax.numpy as jnp
 
 from hwsnn.hardware.cost.base import (
-    Cost, Energy, check_inputs, input_size, layer_steps, neuron_op_ratio, output_pixels, recurrent_operations,
-    synaptic_operations,
+    Cost, Energy, LayerCost, check_inputs, input_size, layer_steps, neuron_op_ratio, output_pixels,
+    recurrent_operations, synaptic_operations,
 )
 from hwsnn.hardware.specs import PEUnit, SystolicSpec
 from hwsnn.structure import LayerWorkload, Workload
@@ -60,33 +60,30 @@ def _unit_energy(unit: PEUnit, ops, cycles: float, t_ns, n_pe: int) -> dict[str,
             "leakage": unit.leak_mw * cycles * t_ns * n_pe}
 
 
-def _memory(spec: SystolicSpec, workload: Workload, timesteps: list, activation_bits: list[int],
-            with_membranes: bool, cycles: float, t_ns) -> dict[str, object]:
-    """GLB and DRAM energy (see module doc); ``timesteps[l]`` passes through layer ``l``."""
+def _layer_memory(spec: SystolicSpec, layer: LayerWorkload, steps, bits: int, with_membranes: bool, cycles,
+                  t_ns, network_input: bool) -> dict[str, object]:
+    """One layer's GLB and DRAM energy (see module doc): ``steps`` passes through the layer, its
+    weights loaded once, the GLB leaking while the layer runs; ``network_input``: the layer also
+    fetches the network's input from DRAM."""
     word = spec.glb_word_bytes * 8
-    weight_bits = sum(layer.weights for layer in workload) * spec.weight_bits
-    fmap_reads = fmap_writes = dram_bytes = 0.0
-    dram_bytes += weight_bits / 8
-    for layer, steps, bits in zip(workload, timesteps, activation_bits):
-        folds_r = math.ceil(layer.fan_in / spec.rows)
-        folds_c = math.ceil(layer.out_channels / spec.cols)
-        pixels, channels = output_pixels(layer), layer.out_channels
-        reads = folds_c * pixels * layer.fan_in * bits + (folds_r - 1) * pixels * channels * spec.psum_bits
-        writes = layer.neurons * (spec.spike_bits if with_membranes else spec.ann_activation_bits)
-        writes += (folds_r - 1) * pixels * channels * spec.psum_bits
-        if with_membranes:
-            reads += layer.neurons * layer.neuron.states * spec.membrane_bits
-            writes += layer.neurons * layer.neuron.states * spec.membrane_bits
-        fmap_reads += steps * reads / word
-        fmap_writes += steps * writes / word
-        overflow_bits = max(0, input_size(layer) * bits - spec.glb_fmap_bytes * 8)
-        dram_bytes += steps * overflow_bits / 8
-    first = workload.layers[0]
-    dram_bytes += timesteps[0] * input_size(first) * activation_bits[0] / 8  # the network input
+    weight_bits = layer.weights * spec.weight_bits
+    folds_r = math.ceil(layer.fan_in / spec.rows)
+    folds_c = math.ceil(layer.out_channels / spec.cols)
+    pixels, channels = output_pixels(layer), layer.out_channels
+    reads = folds_c * pixels * layer.fan_in * bits + (folds_r - 1) * pixels * channels * spec.psum_bits
+    writes = layer.neurons * (spec.spike_bits if with_membranes else spec.ann_activation_bits)
+    writes += (folds_r - 1) * pixels * channels * spec.psum_bits
+    if with_membranes:
+        reads += layer.neurons * layer.neuron.states * spec.membrane_bits
+        writes += layer.neurons * layer.neuron.states * spec.membrane_bits
+    overflow_bits = max(0, input_size(layer) * bits - spec.glb_fmap_bytes * 8)
+    dram_bytes = weight_bits / 8 + steps * overflow_bits / 8
+    if network_input:
+        dram_bytes += steps * input_size(layer) * bits / 8
     return {
         "glb_weight_dynamic": (spec.glb_weight_read_pj + spec.glb_weight_write_pj) * weight_bits / word,
         "glb_weight_leakage": spec.glb_weight_leak_mw * cycles * t_ns,
-        "glb_fmap_dynamic": spec.glb_fmap_read_pj * fmap_reads + spec.glb_fmap_write_pj * fmap_writes,
+        "glb_fmap_dynamic": (spec.glb_fmap_read_pj * steps * reads + spec.glb_fmap_write_pj * steps * writes) / word,
         "glb_fmap_leakage": 2 * spec.glb_fmap_leak_mw * cycles * t_ns,
         "dram": spec.dram_pj_per_byte * dram_bytes,
     }
@@ -97,7 +94,9 @@ def _flatten(prefix: str, parts: dict) -> dict:
 
 
 def systolic(spec: SystolicSpec, workload: Workload, activity) -> Cost:
-    """SATA energy and latency of the SNN, and of its ANN baseline on the Eyeriss-like PE (``cost.ann``).
+    """SATA energy and latency of the SNN, and of its ANN baseline on the Eyeriss-like PE (``cost.ann``),
+    per layer (``cost.layers``: energy, cycles and stage latency; layers run one after another, so
+    their latencies add up to the cost's).
 
     Components: ``{accumulate,lif,spad,mac}_{gated,ungated,leakage}`` (compute) and
     ``glb_weight_*``, ``glb_fmap_*``, ``dram`` (memory).
@@ -105,34 +104,33 @@ def systolic(spec: SystolicSpec, workload: Workload, activity) -> Cost:
     check_inputs(workload, activity)
     t_ns = 1000.0 / spec.clock_mhz
     n_pe = spec.rows * spec.cols
-    steps = [layer_steps(layer, act) for layer, act in zip(workload, activity.layers)]
-    cycles = sum(t * stream + load for layer, t in zip(workload, steps) for stream, load in [layer_cycles(spec, layer)])
-    acs = sum((synaptic_operations(layer, act) if layer.spiking_input else 0.0)
-              + recurrent_operations(layer, act) for layer, act in zip(workload, activity.layers))
-    acs = jnp.asarray(acs, t_ns.dtype)
-    first_macs = sum(layer.macs for layer in workload if not layer.spiking_input)
-    neuron_ops = sum(layer.neurons * t * neuron_op_ratio(layer) for layer, t in zip(workload, steps))
     neuron_unit = max(neuron_op_ratio(layer) for layer in workload)  # the PE's unit fits the largest neuron
-    energy = {}
-    energy.update(_flatten("accumulate", _unit_energy(spec.accumulate, acs, cycles, t_ns, n_pe)))
-    lif = _unit_energy(spec.lif, neuron_ops, cycles, t_ns, n_pe)
-    energy.update(_flatten("lif", {**lif, "ungated": neuron_unit * lif["ungated"], "leakage": neuron_unit * lif["leakage"]}))
-    energy.update(_flatten("spad", _unit_energy(spec.spad, acs + first_macs, cycles, t_ns, n_pe)))
-    energy["mac_gated"] = spec.mac.gated_mw * first_macs * t_ns
-    spiking_bits = [spec.spike_bits if layer.spiking_input else spec.ann_activation_bits for layer in workload]
-    moved = [t if layer.spiking_input else 1 for layer, t in zip(workload, steps)]
-    energy.update(_memory(spec, workload, moved, spiking_bits, True, cycles, t_ns))
-    return Cost(Energy(energy), latency_ns=cycles * t_ns, ann=_ann(spec, workload, t_ns, n_pe))
+    layers = []
+    for index, (layer, act) in enumerate(zip(workload, activity.layers)):
+        steps = layer_steps(layer, act)
+        stream, load = layer_cycles(spec, layer)
+        cycles = steps * stream + load
+        acs = jnp.asarray((synaptic_operations(layer, act) if layer.spiking_input else 0.0)
+                          + recurrent_operations(layer, act), t_ns.dtype)
+        macs = 0 if layer.spiking_input else layer.macs
+        energy = _flatten("accumulate", _unit_energy(spec.accumulate, acs, cycles, t_ns, n_pe))
+        lif = _unit_energy(spec.lif, layer.neurons * steps * neuron_op_ratio(layer), cycles, t_ns, n_pe)
+        energy.update(_flatten("lif", {**lif, "ungated": neuron_unit * lif["ungated"], "leakage": neuron_unit * lif["leakage"]}))
+        energy.update(_flatten("spad", _unit_energy(spec.spad, acs + macs, cycles, t_ns, n_pe)))
+        energy["mac_gated"] = spec.mac.gated_mw * macs * t_ns
+        bits, moved = (spec.spike_bits, steps) if layer.spiking_input else (spec.ann_activation_bits, 1)
+        energy.update(_layer_memory(spec, layer, moved, bits, True, cycles, t_ns, index == 0))
+        layers.append(LayerCost(layer.name, Energy(energy), cycles=cycles, latency_ns=cycles * t_ns))
+    return Cost.of_layers(layers, latency_ns=sum(layer.latency_ns for layer in layers), ann=_ann(spec, workload, t_ns, n_pe))
 
 
 def _ann(spec: SystolicSpec, workload: Workload, t_ns, n_pe: int) -> Cost:
-    cycles = sum(sum(layer_cycles(spec, layer)) for layer in workload)
-    macs = workload.macs
-    outputs = sum(layer.neurons for layer in workload)
-    energy = {}
-    energy.update(_flatten("mac", _unit_energy(spec.mac, macs, cycles, t_ns, n_pe)))
-    energy.update(_flatten("relu", _unit_energy(spec.relu, outputs, cycles, t_ns, n_pe)))
-    energy.update(_flatten("spad", _unit_energy(spec.ann_spad, macs, cycles, t_ns, n_pe)))
-    bits = [spec.ann_activation_bits] * len(workload.layers)
-    energy.update(_memory(spec, workload, [1] * len(workload.layers), bits, False, cycles, t_ns))
-    return Cost(Energy(energy), latency_ns=cycles * t_ns)
+    layers = []
+    for index, layer in enumerate(workload):
+        cycles = sum(layer_cycles(spec, layer))
+        energy = _flatten("mac", _unit_energy(spec.mac, layer.macs, cycles, t_ns, n_pe))
+        energy.update(_flatten("relu", _unit_energy(spec.relu, layer.neurons, cycles, t_ns, n_pe)))
+        energy.update(_flatten("spad", _unit_energy(spec.ann_spad, layer.macs, cycles, t_ns, n_pe)))
+        energy.update(_layer_memory(spec, layer, 1, spec.ann_activation_bits, False, cycles, t_ns, index == 0))
+        layers.append(LayerCost(layer.name, Energy(energy), cycles=cycles, latency_ns=cycles * t_ns))
+    return Cost.of_layers(layers, latency_ns=sum(layer.latency_ns for layer in layers))
