@@ -84,3 +84,33 @@ def test_ld_snn_tiny(tmp_path):
     assert all(t <= 3 for t in points["searched"]["timesteps"])
     assert (tmp_path / "pareto.png").stat().st_size > 20_000
     assert "| mlp | searched |" in (tmp_path / "table.md").read_text()
+
+
+def test_icassp_table2(tmp_path):
+    from flax import nnx
+
+    from experiments import icassp_table2
+    from hwsnn.layers import vgg9
+
+    works = icassp_table2.WORKS[:1] + icassp_table2.WORKS[-1:]
+    result = icassp_table2.study(str(tmp_path), works=works, sweep=(1, 8, 16))
+    # the section-8 list of VGG9 is the zoo's VGG9: same shapes, neurons and weights, layer by layer
+    listed = icassp_table2.layer_workload(icassp_table2.VGG9, 50, analog_first=False)
+    zoo = vgg9(50, rngs=nnx.Rngs(0), spiking_input=True).workload
+    assert [(l.in_shape, l.synapse_shape, l.out_shape, l.weights) for l in listed] == \
+        [(l.in_shape, l.synapse_shape, l.out_shape, l.weights) for l in zoo]
+    # the naive gain in closed form: E_MAC FLOPs_ANN / (E_MAC FLOPs_1 + E_AC T r sum_(l>1) connections_l)
+    naive = icassp_table2.layer_workload(icassp_table2.VGG9, 50, analog_first=True)
+    snn = 4.6 * naive[0].macs + 0.9 * 50 * 0.1 * sum(layer.connections for layer in naive.layers[1:])
+    assert result["works"][0]["gains"]["naive-fp32"] == pytest.approx(4.6 * naive.macs / snn, rel=1e-5)
+    resnet = icassp_table2.layer_workload(icassp_table2.RESNET19, 4, analog_first=False)
+    assert len(resnet) == 18  # 17 conv + FC 8192-256: the list ends without a classifier
+    assert resnet[7].synapse_shape == (16, 16, 256) and resnet[-2].out_shape == (4, 4, 512)
+    stops, sweep = result["vgg9_stops_winning_at"], [p["timesteps"] for p in result["vgg9_sweep"]]
+    for name, t in stops.items():  # the first swept T where the SNN's gain falls below 1
+        gains = [p["gains"][name] for p in result["vgg9_sweep"]]
+        assert t == next((steps for steps, gain in zip(sweep, gains) if gain < 1), None)
+    assert stops["naive-fp32"] is None  # about 5.1 / (T r) = 3.2 at T = 16, r = 0.1: the naive SNN always wins
+    assert "| S-BP | VGG9 | 50 | 0.90 | 10x |" in (tmp_path / "table.md").read_text()
+    for figure in ("gains.png", "vgg9_sweep.png", "vgg9_layers.png"):
+        assert (tmp_path / figure).stat().st_size > 20_000
