@@ -36,17 +36,20 @@ class SNN(nnx.Module):
       execution: "layer" runs each layer over all timesteps before the next (one batched
         matmul/conv over ``T x B`` per layer, then a scan over T); "time" runs one scan over T
         whose body steps every layer. Both compute the same function and hand every layer the same
-        :class:`~hwsnn.layers.Context` (key and hardware strength). "auto" (default) picks "time"
-        for all-dense models without crossbars, where it measured faster in the backward pass on
+        :class:`~hwsnn.layers.Context` (key, hardware strength, training). "auto" (default) picks "time"
+        for all-dense models without crossbars or batch norm, where it measured faster in the backward pass on
         CPU (``benchmarks/bench_train_step.py``), and "layer" otherwise. "time" is refused for
         crossbar layers (a crossbar is programmed once per forward pass and reads all timesteps in
-        one call: per-step reads would redraw its noise differently) and for per-layer or learned
+        one call: per-step reads would redraw its noise differently), for batch norm (its statistics
+        span the time axis) and for per-layer or learned
         timesteps (their resampling and step masks act on whole time axes).
 
-    Calling the model: ``model(x, key=None, hardware_strength=1.0)``; ``key`` (required when a
-    layer has ``hardware``) draws the crossbars' programming and read noise, ``hardware_strength``
-    (a scalar in [0, 1] or a :class:`~hwsnn.hardware.crossbar.HardwareStrength`) scales the
-    crossbars' non-idealities (progressive hardware awareness).
+    Calling the model: ``model(x, key=None, hardware_strength=1.0, training=False)``; ``key``
+    (required when a layer has ``hardware`` or drops out in training) draws the crossbars'
+    programming and read noise and dropout masks, ``hardware_strength`` (a scalar in [0, 1] or a
+    :class:`~hwsnn.hardware.crossbar.HardwareStrength`) scales the crossbars' non-idealities
+    (progressive hardware awareness), ``training`` puts batch norm on batch statistics (moving its
+    running ones) and dropout on.
 
     Calling the model on ``x [T, B, *input_shape]`` returns ``(output, activity)``: the last
     layer's output ``[T, B, ...]`` and an :class:`Activity` with one entry per synaptic layer.
@@ -73,6 +76,9 @@ class SNN(nnx.Module):
         if execution == "time" and any(layer.hardware is not None for layer in layers):
             raise ValueError("execution: got 'time' for a model with crossbar layers (hardware=CrossbarSpec); "
                              "allowed: 'layer' or 'auto' (a crossbar reads all its timesteps in one call).")
+        if execution == "time" and any(layer.norm is not None for layer in layers):
+            raise ValueError("execution: got 'time' for a model with batch norm (norm=TdBN or BNTT); "
+                             "allowed: 'layer' or 'auto' (its statistics span the time axis).")
         self.layers = nnx.List(list(layers))
         self.input_shape = tuple(int(d) for d in input_shape)
         self.layer_timesteps = per_layer
@@ -84,13 +90,21 @@ class SNN(nnx.Module):
             self.step_counts = nnx.Param(jnp.asarray(per_layer, jnp.float32))
         self.workload  # derive once now: shape errors surface at construction
 
+    def fold_norms(self) -> "SNN":
+        """A copy with every synaptic layer's batch norm folded into its weights
+        (:meth:`~hwsnn.layers.SynapticLayer.fold_norm`): the network inference hardware runs and the
+        cost models read."""
+        folded = nnx.clone(self)
+        folded.layers = nnx.List([layer.fold_norm() if layer.synaptic else layer for layer in folded.layers])
+        return folded
+
     @property
     def resolved_execution(self) -> str:
         """The execution order actually used ("layer" or "time")."""
         if self.execution != "auto":
             return self.execution
         all_dense = all(layer.kind == "dense" for layer in self.workload.layers)
-        has_hardware = any(layer.hardware is not None for layer in self.layers)
+        has_hardware = any(layer.hardware is not None or layer.norm is not None for layer in self.layers)
         uniform = len(set(self.layer_timesteps)) == 1 and not self.learn_timesteps
         return "time" if all_dense and not has_hardware and uniform else "layer"
 
@@ -192,19 +206,19 @@ class SNN(nnx.Module):
         return outputs, Activity(tuple(LayerActivity(jnp.sum(e, axis=1), s, e, None, u)
                                        for e, s, u in zip(events, spikes, updates)))
 
-    def _run(self, x: Array, key, strength, keep_all: bool) -> tuple[list[Array], Activity]:
+    def _run(self, x: Array, key, strength, training, keep_all: bool) -> tuple[list[Array], Activity]:
         self.check_input(x)
-        context = Context(key, strength)
+        context = Context(key, strength, bool(training))
         if self.resolved_execution == "time":
             return self._time_major(x, context, keep_all)
         return self._layer_by_layer(x, context)
 
-    def layer_outputs(self, x: Array, *, key=None, hardware_strength=1.0) -> tuple[list[Array], Activity]:
+    def layer_outputs(self, x: Array, *, key=None, hardware_strength=1.0, training: bool = False) -> tuple[list[Array], Activity]:
         """Every layer's output ``[T, B, ...]`` (for rasters and probes) and the activity."""
-        return self._run(x, key, hardware_strength, keep_all=True)
+        return self._run(x, key, hardware_strength, training, keep_all=True)
 
-    def __call__(self, x: Array, *, key=None, hardware_strength=1.0) -> tuple[Array, Activity]:
-        outputs, activity = self._run(x, key, hardware_strength, keep_all=False)
+    def __call__(self, x: Array, *, key=None, hardware_strength=1.0, training: bool = False) -> tuple[Array, Activity]:
+        outputs, activity = self._run(x, key, hardware_strength, training, keep_all=False)
         return outputs[-1], activity
 
 

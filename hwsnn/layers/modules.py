@@ -4,8 +4,8 @@ Every layer implements one small interface (:class:`Layer`): ``__call__(x, conte
 all timesteps of ``x [T, B, ...]``, ``step(state, x_t, context)`` runs one timestep ``[B, ...]``
 (the same math, used when the :class:`~hwsnn.layers.SNN` runs all layers inside one scan over
 time), ``init_state`` gives the state of ``step``, and ``output_shape`` the per-sample shape. A
-:class:`Context` carries what a forward pass hands to every layer: the random key and the
-hardware strength.
+:class:`Context` carries what a forward pass hands to every layer: the random key, the
+hardware strength and whether it trains (batch statistics, dropout).
 
 A spiking layer (:class:`SynapticLayer`) is a synapse (dense or conv, optionally followed by
 pooling) and a population of any :class:`~hwsnn.neurons.Neuron` model: the synaptic operation runs
@@ -27,6 +27,7 @@ from hwsnn.hardware.crossbar import HardwareStrength, analog_matmul, analog_matm
 from hwsnn.hardware.specs import CrossbarSpec
 from hwsnn.layers import ops
 from hwsnn.layers.neurons import Neurons
+from hwsnn.layers.norm import Norm
 from hwsnn.neurons import LIF, Integrator, Neuron
 from hwsnn.structure import LayerWorkload, conv_workload, dense_workload
 from hwsnn.typing import Array, Key
@@ -39,10 +40,13 @@ class Context(NamedTuple):
       key: a ``jax.random`` key (required by layers on crossbars: programming and read noise), or ``None``.
       strength: the crossbars' non-ideality strength, a number in [0, 1] or a mapping of stage names
         to numbers (:data:`~hwsnn.hardware.crossbar.HardwareStrength`; progressive hardware awareness).
+      training: a training pass (a Python bool): batch norm normalises with the batch's statistics and
+        moves its running ones, dropout drops; else both act as at inference.
     """
 
     key: Key | None = None
     strength: HardwareStrength | float = 1.0  # read at every call, as the layer's spec
+    training: bool = False  # batch norm on batch statistics (moving the running ones), dropout on
 
     def for_layer(self, index: int) -> "Context":
         """The context of layer ``index``: its own key, ``fold_in(key, index)``."""
@@ -54,6 +58,7 @@ class Layer(nnx.Module):
 
     synaptic: bool = False
     hardware: CrossbarSpec | None = None  # set by layers whose synapses run on crossbars
+    norm: Norm | None = None  # set by layers that normalise their currents over whole time axes
 
     def __call__(self, x: Array, context: Context = Context()) -> Array:
         """All timesteps: ``[T, B, ...] -> [T, B, ...]``."""
@@ -79,6 +84,14 @@ def _hardware(spec: CrossbarSpec | None):
     if not isinstance(spec, CrossbarSpec):
         raise ValueError(f"hardware: got {type(spec).__name__}; allowed: None or a CrossbarSpec (hwsnn.hardware.specs).")
     return nnx.data(spec)
+
+
+def _norm(norm, features: int):
+    """Check a layer's batch norm (``None``, or a :class:`~hwsnn.layers.norm.Norm` of ``features``)."""
+    if norm is not None and (not isinstance(norm, Norm) or norm.features != features):
+        got = type(norm).__name__ if not isinstance(norm, Norm) else f"{type(norm).__name__} of {norm.features} features"
+        raise ValueError(f"norm: got {got}; allowed: None or a Norm (TdBN, BNTT) of the layer's {features} output channels.")
+    return norm
 
 
 def _hardware_key(key):
@@ -125,6 +138,25 @@ class SynapticLayer(Layer):
     def init_state(self, batch: int, out_shape: tuple[int, ...], dtype):
         return self.neurons.init_state((batch,) + tuple(out_shape), dtype)
 
+    def fold_norm(self) -> "SynapticLayer":
+        """A copy of this layer with its batch norm folded into kernel and bias (evaluation mode:
+        :meth:`~hwsnn.layers.norm.Norm.fold`) and no norm: the same currents at inference, the weights
+        hardware stores. A norm whose folded weights change per timestep (BNTT) is refused: read them
+        from ``layer.norm.fold`` instead."""
+        if self.norm is None:
+            return nnx.clone(self)
+        if self.norm.per_timestep:
+            raise ValueError(f"norm: got {type(self.norm).__name__}, whose folded weights differ per timestep; "
+                             "allowed: a time-invariant norm (TdBN), or layer.norm.fold(kernel, bias) per step.")
+        kernel, bias = self.norm.fold(self.kernel[...], None if self.bias is None else self.bias[...])
+        folded = nnx.clone(self)
+        folded.kernel, folded.bias, folded.norm = nnx.Param(kernel), nnx.Param(bias), None
+        return folded
+
+    def _normalised(self, currents: Array, context: Context) -> Array:
+        """``currents`` through the layer's batch norm, if it has one."""
+        return currents if self.norm is None else self.norm(currents, context.training)
+
     def _neuron_structure(self) -> dict:
         """The workload fields the neuron model decides."""
         return {"neuron": self.neurons.model.counts,
@@ -135,8 +167,9 @@ class SpikingDense(SynapticLayer):
     """Fully connected synapses ``[T, B, F_in] -> [T, B, F_out]`` followed by ``neuron`` (LIF by default)."""
 
     def __init__(self, in_features: int, out_features: int, *, rngs: nnx.Rngs, neuron: Neuron | None = None,
-                 bias: bool = True, hardware: CrossbarSpec | None = None):
+                 bias: bool = True, hardware: CrossbarSpec | None = None, norm: Norm | None = None):
         self.hardware = _hardware(hardware)
+        self.norm = _norm(norm, out_features)
         self.in_features = _positive_int(in_features, "in_features")
         self.out_features = _positive_int(out_features, "out_features")
         key_w, key_b = rngs.params(), rngs.params()
@@ -145,15 +178,15 @@ class SpikingDense(SynapticLayer):
         self.neurons = Neurons(LIF() if neuron is None else neuron, out_features, kind="dense", rngs=rngs)
 
     def synapse(self, x: Array, context: Context = Context()) -> Array:
-        """Synaptic currents ``x @ kernel + bias`` for ``x [..., F_in]`` (the product on crossbars
-        when the layer has ``hardware``; the bias is added digitally)."""
+        """Synaptic currents ``x @ kernel + bias`` for ``x [T, B, F_in]`` (the product on crossbars
+        when the layer has ``hardware``; the bias is added digitally), then the layer's ``norm``."""
         if x.shape[-1] != self.in_features:
             raise ValueError(f"x: last axis {x.shape[-1]}; allowed: in_features = {self.in_features}.")
         if self.hardware is None:
             y = jnp.dot(x, self.kernel[...])
         else:
             y = analog_matmul(x, self.kernel[...], self.hardware, _hardware_key(context.key), strength=context.strength)
-        return ops.add_bias(y, None if self.bias is None else self.bias[...])
+        return self._normalised(ops.add_bias(y, None if self.bias is None else self.bias[...]), context)
 
     def output_shape(self, in_shape: tuple[int, ...]) -> tuple[int, ...]:
         """Per-sample output shape ``(F_out,)``."""
@@ -164,7 +197,7 @@ class SpikingDense(SynapticLayer):
         if tuple(in_shape) != (self.in_features,):
             raise ValueError(f"{name}: input shape {tuple(in_shape)}; allowed: ({self.in_features},).")
         return dense_workload(
-            name, self.in_features, self.out_features, bias=self.bias is not None,
+            name, self.in_features, self.out_features, bias=self.bias is not None or self.norm is not None,
             input_timesteps=input_timesteps, timesteps=timesteps, spiking_input=spiking_input,
             spiking_output=self.spiking_output, **self._neuron_structure(),
         )
@@ -183,8 +216,9 @@ class SpikingConv(SynapticLayer):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, *, rngs: nnx.Rngs,
                  neuron: Neuron | None = None, stride: int = 1, padding="SAME", pool: str | None = None,
-                 pool_window: int = 2, bias: bool = True, hardware: CrossbarSpec | None = None):
+                 pool_window: int = 2, bias: bool = True, hardware: CrossbarSpec | None = None, norm: Norm | None = None):
         self.hardware = _hardware(hardware)
+        self.norm = _norm(norm, out_channels)
         self.in_channels = _positive_int(in_channels, "in_channels")
         self.out_channels = _positive_int(out_channels, "out_channels")
         self.kernel_size = _positive_int(kernel_size, "kernel_size")
@@ -201,7 +235,8 @@ class SpikingConv(SynapticLayer):
         self.neurons = Neurons(LIF() if neuron is None else neuron, out_channels, kind="conv", rngs=rngs)
 
     def synapse(self, x: Array, context: Context = Context()) -> Array:
-        """Convolution (and pooling) of ``x [..., H, W, C_in]`` -> currents ``[..., H', W', C_out]``.
+        """Convolution, the layer's ``norm`` and pooling of ``x [T, B, H, W, C_in]`` -> currents
+        ``[T, B, H', W', C_out]``.
 
         With ``hardware`` the kernel is unrolled onto crossbars as SpikeSim maps it: each output
         pixel's receptive field (``k^2 C_in`` inputs) drives the rows, one column per output channel.
@@ -219,6 +254,7 @@ class SpikingConv(SynapticLayer):
             products = analog_matmul_tiles(tiles, kernel, self.hardware, _hardware_key(context.key),
                                            strength=context.strength)
             currents = ops.add_bias(products.reshape(x.shape[:-3] + (out_h, out_w, self.out_channels)), bias)
+        currents = self._normalised(currents, context)
         if self.pool is not None:
             currents = ops.pool2d(currents, self.pool, self.pool_window)
         return currents
@@ -233,7 +269,7 @@ class SpikingConv(SynapticLayer):
             raise ValueError(f"{name}: input shape {tuple(in_shape)}; allowed: (H, W, {self.in_channels}).")
         return conv_workload(
             name, tuple(in_shape), self.out_channels, self.kernel_size, self.stride, self.padding,
-            bias=self.bias is not None, pool=self.pool, pool_window=self.pool_window,
+            bias=self.bias is not None or self.norm is not None, pool=self.pool, pool_window=self.pool_window,
             input_timesteps=input_timesteps, timesteps=timesteps, spiking_input=spiking_input,
             spiking_output=self.spiking_output, **self._neuron_structure(),
         )
@@ -278,3 +314,38 @@ class Flatten(Layer):
     def output_shape(self, in_shape: tuple[int, ...]) -> tuple[int, ...]:
         """``(prod(in_shape),)``."""
         return (math.prod(in_shape),)
+
+
+class Dropout(Layer):
+    """Dropout of ``[T, B, ...]`` (spikes, usually) with explicit keys: in training (``Context.training``)
+    each input position of each sample is zeroed with probability ``rate`` and the rest scaled by
+    ``1 / (1 - rate)``, one mask for all timesteps (SpikingJelly's ``layer.Dropout`` convention: a
+    dropped neuron stays dropped for the whole sample); at inference it passes ``x`` through. The mask
+    is drawn from the layer's key (``model(x, key=...)``, required in training)."""
+
+    def __init__(self, rate: float):
+        if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0.0 <= rate < 1.0:
+            raise ValueError(f"rate: got {rate!r}; allowed: a number in [0, 1).")
+        self.rate = float(rate)
+
+    def _mask(self, shape: tuple[int, ...], dtype, context: Context) -> Array:
+        if context.key is None:
+            raise ValueError("key: Dropout in training needs a jax.random key (model(x, key=..., training=True)).")
+        keep = jax.random.bernoulli(context.key, 1.0 - self.rate, shape)
+        return keep.astype(dtype) / (1.0 - self.rate)
+
+    def __call__(self, x: Array, context: Context = Context()) -> Array:
+        """``x [T, B, ...]`` times one mask ``[B, ...]`` in training; ``x`` at inference."""
+        if not context.training or self.rate == 0.0:
+            return x
+        return x * self._mask(x.shape[1:], x.dtype, context)[None]
+
+    def step(self, state, x_t: Array, context: Context = Context()):
+        """One timestep (stateless): the same mask at every step (drawn from the same key)."""
+        if not context.training or self.rate == 0.0:
+            return state, x_t
+        return state, x_t * self._mask(x_t.shape, x_t.dtype, context)
+
+    def output_shape(self, in_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """The input shape."""
+        return tuple(in_shape)

@@ -120,11 +120,14 @@ def hardware_ramp(start: float, ramp_steps: int, order="together") -> Callable[[
     return ramp
 
 
-def _forward(graphdef, params, constants, encode, timesteps, x, key, strength):
-    """Merge the model and run it: the encoder draws from ``key``, crossbars from ``fold_in(key, 1)``."""
-    model = nnx.merge(graphdef, params, constants)
-    out, activity = model(encode(x, timesteps, key), key=jax.random.fold_in(key, 1), hardware_strength=strength)
-    return out, activity, model.workload
+def _forward(graphdef, params, constants, encode, timesteps, x, key, strength, training=False):
+    """Merge the model and run it: the encoder draws from ``key``, crossbars and dropout from
+    ``fold_in(key, 1)``. Returns ``(out, activity, workload, constants)``; in training the constants
+    carry batch norm's moved running statistics."""
+    model = nnx.merge(graphdef, params, constants, copy=True)  # fresh variables: mutable under jax.grad (flax#5050)
+    out, activity = model(encode(x, timesteps, key), key=jax.random.fold_in(key, 1), hardware_strength=strength,
+                          training=training)
+    return out, activity, model.workload, nnx.split(model, nnx.Param, ...)[2]
 
 
 def make_train_step(graphdef: nnx.GraphDef, optimizer: optax.GradientTransformation, objective: Objective,
@@ -139,17 +142,19 @@ def make_train_step(graphdef: nnx.GraphDef, optimizer: optax.GradientTransformat
     schedule = hardware_ramp(1.0, 0) if hardware_strength is None else hardware_strength
 
     def loss_fn(params, constants, x, labels, key, strength):
-        out, activity, workload = _forward(graphdef, params, constants, encode, timesteps, x, key, strength)
-        return objective(out, labels, activity, workload)
+        out, activity, workload, constants = _forward(graphdef, params, constants, encode, timesteps, x, key, strength,
+                                                      training=True)
+        loss, metrics = objective(out, labels, activity, workload)
+        return loss, (metrics, constants)
 
     @jax.jit
     def train_step(state: TrainState, x: Array, labels: Array):
         key = jax.random.fold_in(base_key, state.step)
-        (_, metrics), grads = jax.value_and_grad(loss_fn, has_aux=True)(
+        (_, (metrics, constants)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
             state.params, state.constants, x, labels, key, schedule(state.step))
         updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
-        return TrainState(params, state.constants, opt_state, state.step + 1), metrics
+        return TrainState(params, constants, opt_state, state.step + 1), metrics
 
     return train_step
 
@@ -160,7 +165,7 @@ def make_eval_step(graphdef: nnx.GraphDef, objective: Objective, encode: Callabl
 
     @jax.jit
     def eval_step(params, constants, x, labels):
-        out, activity, workload = _forward(graphdef, params, constants, encode, timesteps, x, key, 1.0)
+        out, activity, workload, _ = _forward(graphdef, params, constants, encode, timesteps, x, key, 1.0)
         return objective(out, labels, activity, workload)[1]
 
     return eval_step

@@ -1,0 +1,140 @@
+"""Batch normalisation for SNNs: the currents ``[T, B, ..., C]`` of a synaptic layer, normalised per
+channel before its neurons (and before its pooling), and folded into the layer's weights for inference
+and costing.
+
+* :class:`TdBN`, threshold-dependent BN (Zheng et al., AAAI 2021): statistics over time, batch and
+  positions together; ``y = lambda alpha theta (x - mu) / sqrt(var + eps) + beta``, so the normalised
+  currents are scaled to the neurons' threshold ``theta`` (``alpha``: 1, or 1/sqrt(2) before a
+  residual addition in their ResNets).
+* :class:`BNTT`, BN through time (Kim and Panda, Frontiers in Neuroscience 2021): statistics and a scale
+  ``gamma_t`` of their own at every timestep, no shift; ``y_t = gamma_t (x_t - mu_t) / sqrt(var_t + eps)``.
+
+In training (``Context.training``) the batch statistics normalise and the running averages move,
+``running = momentum running + (1 - momentum) batch`` (Flax's convention, momentum 0.9, the same as
+PyTorch's momentum 0.1; the batch variance kept unbiased, as PyTorch keeps it); in evaluation the running averages normalise.
+:meth:`Norm.fold` turns the evaluation-mode normalisation into the synapse's weights and biases:
+``W' = W g``, ``b' = (b - mu) g + beta`` per output channel with ``g = scale / sqrt(var + eps)``.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+from flax import nnx
+
+from hwsnn.typing import Array
+
+
+class Norm(nnx.Module):
+    """The interface: ``__call__(currents [T, B, ..., C], training) -> currents`` and :meth:`fold`;
+    ``per_timestep``: whether the folded weights differ from one timestep to the next."""
+
+    features: int
+    per_timestep: bool = False
+
+    def __call__(self, currents: Array, training: bool) -> Array:
+        raise NotImplementedError
+
+    def fold(self, kernel: Array, bias: Array | None) -> tuple[Array, Array]:
+        """``(kernel, bias)`` whose synapse computes the normalised currents in evaluation mode;
+        the output channel is the kernel's last axis. :class:`BNTT`: one pair per timestep."""
+        raise NotImplementedError
+
+
+def _check_features(currents: Array, features: int) -> None:
+    if currents.shape[-1] != features:
+        raise ValueError(f"currents: last axis {currents.shape[-1]}; allowed: features = {features}.")
+
+
+def _positive_int(value, name: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name}: got {value!r}; allowed: an int >= 1.")
+    return value
+
+
+def _fraction(value, name: str) -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0.0 <= value < 1.0:
+        raise ValueError(f"{name}: got {value!r}; allowed: a number in [0, 1).")
+    return float(value)
+
+
+def _positive(value, name: str) -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
+        raise ValueError(f"{name}: got {value!r}; allowed: a number > 0.")
+    return float(value)
+
+
+def _unbiased(variance: Array, count: int) -> Array:
+    return variance * count / max(count - 1, 1)
+
+
+class TdBN(Norm):
+    """Threshold-dependent batch norm over time (module doc); ``threshold`` is the neurons' ``theta``."""
+
+    def __init__(self, features: int, *, threshold: float = 1.0, alpha: float = 1.0, momentum: float = 0.9,
+                 eps: float = 1e-5):
+        self.features = _positive_int(features, "features")
+        self.threshold, self.alpha = _positive(threshold, "threshold"), _positive(alpha, "alpha")
+        self.momentum, self.eps = _fraction(momentum, "momentum"), _positive(eps, "eps")
+        self.scale = nnx.Param(jnp.ones((features,)))
+        self.shift = nnx.Param(jnp.zeros((features,)))
+        self.mean = nnx.BatchStat(jnp.zeros((features,)))
+        self.var = nnx.BatchStat(jnp.ones((features,)))
+
+    def _gain(self, var: Array) -> Array:
+        return self.scale[...] * self.alpha * self.threshold / jnp.sqrt(var + self.eps)
+
+    def __call__(self, currents: Array, training: bool) -> Array:
+        """Normalise ``currents [T, B, ..., C]`` per channel over every other axis."""
+        _check_features(currents, self.features)
+        if training:
+            axes = tuple(range(currents.ndim - 1))
+            mean, var = jnp.mean(currents, axis=axes), jnp.var(currents, axis=axes)
+            count = currents.size // self.features
+            self.mean[...] = self.momentum * self.mean[...] + (1 - self.momentum) * mean
+            self.var[...] = self.momentum * self.var[...] + (1 - self.momentum) * _unbiased(var, count)
+        else:
+            mean, var = self.mean[...], self.var[...]
+        channel = lambda v: v.reshape((1,) * (currents.ndim - 1) + (self.features,))
+        return (currents - channel(mean)) * channel(self._gain(var)) + channel(self.shift[...])
+
+    def fold(self, kernel: Array, bias: Array | None) -> tuple[Array, Array]:
+        gain = self._gain(self.var[...])
+        bias = jnp.zeros((self.features,)) if bias is None else bias
+        return kernel * gain.reshape((1,) * (kernel.ndim - 1) + (self.features,)), (bias - self.mean[...]) * gain + self.shift[...]
+
+
+class BNTT(Norm):
+    """Batch norm through time (module doc): statistics and scale per timestep, for ``timesteps`` steps."""
+
+    per_timestep = True
+
+    def __init__(self, features: int, timesteps: int, *, momentum: float = 0.9, eps: float = 1e-5):
+        self.features, self.timesteps = _positive_int(features, "features"), _positive_int(timesteps, "timesteps")
+        self.momentum, self.eps = _fraction(momentum, "momentum"), _positive(eps, "eps")
+        self.scale = nnx.Param(jnp.ones((timesteps, features)))
+        self.mean = nnx.BatchStat(jnp.zeros((timesteps, features)))
+        self.var = nnx.BatchStat(jnp.ones((timesteps, features)))
+
+    def __call__(self, currents: Array, training: bool) -> Array:
+        """Normalise ``currents [T, B, ..., C]`` per timestep and channel over batch and positions."""
+        _check_features(currents, self.features)
+        if currents.shape[0] != self.timesteps:
+            raise ValueError(f"currents: {currents.shape[0]} timesteps; allowed: {self.timesteps} (BNTT's own).")
+        if training:
+            axes = tuple(range(1, currents.ndim - 1))
+            mean, var = jnp.mean(currents, axis=axes), jnp.var(currents, axis=axes)
+            count = currents.size // (self.features * self.timesteps)
+            self.mean[...] = self.momentum * self.mean[...] + (1 - self.momentum) * mean
+            self.var[...] = self.momentum * self.var[...] + (1 - self.momentum) * _unbiased(var, count)
+        else:
+            mean, var = self.mean[...], self.var[...]
+        shape = (currents.shape[0],) + (1,) * (currents.ndim - 2) + (self.features,)
+        gain = self.scale[...] / jnp.sqrt(var + self.eps)
+        return (currents - mean.reshape(shape)) * gain.reshape(shape)
+
+    def fold(self, kernel: Array, bias: Array | None) -> tuple[Array, Array]:
+        """``(kernels [T, ...], biases [T, C])``: one folded pair per timestep."""
+        gain = self.scale[...] / jnp.sqrt(self.var[...] + self.eps)  # [T, C]
+        bias = jnp.zeros((self.features,)) if bias is None else bias
+        return kernel[None] * gain.reshape((self.timesteps,) + (1,) * (kernel.ndim - 1) + (self.features,)), \
+            (bias[None] - self.mean[...]) * gain
