@@ -34,7 +34,6 @@ import math
 import os
 
 from hwsnn.hardware import report
-from hwsnn.hardware.presets import hardware_preset
 from hwsnn.structure import Activity, Workload, conv_workload, dense_workload
 
 # (H_in, C_in, k, C_out, stride) for a conv, (F_in, F_out) for an FC: REFERENCES.md section 8

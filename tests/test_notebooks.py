@@ -1,6 +1,5 @@
 """Every notebook runs top to bottom at a small size (HWSNN_SMALL=1)."""
 
-import os
 import pathlib
 
 import nbformat
