@@ -3,13 +3,13 @@
 from hwsnn.layers.container import SNN
 from hwsnn.layers.models import conv_net, mlp
 from hwsnn.layers.modules import Context, Dropout, Flatten, Layer, Pool, Readout, SpikingConv, SpikingDense, SynapticLayer
-from hwsnn.layers.norm import BNTT, Norm, TdBN
+from hwsnn.layers.norm import BNTT, NORMS, Norm, TdBN
 from hwsnn.layers.neurons import NeuronConstant, Neurons
 from hwsnn.layers.zoo import ZOO, conv5_fc2, date2024, mnist_conv, vgg9, vgg16
 from hwsnn.structure import Activity, LayerActivity
 
 __all__ = [
-    "Activity", "BNTT", "Context", "Dropout", "Flatten", "Layer", "LayerActivity", "NeuronConstant", "Neurons", "Norm",
+    "Activity", "BNTT", "Context", "Dropout", "Flatten", "Layer", "LayerActivity", "NORMS", "NeuronConstant", "Neurons", "Norm",
     "Pool", "Readout", "SNN", "SpikingConv", "SpikingDense", "SynapticLayer", "TdBN", "ZOO", "conv5_fc2", "conv_net", "date2024", "mlp", "mnist_conv",
     "vgg9", "vgg16",
 ]

@@ -20,6 +20,7 @@ from flax import nnx
 from hwsnn.hardware.specs import CrossbarSpec
 from hwsnn.layers.container import SNN
 from hwsnn.layers.modules import Flatten, SpikingConv, SpikingDense
+from hwsnn.layers.norm import Norm
 from hwsnn.neurons import LIF, Neuron
 
 
@@ -29,20 +30,33 @@ def _check_hardware(hardware) -> None:
         raise ValueError(f"hardware: got {type(hardware).__name__}; allowed: None or a CrossbarSpec (hwsnn.hardware.specs).")
 
 
+def _norms(norm, neuron: Neuron, timesteps, count: int):
+    """``norm_for(features)``: the next layer's :class:`~hwsnn.layers.norm.Norm` (``Norm.for_layer``
+    with its T_l and the neuron's threshold), or ``None`` without ``norm``; layers take them in order."""
+    if norm is not None and not (isinstance(norm, type) and issubclass(norm, Norm)):
+        raise ValueError(f"norm: got {norm!r}; allowed: None or a Norm class (TdBN, BNTT).")
+    steps = iter((timesteps,) * count if isinstance(timesteps, int) else tuple(timesteps))
+    threshold = float(getattr(neuron, "threshold", 1.0))
+    return lambda features: None if norm is None else norm.for_layer(features, next(steps), threshold)
+
+
 def mlp(sizes: Sequence[int], timesteps: int | Sequence[int], *, rngs: nnx.Rngs, neuron: Neuron | None = None,
         readout: Neuron | None = None, hardware: CrossbarSpec | None = None, spiking_input: bool = False,
-        execution: str = "auto", learn_timesteps: bool = False) -> SNN:
-    """A spiking MLP ``sizes[0] -> ... -> sizes[-1]`` of ``neuron`` layers, the last of ``readout``."""
+        execution: str = "auto", learn_timesteps: bool = False, norm: type[Norm] | None = None) -> SNN:
+    """A spiking MLP ``sizes[0] -> ... -> sizes[-1]`` of ``neuron`` layers, the last of ``readout``;
+    ``norm`` (a :class:`~hwsnn.layers.norm.Norm` class) normalises every hidden layer's currents."""
     if len(sizes) < 2:
         raise ValueError(f"sizes: got {list(sizes)}; allowed: at least [inputs, outputs].")
     _check_hardware(hardware)
     neuron = LIF() if neuron is None else neuron
     widths = list(zip(sizes[:-1], sizes[1:]))
+    normed = _norms(norm, neuron, timesteps, len(widths))
     layers = []
     for index, (a, b) in enumerate(widths):
         last = index == len(widths) - 1
         layers.append(SpikingDense(a, b, rngs=rngs, neuron=readout if last and readout is not None else neuron,
-                                   hardware=hardware if index > 0 or spiking_input else None))
+                                   hardware=hardware if index > 0 or spiking_input else None,
+                                   norm=None if last else normed(b)))
     return SNN(layers, (sizes[0],), timesteps, spiking_input=spiking_input, execution=execution,
                learn_timesteps=learn_timesteps)
 
@@ -51,13 +65,15 @@ def conv_net(input_shape: Sequence[int], channels: Sequence[int], hidden: Sequen
              timesteps: int | Sequence[int], *, rngs: nnx.Rngs, neuron: Neuron | None = None,
              readout: Neuron | None = None, hardware: CrossbarSpec | None = None, kernel_size: int = 3,
              padding="SAME", pool: str | None | Sequence[str | None] = "max", spiking_input: bool = False,
-             execution: str = "auto", learn_timesteps: bool = False) -> SNN:
+             execution: str = "auto", learn_timesteps: bool = False, norm: type[Norm] | None = None) -> SNN:
     """Conv blocks ``conv(k) -> pool(2) -> neuron`` per entry of ``channels``, then a spiking MLP head
     of widths ``hidden`` and an output layer of ``outputs`` neurons (``readout``).
 
     ``pool`` is the pooling of every block ("max", "avg", "sum") or one entry per block, ``None``
     where a block does not pool. ``outputs=None`` ends the network at its last conv block or hidden
-    layer (a feature extractor, or a published layer list costed as it stands).
+    layer (a feature extractor, or a published layer list costed as it stands). ``norm`` (a
+    :class:`~hwsnn.layers.norm.Norm` class: :class:`~hwsnn.layers.TdBN`, :class:`~hwsnn.layers.BNTT`)
+    normalises every conv and hidden layer's currents (``Norm.for_layer``), not the output layer's.
 
     This is the layer order of the DATE 2024 network (REFERENCES.md section 1) and of
     snnTorch's convolutional tutorial: pooling acts on currents before the neurons.
@@ -69,13 +85,15 @@ def conv_net(input_shape: Sequence[int], channels: Sequence[int], hidden: Sequen
     if outputs is None and not channels and not hidden:
         raise ValueError("outputs: got None with no conv block and no hidden layer; allowed: an int >= 1, or layers to end on.")
     neuron = LIF() if neuron is None else neuron
+    dense = list(hidden) + ([] if outputs is None else [outputs])
+    normed = _norms(norm, neuron, timesteps, len(channels) + len(dense))
     layers, shape = [], tuple(input_shape)
     for index, (out_channels, block_pool) in enumerate(zip(channels, pools)):
         conv = SpikingConv(shape[-1], out_channels, kernel_size, rngs=rngs, neuron=neuron, padding=padding,
-                           pool=block_pool, hardware=hardware if index > 0 or spiking_input else None)
+                           pool=block_pool, hardware=hardware if index > 0 or spiking_input else None,
+                           norm=normed(out_channels))
         shape = conv.output_shape(shape)
         layers.append(conv)
-    dense = list(hidden) + ([] if outputs is None else [outputs])
     if dense and len(shape) > 1:
         layers.append(Flatten())
     width = 1
@@ -85,7 +103,7 @@ def conv_net(input_shape: Sequence[int], channels: Sequence[int], hidden: Sequen
     for index, size in enumerate(dense):
         last = outputs is not None and index == len(dense) - 1
         layers.append(SpikingDense(width, size, rngs=rngs, neuron=readout if last and readout is not None else neuron,
-                                   hardware=hardware if spiking else None))
+                                   hardware=hardware if spiking else None, norm=None if last else normed(size)))
         width, spiking = size, True
     return SNN(layers, input_shape, timesteps, spiking_input=spiking_input, execution=execution,
                learn_timesteps=learn_timesteps)

@@ -31,6 +31,12 @@ class Norm(nnx.Module):
     features: int
     per_timestep: bool = False
 
+    @classmethod
+    def for_layer(cls, features: int, timesteps: int, threshold: float) -> "Norm":
+        """This norm for a layer of ``features`` output channels running ``timesteps`` steps into neurons
+        of ``threshold`` (what a model factory knows of each layer)."""
+        raise NotImplementedError
+
     def __call__(self, currents: Array, training: bool) -> Array:
         raise NotImplementedError
 
@@ -80,6 +86,11 @@ class TdBN(Norm):
         self.mean = nnx.BatchStat(jnp.zeros((features,)))
         self.var = nnx.BatchStat(jnp.ones((features,)))
 
+    @classmethod
+    def for_layer(cls, features: int, timesteps: int, threshold: float) -> "TdBN":
+        """tdBN scaled to the layer's neuron threshold (``alpha`` 1)."""
+        return cls(features, threshold=threshold)
+
     def _gain(self, var: Array) -> Array:
         return self.scale[...] * self.alpha * self.threshold / jnp.sqrt(var + self.eps)
 
@@ -107,6 +118,11 @@ class BNTT(Norm):
     """Batch norm through time (module doc): statistics and scale per timestep, for ``timesteps`` steps."""
 
     per_timestep = True
+
+    @classmethod
+    def for_layer(cls, features: int, timesteps: int, threshold: float) -> "BNTT":
+        """BNTT over the layer's own timesteps."""
+        return cls(features, timesteps)
 
     def __init__(self, features: int, timesteps: int, *, momentum: float = 0.9, eps: float = 1e-5):
         self.features, self.timesteps = _positive_int(features, "features"), _positive_int(timesteps, "timesteps")
@@ -138,3 +154,7 @@ class BNTT(Norm):
         bias = jnp.zeros((self.features,)) if bias is None else bias
         return kernel[None] * gain.reshape((self.timesteps,) + (1,) * (kernel.ndim - 1) + (self.features,)), \
             (bias[None] - self.mean[...]) * gain
+
+
+NORMS: dict[str, type[Norm]] = {"tdbn": TdBN, "bntt": BNTT}
+"""The batch norms by the names configs use (``model.norm``)."""

@@ -38,6 +38,7 @@ from hwsnn.hardware.cost.imc import MODES as IMC_MODES
 from hwsnn.hardware.presets import PRESETS, REFERENCE_PRESETS, hardware_preset
 from hwsnn.hardware.specs import CROSSBAR_PRESETS, crossbar_preset
 from hwsnn.layers import SNN, ZOO, conv_net, mlp
+from hwsnn.layers.norm import NORMS
 from hwsnn.neurons import NEURONS, RESETS, SURROGATES, Integrator, Neuron, surrogate_from_name
 from hwsnn.train.losses import TASK_LOSSES
 from hwsnn.train.step import RAMP_ORDERS
@@ -177,6 +178,7 @@ class ModelConfig(Section):
     timesteps: int = setting(4, "timesteps T per sample", POSITIVE_INT)
     layer_timesteps: tuple[int, ...] = setting((), "per-synaptic-layer T_l (empty: timesteps everywhere)", POSITIVE_INT)
     learn_timesteps: bool = setting(False, "learn the per-layer step counts (LD-SNN)")
+    norm: str | None = setting(None, "batch norm of every conv and hidden layer (None: none)", choice(lambda: NORMS))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -411,7 +413,7 @@ def build_model(config: TrainConfig, input_shape: tuple[int, ...], num_classes: 
     shared = dict(neuron=build_neuron(config.neuron), readout=build_readout(config),
                   hardware=None if preset is None else crossbar_preset(preset),
                   rngs=nnx.Rngs(config.training.seed), spiking_input=config.data.encoding != "direct",
-                  learn_timesteps=model.learn_timesteps)
+                  learn_timesteps=model.learn_timesteps, norm=None if model.norm is None else NORMS[model.norm])
     outputs = num_classes * model.population
     if model.kind == "mlp":
         flat = 1

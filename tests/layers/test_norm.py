@@ -1,5 +1,7 @@
 """Batch norm for SNNs (tdBN, BNTT) against its closed forms, folding, and dropout with explicit keys."""
 
+import json
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -7,7 +9,7 @@ import optax
 import pytest
 from flax import nnx
 
-from hwsnn.layers import BNTT, SNN, Dropout, Flatten, SpikingConv, SpikingDense, TdBN, ops
+from hwsnn.layers import BNTT, SNN, Dropout, Flatten, SpikingConv, SpikingDense, TdBN, conv_net, ops
 from hwsnn.train.losses import ce_count
 from hwsnn.train.step import init_state, make_objective, make_train_step
 
@@ -115,3 +117,24 @@ def test_dropout_drops_the_same_neurons_at_every_timestep_and_only_in_training()
     with pytest.raises(ValueError, match="rate: got 1.0; allowed: a number in \\[0, 1\\)"):
         Dropout(1.0)
     assert layer.output_shape((5, 7)) == (5, 7)
+
+
+def test_a_batch_norm_network_trains_checkpoints_its_statistics_and_evaluates_the_same(tmp_path):
+    from hwsnn.train import restore_run, train_and_evaluate
+    from hwsnn.train.config import DataConfig, ModelConfig, TrainConfig, TrainingConfig
+
+    config = TrainConfig(data=DataConfig(dataset="digits"),
+                         model=ModelConfig(kind="conv", channels=(8,), hidden=(32,), timesteps=3, norm="tdbn"),
+                         training=TrainingConfig(epochs=2, batch_size=32, learning_rate=1e-2, eval_batch_size=200))
+    summary = train_and_evaluate(config, tmp_path / "bn", progress=False)
+    records = [json.loads(line) for line in (tmp_path / "bn" / "metrics.jsonl").read_text().splitlines()]
+    assert records[-1]["train_loss"] < 0.7 * records[0]["train_loss"] and summary["test_accuracy"] > 0.8
+    run, state = restore_run(tmp_path / "bn")
+    model = nnx.merge(run.graphdef, state.params, state.constants)
+    assert float(jnp.max(jnp.abs(model.layers[0].norm.mean[...]))) > 0  # the moved statistics were saved
+    assert run.evaluate(state)["accuracy"] == pytest.approx(summary["test_accuracy"])
+    assert [type(layer.norm).__name__ for layer in model.layers if layer.synaptic] == ["TdBN", "TdBN", "NoneType"]
+    bntt = conv_net((8, 8, 1), (4,), (8,), 3, (2, 3, 4), rngs=nnx.Rngs(0), norm=BNTT)
+    assert [layer.norm.timesteps for layer in bntt.layers if layer.synaptic and layer.norm is not None] == [2, 3]
+    with pytest.raises(ValueError, match="norm: got 'tdbn'; allowed: None or a Norm class"):
+        conv_net((8, 8, 1), (4,), (), 3, 2, rngs=nnx.Rngs(0), norm="tdbn")
