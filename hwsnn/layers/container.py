@@ -185,8 +185,9 @@ class SNN(nnx.Module):
         batch = x.shape[1]
         states = [layer.init_state(batch, shape, x.dtype) for layer, shape in zip(self.layers, self.layer_shapes())]
         contexts = [context.for_layer(index) for index in range(len(self.layers))]
-        fan_outs = iter(self._fan_out_maps())
-        fan_outs = [next(fan_outs) if layer.synaptic else None for layer in self.layers]
+        synaptic_maps = self._fan_out_maps()
+        starts = [sum(1 for earlier in self.layers[:index] if earlier.synaptic) for index in range(len(self.layers))]
+        fan_outs = [synaptic_maps[start] if layer.synaptic else None for layer, start in zip(self.layers, starts)]
 
         def body(states, x_t):
             new_states, outputs, events, spikes, updates = [], [], [], [], []

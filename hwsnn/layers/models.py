@@ -36,7 +36,7 @@ def _norms(norm, neuron: Neuron, timesteps, count: int):
     if norm is not None and not (isinstance(norm, type) and issubclass(norm, Norm)):
         raise ValueError(f"norm: got {norm!r}; allowed: None or a Norm class (TdBN, BNTT).")
     steps = iter((timesteps,) * count if isinstance(timesteps, int) else tuple(timesteps))
-    threshold = float(getattr(neuron, "threshold", 1.0))
+    threshold = neuron.firing_threshold
     return lambda features: None if norm is None else norm.for_layer(features, next(steps), threshold)
 
 

@@ -26,6 +26,7 @@ from flax import nnx
 from hwsnn.hardware.crossbar import HardwareStrength, analog_matmul, analog_matmul_tiles
 from hwsnn.hardware.specs import CrossbarSpec
 from hwsnn.layers import ops
+from hwsnn.layers.checks import fraction, positive_int
 from hwsnn.layers.neurons import Neurons
 from hwsnn.layers.norm import Norm
 from hwsnn.neurons import LIF, Integrator, Neuron
@@ -106,12 +107,6 @@ def _uniform(key: jax.Array, shape: tuple[int, ...], fan_in: int) -> Array:
     return jax.random.uniform(key, shape, jnp.float32, -bound, bound)
 
 
-def _positive_int(value, name: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name}: got {value!r}; allowed: an int >= 1.")
-    return value
-
-
 class SynapticLayer(Layer):
     """A synapse followed by a :class:`~hwsnn.layers.neurons.Neurons` population (module doc).
     Subclasses implement :meth:`synapse` and :meth:`workload`."""
@@ -170,8 +165,8 @@ class SpikingDense(SynapticLayer):
                  bias: bool = True, hardware: CrossbarSpec | None = None, norm: Norm | None = None):
         self.hardware = _hardware(hardware)
         self.norm = _norm(norm, out_features)
-        self.in_features = _positive_int(in_features, "in_features")
-        self.out_features = _positive_int(out_features, "out_features")
+        self.in_features = positive_int(in_features, "in_features")
+        self.out_features = positive_int(out_features, "out_features")
         key_w, key_b = rngs.params(), rngs.params()
         self.kernel = nnx.Param(_uniform(key_w, (in_features, out_features), in_features))
         self.bias = nnx.Param(_uniform(key_b, (out_features,), in_features)) if bias else None
@@ -219,15 +214,15 @@ class SpikingConv(SynapticLayer):
                  pool_window: int = 2, bias: bool = True, hardware: CrossbarSpec | None = None, norm: Norm | None = None):
         self.hardware = _hardware(hardware)
         self.norm = _norm(norm, out_channels)
-        self.in_channels = _positive_int(in_channels, "in_channels")
-        self.out_channels = _positive_int(out_channels, "out_channels")
-        self.kernel_size = _positive_int(kernel_size, "kernel_size")
-        self.stride = _positive_int(stride, "stride")
+        self.in_channels = positive_int(in_channels, "in_channels")
+        self.out_channels = positive_int(out_channels, "out_channels")
+        self.kernel_size = positive_int(kernel_size, "kernel_size")
+        self.stride = positive_int(stride, "stride")
         self.padding = ops.conv_padding(padding)
         if pool is not None and pool not in ops.POOLS:
             raise ValueError(f"pool: got {pool!r}; allowed: None or one of {list(ops.POOLS)}.")
         self.pool = pool
-        self.pool_window = _positive_int(pool_window, "pool_window")
+        self.pool_window = positive_int(pool_window, "pool_window")
         fan_in = kernel_size * kernel_size * in_channels
         key_w, key_b = rngs.params(), rngs.params()
         self.kernel = nnx.Param(_uniform(key_w, (kernel_size, kernel_size, in_channels, out_channels), fan_in))
@@ -282,7 +277,7 @@ class Pool(Layer):
         if kind not in ops.POOLS:
             raise ValueError(f"kind: got {kind!r}; allowed: {list(ops.POOLS)}.")
         self.kind = kind
-        self.window = _positive_int(window, "window")
+        self.window = positive_int(window, "window")
 
     def __call__(self, x: Array, context: Context = Context()) -> Array:
         """Pool ``[T, B, H, W, C]`` -> ``[T, B, H // w, W // w, C]``."""
@@ -324,9 +319,7 @@ class Dropout(Layer):
     is drawn from the layer's key (``model(x, key=...)``, required in training)."""
 
     def __init__(self, rate: float):
-        if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0.0 <= rate < 1.0:
-            raise ValueError(f"rate: got {rate!r}; allowed: a number in [0, 1).")
-        self.rate = float(rate)
+        self.rate = fraction(rate, "rate")
 
     def _mask(self, shape: tuple[int, ...], dtype, context: Context) -> Array:
         if context.key is None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 from flax import nnx
 
+from hwsnn.layers.checks import fraction, positive, positive_int
 from hwsnn.typing import Array
 
 
@@ -51,24 +52,6 @@ def _check_features(currents: Array, features: int) -> None:
         raise ValueError(f"currents: last axis {currents.shape[-1]}; allowed: features = {features}.")
 
 
-def _positive_int(value, name: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name}: got {value!r}; allowed: an int >= 1.")
-    return value
-
-
-def _fraction(value, name: str) -> float:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0.0 <= value < 1.0:
-        raise ValueError(f"{name}: got {value!r}; allowed: a number in [0, 1).")
-    return float(value)
-
-
-def _positive(value, name: str) -> float:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
-        raise ValueError(f"{name}: got {value!r}; allowed: a number > 0.")
-    return float(value)
-
-
 def _unbiased(variance: Array, count: int) -> Array:
     return variance * count / max(count - 1, 1)
 
@@ -78,9 +61,9 @@ class TdBN(Norm):
 
     def __init__(self, features: int, *, threshold: float = 1.0, alpha: float = 1.0, momentum: float = 0.9,
                  eps: float = 1e-5):
-        self.features = _positive_int(features, "features")
-        self.threshold, self.alpha = _positive(threshold, "threshold"), _positive(alpha, "alpha")
-        self.momentum, self.eps = _fraction(momentum, "momentum"), _positive(eps, "eps")
+        self.features = positive_int(features, "features")
+        self.threshold, self.alpha = positive(threshold, "threshold"), positive(alpha, "alpha")
+        self.momentum, self.eps = fraction(momentum, "momentum"), positive(eps, "eps")
         self.scale = nnx.Param(jnp.ones((features,)))
         self.shift = nnx.Param(jnp.zeros((features,)))
         self.mean = nnx.BatchStat(jnp.zeros((features,)))
@@ -125,8 +108,8 @@ class BNTT(Norm):
         return cls(features, timesteps)
 
     def __init__(self, features: int, timesteps: int, *, momentum: float = 0.9, eps: float = 1e-5):
-        self.features, self.timesteps = _positive_int(features, "features"), _positive_int(timesteps, "timesteps")
-        self.momentum, self.eps = _fraction(momentum, "momentum"), _positive(eps, "eps")
+        self.features, self.timesteps = positive_int(features, "features"), positive_int(timesteps, "timesteps")
+        self.momentum, self.eps = fraction(momentum, "momentum"), positive(eps, "eps")
         self.scale = nnx.Param(jnp.ones((timesteps, features)))
         self.mean = nnx.BatchStat(jnp.zeros((timesteps, features)))
         self.var = nnx.BatchStat(jnp.ones((timesteps, features)))

@@ -113,6 +113,14 @@ class Neuron:
         if kind == "nonnegative" and np.any(value < 0.0):
             raise ValueError(f"{name}: got {value.tolist()!r}; allowed: {name} >= 0.")
 
+    @property
+    def firing_threshold(self) -> float:
+        """The threshold ``theta`` a layer's batch norm scales its currents to (tdBN): the ``threshold``
+        parameter (the mean of a per-neuron one), 1 for models without one (readouts)."""
+        if "threshold" not in self.parameters or self.threshold is None:
+            return 1.0
+        return float(np.mean(np.asarray(jax.device_get(self.threshold), np.float64)))
+
     # ----------------------------------------------------------------- hooks for layers
 
     def weights(self, features: int, rngs) -> dict[str, Array]:

@@ -138,3 +138,11 @@ def test_a_batch_norm_network_trains_checkpoints_its_statistics_and_evaluates_th
     assert [layer.norm.timesteps for layer in bntt.layers if layer.synaptic and layer.norm is not None] == [2, 3]
     with pytest.raises(ValueError, match="norm: got 'tdbn'; allowed: None or a Norm class"):
         conv_net((8, 8, 1), (4,), (), 3, 2, rngs=nnx.Rngs(0), norm="tdbn")
+
+
+def test_factories_scale_tdbn_to_each_neurons_threshold():
+    from hwsnn.neurons import LIF, Integrator
+    model = conv_net((8, 8, 2), (3,), (4,), 2, 2, rngs=nnx.Rngs(0), neuron=LIF(threshold=0.5), norm=TdBN)
+    assert [layer.norm.threshold for layer in model.layers if layer.synaptic and layer.norm is not None] == [0.5, 0.5]
+    assert LIF(threshold=jnp.asarray([0.5, 1.5])).firing_threshold == 1.0  # per-neuron: the mean
+    assert Integrator().firing_threshold == 1.0  # no threshold
