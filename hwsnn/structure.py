@@ -135,10 +135,37 @@ class LayerWorkload:
 
 
 @dataclasses.dataclass(frozen=True)
+class AddWorkload:
+    """Static structure of one residual addition (a skip connection's merge).
+
+    ``operand`` is what the shortcut carries and the hardware adds, element by element, at every
+    timestep: "spikes" (an identity shortcut, or a SEW projection's spikes: one add per event) or
+    "currents" (a spiking-ResNet projection's synaptic currents: one add per nonzero current, and the
+    currents are buffered between the projection and the add). ``into`` is where it lands: "currents"
+    of synaptic layer ``layer`` before its neurons (spiking ResNet, Hu et al. 2021 / Zheng et al. 2021)
+    or that layer's output "spikes" (SEW ResNet, Fang et al. 2021). ``shape``: per-sample shape of the
+    added tensors; ``timesteps``: steps it runs."""
+
+    name: str
+    shape: tuple[int, ...]
+    timesteps: int
+    layer: int
+    operand: str  # "spikes" or "currents"
+    into: str  # "currents" or "spikes"
+
+    @property
+    def elements(self) -> int:
+        """Added elements per sample and timestep."""
+        return math.prod(self.shape)
+
+
+@dataclasses.dataclass(frozen=True)
 class Workload:
-    """The static structure of a model: one :class:`LayerWorkload` per synaptic layer."""
+    """The static structure of a model: one :class:`LayerWorkload` per synaptic layer, in the order
+    the model runs them, and one :class:`AddWorkload` per residual addition (``adds``)."""
 
     layers: tuple[LayerWorkload, ...]
+    adds: tuple[AddWorkload, ...] = ()
 
     def __len__(self) -> int:
         return len(self.layers)
@@ -265,9 +292,12 @@ def layer_steps(layer, act: LayerActivity):
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
 class Activity:
-    """The activity of every synaptic layer of a model, in order (a plain pytree)."""
+    """The activity of every synaptic layer of a model, in order, and of every residual addition
+    (``adds``: ``[T]`` batch-mean nonzero shortcut operands added per timestep, straight-through
+    counts as :func:`hwsnn.layers.ops.events_per_step`, one per :attr:`Workload.adds`). A plain pytree."""
 
     layers: tuple[LayerActivity, ...]
+    adds: tuple[PerTimestep, ...] = ()
 
     def __len__(self) -> int:
         return len(self.layers)
@@ -276,7 +306,7 @@ class Activity:
         return self.layers[index]
 
     @classmethod
-    def from_rates(cls, workload: Workload, input_rates, output_rates=None) -> "Activity":
+    def from_rates(cls, workload: Workload, input_rates, output_rates=None, add_rates=None) -> "Activity":
         """The activity of ``workload`` at given firing rates, to cost a network without running it.
 
         ``input_rates``: the fraction of each synaptic layer's inputs that are events at each step (one
@@ -285,7 +315,10 @@ class Activity:
         (default: each layer's spikes are the next layer's input, so the next layer's input rate; the
         last layer's own input rate). Per step: ``input_events = r_in prod(in_shape)``, spread evenly over
         input channels; ``output_spikes = r_out N``. Events are taken as uniformly placed
-        (``synaptic_updates = None``: ``fan_out_per_event`` per event). Differentiable in the rates.
+        (``synaptic_updates = None``: ``fan_out_per_event`` per event). ``add_rates``: the fraction of
+        each residual addition's operands that are nonzero (one number, or one per add; default: a
+        spike operand at the input rate of the layer it adds into, a current operand 1). Differentiable
+        in the rates.
         """
         if not isinstance(workload, Workload):
             raise ValueError(f"workload: got {type(workload).__name__}; allowed: a hwsnn Workload (model.workload).")
@@ -299,7 +332,15 @@ class Activity:
             per_channel = jnp.full((layer.input_timesteps, channels), inputs[index] * size / channels)
             layers.append(LayerActivity(jnp.sum(per_channel, axis=1), jnp.full((layer.timesteps,), outputs[index] * layer.neurons),
                                         per_channel))
-        return cls(tuple(layers))
+        if add_rates is None:
+            adds = jnp.asarray([inputs[add.layer] if add.operand == "spikes" else 1.0 for add in workload.adds], jnp.float32)
+        else:
+            adds = _per_layer_rates(add_rates, len(workload.adds), "add_rates", "residual addition")
+        return cls(tuple(layers), tuple(jnp.full((add.timesteps,), rate * add.elements) for add, rate in zip(workload.adds, adds)))
+
+    def total_add_events(self) -> jax.Array:
+        """Total residual-addition operands of all adds over all timesteps (per sample)."""
+        return sum((jnp.sum(events) for events in self.adds), jnp.zeros(()))
 
     def total_input_events(self) -> jax.Array:
         """Total input events of all layers over all timesteps (per sample)."""
@@ -313,19 +354,20 @@ class Activity:
         """Per-layer output firing rate: spikes per neuron per timestep, ``[L]``."""
         return jnp.stack(
             [
-                jnp.sum(act.output_spikes) / (layer.neurons * layer_steps(layer, act))
+                jnp.sum(act.output_spikes) / (layer.neurons * layer_steps(layer, act)) if layer.neurons
+                else jnp.zeros((), act.output_spikes.dtype)  # a projection into another layer's neurons
                 for act, layer in zip(self.layers, workload.layers, strict=True)
             ]
         )
 
 
-def _per_layer_rates(rates, count: int, name: str) -> jax.Array:
-    """``rates`` (one number, or one per layer) as a ``[count]`` array; each in [0, 1]."""
+def _per_layer_rates(rates, count: int, name: str, entry: str = "synaptic layer") -> jax.Array:
+    """``rates`` (one number, or one per ``entry``) as a ``[count]`` array; each in [0, 1]."""
     array = jnp.asarray(rates, jnp.float32)
     if array.ndim == 0:
         array = jnp.full((count,), array)
     if array.shape != (count,):
-        raise ValueError(f"{name}: shape {array.shape}; allowed: one number, or one per synaptic layer ({count},).")
+        raise ValueError(f"{name}: shape {array.shape}; allowed: one number, or one per {entry} ({count},).")
     if not isinstance(array, jax.core.Tracer) and not bool(jnp.all((array >= 0) & (array <= 1))):
         raise ValueError(f"{name}: got {np.asarray(array).tolist()}; allowed: rates in [0, 1].")
     return array

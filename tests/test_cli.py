@@ -170,3 +170,26 @@ def test_config_values_keep_their_exact_type():
     assert Sweep(betas="0.25,1").betas == (0.25, 1.0) and Sweep(betas=[1, 0.5]).betas == (1.0, 0.5)
     with pytest.raises(ValueError, match="sweep.betas: got \\(0.5, 2.0\\); allowed: >= 0 and <= 1"):
         Sweep(betas=(0.5, 2))
+
+
+def test_resnet19_trains_and_is_costed_from_local_cifar10_batches(tmp_path):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    data = tmp_path / "cifar"
+    data.mkdir()
+    for name, count in (("data_batch_1.bin", 8), ("test_batch.bin", 4)):  # CIFAR-10's binary format: label byte, R, G, B planes
+        records = np.concatenate([rng.integers(0, 10, (count, 1)), rng.integers(0, 256, (count, 3 * 32 * 32))], axis=1)
+        records.astype(np.uint8).tofile(data / name)
+    workdir = tmp_path / "r19"
+    assert main(["train", "--workdir", str(workdir), "--model.kind", "resnet19", "--model.norm", "tdbn",
+                 "--data.dataset", "cifar10", "--data.data-dir", str(data), "--data.encoding", "direct",
+                 "--model.timesteps", "1", "--training.batch-size", "4", "--training.eval-batch-size", "4", "--training.epochs", "1",
+                 "--no-progress"]) == 0
+    assert json.loads((workdir / "summary.json").read_text())["steps"] == 2
+    assert main(["cost", "--workdir", str(workdir), "--samples", "4", "--presets", "systolic-sata",
+                 "--out", str(tmp_path / "cost")]) == 0
+    [cost] = json.loads((tmp_path / "cost" / "cost.json").read_text())
+    names = [layer["layer"] for layer in cost["layers"]]
+    assert names[:21] == [f"layer{i}" for i in range(21)] and names[21:] == [f"add{i}" for i in range(8)]
+    assert sum(layer["snn_energy_pj"] for layer in cost["layers"]) == pytest.approx(cost["snn_energy_pj"], rel=1e-5)

@@ -10,6 +10,7 @@ from flax import nnx
 
 from hwsnn.structure import Activity, LayerActivity, Workload
 from hwsnn.layers.modules import Context, Layer
+from hwsnn.layers.residual import Residual
 from hwsnn.layers.ops import events_per_channel, events_per_step, weighted_events
 from hwsnn.neurons.timesteps import resample, resample_matrix, step_count, step_mask
 from hwsnn.typing import Array
@@ -19,8 +20,10 @@ class SNN(nnx.Module):
     """A stack of layers run layer by layer over all timesteps.
 
     Args:
-      layers: spiking layers (:class:`SpikingDense`, :class:`SpikingConv`, readouts) and
-        structural ones (:class:`Pool`, :class:`Flatten`).
+      layers: spiking layers (:class:`SpikingDense`, :class:`SpikingConv`, readouts), structural
+        ones (:class:`Pool`, :class:`Flatten`, :class:`Dropout`) and residual blocks
+        (:class:`~hwsnn.layers.SpikingResidual`, :class:`~hwsnn.layers.SEWResidual`: a body and a skip
+        connection; they need one fixed T and run layer by layer).
       input_shape: per-sample input shape, e.g. ``(28, 28, 1)`` or ``(784,)``.
       timesteps: the number of timesteps: one int for every layer, or one per synaptic layer
         (``T_l``, LD-SNN). The input has ``T_1`` steps; before each later synaptic layer the spikes
@@ -64,8 +67,9 @@ class SNN(nnx.Module):
         for index, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 raise ValueError(f"layers[{index}]: got {type(layer).__name__}; allowed: a hwsnn.layers.Layer "
-                                 "(SpikingDense, SpikingConv, Pool, Flatten, or your own subclass).")
-        synaptic = sum(1 for layer in layers if layer.synaptic)
+                                 "(SpikingDense, SpikingConv, Pool, Flatten, a residual block, or your own subclass).")
+        blocks = [layer for layer in layers if isinstance(layer, Residual)]
+        synaptic = sum(len(layer.synaptic_layers) if isinstance(layer, Residual) else int(layer.synaptic) for layer in layers)
         per_layer = (timesteps,) * synaptic if isinstance(timesteps, int) and not isinstance(timesteps, bool) else tuple(timesteps)
         if len(per_layer) != synaptic or not all(isinstance(t, int) and not isinstance(t, bool) and t >= 1 for t in per_layer):
             raise ValueError(f"timesteps: got {timesteps!r}; allowed: an int >= 1, or one int >= 1 per synaptic layer ({synaptic}).")
@@ -76,6 +80,11 @@ class SNN(nnx.Module):
         if execution == "time" and any(layer.hardware is not None for layer in layers):
             raise ValueError("execution: got 'time' for a model with crossbar layers (hardware=CrossbarSpec); "
                              "allowed: 'layer' or 'auto' (a crossbar reads all its timesteps in one call).")
+        if blocks and (learn_timesteps or not uniform):
+            raise ValueError(f"timesteps: got {per_layer} with learn_timesteps={learn_timesteps} for a model with residual "
+                             "blocks; allowed: one fixed T (both paths of a block must run the same steps).")
+        if execution == "time" and blocks:
+            raise ValueError("execution: got 'time' for a model with residual blocks; allowed: 'layer' or 'auto'.")
         if execution == "time" and any(layer.norm is not None for layer in layers):
             raise ValueError("execution: got 'time' for a model with batch norm (norm=TdBN or BNTT); "
                              "allowed: 'layer' or 'auto' (its statistics span the time axis).")
@@ -95,7 +104,7 @@ class SNN(nnx.Module):
         (:meth:`~hwsnn.layers.SynapticLayer.fold_norm`): the network inference hardware runs and the
         cost models read."""
         folded = nnx.clone(self)
-        folded.layers = nnx.List([layer.fold_norm() if layer.synaptic else layer for layer in folded.layers])
+        folded.layers = nnx.List([layer.fold_norm() for layer in folded.layers])
         return folded
 
     @property
@@ -104,7 +113,8 @@ class SNN(nnx.Module):
         if self.execution != "auto":
             return self.execution
         all_dense = all(layer.kind == "dense" for layer in self.workload.layers)
-        has_hardware = any(layer.hardware is not None or layer.norm is not None for layer in self.layers)
+        has_hardware = any(layer.hardware is not None or layer.norm is not None or isinstance(layer, Residual)
+                           for layer in self.layers)
         uniform = len(set(self.layer_timesteps)) == 1 and not self.learn_timesteps
         return "time" if all_dense and not has_hardware and uniform else "layer"
 
@@ -125,9 +135,14 @@ class SNN(nnx.Module):
 
     @property
     def workload(self) -> Workload:
-        """The static per-layer :class:`Workload`, derived from shapes."""
-        shape, spiking, entries = self.input_shape, self.spiking_input, []
-        for index, layer in enumerate(self.layers):
+        """The static per-layer :class:`Workload`, derived from shapes: every synaptic layer in the order
+        the model runs them (a residual block's shortcut, then its body) and every residual addition."""
+        shape, spiking, entries, adds = self.input_shape, self.spiking_input, [], []
+        for layer in self.layers:
+            if isinstance(layer, Residual):
+                block, add, shape = layer.structure(f"add{len(adds)}", shape, self.timesteps, spiking, first=len(entries))
+                entries, adds, spiking = entries + block, adds + [add], True
+                continue
             if layer.synaptic:
                 steps = self.layer_timesteps[len(entries)]
                 entries.append(layer.workload(f"layer{len(entries)}", shape, steps, steps, spiking))
@@ -135,7 +150,7 @@ class SNN(nnx.Module):
             shape = layer.output_shape(shape)
         if not entries:
             raise ValueError("layers: no synaptic layer; allowed: at least one dense or conv layer.")
-        return Workload(tuple(entries))
+        return Workload(tuple(entries), tuple(adds))
 
     def check_input(self, x: Array) -> None:
         """Raise ``ValueError`` unless ``x`` is ``[T, B, *input_shape]`` with this model's T."""
@@ -164,22 +179,18 @@ class SNN(nnx.Module):
         return [layer.fan_out_map() if layer.kind == "conv" else None for layer in self.workload]
 
     def _layer_by_layer(self, x: Array, context: Context) -> tuple[list[Array], Activity]:
-        outputs, activities, synaptic, count, fan_outs = [], [], 0, None, self._fan_out_maps()
+        outputs, count, recorder = [], None, Recorder(self._fan_out_maps())
         for index, layer in enumerate(self.layers):
+            layer_context = context.for_layer(index)
             if layer.synaptic:
-                x, events, mask, count = self._enter(x, synaptic, count)
-                updates = None if fan_outs[synaptic] is None else weighted_events(x, fan_outs[synaptic])
-            y = layer(x, context.for_layer(index))
-            if layer.synaptic:
-                spikes = _output_spikes(layer, y)
-                if mask is not None:  # counts scale with the mask: smooth in tau for the relaxed objective
-                    events, spikes, y = events * mask[:, None], spikes * mask, y * _along_time(mask, y)
-                    updates = None if updates is None else updates * mask
-                activities.append(LayerActivity(jnp.sum(events, axis=1), spikes, events, mask, updates))
-                synaptic += 1
-            outputs.append(y)
-            x = y
-        return outputs, Activity(tuple(activities))
+                x, events, mask, count = self._enter(x, len(recorder.layers), count)
+                x = recorder.synaptic(layer, x, layer_context, events=events, mask=mask)
+            elif isinstance(layer, Residual):
+                x = layer.run(x, layer_context, recorder)
+            else:
+                x = layer(x, layer_context)
+            outputs.append(x)
+        return outputs, recorder.activity()
 
     def _time_major(self, x: Array, context: Context, keep_all: bool) -> tuple[list[Array], Activity]:
         batch = x.shape[1]
@@ -224,6 +235,48 @@ class SNN(nnx.Module):
 
 
 EXECUTIONS = ("auto", "time", "layer")
+
+
+class Recorder:
+    """Runs the synaptic layers of a layer-by-layer pass (the container's and its residual blocks')
+    and records their :class:`LayerActivity` in run order, and each residual addition's operand.
+
+    ``fan_outs``: each synaptic layer's fan-out map, or ``None`` (see ``SNN._fan_out_maps``)."""
+
+    def __init__(self, fan_outs: list):
+        self.fan_outs, self.layers, self.adds = fan_outs, [], []
+
+    def _inputs(self, x: Array, events: Array | None) -> tuple[Array, Array | None]:
+        fan_out = self.fan_outs[len(self.layers)]
+        return (events_per_channel(x) if events is None else events), None if fan_out is None else weighted_events(x, fan_out)
+
+    def synaptic(self, layer, x: Array, context: Context, added: Array | None = None, *, events: Array | None = None,
+                 mask: Array | None = None) -> Array:
+        """Run ``layer`` on ``x`` (``added`` joins its currents before its neurons) and record its
+        activity; ``events`` (the input's events per step and channel) and ``mask`` (learned timesteps'
+        step mask) come from the container where it resampled or truncated the input."""
+        events, updates = self._inputs(x, events)
+        y = layer(x, context, added)
+        spikes = _output_spikes(layer, y)
+        if mask is not None:  # counts scale with the mask: smooth in tau for the relaxed objective
+            events, spikes, y = events * mask[:, None], spikes * mask, y * _along_time(mask, y)
+            updates = None if updates is None else updates * mask
+        self.layers.append(LayerActivity(jnp.sum(events, axis=1), spikes, events, mask, updates))
+        return y
+
+    def currents(self, layer, x: Array, context: Context) -> Array:
+        """A projection's synaptic currents for ``x`` (its neurons do not run), recorded with no spikes."""
+        events, updates = self._inputs(x, None)
+        self.layers.append(LayerActivity(jnp.sum(events, axis=1), jnp.zeros(x.shape[0], x.dtype), events, None, updates))
+        return layer.synapse(x, context)
+
+    def add(self, operand: Array) -> None:
+        """Record a residual addition of ``operand [T, B, ...]``: its nonzero entries per step."""
+        self.adds.append(events_per_step(operand))
+
+    def activity(self) -> Activity:
+        """What was recorded, as an :class:`Activity`."""
+        return Activity(tuple(self.layers), tuple(self.adds))
 
 
 def _along_time(mask: Array, x: Array) -> Array:

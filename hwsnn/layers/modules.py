@@ -77,6 +77,10 @@ class Layer(nnx.Module):
         """Per-sample output shape for a per-sample ``in_shape``."""
         raise NotImplementedError
 
+    def fold_norm(self) -> "Layer":
+        """A copy with any batch norm folded into the weights (a layer without one: an equal copy)."""
+        return nnx.clone(self)
+
 
 def _hardware(spec: CrossbarSpec | None):
     """Store a crossbar spec on a layer (its arrays become layer constants), or ``None``."""
@@ -122,9 +126,11 @@ class SynapticLayer(Layer):
         """Synaptic currents for inputs ``x [..., in]`` (any leading axes)."""
         raise NotImplementedError
 
-    def __call__(self, x: Array, context: Context = Context()) -> Array:
-        """``[T, B, ...]`` -> spikes (or membranes, for a non-spiking neuron) ``[T, B, ...]``."""
-        return self.neurons(self.synapse(x, context))[0]
+    def __call__(self, x: Array, context: Context = Context(), added: Array | None = None) -> Array:
+        """``[T, B, ...]`` -> spikes (or membranes, for a non-spiking neuron) ``[T, B, ...]``; ``added``
+        (a residual shortcut, same shape as the currents) joins the synaptic currents before the neurons."""
+        currents = self.synapse(x, context)
+        return self.neurons(currents if added is None else currents + added)[0]
 
     def step(self, state, x_t: Array, context: Context = Context()):
         """One timestep: ``(neuron state, output)`` for ``x_t [B, ...]``."""

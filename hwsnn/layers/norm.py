@@ -18,6 +18,8 @@ PyTorch's momentum 0.1; the batch variance kept unbiased, as PyTorch keeps it); 
 
 from __future__ import annotations
 
+import math
+
 import jax.numpy as jnp
 from flax import nnx
 
@@ -33,9 +35,10 @@ class Norm(nnx.Module):
     per_timestep: bool = False
 
     @classmethod
-    def for_layer(cls, features: int, timesteps: int, threshold: float) -> "Norm":
+    def for_layer(cls, features: int, timesteps: int, threshold: float, before_add: bool = False) -> "Norm":
         """This norm for a layer of ``features`` output channels running ``timesteps`` steps into neurons
-        of ``threshold`` (what a model factory knows of each layer)."""
+        of ``threshold`` (what a model factory knows of each layer); ``before_add``: its output is summed
+        with a residual shortcut (the last conv of a block, or the projection)."""
         raise NotImplementedError
 
     def __call__(self, currents: Array, training: bool) -> Array:
@@ -70,9 +73,10 @@ class TdBN(Norm):
         self.var = nnx.BatchStat(jnp.ones((features,)))
 
     @classmethod
-    def for_layer(cls, features: int, timesteps: int, threshold: float) -> "TdBN":
-        """tdBN scaled to the layer's neuron threshold (``alpha`` 1)."""
-        return cls(features, threshold=threshold)
+    def for_layer(cls, features: int, timesteps: int, threshold: float, before_add: bool = False) -> "TdBN":
+        """tdBN scaled to the layer's neuron threshold: ``alpha`` 1, or 1/sqrt(2) before a residual
+        addition, so the sum of two normalised branches keeps the unit variance (Zheng et al. 2021)."""
+        return cls(features, threshold=threshold, alpha=1 / math.sqrt(2) if before_add else 1.0)
 
     def _gain(self, var: Array) -> Array:
         return self.scale[...] * self.alpha * self.threshold / jnp.sqrt(var + self.eps)
@@ -103,8 +107,8 @@ class BNTT(Norm):
     per_timestep = True
 
     @classmethod
-    def for_layer(cls, features: int, timesteps: int, threshold: float) -> "BNTT":
-        """BNTT over the layer's own timesteps."""
+    def for_layer(cls, features: int, timesteps: int, threshold: float, before_add: bool = False) -> "BNTT":
+        """BNTT over the layer's own timesteps (the same before a residual addition)."""
         return cls(features, timesteps)
 
     def __init__(self, features: int, timesteps: int, *, momentum: float = 0.9, eps: float = 1e-5):

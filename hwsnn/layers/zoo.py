@@ -1,9 +1,10 @@
-"""The seed studies' networks by name (:data:`ZOO`): each a thin call of :func:`~hwsnn.layers.conv_net`.
+"""The seed studies' networks by name (:data:`ZOO`): plain stacks as thin calls of
+:func:`~hwsnn.layers.conv_net`, and ResNet-19 from residual blocks.
 
 Every factory takes ``timesteps``, ``rngs`` and ``outputs`` (the classes times any population; ``None``
-where a published layer list ends without a classifier) and passes the other keywords (``neuron``,
-``readout``, ``hardware``, ``spiking_input``, ``execution``, ``learn_timesteps``) to ``conv_net``.
-Weights carry no batch norm yet: the layer shapes and weight counts are those the cost models read.
+where a published layer list ends without a classifier) and the keywords of ``conv_net`` (``neuron``,
+``readout``, ``hardware``, ``spiking_input``, ``execution``, ``learn_timesteps``, ``norm``). The layer
+shapes and weight counts are those the cost models read (batch norm folds into the weights).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Sequence
 from flax import nnx
 
 from hwsnn.layers.container import SNN
-from hwsnn.layers.models import conv_net
+from hwsnn.layers.models import conv_net, resnet
 
 
 def vgg9(timesteps: int | Sequence[int], *, rngs: nnx.Rngs, input_shape: Sequence[int] = (32, 32, 3),
@@ -62,5 +63,23 @@ def mnist_conv(timesteps: int | Sequence[int] = 4, *, rngs: nnx.Rngs, input_shap
     return conv_net(input_shape, (16, 32), (128,), outputs, timesteps, rngs=rngs, pool="max", **network)
 
 
-ZOO = {"vgg9": vgg9, "vgg16": vgg16, "conv5_fc2": conv5_fc2, "date2024": date2024, "mnist_conv": mnist_conv}
+RESNET19_STAGES = ((128, 3, 1), (256, 3, 2), (512, 2, 2))
+"""ResNet-19's stages: (channels, blocks, stride of the first block) (Zheng et al. 2021; REFERENCES.md section 8)."""
+
+
+def resnet19(timesteps: int = 4, *, rngs: nnx.Rngs, input_shape: Sequence[int] = (32, 32, 3), outputs: int | None = 10,
+             **network) -> SNN:
+    """ResNet-19 of the tdBN paper (Zheng et al., AAAI 2021) with the layer list of the ICASSP 2024
+    workloads (REFERENCES.md section 8; LTH, TDBN), as :func:`~hwsnn.layers.resnet` builds it: a 3x3
+    conv of 128 filters, residual blocks of two 3x3 convs in three stages (:data:`RESNET19_STAGES`:
+    3 blocks of 128, 3 of 256 and 2 of 512, the first of the last two stages with stride 2), 2x2 pooling
+    of the last block's spikes (8x8x512 -> 4x4x512), FC 8192-256 and a classifier of ``outputs``
+    (``None``: end at FC 256). The 17 main-path convs and FC 8192-256 are the published list (14,486,912
+    weights); the two stride-2 blocks add the 1x1 stride-2 projection shortcuts (163,840 weights) that the
+    list leaves out. Keywords as :func:`~hwsnn.layers.resnet` (``block``, ``norm`` (tdBN by default), ...)."""
+    return resnet(input_shape, 128, RESNET19_STAGES, (256,), outputs, timesteps, rngs=rngs, **network)
+
+
+ZOO = {"vgg9": vgg9, "vgg16": vgg16, "conv5_fc2": conv5_fc2, "date2024": date2024, "mnist_conv": mnist_conv,
+       "resnet19": resnet19}
 """The networks by name; each ``factory(timesteps, rngs=..., input_shape=..., outputs=..., **conv_net options)``."""

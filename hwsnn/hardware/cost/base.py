@@ -116,6 +116,11 @@ def check_inputs(workload: Workload, activity) -> None:
             )
         if act.step_mask is not None and act.step_mask.shape != (layer.timesteps,):
             raise ValueError(f"activity: {layer.name} has step_mask {act.step_mask.shape}; allowed: ({layer.timesteps},).")
+    if len(activity.adds) != len(workload.adds):
+        raise ValueError(f"activity: {len(activity.adds)} residual additions; allowed: one per workload add ({len(workload.adds)}).")
+    for add, events in zip(workload.adds, activity.adds):
+        if events.shape != (add.timesteps,):
+            raise ValueError(f"activity: {add.name} has {events.shape} add events; allowed: ({add.timesteps},).")
 
 
 def synaptic_operations(layer: LayerWorkload, act) -> Array:

@@ -16,7 +16,12 @@ of layer ``l`` waits for the last upstream step resampled into it
 (:func:`hwsnn.neurons.resample`: step ``i`` feeds ``floor(i n_l / n_{l-1})``), i.e. for
 ``F_{l-1}[ceil((k + 1) n_{l-1} / n_l) - 1]``; with equal T this is ``F_{l-1}[k]``.
 
-otherwise ``latency = sum_l sum_t c_l[t]``. With constant board power ``P``: energy = P x
+otherwise ``latency = sum_l sum_t c_l[t]``. A residual addition (ResNets) is paid by the engine of the
+layer it adds into: one address decode and one accumulate per nonzero shortcut operand,
+``a[t] = operands[t] x (address_cycles + accumulate_cycles)`` joins that layer's ``c_l[t]``
+(reported as its own entry of ``cost.layers``). A spiking-ResNet projection's currents cost no add:
+its input events accumulate their weights straight into the target layer's membranes (its own
+stage already pays them). With constant board power ``P``: energy = P x
 latency, FPS = 1 / latency, FPS/W = 1 / energy. ANN baseline on the same engine: every input of
 every layer is an event (one pass, MACs in place of accumulates).
 """
@@ -65,19 +70,29 @@ def event(spec: EventSpec, workload: Workload, activity) -> Cost:
     check_inputs(workload, activity)
     stage = [layer_step_cycles(spec, act.input_events + recurrent_events(layer, act), act.step_mask)
              for layer, act in zip(workload, activity.layers)]
-    if spec.pipelined:
-        cycles = pipelined_cycles(stage, [layer_steps(layer, act) for layer, act in zip(workload, activity.layers)])
-    else:
-        cycles = sum(jnp.sum(c) for c in stage)
-    return _with_layers(spec, workload, stage, cycles, ann=_ann(spec, workload))
+    adds = [_add_cycles(spec, add, events) for add, events in zip(workload.adds, activity.adds)]
+    steps = [layer_steps(layer, act) for layer, act in zip(workload, activity.layers)]
+    return _run(spec, workload, stage, adds, steps, ann=_ann(spec, workload))
 
 
-def _with_layers(spec: EventSpec, workload: Workload, stage: list, cycles, ann: Cost | None = None) -> Cost:
-    """The cost of a run of ``cycles`` whose layers were busy ``stage[l]`` cycles per step."""
-    busy = [jnp.sum(c) for c in stage]
+def _add_cycles(spec: EventSpec, add, operands) -> object:
+    """``[T]`` cycles of a residual addition of ``operands [T]`` nonzero shortcut entries per step (module doc)."""
+    per_operand = spec.address_cycles + spec.accumulate_cycles if add.operand == "spikes" else 0.0
+    return operands * per_operand
+
+
+def _run(spec: EventSpec, workload: Workload, stage: list, adds: list, steps: list | None, ann: Cost | None = None) -> Cost:
+    """The cost of a run whose layers are busy ``stage[l]`` cycles per step and whose residual additions
+    ``adds[a]`` cycles per step, each on the engine of the layer it adds into (module doc)."""
+    engines = list(stage)
+    for add, cycles in zip(workload.adds, adds):
+        engines[add.layer] = engines[add.layer] + cycles
+    cycles = pipelined_cycles(engines, steps) if spec.pipelined else sum(jnp.sum(c) for c in engines)
+    names = [layer.name for layer in workload] + [add.name for add in workload.adds]
+    busy = [jnp.sum(c) for c in stage + adds]
     energy = _board_energy(spec, cycles)
-    layers = [LayerCost(layer.name, Energy({"board": energy * b / sum(busy)}), cycles=b, latency_ns=_ns(spec, b))
-              for layer, b in zip(workload, busy)]
+    layers = [LayerCost(name, Energy({"board": energy * b / sum(busy)}), cycles=b, latency_ns=_ns(spec, b))
+              for name, b in zip(names, busy)]
     return Cost.of_layers(layers, latency_ns=_ns(spec, cycles), ann=ann)
 
 
@@ -91,8 +106,8 @@ def _board_energy(spec: EventSpec, cycles) -> object:
 
 def _ann(spec: EventSpec, workload: Workload) -> Cost:
     stage = [layer_step_cycles(spec, jnp.full((1,), float(input_size(layer)), spec.power_w.dtype)) for layer in workload]
-    cycles = pipelined_cycles(stage) if spec.pipelined else sum(jnp.sum(c) for c in stage)
-    return _with_layers(spec, workload, stage, cycles)
+    adds = [_add_cycles(spec, add, jnp.full((1,), float(add.elements), spec.power_w.dtype)) for add in workload.adds]
+    return _run(spec, workload, stage, adds, None)
 
 
 def fps_per_watt(spec: EventSpec, cost: Cost) -> object:

@@ -48,6 +48,13 @@ operations), and the membrane storage by the number of state variables. A recurr
 ``N x N`` feedback matrix occupies its own ``ceil(N / X)^2`` PEs and runs one PE cycle per
 step, its rows driven by the previous step's spikes.
 
+Residual additions (ResNets; SpikeSim has none, so this is hwsnn's convention): a shortcut operand
+is one more partial sum added in the tile's digital periphery, charged one column's share of a PE
+cycle's subtractor and partial-sum buffer energy, ``(16 E_sub + E_temp) (X/8) / X`` per operand;
+``mode="dense"`` adds every element at every step (activity ignored, as SpikeSim's accounting), ``"event"``
+the nonzero operands; the ANN adds every element once. Additions overlap the crossbar pipeline: they
+add no latency. Each is its own entry of ``cost.layers``.
+
 ANN baseline on the same crossbars: 8-bit activations applied bit-serially (8 PE cycles per
 output pixel, one pass), no LIF module.
 """
@@ -175,8 +182,21 @@ def imc(spec: IMCSpec, workload: Workload, activity, *, mode: str = "event") -> 
         layers.append(LayerCost(layer.name, Energy(energy), cycles=cycles_per_step * steps + recurrent_pes(spec, layer) * steps,
                                 units=pes_of(spec, layer) + recurrent_pes(spec, layer),
                                 latency_ns=steps * output_pixels(layer) * pe_cycle_ns(spec)))
-    return Cost.of_layers(layers, latency_ns=pipeline_latency([layer.latency_ns for layer in layers]),
-                          area_mm2=area_mm2(spec, workload), ann=_ann(spec, workload))
+    stages = [layer.latency_ns for layer in layers]
+    for add, events in zip(workload.adds, activity.adds):
+        layers.append(_add_cost(spec, add, jnp.sum(events) if mode == "event" else add.elements * add.timesteps))
+    return Cost.of_layers(layers, latency_ns=pipeline_latency(stages), area_mm2=area_mm2(spec, workload),
+                          ann=_ann(spec, workload))
+
+
+def add_energy_pj(spec: IMCSpec) -> dict[str, object]:
+    """Energy per residual-addition operand (module doc): one column's share of a PE cycle's digital adds."""
+    group = spec.crossbar_size / _DIGITAL_GROUP
+    return {"subtractor": group * 16 * spec.e_sub_pj / spec.crossbar_size, "psum_buffer": group * spec.e_temp_pj / spec.crossbar_size}
+
+
+def _add_cost(spec: IMCSpec, add, operands) -> LayerCost:
+    return LayerCost(add.name, Energy({name: per_operand * operands for name, per_operand in add_energy_pj(spec).items()}))
 
 
 def _ann(spec: IMCSpec, workload: Workload) -> Cost:
@@ -187,5 +207,6 @@ def _ann(spec: IMCSpec, workload: Workload) -> Cost:
         energy = {name: per_cycle * cycles for name, per_cycle in pe_cycle_energy(spec, layer, with_neuron=False).items()}
         layers.append(LayerCost(layer.name, Energy(energy), cycles=cycles, units=pes_of(spec, layer),
                                 latency_ns=bits * output_pixels(layer) * pe_cycle_ns(spec)))
-    return Cost.of_layers(layers, latency_ns=pipeline_latency([layer.latency_ns for layer in layers]),
-                          area_mm2=area_mm2(spec, workload))
+    stages = [layer.latency_ns for layer in layers]
+    layers += [_add_cost(spec, add, float(add.elements)) for add in workload.adds]
+    return Cost.of_layers(layers, latency_ns=pipeline_latency(stages), area_mm2=area_mm2(spec, workload))

@@ -31,6 +31,13 @@ row folds (``(folds_r - 1) x M x N x psum_bits``, written and read). A layer inp
 the feature-map GLB comes from DRAM every timestep. DRAM: 0.4688 nJ per byte moved. GLB leakage
 is paid for the whole run (one weight and two feature-map buffers).
 
+Residual additions (ResNets; SATA_Sim's workloads list convolutions only, so this is hwsnn's
+convention): the array's PEs add the shortcut operand in parallel, ``ceil(elements / N_PE)`` cycles per
+step; each nonzero operand gates one accumulate (SNN) or MAC (ANN); the operand is read from the
+feature-map GLB at every step (not sparsity-aware, as above: ``spike_bits`` per spike,
+``psum_bits`` per current of a spiking-ResNet projection, which is also written there once computed;
+``ann_activation_bits`` per ANN activation). Each addition is its own entry of ``cost.layers``.
+
 SATA_Sim counts cycles and accesses with SCALE-Sim; hwsnn's closed-form tiling replaces that
 simulator, so its cycle counts are an analytic approximation of the same schedule.
 """
@@ -121,7 +128,25 @@ def systolic(spec: SystolicSpec, workload: Workload, activity) -> Cost:
         bits, moved = (spec.spike_bits, steps) if layer.spiking_input else (spec.ann_activation_bits, 1)
         energy.update(_layer_memory(spec, layer, moved, bits, True, cycles, t_ns, index == 0))
         layers.append(LayerCost(layer.name, Energy(energy), cycles=cycles, latency_ns=cycles * t_ns))
+    for add, events in zip(workload.adds, activity.adds):
+        layers.append(_add_cost(spec, add, jnp.sum(events).astype(t_ns.dtype), add.timesteps, t_ns, n_pe, ann=False))
     return Cost.of_layers(layers, latency_ns=sum(layer.latency_ns for layer in layers), ann=_ann(spec, workload, t_ns, n_pe))
+
+
+def _add_cost(spec: SystolicSpec, add, operands, steps: int, t_ns, n_pe: int, *, ann: bool) -> LayerCost:
+    """One residual addition (module doc): ``operands`` nonzero shortcut entries over ``steps`` steps."""
+    cycles = steps * math.ceil(add.elements / n_pe)
+    word = spec.glb_word_bytes * 8
+    if ann:
+        unit, bits = spec.mac, spec.psum_bits if add.operand == "currents" else spec.ann_activation_bits
+    else:
+        unit, bits = spec.accumulate, spec.psum_bits if add.operand == "currents" else spec.spike_bits
+    moved = steps * add.elements * bits
+    written = moved if add.operand == "currents" else 0
+    energy = _flatten("mac" if ann else "accumulate", _unit_energy(unit, operands, cycles, t_ns, n_pe))
+    energy["glb_fmap_dynamic"] = (spec.glb_fmap_read_pj * moved + spec.glb_fmap_write_pj * written) / word
+    energy["glb_fmap_leakage"] = 2 * spec.glb_fmap_leak_mw * cycles * t_ns
+    return LayerCost(add.name, Energy(energy), cycles=cycles, latency_ns=cycles * t_ns)
 
 
 def _ann(spec: SystolicSpec, workload: Workload, t_ns, n_pe: int) -> Cost:
@@ -133,4 +158,5 @@ def _ann(spec: SystolicSpec, workload: Workload, t_ns, n_pe: int) -> Cost:
         energy.update(_flatten("spad", _unit_energy(spec.ann_spad, layer.macs, cycles, t_ns, n_pe)))
         energy.update(_layer_memory(spec, layer, 1, spec.ann_activation_bits, False, cycles, t_ns, index == 0))
         layers.append(LayerCost(layer.name, Energy(energy), cycles=cycles, latency_ns=cycles * t_ns))
+    layers += [_add_cost(spec, add, float(add.elements), 1, t_ns, n_pe, ann=True) for add in workload.adds]
     return Cost.of_layers(layers, latency_ns=sum(layer.latency_ns for layer in layers))
