@@ -19,6 +19,12 @@ Conventions, as each published accounting has them:
   currents) by that factor; FC layers are dense (SATA_Sim's committed op counts treat them as 1x1
   convolutions on a zero-padded input, 9x their MACs: REFERENCES.md section 8 calls it a bug).
 
+ResNet-19 is also costed as hwsnn's zoo builds it (:func:`~hwsnn.layers.resnet19`: the two 1x1
+projection shortcuts, the eight residual additions, and the 2x2 pooling on the last block's spikes
+where the hardware pools them), beside the same network's main path alone
+(:meth:`~hwsnn.structure.Workload.without_shortcuts`, SATA_Sim's convention), to show what the skip
+connections cost.
+
 Also VGG9 at T in {1, 2, 4, 8, 16} and s = 0.9 on each model, with the first swept T at which the SNN
 stops winning. Writes ``results/icassp_table2/{metrics.json, table.md, gains.png, vgg9_sweep.png,
 vgg9_layers.png}``.
@@ -33,7 +39,10 @@ import json
 import math
 import os
 
+from flax import nnx
+
 from hwsnn.hardware import report
+from hwsnn.layers import resnet19
 from hwsnn.structure import Activity, Workload, conv_workload, dense_workload
 
 # (H_in, C_in, k, C_out, stride) for a conv, (F_in, F_out) for an FC: REFERENCES.md section 8
@@ -86,6 +95,28 @@ def gains(layers, timesteps: int, sparsity: float) -> dict:
     return {"gains": out, "rows": rows}
 
 
+def zoo_resnet19(timesteps: int, analog_first: bool) -> Workload:
+    """The workload of :func:`~hwsnn.layers.resnet19` (no classifier), built from shapes only."""
+    return nnx.eval_shape(lambda: resnet19(timesteps, rngs=nnx.Rngs(0), outputs=None, spiking_input=not analog_first)).workload
+
+
+def skip_gains(timesteps: int, sparsity: float) -> dict:
+    """ResNet-19 from the zoo at ``timesteps`` and input sparsity ``sparsity``: ``E_ANN / E_SNN`` on every
+    preset with its skip connections (``with_skips``) and on its main path alone (``main_path``), and the
+    additions' and projections' share of the SNN energy."""
+    out = {"with_skips": {}, "main_path": {}, "skip_share": {}}
+    for name in PRESETS:
+        full = zoo_resnet19(timesteps, analog_first=name.startswith("naive"))
+        for key, workload in (("with_skips", full), ("main_path", full.without_shortcuts())):
+            row = report.cost_on_presets(workload, Activity.from_rates(workload, 1.0 - sparsity), (name,))[0]
+            out[key][name] = row["ann_energy_pj"] / row["snn_energy_pj"]
+            if key == "with_skips":
+                skips = {layer.name for layer in full if layer.shortcut} | {add.name for add in full.adds}
+                out["skip_share"][name] = sum(layer["snn_energy_pj"] for layer in row["layers"]
+                                              if layer["layer"] in skips) / row["snn_energy_pj"]
+    return out
+
+
 def study(out_dir: str, works=WORKS, sweep=SWEEP) -> dict:
     """Cost every work and the VGG9 T-sweep; write the outputs."""
     os.makedirs(out_dir, exist_ok=True)
@@ -98,7 +129,9 @@ def study(out_dir: str, works=WORKS, sweep=SWEEP) -> dict:
             report.plot_layer_breakdown(result["rows"], os.path.join(out_dir, "vgg9_layers.png"))
     points = [{"timesteps": t, "gains": gains(VGG9, t, 0.9)["gains"]} for t in sweep]
     stops = {name: next((p["timesteps"] for p in points if p["gains"][name] < 1.0), None) for name in PRESETS}
-    result = {"works": table, "vgg9_sweep": points, "vgg9_stops_winning_at": stops}
+    skips = [{"work": work, "timesteps": timesteps, "sparsity": sparsity, **skip_gains(timesteps, sparsity)}
+             for work, network, timesteps, sparsity, _ in works if network == "ResNet-19"]
+    result = {"works": table, "resnet19_skips": skips, "vgg9_sweep": points, "vgg9_stops_winning_at": stops}
     with open(os.path.join(out_dir, "metrics.json"), "w") as handle:
         json.dump(result, handle, indent=2)
     with open(os.path.join(out_dir, "table.md"), "w") as handle:
@@ -115,6 +148,14 @@ def markdown_tables(result: dict) -> str:
     for row in result["works"]:
         lines.append(f"| {row['work']} | {row['network']} | {row['timesteps']} | {row['sparsity']:.2f} | "
                      f"{row['estimated_gain']:g}x | " + " | ".join(f"{row['gains'][p]:.2f}x" for p in PRESETS) + " |")
+    if result["resnet19_skips"]:
+        lines += ["", "| ResNet-19 (zoo) | accounting | " + " | ".join(PRESETS) + " |", "|---" * (2 + len(PRESETS)) + "|"]
+        for row in result["resnet19_skips"]:
+            for key, label in (("main_path", "main path (SATA_Sim's list)"), ("with_skips", "with skip connections")):
+                lines.append(f"| {row['work']}, T={row['timesteps']}, s={row['sparsity']:.2f} | {label} | "
+                             + " | ".join(f"{row[key][p]:.2f}x" for p in PRESETS) + " |")
+            lines.append(f"| {row['work']} | skips' share of SNN energy | "
+                         + " | ".join(f"{100 * row['skip_share'][p]:.1f} %" for p in PRESETS) + " |")
     lines += ["", "| VGG9, s = 0.9, T | " + " | ".join(PRESETS) + " |", "|---" * (1 + len(PRESETS)) + "|"]
     for point in result["vgg9_sweep"]:
         lines.append(f"| {point['timesteps']} | " + " | ".join(f"{point['gains'][p]:.2f}x" for p in PRESETS) + " |")

@@ -114,6 +114,7 @@ class LayerWorkload:
     spiking_output: bool
     neuron: NeuronCounts = LIF_COUNTS
     recurrent_fan_out: int = 0  # synaptic updates per output spike fed back into the layer (all-to-all: neurons)
+    shortcut: bool = False  # a residual block's projection shortcut (off the main path)
 
     @property
     def out_channels(self) -> int:
@@ -175,6 +176,12 @@ class Workload:
 
     def __iter__(self):
         return iter(self.layers)
+
+    def without_shortcuts(self) -> "Workload":
+        """The main path alone: no projection shortcuts and no residual additions. This is how
+        SATA_Sim's and SpikeSim's published workload files list a ResNet (REFERENCES.md section 8), so
+        costing it reproduces their accounting; the full workload is hwsnn's."""
+        return Workload(tuple(layer for layer in self.layers if not layer.shortcut))
 
     @property
     def weights(self) -> int:

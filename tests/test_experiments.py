@@ -106,6 +106,10 @@ def test_icassp_table2(tmp_path):
     resnet = icassp_table2.layer_workload(icassp_table2.RESNET19, 4, analog_first=False)
     assert len(resnet) == 18  # 17 conv + FC 8192-256: the list ends without a classifier
     assert resnet[7].synapse_shape == (16, 16, 256) and resnet[-2].out_shape == (4, 4, 512)
+    [skips] = result["resnet19_skips"]  # TDBN: the zoo's ResNet-19 on its main path is the listed one, to the pooling
+    for name, gain in skips["main_path"].items():
+        assert gain == pytest.approx(result["works"][1]["gains"][name], rel=0.02)
+        assert skips["with_skips"][name] <= gain * 1.001 and 0 < skips["skip_share"][name] < 0.1
     stops, sweep = result["vgg9_stops_winning_at"], [p["timesteps"] for p in result["vgg9_sweep"]]
     for name, t in stops.items():  # the first swept T where the SNN's gain falls below 1
         gains = [p["gains"][name] for p in result["vgg9_sweep"]]

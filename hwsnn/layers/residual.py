@@ -93,7 +93,8 @@ class Residual(Layer):
         ``layer`` counted from ``first``) and its output shape, for a per-sample ``in_shape``."""
         entries, shape, spiking = [], in_shape, spiking_input
         if self.shortcut is not None:
-            projection = self.shortcut.workload(f"layer{first}", in_shape, timesteps, timesteps, spiking_input)
+            projection = dataclasses.replace(self.shortcut.workload(f"layer{first}", in_shape, timesteps, timesteps,
+                                                                     spiking_input), shortcut=True)
             if self.into == "currents":  # its currents join the last body layer's neurons: it has none of its own
                 projection = dataclasses.replace(projection, neurons=0, spiking_output=False,
                                                  neuron=NeuronCounts(states=0, ops=0), recurrent_fan_out=0)
