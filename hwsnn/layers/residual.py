@@ -115,6 +115,7 @@ class Residual(Layer):
         return entries, add, tuple(shape)
 
     def run(self, x: Array, context: Context, recorder) -> Array:
+        """The block on ``x [T, B, ...]``, its synaptic layers and addition recorded by ``recorder`` (class doc)."""
         raise NotImplementedError
 
     def _body(self, x: Array, context: Context, recorder, stop: int) -> Array:
