@@ -14,6 +14,7 @@ from hwsnn.hardware.cost import Cost, event, imc, naive, systolic
 from hwsnn.hardware.cost.imc import MODES as IMC_MODES
 from hwsnn.hardware.specs import (
     event_fpga, imc_spikesim_65nm_adc4, imc_spikesim_65nm_sa, naive_fp32_45nm, naive_int8_45nm, systolic_sata_28nm,
+    systolic_sata_tsweep_28nm,
 )
 from hwsnn.structure import Activity, Workload
 
@@ -53,6 +54,7 @@ PRESETS: dict[str, HardwarePreset] = {
     "naive-fp32": HardwarePreset(naive_fp32_45nm, naive, "naive"),
     "naive-int8": HardwarePreset(naive_int8_45nm, naive, "naive"),
     "systolic-sata": HardwarePreset(systolic_sata_28nm, systolic, "systolic"),
+    "systolic-sata-tsweep": HardwarePreset(systolic_sata_tsweep_28nm, systolic, "systolic"),
     "imc-adc": HardwarePreset(imc_spikesim_65nm_adc4, imc, "imc", (("mode", "event"),)),
     "imc-sa": HardwarePreset(imc_spikesim_65nm_sa, imc, "imc", (("mode", "event"),)),
     "event-fpga": HardwarePreset(event_fpga, event, "event"),

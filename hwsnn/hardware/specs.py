@@ -139,12 +139,33 @@ def pe_unit(spec: str, name: str, *, gated_mw, ungated_mw, leak_mw) -> PEUnit:
 
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
+class GlobalBuffer:
+    """One on-chip SRAM buffer (CACTI): energy per access of one ``SystolicSpec.glb_word_bytes`` word
+    read and written (pJ), leakage power (mW) and capacity (bytes)."""
+
+    read_pj: Array
+    write_pj: Array
+    leak_mw: Array
+    size_bytes: int = _static(1)
+
+
+def global_buffer(spec: str, name: str, *, size_bytes: int, read_pj, write_pj, leak_mw) -> GlobalBuffer:
+    """A validated :class:`GlobalBuffer` (energies and power >= 0, capacity an int >= 1)."""
+    return GlobalBuffer(_nonnegative(spec, f"{name}.read_pj", read_pj), _nonnegative(spec, f"{name}.write_pj", write_pj),
+                        _nonnegative(spec, f"{name}.leak_mw", leak_mw), _int_in(spec, f"{name}.size_bytes", size_bytes, 1))
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
 class SystolicSpec:
     """A weight-stationary systolic array running the SNN (SATA) and its ANN baseline (Eyeriss-like).
 
     ``rows`` map the reduction (fan-in), ``cols`` the output channels. Units: ``accumulate``,
     ``lif`` and ``spad`` are the SNN PE's component classes; ``mac``, ``relu`` and ``ann_spad``
-    the ANN PE's. Global buffers: one weight buffer and two feature-map buffers (ifmap, ofmap).
+    the ANN PE's. Global buffers: ``glb_weight``, ``glb_ifmap`` (layer inputs) and ``glb_ofmap``
+    (outputs, partial sums, membranes). ``tick_batched``: the PE runs an output's steps back to back,
+    their partial sums in the ``psum_spad_bytes`` scratchpad and the membrane in the PE, and a spike
+    is fetched with those steps as one word (SATA_Sim's T-sweep; :mod:`hwsnn.hardware.cost.systolic`).
     """
 
     clock_mhz: Array
@@ -154,12 +175,9 @@ class SystolicSpec:
     mac: PEUnit
     relu: PEUnit
     ann_spad: PEUnit
-    glb_weight_read_pj: Array
-    glb_weight_write_pj: Array
-    glb_weight_leak_mw: Array
-    glb_fmap_read_pj: Array
-    glb_fmap_write_pj: Array
-    glb_fmap_leak_mw: Array
+    glb_weight: GlobalBuffer
+    glb_ifmap: GlobalBuffer
+    glb_ofmap: GlobalBuffer
     dram_pj_per_byte: Array
     rows: int = _static(16)
     cols: int = _static(8)
@@ -169,33 +187,34 @@ class SystolicSpec:
     psum_bits: int = _static(16)
     ann_activation_bits: int = _static(8)
     glb_word_bytes: int = _static(32)
-    glb_weight_bytes: int = _static(147456)
-    glb_fmap_bytes: int = _static(32768)
+    psum_spad_bytes: int = _static(8)
+    tick_batched: bool = _static(False)
     name: str = _static("systolic")
 
 
 def systolic_spec(*, clock_mhz, accumulate: PEUnit, lif: PEUnit, spad: PEUnit, mac: PEUnit, relu: PEUnit,
-                  ann_spad: PEUnit, glb_weight_read_pj, glb_weight_write_pj, glb_weight_leak_mw, glb_fmap_read_pj,
-                  glb_fmap_write_pj, glb_fmap_leak_mw, dram_pj_per_byte, rows: int = 16, cols: int = 8,
-                  spike_bits: int = 1, weight_bits: int = 8, membrane_bits: int = 8, psum_bits: int = 16,
-                  ann_activation_bits: int = 8, glb_word_bytes: int = 32, glb_weight_bytes: int = 147456,
-                  glb_fmap_bytes: int = 32768, name: str = "systolic") -> SystolicSpec:
+                  ann_spad: PEUnit, glb_weight: GlobalBuffer, glb_ifmap: GlobalBuffer, glb_ofmap: GlobalBuffer,
+                  dram_pj_per_byte, rows: int = 16, cols: int = 8, spike_bits: int = 1, weight_bits: int = 8,
+                  membrane_bits: int = 8, psum_bits: int = 16, ann_activation_bits: int = 8, glb_word_bytes: int = 32,
+                  psum_spad_bytes: int = 8, tick_batched: bool = False, name: str = "systolic") -> SystolicSpec:
     """A validated :class:`SystolicSpec`."""
     s = "SystolicSpec"
     for unit_name, unit in (("accumulate", accumulate), ("lif", lif), ("spad", spad), ("mac", mac), ("relu", relu), ("ann_spad", ann_spad)):
         if not isinstance(unit, PEUnit):
             raise ValueError(f"{s}: {unit_name} must be a PEUnit (see pe_unit); got {type(unit).__name__}.")
+    for buffer_name, buffer in (("glb_weight", glb_weight), ("glb_ifmap", glb_ifmap), ("glb_ofmap", glb_ofmap)):
+        if not isinstance(buffer, GlobalBuffer):
+            raise ValueError(f"{s}: {buffer_name} must be a GlobalBuffer (see global_buffer); got {type(buffer).__name__}.")
+    if not isinstance(tick_batched, bool):
+        raise ValueError(f"{s}: tick_batched must be a bool; got {tick_batched!r}.")
     return SystolicSpec(
-        _positive(s, "clock_mhz", clock_mhz), accumulate, lif, spad, mac, relu, ann_spad,
-        _nonnegative(s, "glb_weight_read_pj", glb_weight_read_pj), _nonnegative(s, "glb_weight_write_pj", glb_weight_write_pj),
-        _nonnegative(s, "glb_weight_leak_mw", glb_weight_leak_mw), _nonnegative(s, "glb_fmap_read_pj", glb_fmap_read_pj),
-        _nonnegative(s, "glb_fmap_write_pj", glb_fmap_write_pj), _nonnegative(s, "glb_fmap_leak_mw", glb_fmap_leak_mw),
+        _positive(s, "clock_mhz", clock_mhz), accumulate, lif, spad, mac, relu, ann_spad, glb_weight, glb_ifmap, glb_ofmap,
         _nonnegative(s, "dram_pj_per_byte", dram_pj_per_byte),
         rows=_int_in(s, "rows", rows, 1), cols=_int_in(s, "cols", cols, 1), spike_bits=_int_in(s, "spike_bits", spike_bits, 1, 32),
         weight_bits=_int_in(s, "weight_bits", weight_bits, 1, 32), membrane_bits=_int_in(s, "membrane_bits", membrane_bits, 1, 64),
         psum_bits=_int_in(s, "psum_bits", psum_bits, 1, 64), ann_activation_bits=_int_in(s, "ann_activation_bits", ann_activation_bits, 1, 32),
-        glb_word_bytes=_int_in(s, "glb_word_bytes", glb_word_bytes, 1), glb_weight_bytes=_int_in(s, "glb_weight_bytes", glb_weight_bytes, 1),
-        glb_fmap_bytes=_int_in(s, "glb_fmap_bytes", glb_fmap_bytes, 1), name=name,
+        glb_word_bytes=_int_in(s, "glb_word_bytes", glb_word_bytes, 1), psum_spad_bytes=_int_in(s, "psum_spad_bytes", psum_spad_bytes, 1),
+        tick_batched=tick_batched, name=name,
     )
 
 
@@ -214,34 +233,62 @@ _KERNEL_LEAK_UW = {
 def _sata_unit(gated: dict[str, float], ungated: dict[str, float], name: str) -> PEUnit:
     """Sum SATA_Sim kernels (name -> count) into a PEUnit; a register file of n bytes is n x reg8."""
     dyn = lambda parts: sum(_KERNEL_DYNAMIC_MW[k] * n for k, n in parts.items())
-    leak = sum(_KERNEL_LEAK_UW[k] * n for k, n in {**gated, **ungated}.items()) / 1000.0
+    leak = sum(_KERNEL_LEAK_UW[k] * n for parts in (gated, ungated) for k, n in parts.items()) / 1000.0
     return pe_unit("SystolicSpec", name, gated_mw=dyn(gated), ungated_mw=dyn(ungated), leak_mw=leak)
 
 
-def systolic_sata_28nm() -> SystolicSpec:
-    """SATA (Yin et al., TCAD 2022) as in SATA_Sim ``inference-energy-cal``: 16 x 8 PEs at 400 MHz, 28 nm.
+# SATA_Sim's CACTI runs (28 nm, 32-byte words, 2 banks; results/*/mem-stat.yaml): read / write pJ per
+# access, leakage mW, by capacity in bytes.
+_SATA_GLB = {147456: (28.6315, 28.2197, 24.9086), 32768: (11.0295, 12.772, 6.25862), 8192: (6.65794, 7.03328, 1.81265)}
 
-    SNN PE (``archs/sata-config.yaml``): accumulate = AND8 + adder8 ungated, reg16 gated;
-    LIF = comparator16 + subtractor16 ungated, reg4 + reg8 gated; scratchpads spike 9 B and psum
-    8 B ungated, weight 9 B gated (a register file of n bytes draws n x reg8 power, SATA_Sim's
-    convention). ANN PE (``archs/eyeriss-config.yaml``): mul8 + reg16 gated; 2 x reg8 + reg16 +
-    adder8 ungated; ReLU comparator16 ungated; scratchpads 72 B act + 64 B psum ungated, 288 B
-    weight gated. GLBs (CACTI, ``memory-energy-components.yaml``): weight 144 KiB read 28.6315 /
-    write 28.2197 pJ, leakage 24.9086 mW; ifmap and ofmap 32 KiB each read 11.0295 / write
-    12.772 pJ, leakage 6.25862 mW; 32-byte words. DRAM 0.468762 nJ per 8-bit access.
+
+def _sata_buffer(name: str, size_bytes: int) -> GlobalBuffer:
+    read_pj, write_pj, leak_mw = _SATA_GLB[size_bytes]
+    return global_buffer("SystolicSpec", name, size_bytes=size_bytes, read_pj=read_pj, write_pj=write_pj, leak_mw=leak_mw)
+
+
+def _sata_array(*, spad: PEUnit, ifmap_bytes: int, psum_spad_bytes: int, tick_batched: bool, name: str) -> SystolicSpec:
+    """SATA's 16 x 8 PEs at 400 MHz, 28 nm (SATA_Sim ``inference-energy-cal/archs/``): the SNN PE's
+    accumulate = AND8 + adder8 ungated, reg16 gated; LIF = comparator16 + subtractor16 ungated, reg4 +
+    reg8 gated. ANN PE (``eyeriss-config.yaml``): mul8 + reg16 gated; 2 x reg8 + reg16 + adder8
+    ungated; ReLU comparator16 ungated; scratchpads 72 B act + 64 B psum ungated, 288 B weight gated.
+    GLBs: weight 144 KiB, ofmap 32 KiB, ifmap ``ifmap_bytes`` (energies: ``_SATA_GLB``). DRAM
+    0.468762 nJ per 8-bit access. A register file of n bytes draws n x reg8 power (SATA_Sim's convention).
     """
     return systolic_spec(
         clock_mhz=400.0,
         accumulate=_sata_unit({"reg16": 1}, {"and8": 1, "adder8": 1}, "accumulate"),
         lif=_sata_unit({"reg4": 1, "reg8": 1}, {"comparator16": 1, "subtractor16": 1}, "lif"),
-        spad=_sata_unit({"reg8": 9}, {"reg8": 9 + 8}, "spad"),
+        spad=spad,
         mac=_sata_unit({"mul8": 1, "reg16": 1}, {"reg8": 2, "reg16": 1, "adder8": 1}, "mac"),
         relu=_sata_unit({}, {"comparator16": 1}, "relu"),
         ann_spad=_sata_unit({"reg8": 288}, {"reg8": 72 + 64}, "ann_spad"),
-        glb_weight_read_pj=28.6315, glb_weight_write_pj=28.2197, glb_weight_leak_mw=24.9086,
-        glb_fmap_read_pj=11.0295, glb_fmap_write_pj=12.772, glb_fmap_leak_mw=6.25862,
-        dram_pj_per_byte=468.762, name="sata-28nm",
+        glb_weight=_sata_buffer("glb_weight", 147456), glb_ifmap=_sata_buffer("glb_ifmap", ifmap_bytes),
+        glb_ofmap=_sata_buffer("glb_ofmap", 32768), dram_pj_per_byte=468.762,
+        psum_spad_bytes=psum_spad_bytes, tick_batched=tick_batched, name=name,
     )
+
+
+def systolic_sata_28nm() -> SystolicSpec:
+    """SATA (Yin et al., TCAD 2022) as the ICASSP 2024 study ran it (SATA_Sim ``archs/sata-config.yaml``):
+    scratchpads spike 9 B and psum 8 B ungated, weight 9 B gated; ifmap and ofmap GLBs 32 KiB each
+    (read 11.0295 / write 12.772 pJ, leakage 6.25862 mW), weight GLB 144 KiB (28.6315 / 28.2197 pJ,
+    24.9086 mW); spikes fetched one step at a time. The rest as :func:`_sata_array`.
+    """
+    return _sata_array(spad=_sata_unit({"reg8": 9}, {"reg8": 9 + 8}, "spad"), ifmap_bytes=32768, psum_spad_bytes=8,
+                       tick_batched=False, name="sata-28nm")
+
+
+def systolic_sata_tsweep_28nm() -> SystolicSpec:
+    """SATA as its own T-sweep ran it (SNN vs 8-bit ANN on VGG9; SATA_Sim ``archs/eyeriss-T*-config.yaml``,
+    REFERENCES.md section 8): Eyeriss-sized scratchpads, weight 288 B gated, spike 9 B and psum 64 B
+    ungated; an 8 KiB ifmap GLB (CACTI: read 6.65794 / write 7.03328 pJ, leakage 1.81265 mW); T-bit
+    tick-batched activations (``act-prec: T``), the 64 B psum scratchpad holding 32 steps' 16-bit
+    partial sums (longer layers run in chunks; :mod:`hwsnn.hardware.cost.systolic`). The rest as
+    :func:`_sata_array`.
+    """
+    return _sata_array(spad=_sata_unit({"reg8": 288}, {"reg8": 9 + 64}, "spad"), ifmap_bytes=8192, psum_spad_bytes=64,
+                       tick_batched=True, name="sata-tsweep-28nm")
 
 
 # --------------------------------------------------------------------------- IMC (SpikeSim)

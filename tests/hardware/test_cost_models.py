@@ -1,5 +1,6 @@
 """Each cost model against numbers computed by hand from its reference equations."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -32,14 +33,16 @@ def test_naive_by_hand():
     assert float(c.energy_ratio_to_ann) == pytest.approx(9.9 / 82.8)
 
 
-def small_systolic():
+def small_systolic(**overrides):
     unit = specs.pe_unit("SystolicSpec", "u", gated_mw=1.0, ungated_mw=2.0, leak_mw=0.5)
     lif = specs.pe_unit("SystolicSpec", "lif", gated_mw=3.0, ungated_mw=0.0, leak_mw=0.0)
-    return specs.systolic_spec(
+    values = dict(
         clock_mhz=500.0, accumulate=unit, lif=lif, spad=unit, mac=unit, relu=unit, ann_spad=unit,
-        glb_weight_read_pj=2.0, glb_weight_write_pj=3.0, glb_weight_leak_mw=0.25, glb_fmap_read_pj=5.0,
-        glb_fmap_write_pj=7.0, glb_fmap_leak_mw=0.125, dram_pj_per_byte=100.0, rows=4, cols=2, glb_word_bytes=4,
-        glb_fmap_bytes=1024)
+        glb_weight=specs.global_buffer("SystolicSpec", "w", size_bytes=4096, read_pj=2.0, write_pj=3.0, leak_mw=0.25),
+        glb_ifmap=specs.global_buffer("SystolicSpec", "i", size_bytes=1024, read_pj=5.0, write_pj=7.0, leak_mw=0.125),
+        glb_ofmap=specs.global_buffer("SystolicSpec", "o", size_bytes=1024, read_pj=11.0, write_pj=13.0, leak_mw=0.0625),
+        dram_pj_per_byte=100.0, rows=4, cols=2, glb_word_bytes=4)
+    return specs.systolic_spec(**{**values, **overrides})
 
 
 def test_systolic_small_conv_layer_by_hand():
@@ -59,11 +62,13 @@ def test_systolic_small_conv_layer_by_hand():
     word = 32
     weight_words = 72 * 8 / word
     assert float(e["glb_weight_dynamic"]) == pytest.approx((2.0 + 3.0) * weight_words)
-    reads = 2 * 16 * 18 * 1 + 4 * 16 * 4 * 16 + 64 * 8   # im2col spikes + psum spills + membranes, bits/step
-    writes = 64 * 1 + 4 * 16 * 4 * 16 + 64 * 8          # output spikes + psum spills + membranes
-    assert float(e["glb_fmap_dynamic"]) == pytest.approx(2 * (5.0 * reads + 7.0 * writes) / word)
+    im2col = 2 * 16 * 18 * 1                            # column folds x M x K spikes, bits per step
+    spills, membranes, spikes = 4 * 16 * 4 * 16, 64 * 8, 64 * 1   # psum spills, membranes, output spikes
+    assert float(e["glb_ifmap_dynamic"]) == pytest.approx(2 * 5.0 * im2col / word)
+    assert float(e["glb_ofmap_dynamic"]) == pytest.approx(2 * (11.0 * (spills + membranes) + 13.0 * (spills + membranes + spikes)) / word)
     assert float(e["glb_weight_leakage"]) == pytest.approx(0.25 * cycles * t)
-    assert float(e["glb_fmap_leakage"]) == pytest.approx(2 * 0.125 * cycles * t)
+    assert float(e["glb_ifmap_leakage"]) == pytest.approx(0.125 * cycles * t)
+    assert float(e["glb_ofmap_leakage"]) == pytest.approx(0.0625 * cycles * t)
     assert float(e["dram"]) == pytest.approx(100.0 * (72 + 2 * 32 / 8))  # weights once + input spikes
     # sparsity changes only the gated terms
     quiet = cost.systolic(small_systolic(), workload, activity_of([0, 0])).energy_pj
@@ -72,6 +77,57 @@ def test_systolic_small_conv_layer_by_hand():
             assert float(quiet[name]) == 0.0
         else:
             assert float(quiet[name]) == pytest.approx(float(e[name]))
+
+
+def test_tick_batching_by_hand():
+    """Tick batching (cost.systolic module doc): membranes stay in the PE within a chunk of steps, and
+    the input is fetched once per chunk in multi-step words, so a too-small ifmap GLB spills once."""
+    def run(timesteps, events, **overrides):
+        workload = SNN([SpikingConv(2, 4, 3, rngs=nnx.Rngs(0), padding="SAME")], (4, 4, 2), timesteps,
+                       spiking_input=True).workload
+        ifmap = specs.global_buffer("SystolicSpec", "i", size_bytes=4, read_pj=5.0, write_pj=7.0, leak_mw=0.125)
+        return cost.systolic(small_systolic(glb_ifmap=ifmap, **overrides), workload, activity_of(events)).energy_pj
+    word, spills, membranes, spikes, weights = 32, 4 * 16 * 4 * 16, 64 * 8, 64 * 1, 72
+    plain, batched = run(2, [3, 5]), run(2, [3, 5], tick_batched=True, psum_spad_bytes=4)  # 2 steps of 16-bit psums
+    assert float(plain["glb_ofmap_dynamic"]) == pytest.approx(2 * (11.0 * (spills + membranes) + 13.0 * (spills + membranes + spikes)) / word)
+    assert float(batched["glb_ofmap_dynamic"]) == pytest.approx(2 * (11.0 * spills + 13.0 * (spills + spikes)) / word)
+    assert float(batched["glb_ifmap_dynamic"]) == pytest.approx(float(plain["glb_ifmap_dynamic"]))
+    # the 32-bit input fits the 4-byte GLB one step at a time, not as 2-step words: 64 - 32 bits from DRAM once
+    assert float(plain["dram"]) == pytest.approx(100.0 * (weights + 2 * 32 / 8))
+    assert float(batched["dram"]) == pytest.approx(100.0 * (weights + 2 * 32 / 8 + (64 - 32) / 8))
+    # 3 steps on a 2-step scratchpad: 2 chunks of 1.5 steps, the membranes saved and restored once
+    chunked = run(3, [3, 5, 2], tick_batched=True, psum_spad_bytes=4)
+    assert float(chunked["glb_ofmap_dynamic"]) == pytest.approx(
+        (11.0 * (3 * spills + membranes) + 13.0 * (3 * spills + 3 * spikes + membranes)) / word)
+    assert float(chunked["dram"]) == pytest.approx(100.0 * (weights + 3 * 32 / 8 + 2 * (1.5 * 32 - 32) / 8))
+
+
+# SATA_Sim inference-energy-cal/results/sata/T8 (its T-sweep on VGG9, archs/eyeriss-T8-config.yaml): SCALE-Sim's
+# SRAM IFMAP reads per layer (cycle-stat.yaml; its topology pads no convolution) and the ifmap GLB's
+# dynamic energy in nJ (memory-energy.yaml: 6.65794 pJ x T/8 bytes per read).
+SATA_T8_IFMAP_READS = [194400, 4147200, 1806336, 663552, 147456, 294912, 294912, 131072, 65536]
+SATA_T8_IFMAP_DYNAMIC_NJ = 51568.24868544
+
+
+def test_tsweep_preset_reproduces_sata_sims_ifmap_accounting():
+    from experiments.icassp_table2 import VGG9
+    from hwsnn.hardware.cost.systolic import layer_cycles
+    from hwsnn.structure import Workload, conv_workload
+    from hwsnn.structure import dense_workload as fc
+    common = dict(input_timesteps=8, timesteps=8, spiking_input=True, spiking_output=True)
+    layers = [fc(f"fc{i}", *layer, bias=False, **common) if len(layer) == 2 else
+              conv_workload(f"conv{i}", (layer[0], layer[0], layer[1]), layer[3], 3, 1, "VALID", bias=False, pool=None,
+                            pool_window=1, **common) for i, layer in enumerate(VGG9)]
+    workload = Workload(tuple(layers))
+    spec = preset("systolic-sata-tsweep")
+    per_byte = cost.systolic(dataclasses.replace(spec, glb_word_bytes=1), workload, Activity.from_rates(workload, 0.1))
+    reads = [float(layer.energy_pj["glb_ifmap_dynamic"]) / 6.65794 for layer in per_byte.layers]
+    np.testing.assert_allclose(reads, SATA_T8_IFMAP_READS, rtol=1e-6)
+    assert float(per_byte.energy_pj["glb_ifmap_dynamic"]) / 1000 == pytest.approx(SATA_T8_IFMAP_DYNAMIC_NJ, rel=1e-6)
+    # the padded network streams its real 32 x 32 outputs, not SATA_Sim's 30 x 30
+    padded = conv_workload("conv0", (32, 32, 3), 64, 3, 1, "SAME", bias=False, pool=None, pool_window=1, **common)
+    assert layer_cycles(spec, padded)[0] == 16 * (1024 + 16 + 8 - 1)
+    assert layer_cycles(spec, layers[0])[0] == 16 * (900 + 16 + 8 - 1)
 
 
 def three_layer_net():

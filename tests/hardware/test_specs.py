@@ -9,7 +9,7 @@ import pytest
 from hwsnn.hardware import specs
 from hwsnn.hardware.presets import PRESETS, preset
 from hwsnn.hardware.specs import (
-    event_spec, imc_spec, naive_spec, pe_unit, stack_specs, systolic_sata_28nm, systolic_spec,
+    event_spec, global_buffer, imc_spec, naive_spec, pe_unit, stack_specs, systolic_sata_28nm, systolic_spec,
 )
 
 
@@ -24,6 +24,23 @@ def test_presets_reproduce_reference_composites():
     assert float(specs.naive_int8_45nm().e_mac_pj) == pytest.approx(0.23)
     adc = specs.imc_spikesim_65nm_adc4()
     assert float(adc.e_htree_pj) == pytest.approx(157.12) and float(adc.e_neuron_pj) == pytest.approx(5.096)
+
+
+def test_tsweep_preset_equals_sata_sims_committed_t_sweep_components():
+    """SATA_Sim ``inference-energy-cal/results/sata/T8/{comp-stat,mem-stat}.yaml`` (archs/eyeriss-T8-config.yaml):
+    per-PE dynamic power gated (y) and ungated (n) and leakage, mW; GLB pJ per access and mW; the ICASSP
+    preset's scratchpads as its runs' comp-stat.yaml."""
+    sweep, sata = specs.systolic_sata_tsweep_28nm(), systolic_sata_28nm()
+    for unit, (gated, ungated, leak) in ((sweep.spad, (3.59712, 0.91177, 0.007256)), (sweep.lif, (0.01886, 0.05625, 8.4e-5)),
+                                         (sweep.accumulate, (0.02511, 0.01924, 6.2e-5)),
+                                         (sata.spad, (0.11241, 0.21233, 0.000523))):  # results/tdbn/comp-stat.yaml
+        assert (float(unit.gated_mw), float(unit.ungated_mw)) == pytest.approx((gated, ungated), rel=1e-5)
+        assert float(unit.leak_mw) == pytest.approx(leak, rel=1e-2)  # SATA_Sim rounds leakage to 3 digits
+    ifmap = sweep.glb_ifmap
+    assert (ifmap.size_bytes, float(ifmap.read_pj), float(ifmap.write_pj), float(ifmap.leak_mw)) == pytest.approx(
+        (8192, 6.65794, 7.03328, 1.81265))
+    assert sweep.glb_ofmap == sata.glb_ofmap and sweep.glb_weight == sata.glb_weight and sata.glb_ifmap.size_bytes == 32768
+    assert sweep.tick_batched and not sata.tick_batched and sweep.psum_spad_bytes == 64
 
 
 def test_every_preset_builds_and_is_a_pytree():
@@ -47,11 +64,16 @@ def _unit(**overrides):
     return pe_unit("SystolicSpec", "unit", **values)
 
 
+def _buffer(**overrides):
+    values = dict(size_bytes=1024, read_pj=1.0, write_pj=1.0, leak_mw=1.0)
+    values.update(overrides)
+    return global_buffer("SystolicSpec", "glb_ifmap", **values)
+
+
 def _systolic(**overrides):
     unit = _unit()
     values = dict(clock_mhz=400.0, accumulate=unit, lif=unit, spad=unit, mac=unit, relu=unit, ann_spad=unit,
-                  glb_weight_read_pj=1.0, glb_weight_write_pj=1.0, glb_weight_leak_mw=1.0, glb_fmap_read_pj=1.0,
-                  glb_fmap_write_pj=1.0, glb_fmap_leak_mw=1.0, dram_pj_per_byte=1.0)
+                  glb_weight=_buffer(), glb_ifmap=_buffer(), glb_ofmap=_buffer(), dram_pj_per_byte=1.0)
     values.update(overrides)
     return systolic_spec(**values)
 
@@ -78,7 +100,10 @@ INVALID = [
     ("systolic zero rows", lambda: _systolic(rows=0), "rows must be an int >= 1"),
     ("systolic fractional cols", lambda: _systolic(cols=2.5), "cols must be an int >= 1"),
     ("systolic 64-bit weights", lambda: _systolic(weight_bits=64), r"weight_bits must be an int in \[1, 32\]"),
-    ("systolic empty weight GLB", lambda: _systolic(glb_weight_bytes=0), "glb_weight_bytes must be an int >= 1"),
+    ("systolic empty ifmap GLB", lambda: _buffer(size_bytes=0), "glb_ifmap.size_bytes must be an int >= 1"),
+    ("systolic negative GLB read", lambda: _buffer(read_pj=-1.0), "glb_ifmap.read_pj must be >= 0"),
+    ("systolic GLB not a buffer", lambda: _systolic(glb_ofmap=1.0), "glb_ofmap must be a GlobalBuffer"),
+    ("systolic tick batching not a bool", lambda: _systolic(tick_batched=1), "tick_batched must be a bool"),
     ("systolic zero word", lambda: _systolic(glb_word_bytes=0), "glb_word_bytes must be an int >= 1"),
     ("systolic negative DRAM energy", lambda: _systolic(dram_pj_per_byte=-5.0), "dram_pj_per_byte must be >= 0"),
     ("systolic unit not a PEUnit", lambda: _systolic(lif=0.3), "lif must be a PEUnit"),

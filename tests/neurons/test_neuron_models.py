@@ -143,7 +143,7 @@ def test_cost_models_charge_each_neuron_by_its_counts():
     lif_c, syn_c = cost["lif"].energy_pj, cost["synaptic"].energy_pj
     np.testing.assert_allclose(float(syn_c["lif_gated"]), 6 / 4 * float(lif_c["lif_gated"]), rtol=1e-6)
     np.testing.assert_allclose(float(syn_c["lif_ungated"]), 6 / 4 * float(lif_c["lif_ungated"]), rtol=1e-6)
-    assert float(syn_c["glb_fmap_dynamic"]) > float(lif_c["glb_fmap_dynamic"])  # two states read and written
+    assert float(syn_c["glb_ofmap_dynamic"]) > float(lif_c["glb_ofmap_dynamic"])  # two states read and written
     imc_cost = {name: imc(preset("imc-adc"), m.workload, activity) for name, m in models.items()}
     np.testing.assert_allclose(float(imc_cost["synaptic"].energy_pj["neuron"]),
                                1.5 * float(imc_cost["lif"].energy_pj["neuron"]), rtol=1e-6)

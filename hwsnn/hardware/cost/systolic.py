@@ -23,19 +23,35 @@ the columns, ``M`` output pixels streamed; SCALE-Sim's weight-stationary schedul
     weight-load cycles (once)  = folds x rows
     cycles = sum_l (T_l x stream_l + load_l)
 
-Memory (not sparsity-aware, as in SATA_Sim), in GLB words of ``glb_word_bytes``:
-weights are read from DRAM and written to / read from the weight GLB once; per timestep each
-column fold re-reads the layer's im2col input (``folds_c x M x K`` spikes), writes the output
-spikes, reads and writes every membrane (``membrane_bits``), and spills partial sums between
-row folds (``(folds_r - 1) x M x N x psum_bits``, written and read). A layer input that exceeds
-the feature-map GLB comes from DRAM every timestep. DRAM: 0.4688 nJ per byte moved. GLB leakage
-is paid for the whole run (one weight and two feature-map buffers).
+Memory (not sparsity-aware, as in SATA_Sim), in GLB words of ``glb_word_bytes``: weights are read
+from DRAM and written to / read from the weight GLB once. Per input pass each column fold reads the
+layer's im2col input from the ifmap GLB (``folds_c x M x K`` activations: SCALE-Sim's SRAM IFMAP
+reads, from the layer's real padding), and partial sums spill to the ofmap GLB between row folds
+(``(folds_r - 1) x M x N x psum_bits``, written and read). Per neuron step the output spikes are
+written to the ofmap GLB and every membrane is read and written there (``states x membrane_bits``).
+A layer input larger than the ifmap GLB comes from DRAM at every fetch. DRAM: 0.4688 nJ per byte
+moved. Each GLB leaks for the whole run.
+
+Tick batching (``spec.tick_batched``, SATA_Sim's T-sweep): the PE runs an output's steps back to
+back, their partial sums in the psum scratchpad, so the steps go in chunks of at most
+``8 x psum_spad_bytes / psum_bits`` (32 in the preset), ``chunks = ceil(T / 32)`` of equal length.
+A spike is fetched with all its chunk's steps as one word, so the ifmap GLB must hold ``T / chunks``
+times the input's bits (else the overflow comes from DRAM once per chunk), and the membrane stays in
+the PE within a chunk: it goes to the ofmap GLB and back only between chunks (``chunks - 1`` times).
+The input, spike and spill bits moved are the same as without batching.
+
+SATA_Sim's convention: its energy is the per-access energy times the bytes moved (``x bits / 8``),
+one access per byte; ``glb_word_bytes=1`` charges the same. With its unpadded layer list and
+``glb_word_bytes=1``, the T-sweep preset's ifmap GLB energy equals SATA_Sim's committed T = 8 run
+(tests). SATA_Sim charges output writes at ``output-prec`` bits per output per step (8 in its T-sweep
+files) and no membrane traffic; hwsnn charges the spikes' bits and, without tick batching, the
+membranes.
 
 Residual additions (ResNets; SATA_Sim's workloads list convolutions only, so this is hwsnn's
 convention): the array's PEs add the shortcut operand in parallel, ``ceil(elements / N_PE)`` cycles per
 step; each nonzero operand gates one accumulate (SNN) or MAC (ANN); the operand is read from the
-feature-map GLB at every step (not sparsity-aware, as above: ``spike_bits`` per spike,
-``psum_bits`` per current of a spiking-ResNet projection, which is also written there once computed;
+ifmap GLB at every step (not sparsity-aware, as above: ``spike_bits`` per spike, ``psum_bits`` per
+current of a spiking-ResNet projection, which is also written to the ofmap GLB once computed;
 ``ann_activation_bits`` per ANN activation). Each addition is its own entry of ``cost.layers``.
 
 SATA_Sim counts cycles and accesses with SCALE-Sim; hwsnn's closed-form tiling replaces that
@@ -67,31 +83,39 @@ def _unit_energy(unit: PEUnit, ops, cycles: float, t_ns, n_pe: int) -> dict[str,
             "leakage": unit.leak_mw * cycles * t_ns * n_pe}
 
 
-def _layer_memory(spec: SystolicSpec, layer: LayerWorkload, steps, bits: int, with_membranes: bool, cycles,
-                  t_ns, network_input: bool) -> dict[str, object]:
-    """One layer's GLB and DRAM energy (see module doc): ``steps`` passes through the layer, its
-    weights loaded once, the GLB leaking while the layer runs; ``network_input``: the layer also
-    fetches the network's input from DRAM."""
+def _layer_memory(spec: SystolicSpec, layer: LayerWorkload, passes, steps, bits: int, spiking: bool, cycles, t_ns,
+                  network_input: bool) -> dict[str, object]:
+    """One layer's GLB and DRAM energy (module doc): ``passes`` input passes (``bits`` per input
+    activation), ``steps`` neuron steps (``spiking``: spikes and membranes, else one ANN activation
+    write), its weights loaded once, each GLB leaking while the layer runs; ``network_input``: the
+    layer also fetches the network's input from DRAM."""
     word = spec.glb_word_bytes * 8
     weight_bits = layer.weights * spec.weight_bits
     folds_r = math.ceil(layer.fan_in / spec.rows)
     folds_c = math.ceil(layer.out_channels / spec.cols)
     pixels, channels = output_pixels(layer), layer.out_channels
-    reads = folds_c * pixels * layer.fan_in * bits + (folds_r - 1) * pixels * channels * spec.psum_bits
-    writes = layer.neurons * (spec.spike_bits if with_membranes else spec.ann_activation_bits)
-    writes += (folds_r - 1) * pixels * channels * spec.psum_bits
-    if with_membranes:
-        reads += layer.neurons * layer.neuron.states * spec.membrane_bits
-        writes += layer.neurons * layer.neuron.states * spec.membrane_bits
-    overflow_bits = max(0, input_size(layer) * bits - spec.glb_fmap_bytes * 8)
-    dram_bytes = weight_bits / 8 + steps * overflow_bits / 8
+    spills = (folds_r - 1) * pixels * channels * spec.psum_bits
+    input_reads = folds_c * pixels * layer.fan_in * bits
+    outputs = layer.neurons * (spec.spike_bits if spiking else spec.ann_activation_bits)
+    membranes = layer.neurons * layer.neuron.states * spec.membrane_bits if spiking else 0
+    if spiking and spec.tick_batched:
+        chunks = jnp.ceil(steps / (spec.psum_spad_bytes * 8 // spec.psum_bits))
+        fetches, membrane_trips = jnp.minimum(passes, chunks), chunks - 1
+    else:
+        fetches, membrane_trips = passes, steps
+    overflow_bits = fetches * jnp.maximum(0.0, input_size(layer) * bits * passes / fetches - spec.glb_ifmap.size_bytes * 8)
+    dram_bytes = weight_bits / 8 + overflow_bits / 8
     if network_input:
-        dram_bytes += steps * input_size(layer) * bits / 8
+        dram_bytes += passes * input_size(layer) * bits / 8
+    ofmap = spec.glb_ofmap.read_pj * (passes * spills + membrane_trips * membranes)
+    ofmap += spec.glb_ofmap.write_pj * (passes * spills + steps * outputs + membrane_trips * membranes)
     return {
-        "glb_weight_dynamic": (spec.glb_weight_read_pj + spec.glb_weight_write_pj) * weight_bits / word,
-        "glb_weight_leakage": spec.glb_weight_leak_mw * cycles * t_ns,
-        "glb_fmap_dynamic": (spec.glb_fmap_read_pj * steps * reads + spec.glb_fmap_write_pj * steps * writes) / word,
-        "glb_fmap_leakage": 2 * spec.glb_fmap_leak_mw * cycles * t_ns,
+        "glb_weight_dynamic": (spec.glb_weight.read_pj + spec.glb_weight.write_pj) * weight_bits / word,
+        "glb_weight_leakage": spec.glb_weight.leak_mw * cycles * t_ns,
+        "glb_ifmap_dynamic": spec.glb_ifmap.read_pj * passes * input_reads / word,
+        "glb_ifmap_leakage": spec.glb_ifmap.leak_mw * cycles * t_ns,
+        "glb_ofmap_dynamic": ofmap / word,
+        "glb_ofmap_leakage": spec.glb_ofmap.leak_mw * cycles * t_ns,
         "dram": spec.dram_pj_per_byte * dram_bytes,
     }
 
@@ -106,7 +130,7 @@ def systolic(spec: SystolicSpec, workload: Workload, activity) -> Cost:
     their latencies add up to the cost's).
 
     Components: ``{accumulate,lif,spad,mac}_{gated,ungated,leakage}`` (compute) and
-    ``glb_weight_*``, ``glb_fmap_*``, ``dram`` (memory).
+    ``glb_{weight,ifmap,ofmap}_{dynamic,leakage}``, ``dram`` (memory).
     """
     check_inputs(workload, activity)
     t_ns = 1000.0 / spec.clock_mhz
@@ -125,8 +149,8 @@ def systolic(spec: SystolicSpec, workload: Workload, activity) -> Cost:
         energy.update(_flatten("lif", {**lif, "ungated": neuron_unit * lif["ungated"], "leakage": neuron_unit * lif["leakage"]}))
         energy.update(_flatten("spad", _unit_energy(spec.spad, acs + macs, cycles, t_ns, n_pe)))
         energy["mac_gated"] = spec.mac.gated_mw * macs * t_ns
-        bits, moved = (spec.spike_bits, steps) if layer.spiking_input else (spec.ann_activation_bits, 1)
-        energy.update(_layer_memory(spec, layer, moved, bits, True, cycles, t_ns, index == 0))
+        bits, passes = (spec.spike_bits, steps) if layer.spiking_input else (spec.ann_activation_bits, 1)
+        energy.update(_layer_memory(spec, layer, passes, steps, bits, True, cycles, t_ns, index == 0))
         layers.append(LayerCost(layer.name, Energy(energy), cycles=cycles, latency_ns=cycles * t_ns))
     for add, events in zip(workload.adds, activity.adds):
         layers.append(_add_cost(spec, add, jnp.sum(events).astype(t_ns.dtype), add.timesteps, t_ns, n_pe, ann=False))
@@ -144,8 +168,10 @@ def _add_cost(spec: SystolicSpec, add, operands, steps: int, t_ns, n_pe: int, *,
     moved = steps * add.elements * bits
     written = moved if add.operand == "currents" else 0
     energy = _flatten("mac" if ann else "accumulate", _unit_energy(unit, operands, cycles, t_ns, n_pe))
-    energy["glb_fmap_dynamic"] = (spec.glb_fmap_read_pj * moved + spec.glb_fmap_write_pj * written) / word
-    energy["glb_fmap_leakage"] = 2 * spec.glb_fmap_leak_mw * cycles * t_ns
+    energy["glb_ifmap_dynamic"] = spec.glb_ifmap.read_pj * moved / word
+    energy["glb_ifmap_leakage"] = spec.glb_ifmap.leak_mw * cycles * t_ns
+    energy["glb_ofmap_dynamic"] = spec.glb_ofmap.write_pj * written / word
+    energy["glb_ofmap_leakage"] = spec.glb_ofmap.leak_mw * cycles * t_ns
     return LayerCost(add.name, Energy(energy), cycles=cycles, latency_ns=cycles * t_ns)
 
 
@@ -156,7 +182,7 @@ def _ann(spec: SystolicSpec, workload: Workload, t_ns, n_pe: int) -> Cost:
         energy = _flatten("mac", _unit_energy(spec.mac, layer.macs, cycles, t_ns, n_pe))
         energy.update(_flatten("relu", _unit_energy(spec.relu, layer.neurons, cycles, t_ns, n_pe)))
         energy.update(_flatten("spad", _unit_energy(spec.ann_spad, layer.macs, cycles, t_ns, n_pe)))
-        energy.update(_layer_memory(spec, layer, 1, spec.ann_activation_bits, False, cycles, t_ns, index == 0))
+        energy.update(_layer_memory(spec, layer, 1, 1, spec.ann_activation_bits, False, cycles, t_ns, index == 0))
         layers.append(LayerCost(layer.name, Energy(energy), cycles=cycles, latency_ns=cycles * t_ns))
     layers += [_add_cost(spec, add, float(add.elements), 1, t_ns, n_pe, ann=True) for add in workload.adds]
     return Cost.of_layers(layers, latency_ns=sum(layer.latency_ns for layer in layers))
