@@ -4,7 +4,8 @@ The six workloads of REFERENCES.md section 8 (SATA_Sim ``inference-energy-cal/wo
 VGG9 (S-BP, BNTT), the 5 conv + 2 FC network (Direct, TSSL) and ResNet-19 (LTH, TDBN), each at its
 paper's T and spike sparsity ``s``. Each is costed without running a network
 (:meth:`~hwsnn.structure.Activity.from_rates`, input rate ``1 - s`` at every layer, events uniformly
-placed) on the naive estimate, the SATA-like systolic array and the SpikeSim-like IMC crossbars with a
+placed) on the naive estimate, the SATA-like systolic array (as the ICASSP runs configured it, and as
+SATA's own T-sweep did: ``systolic-sata-tsweep``) and the SpikeSim-like IMC crossbars with a
 4-bit ADC and with a 1-bit sense amplifier, each against the 8-bit ANN of the same layer list on the same
 hardware class. Reported as gains ``E_ANN / E_SNN`` beside the gain each original paper claimed.
 
@@ -57,7 +58,7 @@ NETWORKS = {"VGG9": VGG9, "5 conv + 2 FC": CONV5_FC2, "ResNet-19": RESNET19}
 WORKS = [("S-BP", "VGG9", 50, 0.90, 10.0), ("BNTT", "VGG9", 20, 0.91, 20.0),
          ("Direct", "5 conv + 2 FC", 10, 0.90, 20.0), ("TSSL", "5 conv + 2 FC", 5, 0.90, 80.0),
          ("LTH", "ResNet-19", 5, 0.98, 15.0), ("TDBN", "ResNet-19", 4, 0.85, 83.0)]
-PRESETS = ("naive-fp32", "systolic-sata", "imc-adc", "imc-sa")
+PRESETS = ("naive-fp32", "systolic-sata", "systolic-sata-tsweep", "imc-adc", "imc-sa")
 SWEEP = (1, 2, 4, 8, 16)
 
 
@@ -191,7 +192,7 @@ def plot_sweep(points: list[dict], path: str) -> None:
     fig = Figure(figsize=(6, 4))
     ax = fig.subplots()
     steps = [p["timesteps"] for p in points]
-    for name, marker in zip(PRESETS, "os^d"):
+    for name, marker in zip(PRESETS, "osv^d"):
         ax.plot(steps, [1.0 / p["gains"][name] for p in points], marker=marker, label=name)
     ax.axhline(1.0, color="k", lw=0.8, ls="--")
     ax.set(xscale="log", yscale="log", xlabel="timesteps T", ylabel="SNN energy / ANN energy",

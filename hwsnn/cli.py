@@ -77,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--workdir", help="a folder written by 'hwsnn train' (its latest checkpoint)")
     source.add_argument("--config", help="a JSON/YAML config: cost the untrained model it builds")
     cost.add_argument("--presets", default="all", help="comma-separated preset names, or 'all' (default); "
-                      "presets: naive-fp32, naive-int8, systolic-sata, imc-adc, imc-sa, event-fpga")
+                      "presets: naive-fp32, naive-int8, systolic-sata, systolic-sata-tsweep, imc-adc, imc-sa, event-fpga")
     cost.add_argument("--samples", type=int, default=1000, help="calibration samples from the test split (default 1000)")
     cost.add_argument("--imc-mode", choices=("event", "dense"), default=None,
                       help="IMC accounting for the IMC presets (default: each preset's own, event)")

@@ -79,7 +79,7 @@ def test_cost_command_on_a_checkpoint_and_on_a_config(tmp_path, capsys):
     assert main(["cost", "--workdir", str(workdir), "--samples", "100"]) == 0
     printed = capsys.readouterr().out
     rows = {r["preset"]: r for r in json.loads((workdir / "cost" / "cost.json").read_text())}
-    assert set(rows) == {"naive-fp32", "naive-int8", "systolic-sata", "imc-adc", "imc-sa", "event-fpga"}
+    assert set(rows) == {"naive-fp32", "naive-int8", "systolic-sata", "systolic-sata-tsweep", "imc-adc", "imc-sa", "event-fpga"}
     assert "systolic-sata" in printed and "SNN/ANN" in printed
     # the ANN baseline of the naive model is E_MAC x MACs: 4.6 pJ x (64 x 16 + 16 x 10)
     assert rows["naive-fp32"]["ann_energy_pj"] == pytest.approx(4.6 * (64 * 16 + 16 * 10), rel=1e-6)

@@ -94,10 +94,10 @@ def _layer_memory(spec: SystolicSpec, layer: LayerWorkload, passes, steps, bits:
     folds_r = math.ceil(layer.fan_in / spec.rows)
     folds_c = math.ceil(layer.out_channels / spec.cols)
     pixels, channels = output_pixels(layer), layer.out_channels
-    spills = (folds_r - 1) * pixels * channels * spec.psum_bits
-    input_reads = folds_c * pixels * layer.fan_in * bits
-    outputs = layer.neurons * (spec.spike_bits if spiking else spec.ann_activation_bits)
-    membranes = layer.neurons * layer.neuron.states * spec.membrane_bits if spiking else 0
+    spills = float((folds_r - 1) * pixels * channels * spec.psum_bits)  # floats: counts pass 2**31
+    input_reads = float(folds_c * pixels * layer.fan_in * bits)
+    outputs = float(layer.neurons * (spec.spike_bits if spiking else spec.ann_activation_bits))
+    membranes = float(layer.neurons * layer.neuron.states * spec.membrane_bits) if spiking else 0.0
     if spiking and spec.tick_batched:
         chunks = jnp.ceil(steps / (spec.psum_spad_bytes * 8 // spec.psum_bits))
         fetches, membrane_trips = jnp.minimum(passes, chunks), chunks - 1
