@@ -109,7 +109,8 @@ def test_icassp_table2(tmp_path):
     [skips] = result["resnet19_skips"]  # TDBN: the zoo's ResNet-19 on its main path is the listed one, to the pooling
     for name, gain in skips["main_path"].items():
         assert gain == pytest.approx(result["works"][1]["gains"][name], rel=0.02)
-        assert skips["with_skips"][name] <= gain * 1.001 and 0 < skips["skip_share"][name] < 0.1
+        # the ANN pays its additions too, so the gain moves either way, by less than the skips' share
+        assert abs(skips["with_skips"][name] - gain) <= skips["skip_share"][name] * gain and 0 < skips["skip_share"][name] < 0.1
     stops, sweep = result["vgg9_stops_winning_at"], [p["timesteps"] for p in result["vgg9_sweep"]]
     for name, t in stops.items():  # the first swept T where the SNN's gain falls below 1
         gains = [p["gains"][name] for p in result["vgg9_sweep"]]
