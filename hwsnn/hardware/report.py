@@ -43,12 +43,13 @@ def cost_on_presets(workload, activity, presets=tuple(PRESETS), imc_mode: str | 
 
 def format_table(rows: list[dict]) -> str:
     """A fixed-width text table of the rows of :func:`cost_on_presets`."""
-    header = f"{'preset':20s} {'SNN energy (uJ)':>16s} {'ANN energy (uJ)':>16s} {'SNN/ANN':>8s} {'SNN latency (us)':>17s} {'area (mm2)':>11s}"
+    width = max([len("preset"), *(len(r["preset"]) for r in rows)])
+    header = f"{'preset':{width}s} {'SNN energy (uJ)':>16s} {'ANN energy (uJ)':>16s} {'SNN/ANN':>8s} {'SNN latency (us)':>17s} {'area (mm2)':>11s}"
     lines = [header, "-" * len(header)]
     for r in rows:
         latency = "-" if r["snn_latency_ns"] is None else f"{r['snn_latency_ns'] / 1e3:.2f}"
         area = "-" if r["area_mm2"] is None else f"{r['area_mm2']:.3f}"
-        lines.append(f"{r['preset']:20s} {r['snn_energy_pj'] / 1e6:16.4f} {r['ann_energy_pj'] / 1e6:16.4f} "
+        lines.append(f"{r['preset']:{width}s} {r['snn_energy_pj'] / 1e6:16.4f} {r['ann_energy_pj'] / 1e6:16.4f} "
                      f"{r['snn_over_ann']:8.3f} {latency:>17s} {area:>11s}")
     return "\n".join(lines)
 
@@ -58,14 +59,15 @@ def format_layer_table(rows: list[dict]) -> str:
     counterpart, cycles (PE cycles on IMC), units (IMC: PEs) and stage latency."""
     lines = []
     for r in rows:
-        header = (f"{r['preset'] + ' by layer':28s} {'SNN (uJ)':>10s} {'share':>6s} {'ANN (uJ)':>10s} "
+        width = max([len(r["preset"]) + len(" by layer"), *(len(layer["layer"]) for layer in r["layers"])])
+        header = (f"{r['preset'] + ' by layer':{width}s} {'SNN (uJ)':>10s} {'share':>6s} {'ANN (uJ)':>10s} "
                   f"{'cycles':>12s} {'units':>6s} {'stage (us)':>11s}")
         lines += ["", header, "-" * len(header)]
         for layer in r["layers"]:
             cycles = "-" if layer["cycles"] is None else f"{layer['cycles']:.0f}"
             units = "-" if layer["units"] is None else str(layer["units"])
             stage = "-" if layer["snn_latency_ns"] is None else f"{layer['snn_latency_ns'] / 1e3:.2f}"
-            lines.append(f"{layer['layer']:28s} {layer['snn_energy_pj'] / 1e6:10.4f} "
+            lines.append(f"{layer['layer']:{width}s} {layer['snn_energy_pj'] / 1e6:10.4f} "
                          f"{100 * layer['snn_energy_pj'] / r['snn_energy_pj']:5.1f}% {layer['ann_energy_pj'] / 1e6:10.4f} "
                          f"{cycles:>12s} {units:>6s} {stage:>11s}")
     return "\n".join(lines[1:])

@@ -146,7 +146,7 @@ class GlobalBuffer:
     read_pj: Array
     write_pj: Array
     leak_mw: Array
-    size_bytes: int = _static(1)
+    size_bytes: int = _static()
 
 
 def global_buffer(spec: str, name: str, *, size_bytes: int, read_pj, write_pj, leak_mw) -> GlobalBuffer:

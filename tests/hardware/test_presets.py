@@ -59,3 +59,17 @@ def test_cost_help_lists_every_preset(capsys):
         main(["cost", "--help"])
     help_text = " ".join(capsys.readouterr().out.split()).replace("- ", "-")  # argparse wraps at hyphens
     assert "presets: " + ", ".join(PRESETS) in help_text
+
+
+def test_report_tables_keep_their_columns_for_every_preset_name():
+    from hwsnn.hardware.report import format_layer_table, format_table
+    rows = cost_on_presets(MODEL.workload, ACTIVITY)
+    lines = format_table(rows).splitlines()
+    assert {len(line) for line in lines[2:]} == {len(lines[0])}  # fixed width, the longest name included
+    for row, line in zip(rows, lines[2:]):
+        name, snn_uj, ann_uj, ratio = line.split()[:4]
+        assert name == row["preset"] and float(ratio) == pytest.approx(row["snn_over_ann"], abs=5e-4)
+        assert float(snn_uj) == pytest.approx(row["snn_energy_pj"] / 1e6, abs=5e-5)
+    for block, row in zip(format_layer_table(rows).split("\n\n"), rows):
+        header, _, *layer_lines = block.splitlines()
+        assert header.startswith(f"{row['preset']} by layer") and {len(line) for line in layer_lines} == {len(header)}

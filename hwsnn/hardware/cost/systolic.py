@@ -98,12 +98,14 @@ def _layer_memory(spec: SystolicSpec, layer: LayerWorkload, passes, steps, bits:
     input_reads = float(folds_c * pixels * layer.fan_in * bits)
     outputs = float(layer.neurons * (spec.spike_bits if spiking else spec.ann_activation_bits))
     membranes = float(layer.neurons * layer.neuron.states * spec.membrane_bits) if spiking else 0.0
-    if spiking and spec.tick_batched:
+    if spiking and spec.tick_batched:  # module doc: chunks of steps, each input fetched once per chunk
         chunks = jnp.ceil(steps / (spec.psum_spad_bytes * 8 // spec.psum_bits))
-        fetches, membrane_trips = jnp.minimum(passes, chunks), chunks - 1
+        fetches = jnp.minimum(passes, chunks)
+        passes_per_fetch, membrane_trips = passes / fetches, chunks - 1
     else:
-        fetches, membrane_trips = passes, steps
-    overflow_bits = fetches * jnp.maximum(0.0, input_size(layer) * bits * passes / fetches - spec.glb_ifmap.size_bytes * 8)
+        fetches, passes_per_fetch, membrane_trips = passes, 1, steps
+    held_bits = input_size(layer) * bits * passes_per_fetch  # what the ifmap GLB must hold per fetch
+    overflow_bits = fetches * jnp.maximum(0.0, held_bits - spec.glb_ifmap.size_bytes * 8)
     dram_bytes = weight_bits / 8 + overflow_bits / 8
     if network_input:
         dram_bytes += passes * input_size(layer) * bits / 8
