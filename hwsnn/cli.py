@@ -24,7 +24,12 @@ Rerunning in the same --workdir resumes from its latest checkpoint."""
 
 EVALUATE_EXAMPLES = """examples:
   hwsnn evaluate --workdir runs/train
-  hwsnn evaluate --workdir runs/train --split train"""
+  hwsnn evaluate --workdir runs/train --split train
+  hwsnn evaluate --workdir runs/train --hardware rram-sa --draws 10   # deploy on 10 programmed chips
+A run deployed on a preset it was not trained on has its sense-amplifier scales calibrated once on
+--calibration-samples training images; a run trained on that preset uses its stored scales.
+With --draws: accuracy mean, spread and worst case over independent programming draws
+(device variation, stuck-at maps, sense-amplifier offsets), written to WORKDIR/deployed/PRESET.json."""
 
 COST_EXAMPLES = """examples:
   hwsnn cost --workdir runs/train                          # trained checkpoint, every preset
@@ -71,6 +76,11 @@ def _parser() -> argparse.ArgumentParser:
                                    epilog=EVALUATE_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     evaluate.add_argument("--workdir", required=True, help="a folder written by 'hwsnn train'")
     evaluate.add_argument("--split", choices=("test", "train"), default="test")
+    evaluate.add_argument("--hardware", default=None,
+                          help="deploy on this crossbar preset (default: the run's own); presets: rram-adc, rram-sa, pcm")
+    evaluate.add_argument("--draws", type=int, default=None, help="evaluate on this many programming draws (chips)")
+    evaluate.add_argument("--calibration-samples", type=int, default=2000,
+                          help="training images that calibrate sense-amplifier scales a run lacks (default 2000)")
     cost = commands.add_parser("cost", help="cost a model on hardware presets", epilog=COST_EXAMPLES,
                                formatter_class=argparse.RawDescriptionHelpFormatter)
     source = cost.add_mutually_exclusive_group(required=True)
@@ -109,11 +119,30 @@ def _train(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from hwsnn.train.loop import restore_run
+    from hwsnn.hardware.specs import CROSSBAR_PRESETS
+    from hwsnn.train.loop import deploy
 
-    run, state = restore_run(args.workdir)
-    result = {"split": args.split, "step": int(state.step), **run.evaluate(state, args.split)}
+    if args.hardware is not None and args.hardware not in CROSSBAR_PRESETS:
+        raise ValueError(f"hardware: got {args.hardware!r}; allowed: {sorted(CROSSBAR_PRESETS)}.")
+    if args.draws is not None and args.draws < 1:
+        raise ValueError(f"draws: got {args.draws}; allowed: an int >= 1.")
+    if args.calibration_samples < 1:
+        raise ValueError(f"calibration-samples: got {args.calibration_samples}; allowed: an int >= 1.")
+    run, state, calibration = deploy(args.workdir, args.hardware, calibration_samples=args.calibration_samples)
+    hardware = run.config.hardware.preset
+    result = {"split": args.split, "step": int(state.step), "hardware": hardware, "calibration": calibration}
+    if args.draws is None:
+        result.update(run.evaluate(state, args.split))
+    else:
+        result.update(run.evaluate_draws(state, args.draws, args.split))
+        out = os.path.join(args.workdir, "deployed")
+        os.makedirs(out, exist_ok=True)
+        path = os.path.join(out, f"{hardware or 'ideal'}.json")
+        with open(path, "w") as handle:
+            json.dump(result, handle, indent=2)
     print(json.dumps(result, indent=2))
+    if args.draws is not None:
+        print(f"wrote {path}")
     return 0
 
 

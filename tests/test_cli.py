@@ -193,3 +193,37 @@ def test_resnet19_trains_and_is_costed_from_local_cifar10_batches(tmp_path):
     names = [layer["layer"] for layer in cost["layers"]]
     assert names[:21] == [f"layer{i}" for i in range(21)] and names[21:] == [f"add{i}" for i in range(8)]
     assert sum(layer["snn_energy_pj"] for layer in cost["layers"]) == pytest.approx(cost["snn_energy_pj"], rel=1e-5)
+
+
+def test_evaluate_deploys_on_programming_draws(tmp_path, capsys):
+    """``hwsnn evaluate --hardware PRESET --draws N``: an ideally trained run deployed on sense-amplifier
+    crossbars gets its scales calibrated once, then N chips (independent programming draws) are
+    evaluated; draw 0 is the chip ``Run.evaluate`` reports; a run trained on the preset keeps its scales."""
+    from hwsnn.train.loop import deploy
+
+    flags = ["--data.dataset", "digits", "--model.kind", "mlp", "--model.hidden", "24", "--model.timesteps", "3",
+             "--data.encoding", "rate", "--training.epochs", "2", "--training.learning-rate", "0.01", "--no-progress"]
+    ideal, on_sa = tmp_path / "ideal", tmp_path / "sa"
+    assert main(["train", "--workdir", str(ideal), *flags]) == 0
+    assert main(["train", "--workdir", str(on_sa), "--hardware.preset", "rram-sa", *flags]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", "--workdir", str(ideal), "--hardware", "rram-sa", "--draws", "3",
+                 "--calibration-samples", "300"]) == 0
+    result = json.loads(capsys.readouterr().out.split("\nwrote ")[0])
+    assert result["hardware"] == "rram-sa" and result["calibration"] == {"split": "train", "samples": 300}
+    accuracy = result["accuracy"]
+    assert len(accuracy) == 3 and len(set(accuracy)) > 1  # the chips differ
+    assert result["mean"] == pytest.approx(sum(accuracy) / 3) and result["worst"] == min(accuracy)
+    assert json.loads((ideal / "deployed" / "rram-sa.json").read_text()) == result
+    run, state, calibration = deploy(ideal, "rram-sa", calibration_samples=300)
+    assert run.evaluate(state)["accuracy"] == accuracy[0]
+    # weights carried over: the ideal run's kernels, on the preset's crossbars
+    restored_ideal = deploy(ideal)[1]
+    assert (state.params["layers"][0]["kernel"][...] == restored_ideal.params["layers"][0]["kernel"][...]).all()
+    assert run.model.layers[0].hardware.name == "spikesim-rram-sa"
+    # trained on the preset: its stored scales, no calibration
+    assert deploy(on_sa, "rram-sa")[2] is None
+    assert main(["evaluate", "--workdir", str(ideal), "--draws", "0"]) == 2
+    assert "draws: got 0; allowed: an int >= 1" in capsys.readouterr().err
+    assert main(["evaluate", "--workdir", str(ideal), "--hardware", "rram"]) == 2
+    assert "hardware: got 'rram'; allowed: ['pcm', 'rram-adc', 'rram-sa']" in capsys.readouterr().err

@@ -48,6 +48,8 @@ so a spec that would diverge is rejected before any training step.
 
 from __future__ import annotations
 
+from typing import Callable, NamedTuple
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -386,36 +388,48 @@ def _adc(current: Array, full_scale, bits: int, signed: bool) -> Array:
     return (scaled + jax.lax.stop_gradient(jnp.round(scaled) - scaled)) / levels * full_scale
 
 
-def _sense_amplifier(difference: Array, reference, offsets: Array | None) -> Array:
-    """1-bit decision ``sign(dI - reference - offset)`` per column of one row tile (``[P, M]``), worth
-    +-alpha with ``alpha`` the tile's mean ``|dI|`` over the batch and columns, recomputed for every
-    batch (a batch calibration of the digital scale, stop-gradient); arctan surrogate gradient scaled
-    by 1/alpha. The related work sums the 1-bit results with a fixed or learned scale (REFERENCES.md
-    section 5); with a batch-calibrated one a sample's output depends slightly on the rest of its batch."""
-    alpha = jax.lax.stop_gradient(jnp.maximum(jnp.mean(jnp.abs(difference)), jnp.finfo(difference.dtype).tiny))
+def readout_scale_shape(spec, fan_in: int, fan_out: int) -> tuple[int, int, int]:
+    """``(slices, row tiles, columns)``: the shape of a layer's sense-amplifier scales, one per column
+    of every row tile and bit slice (each such column has its own sense amplifier)."""
+    levels = 1.0 if spec.weight_bits is None else float(2 ** (spec.weight_bits - 1) - 1)
+    plane_max = levels if spec.encoding == "differential" else 2.0 * levels
+    slices = 1 if spec.bits_per_cell is None else max(1, int(np.ceil(np.log2(plane_max + 1) / spec.bits_per_cell)))
+    return slices, -(-fan_in // spec.size), fan_out
+
+
+def _sense_amplifier(difference: Array, reference, offsets: Array | None, scale: Array) -> Array:
+    """1-bit decision ``sign(dI - reference - offset)`` per column of one row tile (``difference [P, M]``,
+    amperes), worth ``+-scale`` (``[M]``, amperes): the digital weight a deployed chip adds per
+    decision, a fixed number per column (calibrated, or learned: :class:`AnalogProduct`). The 1-bit
+    results of the sub-arrays are summed digitally with a fixed or learned scale (REFERENCES.md section 5).
+    Backward: arctan surrogate of ``(dI - threshold) / scale`` (peak slope 2 per unit of ``dI``); the
+    scale's own gradient is the decision ``+-1`` (exact: the output is linear in it), its place in
+    the surrogate's width held constant."""
     threshold = reference if offsets is None else reference + offsets
-    decision = atan(2.0)((difference - threshold) / alpha)
-    return alpha * (2.0 * decision - 1.0)
+    width = jax.lax.stop_gradient(jnp.maximum(scale, jnp.finfo(difference.dtype).tiny))  # a never-driven column: 0 out
+    decision = atan(2.0)((difference - threshold) / width)
+    return scale * (2.0 * decision - 1.0)
 
 
-def _read_tiles(row_tiles, arrays, offsets, key, spec, read_sigma, full_scale, readout_strength) -> Array:
-    """Sum over row tiles of each tile's read-out column currents ``[P, M]``, for ``row_tiles`` (one
-    ``[X_r, P]`` block of inputs per tile, read at ``spec.v_read_volt``) and ``arrays`` (per array of
-    a pair, one ``[X_r, M]`` conductance block per tile): the ADC or sense amplifier reads each
-    tile's partial sum, blended with the exact partial sum by ``readout_strength``."""
-    differential = len(arrays) == 2
+def _tile_partials(row_tiles, arrays, key, spec, read_sigma) -> list[Array]:
+    """Each row tile's column currents ``[P, M]`` (its partial sum, before the readout), for
+    ``row_tiles`` (one ``[X_r, P]`` block of inputs per tile, read at ``spec.v_read_volt``) and
+    ``arrays`` (per array of a pair, one ``[X_r, M]`` conductance block per tile)."""
     keys = jax.random.split(key, len(row_tiles))
-    total = 0.0
-    for r, inputs in enumerate(row_tiles):
-        partial = _tile_current(inputs, [blocks[r] for blocks in arrays], spec.v_read_volt, read_sigma, keys[r])
-        if spec.readout == "adc":
-            read = _adc(partial, full_scale, spec.adc_bits, signed=differential)
-        elif spec.readout == "sa":
-            read = _sense_amplifier(partial, spec.sa_reference * full_scale, None if offsets is None else offsets[r])
-        else:
-            read = partial
-        total = total + (read if _is_one(readout_strength) else partial + readout_strength * (read - partial))
-    return total
+    return [_tile_current(inputs, [blocks[r] for blocks in arrays], spec.v_read_volt, read_sigma, keys[r])
+            for r, inputs in enumerate(row_tiles)]
+
+
+def _read(partial: Array, spec, differential: bool, full_scale, offset, scale, readout_strength) -> Array:
+    """One tile's partial sum ``[P, M]`` through the spec's readout (ADC, or sense amplifier with
+    ``offset`` and ``scale [M]`` in units of full scale), blended with the exact value by ``readout_strength``."""
+    if spec.readout == "adc":
+        read = _adc(partial, full_scale, spec.adc_bits, signed=differential)
+    elif spec.readout == "sa":
+        read = _sense_amplifier(partial, spec.sa_reference * full_scale, offset, full_scale * scale[None, :])
+    else:
+        return partial
+    return read if _is_one(readout_strength) else partial + readout_strength * (read - partial)
 
 
 def split_row_tiles(x_t: Array, tile_rows: int) -> list[Array]:
@@ -424,28 +438,46 @@ def split_row_tiles(x_t: Array, tile_rows: int) -> list[Array]:
     return jnp.split(x_t, list(range(tile_rows, x_t.shape[0], tile_rows)), axis=0)
 
 
-def analog_matmul(x: Array, w: Array, spec, key, *, program_key=None, strength=1.0) -> Array:
+class AnalogProduct(NamedTuple):
+    """What :func:`analog_matmul_tiles` returns.
+
+    Attributes:
+      y: ``x @ w`` as the crossbars compute it, ``[P, M]``.
+      partial_magnitudes: ``[slices, row tiles, M]``, each column's mean ``|partial sum|`` over the
+        ``P`` inputs, in units of the full-scale current (stop-gradient): the measurement a calibration
+        pass averages into a layer's sense-amplifier scales (:func:`readout_scale_shape`).
+    """
+
+    y: Array
+    partial_magnitudes: Array
+
+
+def analog_matmul(x: Array, w: Array, spec, key, *, program_key=None, strength=1.0, sa_scale=None) -> Array:
     """``x @ w`` computed on crossbars described by ``spec`` (DESIGN.md section 7), for ``x [..., K]``
     and ``w [K, M]``: :func:`analog_matmul_tiles` on the row tiles of ``x^T`` (one transpose), reshaped
     back to ``[..., M]``. Arguments as for :func:`analog_matmul_tiles`."""
     if w.ndim != 2 or x.shape[-1] != w.shape[0]:
         raise ValueError(f"x, w: shapes {tuple(x.shape)} and {tuple(w.shape)}; allowed: [..., K] and [K, M].")
     tiles = split_row_tiles(x.reshape(-1, w.shape[0]).T, spec.size)
-    y = analog_matmul_tiles(tiles, w, spec, key, program_key=program_key, strength=strength)
+    y = analog_matmul_tiles(tiles, w, spec, key, program_key=program_key, strength=strength, sa_scale=sa_scale).y
     return y.reshape(x.shape[:-1] + (w.shape[1],))
 
 
-def analog_matmul_tiles(row_tiles: list[Array], w: Array, spec, key, *, program_key=None, strength=1.0) -> Array:
-    """``x @ w`` ``[P, M]`` on crossbars, for inputs given as crossbar row tiles (DESIGN.md section 7).
+def analog_matmul_tiles(row_tiles: list[Array], w: Array, spec, key, *, program_key=None, strength=1.0,
+                        sa_scale: Array | Callable[[Array], Array] | None = None) -> AnalogProduct:
+    """``x @ w`` ``[P, M]`` on crossbars, for inputs given as crossbar row tiles (DESIGN.md section 7),
+    with each column's partial-sum magnitudes (:class:`AnalogProduct`).
 
     Quantise ``w`` to ``spec.weight_bits`` (straight-through) -> integer planes (differential pair
     ``max(+-n, 0)`` or offset ``n + L``) -> bit slices of ``spec.bits_per_cell`` bits -> conductances
     ``g_off + (g_on - g_off) d / D`` -> tile the fan-in and fan-out into ``size x size`` crossbars ->
     per tile: programming variation and stuck-at cells (drawn from ``program_key``, default ``key``),
     IR drop folded into an effective conductance (``spec.ir_drop``), read noise (from ``key``) ->
-    readout per row tile and slice (ideal, b-bit ADC, or 1-bit sense amplifier with frozen per-column
-    offsets) -> digital shift-and-add over slices (``2^(b s)``) and sum over row tiles -> offset
-    correction and rescale to weight units: ``y = w_max / L * sum_s 2^(b s) D / (v span) (I_s - ...)``.
+    readout per row tile and slice (ideal, b-bit ADC with the spec's fixed full scale, or 1-bit sense
+    amplifier with frozen per-column offsets and the fixed per-column scales ``sa_scale``) -> digital
+    shift-and-add over slices (``2^(b s)``) and sum over row tiles -> offset correction and rescale to
+    weight units: ``y = w_max / L * sum_s 2^(b s) D / (v span) (I_s - ...)``. Every readout is a fixed
+    function of one sample's inputs, so a sample's output does not depend on the rest of its batch.
 
     Args:
       row_tiles: the inputs, feature-major and split by crossbar rows: block ``r`` is ``x^T`` rows
@@ -456,6 +488,12 @@ def analog_matmul_tiles(row_tiles: list[Array], w: Array, spec, key, *, program_
       spec: a :class:`~hwsnn.hardware.specs.CrossbarSpec`.
       key: randomness for read noise and SA offsets (and programming, unless ``program_key`` is given).
       strength: a number or a mapping of stage names to numbers (:data:`HardwareStrength`).
+      sa_scale: the digital value of one sense-amplifier decision per slice, row tile and column,
+        ``[slices, row tiles, M]`` (:func:`readout_scale_shape`) in units of the full-scale current
+        (``adc_range x size x v_read x`` the cell span), or a function from this call's
+        :attr:`AnalogProduct.partial_magnitudes` to it (a calibrating pass: the partial sums come
+        before the readout, so a scale can be measured and used in one pass): required by a
+        sense-amplifier readout, ignored by the others.
 
     The stages applied are the spec's own (``spec.stages``, :func:`active_stages`), read at every call.
     """
@@ -468,6 +506,11 @@ def analog_matmul_tiles(row_tiles: list[Array], w: Array, spec, key, *, program_
     if spec.stages is None:
         raise ValueError("spec: a CrossbarSpec without stages; allowed: a spec from hwsnn.hardware.specs.crossbar_spec "
                          "or a preset (they record which stages are on).")
+    scale_shape = readout_scale_shape(spec, w.shape[0], w.shape[1])
+    if spec.readout == "sa" and (sa_scale is None or not callable(sa_scale) and tuple(sa_scale.shape) != scale_shape):
+        got = None if sa_scale is None else f"shape {tuple(sa_scale.shape)}"
+        raise ValueError(f"sa_scale: got {got}; allowed: an array {scale_shape} (slices, row tiles, columns) of "
+                         "calibrated or learned sense-amplifier scales, required by readout 'sa'.")
     stages, strength = spec.stages, as_strength(strength)
     program_key = key if program_key is None else program_key
     fan_out, rows = w.shape[1], len(heights)
@@ -486,17 +529,23 @@ def analog_matmul_tiles(row_tiles: list[Array], w: Array, spec, key, *, program_
         offsets = _scaled(spec.sa_offset_sigma * full_scale, strength["sa_offset"]) * jax.random.normal(
             jax.random.fold_in(key, 1), (count, rows, 1, fan_out), w.dtype)
     input_sum = sum(jnp.sum(tile, axis=0) for tile in row_tiles)[:, None] if not differential else None  # [P, 1]
-    total = 0.0
+    partials = []  # [slice][row tile] -> [P, M]
     for s in range(count):
         arrays = [_effective_rows(program(spec.g_off_siemens + span * digits[s] / digit_max, spec, program_keys[s * len(planes) + p],
                                           strength=strength), spec, heights, r_wire)
                   for p, (digits, _) in enumerate(sliced)]  # per array: one [X_r, M] block per row tile
-        current = _read_tiles(row_tiles, arrays, None if offsets is None else offsets[s], jax.random.fold_in(key, 2 + s), spec, read_sigma, full_scale,
-                              strength["readout"])
+        partials.append(_tile_partials(row_tiles, arrays, jax.random.fold_in(key, 2 + s), spec, read_sigma))
+    magnitudes = jnp.stack([jnp.stack([jnp.mean(jnp.abs(jax.lax.stop_gradient(p)), axis=0) for p in tiles])
+                            for tiles in partials]) / full_scale
+    scales = sa_scale(magnitudes) if callable(sa_scale) else sa_scale
+    total = 0.0
+    for s, tiles in enumerate(partials):
+        current = sum(_read(partial, spec, differential, full_scale, None if offsets is None else offsets[s, r],
+                            None if scales is None else scales[s, r], strength["readout"]) for r, partial in enumerate(tiles))
         if not differential:  # remove the g_off floor digitally
             current = current - spec.v_read_volt * spec.g_off_siemens * input_sum
         total = total + (2.0 ** (s * (spec.bits_per_cell or 0))) * current
     planes_sum = total * digit_max / (spec.v_read_volt * span)  # sum_k x_k u_k
     if not differential:
         planes_sum = planes_sum - levels * input_sum
-    return planes_sum * w_max / levels
+    return AnalogProduct(planes_sum * w_max / levels, magnitudes)

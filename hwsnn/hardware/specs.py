@@ -294,7 +294,12 @@ def systolic_sata_tsweep_28nm() -> SystolicSpec:
 # --------------------------------------------------------------------------- IMC (SpikeSim)
 
 READOUTS = ("adc", "sa")
-ADC_SCALINGS = ("walden", "schreier")
+ADC_SCALINGS = ("walden", "schreier", "flash")
+"""How an ADC's energy per conversion and its conversion time grow with its resolution ``b`` from the
+reference ``b_ref`` (REFERENCES.md section 5): "walden" and "schreier" are a SAR converter whose energy
+follows that figure of merit (x2 per bit; x4 per bit at high resolution) and which takes ``b + 1``
+steps of ``adc_step_ns``; "flash" is ``2^b - 1`` comparators, energy in proportion to their count
+(``(2^b - 1) / (2^b_ref - 1)``), one step per conversion."""
 
 
 @jax.tree_util.register_dataclass
@@ -327,7 +332,7 @@ class IMCSpec:
     a_sub_um2: Array
     a_bit_um2: Array
     pe_fixed_ns: Array  # PE-cycle time outside the readout
-    adc_step_ns: Array  # SAR conversion time (b + 1) x adc_step_ns
+    adc_step_ns: Array  # conversion time: (b + 1) steps (SAR) or one (flash)
     sa_ns: Array
     crossbar_size: int = _static(64)
     crossbars_per_pe: int = _static(9)
@@ -342,9 +347,16 @@ class IMCSpec:
     name: str = _static("imc")
 
     def adc_energy_pj(self) -> Array:
-        """Energy per conversion at ``adc_bits``: Walden (x2 per bit) or Schreier (x4 per bit) scaling."""
+        """Energy per conversion at ``adc_bits`` (:data:`ADC_SCALINGS`): Walden (x2 per bit), Schreier
+        (x4 per bit), or flash (in proportion to its ``2^b - 1`` comparators)."""
+        if self.adc_scaling == "flash":
+            return self.e_adc_pj * (2 ** self.adc_bits - 1) / (2 ** self.adc_reference_bits - 1)
         factor = 2.0 if self.adc_scaling == "walden" else 4.0
         return self.e_adc_pj * factor ** (self.adc_bits - self.adc_reference_bits)
+
+    def adc_conversion_ns(self) -> Array:
+        """Time of one conversion: ``(b + 1) x adc_step_ns`` for a SAR converter, one step for flash."""
+        return self.adc_step_ns * (1 if self.adc_scaling == "flash" else self.adc_bits + 1)
 
 
 def imc_spec(*, readout: str = "adc", adc_bits: int = 4, adc_reference_bits: int = 4, adc_scaling: str = "walden",
@@ -393,9 +405,18 @@ def _spikesim_constants() -> dict[str, float]:
     )
 
 
+def imc_spikesim_65nm_adc(adc_bits: int = 4, adc_scaling: str = "walden") -> IMCSpec:
+    """SpikeSim 65 nm RRAM, 64 x 64 crossbars, 9 per PE, 8 PEs per tile, a ``adc_bits``-bit ADC per 8
+    columns, its energy and conversion time scaled from SpikeSim's 4-bit SAR by ``adc_scaling``
+    (:data:`ADC_SCALINGS`)."""
+    suffix = "" if adc_scaling == "walden" else f"-{adc_scaling}"
+    return imc_spec(readout="adc", adc_bits=adc_bits, adc_scaling=adc_scaling, name=f"spikesim-65nm-adc{adc_bits}{suffix}",
+                    **_spikesim_constants())
+
+
 def imc_spikesim_65nm_adc4() -> IMCSpec:
     """SpikeSim 65 nm RRAM, 64 x 64 crossbars, 9 per PE, 8 PEs per tile, 4-bit ADC per 8 columns."""
-    return imc_spec(readout="adc", adc_bits=4, name="spikesim-65nm-adc4", **_spikesim_constants())
+    return imc_spikesim_65nm_adc(4)
 
 
 def imc_spikesim_65nm_sa() -> IMCSpec:

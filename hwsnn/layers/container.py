@@ -47,12 +47,13 @@ class SNN(nnx.Module):
         span the time axis) and for per-layer or learned
         timesteps (their resampling and step masks act on whole time axes).
 
-    Calling the model: ``model(x, key=None, hardware_strength=1.0, training=False)``; ``key``
+    Calling the model: ``model(x, key=None, hardware_strength=1.0, training=False, calibrate=False)``; ``key``
     (required when a layer has ``hardware`` or drops out in training) draws the crossbars'
     programming and read noise and dropout masks, ``hardware_strength`` (a scalar in [0, 1] or a
     :class:`~hwsnn.hardware.crossbar.HardwareStrength`) scales the crossbars' non-idealities
     (progressive hardware awareness), ``training`` puts batch norm on batch statistics (moving its
-    running ones) and dropout on.
+    running ones) and dropout on, and ``training`` or ``calibrate`` lets sense-amplifier crossbars
+    measure their scales (:class:`~hwsnn.layers.readout_scale.ReadoutScale`).
 
     Calling the model on ``x [T, B, *input_shape]`` returns ``(output, activity)``: the last
     layer's output ``[T, B, ...]`` and an :class:`Activity` with one entry per synaptic layer.
@@ -218,19 +219,21 @@ class SNN(nnx.Module):
         return outputs, Activity(tuple(LayerActivity(jnp.sum(e, axis=1), s, e, None, u)
                                        for e, s, u in zip(events, spikes, updates)))
 
-    def _run(self, x: Array, key, strength, training, keep_all: bool) -> tuple[list[Array], Activity]:
+    def _run(self, x: Array, key, strength, training, calibrate, keep_all: bool) -> tuple[list[Array], Activity]:
         self.check_input(x)
-        context = Context(key, strength, bool(training))
+        context = Context(key, strength, bool(training), bool(calibrate))
         if self.resolved_execution == "time":
             return self._time_major(x, context, keep_all)
         return self._layer_by_layer(x, context)
 
-    def layer_outputs(self, x: Array, *, key=None, hardware_strength=1.0, training: bool = False) -> tuple[list[Array], Activity]:
+    def layer_outputs(self, x: Array, *, key=None, hardware_strength=1.0, training: bool = False,
+                      calibrate: bool = False) -> tuple[list[Array], Activity]:
         """Every layer's output ``[T, B, ...]`` (for rasters and probes) and the activity."""
-        return self._run(x, key, hardware_strength, training, keep_all=True)
+        return self._run(x, key, hardware_strength, training, calibrate, keep_all=True)
 
-    def __call__(self, x: Array, *, key=None, hardware_strength=1.0, training: bool = False) -> tuple[Array, Activity]:
-        outputs, activity = self._run(x, key, hardware_strength, training, keep_all=False)
+    def __call__(self, x: Array, *, key=None, hardware_strength=1.0, training: bool = False,
+                 calibrate: bool = False) -> tuple[Array, Activity]:
+        outputs, activity = self._run(x, key, hardware_strength, training, calibrate, keep_all=False)
         return outputs[-1], activity
 
 

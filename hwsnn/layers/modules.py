@@ -23,12 +23,13 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from hwsnn.hardware.crossbar import HardwareStrength, analog_matmul, analog_matmul_tiles
+from hwsnn.hardware.crossbar import HardwareStrength, analog_matmul_tiles, split_row_tiles
 from hwsnn.hardware.specs import CrossbarSpec
 from hwsnn.layers import ops
 from hwsnn.layers.checks import fraction, positive_int
 from hwsnn.layers.neurons import Neurons
 from hwsnn.layers.norm import Norm
+from hwsnn.layers.readout_scale import ReadoutScale
 from hwsnn.neurons import LIF, Integrator, Neuron
 from hwsnn.structure import LayerWorkload, conv_workload, dense_workload
 from hwsnn.typing import Array, Key
@@ -42,12 +43,21 @@ class Context(NamedTuple):
       strength: the crossbars' non-ideality strength, a number in [0, 1] or a mapping of stage names
         to numbers (:data:`~hwsnn.hardware.crossbar.HardwareStrength`; progressive hardware awareness).
       training: a training pass (a Python bool): batch norm normalises with the batch's statistics and
-        moves its running ones, dropout drops; else both act as at inference.
+        moves its running ones, dropout drops, crossbar sense amplifiers measure their scales; else all
+        act as at inference.
+      calibrate: a calibration pass (a Python bool): crossbar sense amplifiers measure their scales
+        (:class:`~hwsnn.layers.readout_scale.ReadoutScale`), everything else acts as at inference.
     """
 
     key: Key | None = None
     strength: HardwareStrength | float = 1.0  # read at every call, as the layer's spec
     training: bool = False  # batch norm on batch statistics (moving the running ones), dropout on
+    calibrate: bool = False  # sense-amplifier scales measured, nothing else moves
+
+    @property
+    def measures(self) -> bool:
+        """Whether crossbar readouts measure their scales in this pass (training or calibration)."""
+        return self.training or self.calibrate
 
     def for_layer(self, index: int) -> "Context":
         """The context of layer ``index``: its own key, ``fold_in(key, index)``."""
@@ -59,6 +69,7 @@ class Layer(nnx.Module):
 
     synaptic: bool = False
     hardware: CrossbarSpec | None = None  # set by layers whose synapses run on crossbars
+    readout_scale: ReadoutScale | None = None  # set by layers on sense-amplifier crossbars
     norm: Norm | None = None  # set by layers that normalise their currents over whole time axes
 
     def __call__(self, x: Array, context: Context = Context()) -> Array:
@@ -89,6 +100,11 @@ def _hardware(spec: CrossbarSpec | None):
     if not isinstance(spec, CrossbarSpec):
         raise ValueError(f"hardware: got {type(spec).__name__}; allowed: None or a CrossbarSpec (hwsnn.hardware.specs).")
     return nnx.data(spec)
+
+
+def _readout_scale(spec: CrossbarSpec | None, fan_in: int, fan_out: int) -> ReadoutScale | None:
+    """The sense-amplifier scales of a layer on ``spec`` (``None`` off crossbars or for other readouts)."""
+    return ReadoutScale(spec, fan_in, fan_out) if spec is not None and spec.readout == "sa" else None
 
 
 def _norm(norm, features: int):
@@ -154,6 +170,15 @@ class SynapticLayer(Layer):
         folded.kernel, folded.bias, folded.norm = nnx.Param(kernel), nnx.Param(bias), None
         return folded
 
+    def _on_crossbars(self, row_tiles: list[Array], kernel: Array, context: Context) -> Array:
+        """``x @ kernel`` ``[P, M]`` on the layer's crossbars for inputs split into crossbar row tiles;
+        a training or calibration pass moves the sense-amplifier scales by this batch's partial sums
+        and reads with the moved ones."""
+        scale = self.readout_scale
+        sa_scale = None if scale is None else scale.measured if context.measures else scale.value()
+        return analog_matmul_tiles(row_tiles, kernel, self.hardware, _hardware_key(context.key),
+                                   strength=context.strength, sa_scale=sa_scale).y
+
     def _normalised(self, currents: Array, context: Context) -> Array:
         """``currents`` through the layer's batch norm, if it has one."""
         return currents if self.norm is None else self.norm(currents, context.training)
@@ -177,6 +202,7 @@ class SpikingDense(SynapticLayer):
         self.kernel = nnx.Param(_uniform(key_w, (in_features, out_features), in_features))
         self.bias = nnx.Param(_uniform(key_b, (out_features,), in_features)) if bias else None
         self.neurons = Neurons(LIF() if neuron is None else neuron, out_features, kind="dense", rngs=rngs)
+        self.readout_scale = _readout_scale(hardware, in_features, out_features)
 
     def synapse(self, x: Array, context: Context = Context()) -> Array:
         """Synaptic currents ``x @ kernel + bias`` for ``x [T, B, F_in]`` (the product on crossbars
@@ -186,7 +212,8 @@ class SpikingDense(SynapticLayer):
         if self.hardware is None:
             y = jnp.dot(x, self.kernel[...])
         else:
-            y = analog_matmul(x, self.kernel[...], self.hardware, _hardware_key(context.key), strength=context.strength)
+            tiles = split_row_tiles(x.reshape(-1, self.in_features).T, self.hardware.size)
+            y = self._on_crossbars(tiles, self.kernel[...], context).reshape(x.shape[:-1] + (self.out_features,))
         return self._normalised(ops.add_bias(y, None if self.bias is None else self.bias[...]), context)
 
     def output_shape(self, in_shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -234,6 +261,7 @@ class SpikingConv(SynapticLayer):
         self.kernel = nnx.Param(_uniform(key_w, (kernel_size, kernel_size, in_channels, out_channels), fan_in))
         self.bias = nnx.Param(_uniform(key_b, (out_channels,), fan_in)) if bias else None
         self.neurons = Neurons(LIF() if neuron is None else neuron, out_channels, kind="conv", rngs=rngs)
+        self.readout_scale = _readout_scale(hardware, fan_in, out_channels)
 
     def synapse(self, x: Array, context: Context = Context()) -> Array:
         """Convolution, the layer's ``norm`` and pooling of ``x [T, B, H, W, C_in]`` -> currents
@@ -252,8 +280,7 @@ class SpikingConv(SynapticLayer):
         else:
             tiles, (out_h, out_w) = ops.patch_row_tiles(x, self.kernel_size, self.stride, self.padding, self.hardware.size)
             kernel = self.kernel[...].reshape(-1, self.out_channels)  # rows: (i, j, c), position-major
-            products = analog_matmul_tiles(tiles, kernel, self.hardware, _hardware_key(context.key),
-                                           strength=context.strength)
+            products = self._on_crossbars(tiles, kernel, context)
             currents = ops.add_bias(products.reshape(x.shape[:-3] + (out_h, out_w, self.out_channels)), bias)
         currents = self._normalised(currents, context)
         if self.pool is not None:

@@ -222,6 +222,7 @@ class HardwareConfig(Section):
     start: float = setting(0.0, "non-ideality strength at step 0", bound(0.0, 1.0))
     ramp_steps: int = setting(0, "steps of the ramp to full strength", bound(0))
     ramp_order: str = setting("together", "which non-idealities ramp when", choice(lambda: RAMP_ORDERS))
+    learn_scale: bool = setting(False, "learn a per-column gain over the calibrated sense-amplifier scales")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -15,11 +15,13 @@ import dataclasses
 import json
 import os
 import time
+from typing import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from flax import nnx
 from tqdm import tqdm
 
 from hwsnn.data import Dataset, load_dataset
@@ -30,21 +32,27 @@ from hwsnn.train.losses import task_loss_from_name
 from hwsnn.train.metrics import append_jsonl, plot_training_curve, read_jsonl
 from hwsnn.train.parallel import data_mesh, replicate, shard_batch
 from hwsnn.train.step import (
-    hardware_ramp, init_state, make_activity_step, make_eval_step, make_objective, make_train_step,
+    hardware_ramp, init_state, make_activity_step, make_calibration_step, make_eval_step, make_objective, make_train_step,
 )
+from hwsnn.layers.readout_scale import uncalibrated
 
 
 def make_optimizer(config: TrainConfig, total_steps: int) -> optax.GradientTransformation:
     """Adam (or SGD with momentum 0.9) with an optional cosine decay to zero over ``total_steps``;
-    learned step counts (``step_counts``) take Adam at ``timestep_learning_rate`` (in steps)."""
+    learned step counts (``step_counts``) take Adam at ``timestep_learning_rate`` (in steps); the
+    sense amplifiers' log gains (``log_gain``) learn with the weights under ``hardware.learn_scale``
+    and stay at 0 otherwise."""
     training = config.training
     lr = optax.cosine_decay_schedule(training.learning_rate, total_steps) if training.cosine_decay else training.learning_rate
     weights = optax.adam(lr) if training.optimizer == "adam" else optax.sgd(lr, momentum=0.9)
-    if not config.model.learn_timesteps:
-        return weights
-    labels = lambda params: jax.tree_util.tree_map_with_path(
-        lambda path, _: "timesteps" if any(getattr(k, "key", None) == "step_counts" for k in path) else "weights", params)
-    return optax.multi_transform({"weights": weights, "timesteps": optax.adam(training.timestep_learning_rate)}, labels)
+    groups = {"step_counts": "timesteps", "log_gain": "weights" if config.hardware.learn_scale else "frozen"}
+
+    def label(path, _):
+        names = [getattr(k, "key", None) for k in path]
+        return next((group for name, group in groups.items() if name in names), "weights")
+
+    transforms = {"weights": weights, "timesteps": optax.adam(training.timestep_learning_rate), "frozen": optax.set_to_zero()}
+    return optax.multi_transform(transforms, lambda params: jax.tree_util.tree_map_with_path(label, params))
 
 
 def epoch_order(config: TrainConfig, num_train: int, epoch: int) -> np.ndarray:
@@ -105,7 +113,8 @@ class Run:
         self.eval_key = jax.random.fold_in(key, 2**31 - 1)  # evaluation draws differ from every train step's
         schedule = hardware_ramp(config.hardware.start, config.hardware.ramp_steps, config.hardware.ramp_order)
         self.train_step = make_train_step(graphdef, self.optimizer, objective, encode, self.model.timesteps, key, schedule)
-        self.eval_step = make_eval_step(graphdef, objective, encode, self.model.timesteps, self.eval_key)
+        self.eval_step = make_eval_step(graphdef, objective, encode, self.model.timesteps)
+        self.calibration_step = make_calibration_step(graphdef, encode, self.model.timesteps, self.eval_key)
         self.activity_step = make_activity_step(graphdef, encode, self.model.timesteps, self.eval_key)
 
     def inputs(self, images: np.ndarray) -> np.ndarray:
@@ -125,9 +134,31 @@ class Run:
             stop = min(start + self.config.training.eval_batch_size, count)
             yield self.inputs(x_all[start:stop]), y_all[start:stop]
 
+    def calibrate(self, state=None, split: str = "train", max_samples: int | None = 2000):
+        """``state`` with its sense amplifiers' scales calibrated on a split (its first ``max_samples``,
+        in batches of ``eval_batch_size``: :func:`~hwsnn.train.step.make_calibration_step`); the
+        deployment of weights trained elsewhere (for example ideally) on a sense-amplifier crossbar."""
+        state = self.state if state is None else state
+        constants = state.constants
+        for x, _ in self._batches(split, max_samples):
+            constants = self.calibration_step(state.params, constants, x)
+        return dataclasses.replace(state, constants=constants)
+
+    def check_calibrated(self, state) -> None:
+        """Raise if a sense-amplifier crossbar layer of ``state`` has measured no batch.
+
+        Raises:
+          ValueError: naming the layers; calibrate (:meth:`calibrate`) or train first.
+        """
+        missing = uncalibrated(nnx.merge(self.graphdef, state.params, state.constants))
+        if missing:
+            raise ValueError(f"state: sense-amplifier scales never calibrated in {missing} (every decision would be worth 0); "
+                             "allowed: a trained state, or one calibrated with Run.calibrate / hwsnn calibrate.")
+
     def mean_activity(self, state=None, split: str = "test", max_samples: int | None = None):
         """Per-sample :class:`~hwsnn.layers.Activity` averaged over a split (a calibration set)."""
         state = self.state if state is None else state
+        self.check_calibrated(state)
         total, seen = None, 0
         for x, _ in self._batches(split, max_samples):
             activity = self.activity_step(state.params, state.constants, x)
@@ -136,17 +167,37 @@ class Run:
             seen += x.shape[0]
         return jax.tree.map(lambda a: a / seen, total)
 
-    def evaluate(self, state=None, split: str = "test", max_samples: int | None = None) -> dict[str, float]:
+    def draw_key(self, draw: int) -> jax.Array:
+        """The key of programming draw ``draw`` (one chip): draw 0 is the evaluation chip every run
+        reports, ``fold_in(eval_key, d)`` the others (all differ from every training step's)."""
+        if not isinstance(draw, int) or isinstance(draw, bool) or draw < 0:
+            raise ValueError(f"draw: got {draw!r}; allowed: an int >= 0.")
+        return self.eval_key if draw == 0 else jax.random.fold_in(self.eval_key, draw)
+
+    def evaluate(self, state=None, split: str = "test", max_samples: int | None = None, draw: int = 0) -> dict[str, float]:
         """Accuracy, mean loss and spikes per sample on a split (its first ``max_samples``), in batches
-        of ``eval_batch_size``."""
+        of ``eval_batch_size``, on programming draw ``draw`` (:meth:`draw_key`)."""
         state = self.state if state is None else state
+        key = self.draw_key(draw)
+        self.check_calibrated(state)
         devices = self.mesh.devices.size
         totals = None
         for x, y in self._batches(split, max_samples):
             batch = (x, y) if len(y) % devices else shard_batch((x, y), self.mesh)
-            metrics = self.eval_step(state.params, state.constants, *batch)
+            metrics = self.eval_step(state.params, state.constants, *batch, key)
             totals = metrics if totals is None else jax.tree.map(jnp.add, totals, metrics)
         return summarise(jax.device_get(totals))
+
+    def evaluate_draws(self, state=None, draws: int = 10, split: str = "test") -> dict:
+        """Accuracy over ``draws`` independent programming draws (draws ``0 .. draws - 1``: device-to-device
+        variation, stuck-at maps, sense-amplifier offsets, each from its own key), with one set of
+        stored readout scales: ``{"accuracy": [...], "mean", "std", "worst", "best"}`` (fractions; std
+        over draws, ``ddof=0``)."""
+        if not isinstance(draws, int) or isinstance(draws, bool) or draws < 1:
+            raise ValueError(f"draws: got {draws!r}; allowed: an int >= 1.")
+        accuracy = np.array([self.evaluate(state, split, draw=d)["accuracy"] for d in range(draws)])
+        return {"draws": draws, "split": split, "accuracy": accuracy.tolist(), "mean": float(accuracy.mean()),
+                "std": float(accuracy.std()), "worst": float(accuracy.min()), "best": float(accuracy.max())}
 
 
 def summarise(sums: dict) -> dict[str, float]:
@@ -237,3 +288,42 @@ def restore_run(workdir: str | os.PathLike, dataset: Dataset | None = None) -> t
     state = checkpointer.restore(run.state)
     checkpointer.close()
     return run, state
+
+
+def _transfer(source, target, keep: Callable[[str], bool]):
+    """``target`` (a state pytree) with each leaf whose path ``keep`` admits taken from ``source`` where
+    ``source`` has that path with the same shape."""
+    found = {jax.tree_util.keystr(path): leaf for path, leaf in jax.tree_util.tree_leaves_with_path(source)}
+
+    def pick(path, leaf):
+        name = jax.tree_util.keystr(path)
+        other = found.get(name)
+        return other if keep(name) and other is not None and np.shape(other) == np.shape(leaf) else leaf
+
+    return jax.tree_util.tree_map_with_path(pick, target)
+
+
+def deploy(workdir: str | os.PathLike, hardware: str | None = None, *, dataset: Dataset | None = None,
+           calibration_samples: int = 2000) -> tuple[Run, object, dict | None]:
+    """The trained run of ``workdir`` deployed on the crossbar preset ``hardware`` (``None``: the run's own):
+    ``(run, state, calibration)``.
+
+    The weights, batch-norm statistics and neuron parameters carry over; the crossbar spec is the
+    preset's. A run trained on ``hardware`` itself keeps its stored sense-amplifier scales (and learned
+    gains); any other gets its scales calibrated once on the first ``calibration_samples`` training
+    images (:meth:`Run.calibrate`, on the evaluation chip), reported in ``calibration`` (else ``None``).
+    """
+    run, state = restore_run(workdir, dataset)
+    if hardware is None or hardware == run.config.hardware.preset:
+        return run, state, None
+    target = Run(run.config.replace(hardware={"preset": hardware}), run.dataset)  # checks the preset's name
+    params = _transfer(state.params, target.state.params, lambda name: "log_gain" not in name)
+    constants = _transfer(state.constants, target.state.constants,
+                          lambda name: "'hardware'" not in name and "'readout_scale'" not in name)
+    deployed = dataclasses.replace(target.state, params=params, constants=constants, step=state.step)
+    if not uncalibrated(nnx.merge(target.graphdef, deployed.params, deployed.constants)):
+        return target, deployed, None
+    if not isinstance(calibration_samples, int) or isinstance(calibration_samples, bool) or calibration_samples < 1:
+        raise ValueError(f"calibration_samples: got {calibration_samples!r}; allowed: an int >= 1.")
+    deployed = target.calibrate(deployed, "train", calibration_samples)
+    return target, deployed, {"split": "train", "samples": min(calibration_samples, len(target.data.y_train))}

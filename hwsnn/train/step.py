@@ -120,13 +120,14 @@ def hardware_ramp(start: float, ramp_steps: int, order="together") -> Callable[[
     return ramp
 
 
-def _forward(graphdef, params, constants, encode, timesteps, x, key, strength, training=False):
+def _forward(graphdef, params, constants, encode, timesteps, x, key, strength, training=False, calibrate=False):
     """Merge the model and run it: the encoder draws from ``key``, crossbars and dropout from
     ``fold_in(key, 1)``. Returns ``(out, activity, workload, constants)``; in training the constants
-    carry batch norm's moved running statistics."""
+    carry batch norm's moved running statistics, in training and calibration the sense amplifiers'
+    moved scales."""
     model = nnx.merge(graphdef, params, constants, copy=True)  # fresh variables: mutable under jax.grad (flax#5050)
     out, activity = model(encode(x, timesteps, key), key=jax.random.fold_in(key, 1), hardware_strength=strength,
-                          training=training)
+                          training=training, calibrate=calibrate)
     return out, activity, model.workload, nnx.split(model, nnx.Param, ...)[2]
 
 
@@ -159,16 +160,29 @@ def make_train_step(graphdef: nnx.GraphDef, optimizer: optax.GradientTransformat
     return train_step
 
 
-def make_eval_step(graphdef: nnx.GraphDef, objective: Objective, encode: Callable, timesteps: int, key: Array):
-    """``eval_step(params, constants, x, labels) -> metrics`` (batch sums), jitted; crossbars at full
-    strength with one fixed programming draw (one chip)."""
+def make_eval_step(graphdef: nnx.GraphDef, objective: Objective, encode: Callable, timesteps: int):
+    """``eval_step(params, constants, x, labels, key) -> metrics`` (batch sums), jitted; crossbars at
+    full strength, programmed (and their sense amplifiers' offsets drawn) from ``key``: one chip per
+    key, so every batch of one evaluation passes the same key."""
 
     @jax.jit
-    def eval_step(params, constants, x, labels):
+    def eval_step(params, constants, x, labels, key):
         out, activity, workload, _ = _forward(graphdef, params, constants, encode, timesteps, x, key, 1.0)
         return objective(out, labels, activity, workload)[1]
 
     return eval_step
+
+
+def make_calibration_step(graphdef: nnx.GraphDef, encode: Callable, timesteps: int, key: Array):
+    """``calibration_step(params, constants, x) -> constants``, jitted: one calibration pass at full
+    strength with the evaluation's programming draw, moving the sense amplifiers' scales by the
+    batch (:class:`~hwsnn.layers.readout_scale.ReadoutScale`); nothing else changes."""
+
+    @jax.jit
+    def calibration_step(params, constants, x):
+        return _forward(graphdef, params, constants, encode, timesteps, x, key, 1.0, calibrate=True)[3]
+
+    return calibration_step
 
 
 def make_activity_step(graphdef: nnx.GraphDef, encode: Callable, timesteps: int, key: Array):

@@ -89,16 +89,29 @@ def test_adc_step_and_clipping():
 
 
 def test_sense_amplifier_decisions():
-    w, x = W[:64], X[:, :64]  # one tile: the output is alpha x sign(partial sum)
-    y = np.asarray(analog_matmul(x, w, spec(readout="sa"), jax.random.key(0)))
-    partial = np.asarray(x @ w)
+    w, x = W[:64], X[:, :64]  # one tile: the output is a_j x sign(partial sum) per column j
+    s = spec(readout="sa")
+    full_scale = 64 * V * SPAN  # adc_range 1: all 64 rows on at g_on, in amperes
+    scale = jnp.asarray(RNG.uniform(0.01, 0.1, (1, 1, 70)).astype(np.float32))
+    product = analog_matmul_tiles(split_row_tiles(x.T, 64), w, s, jax.random.key(0), sa_scale=scale)
+    y, partial = np.asarray(product.y), np.asarray(x @ w)
     assert np.array_equal(np.sign(y), np.sign(partial))
-    # alpha: the mean |partial sum| over batch and columns, in weight units
-    np.testing.assert_allclose(np.abs(y), np.abs(partial).mean(), rtol=1e-5)
+    # each decision is worth the column's fixed scale, in weight units: a full_scale w_max / (v span)
+    unit = full_scale * float(jnp.max(jnp.abs(w))) / (V * SPAN)  # weight units per full-scale current
+    np.testing.assert_allclose(np.abs(y), np.broadcast_to(np.asarray(scale[0, 0]) * unit, y.shape), rtol=1e-5)
+    # the measurement a calibration averages: each column's mean |partial sum| in units of full scale
+    np.testing.assert_allclose(np.asarray(product.partial_magnitudes[0, 0]), np.abs(partial).mean(axis=0) / unit, rtol=1e-5)
+    # a sample's output is its own: the same row with different batch-mates
+    other = analog_matmul(x.at[1:].set(1.0 - x[1:]), w, s, jax.random.key(0), sa_scale=scale)
+    np.testing.assert_array_equal(np.asarray(other)[0], y[0])
     # a frozen per-column offset flips the decisions of columns whose partial sums are small
-    shifted = np.asarray(analog_matmul(x, w, spec(readout="sa", sa_offset_sigma=0.05), jax.random.key(0)))
+    shifted = np.asarray(analog_matmul(x, w, spec(readout="sa", sa_offset_sigma=0.05), jax.random.key(0), sa_scale=scale))
     flips = np.sign(shifted) != np.sign(y)
     assert 0 < flips.mean() < 0.5
+    # the scales are required, in their shape
+    for bad in (None, scale[0]):
+        with pytest.raises(ValueError, match=r"sa_scale: got .*allowed: an array \(1, 1, 70\)"):
+            analog_matmul(x, w, s, jax.random.key(0), sa_scale=bad)
 
 
 def test_ir_drop_effective_conductance_equals_exact_solve():
@@ -120,12 +133,13 @@ def test_strength_scales_each_nonideality():
     # noise 0, IR 0, readout 0: quantised weights on an ideal crossbar with an exact readout
     harsh = spec(weight_bits=4, readout="sa", prog_sigma_0=sigma, r_wire_ohm=2.5, ir_drop="resummed", sa_offset_sigma=0.05,
                  p_stuck_on=0.1)
-    zero = analog_matmul(X, W, harsh, jax.random.key(0), strength=0.0)
+    scales = jnp.full((1, 3, 70), 0.05)  # 150 rows: 3 row tiles of 64
+    zero = analog_matmul(X, W, harsh, jax.random.key(0), strength=0.0, sa_scale=scales)
     np.testing.assert_allclose(np.asarray(zero), np.asarray(analog_matmul(X, W, spec(weight_bits=4), jax.random.key(0))), atol=1e-5)
     # the readout strength blends the exact partial sums (p) into the SA readout (q): linear in it
     sa = spec(weight_bits=4, readout="sa")
-    exact, decided = (analog_matmul(X, W, sa, jax.random.key(0), strength={"readout": r}) for r in (0.0, 1.0))
-    blended = analog_matmul(X, W, sa, jax.random.key(0), strength={"readout": 0.25})
+    exact, decided = (analog_matmul(X, W, sa, jax.random.key(0), strength={"readout": r}, sa_scale=scales) for r in (0.0, 1.0))
+    blended = analog_matmul(X, W, sa, jax.random.key(0), strength={"readout": 0.25}, sa_scale=scales)
     np.testing.assert_allclose(np.asarray(blended), np.asarray(0.75 * exact + 0.25 * decided), atol=1e-5)
     # IR-drop strength scales the wire resistance
     ir = spec(r_wire_ohm=2.0, ir_drop="resummed")
@@ -192,11 +206,20 @@ def test_gradients_reach_the_weights():
     np.testing.assert_allclose(np.asarray(g), np.asarray(X.T @ c), rtol=1e-4, atol=1e-5)
     for readout in ("adc", "sa"):
         s = spec(weight_bits=4, readout=readout, adc_range=0.125, prog_sigma_0=0.2e-6, r_wire_ohm=1.0, ir_drop="relaxation")
-        g = jax.grad(lambda w: jnp.sum(c * analog_matmul(X, w, s, jax.random.key(0))))(W)
+        tiles = split_row_tiles(X.T, 64)
+        scale = analog_matmul_tiles(tiles, W, s.replace(readout="ideal"), jax.random.key(0)).partial_magnitudes  # calibrated
+        g = jax.grad(lambda w: jnp.sum(c * analog_matmul(X, w, s, jax.random.key(0), sa_scale=scale)))(W)
         assert np.all(np.isfinite(np.asarray(g))) and float(jnp.abs(g).mean()) > 1e-3
         # the surrogate / straight-through gradient points the same way as the ideal one, mostly
         agree = np.mean(np.sign(np.asarray(g)) == np.sign(np.asarray(X.T @ c)))
         assert agree > 0.6
+    # the sense amplifiers' scales: the output is linear in them, so the gradient equals central differences
+    f = lambda a: jnp.sum(c * analog_matmul(X, W, s, jax.random.key(0), sa_scale=a))
+    g = np.asarray(jax.grad(f)(scale))
+    for index in [(0, 0, 3), (0, 1, 10), (0, 2, 69)]:
+        step = jnp.zeros_like(scale).at[index].set(0.5 * float(scale[index]))  # linear: any step
+        numeric = (float(f(scale + step)) - float(f(scale - step))) / (2 * float(step[index]))
+        np.testing.assert_allclose(g[index], numeric, rtol=1e-4)
 
 
 def test_split_row_tiles_are_consecutive_row_blocks():
@@ -207,7 +230,7 @@ def test_split_row_tiles_are_consecutive_row_blocks():
     # analog_matmul is analog_matmul_tiles on these blocks of x^T
     spec_ = spec(weight_bits=4, size=64)
     np.testing.assert_array_equal(np.asarray(analog_matmul(X, W, spec_, jax.random.key(0))),
-                                  np.asarray(analog_matmul_tiles(split_row_tiles(X.T, 64), W, spec_, jax.random.key(0))))
+                                  np.asarray(analog_matmul_tiles(split_row_tiles(X.T, 64), W, spec_, jax.random.key(0)).y))
 
 
 def test_bad_inputs():

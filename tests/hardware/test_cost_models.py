@@ -219,16 +219,19 @@ def test_cost_rejects_mismatched_activity():
         cost.naive(specs.naive_fp32_45nm(), [1, 2], activity_of([1, 1], [1, 1]))
 
 
-@pytest.mark.parametrize("scaling,per_bit", [("walden", 2.0), ("schreier", 4.0)])
-def test_adc_energy_and_latency_grow_with_resolution(scaling, per_bit):
+@pytest.mark.parametrize("scaling,energy_ratio,conversion_ns", [
+    ("walden", 2.0 ** 4, (9, 5)), ("schreier", 4.0 ** 4, (9, 5)), ("flash", 255 / 15, (1, 1))])
+def test_adc_energy_and_latency_grow_with_resolution(scaling, energy_ratio, conversion_ns):
     workload = three_layer_net()
     act = activity_of([1.0] * 4, [1.0] * 4, [1.0] * 4)
     constants = specs._spikesim_constants()
     low = cost.imc(specs.imc_spec(adc_bits=4, adc_scaling=scaling, **constants), workload, act, mode="dense")
     high = cost.imc(specs.imc_spec(adc_bits=8, adc_scaling=scaling, **constants), workload, act, mode="dense")
-    assert float(high.energy_pj["readout"]) / float(low.energy_pj["readout"]) == pytest.approx(per_bit ** 4, rel=1e-6)
-    # a PE cycle is 64 ns + 8 serial SAR conversions of (b + 1) ns
-    assert float(high.latency_ns) / float(low.latency_ns) == pytest.approx((64 + 8 * 9) / (64 + 8 * 5), rel=1e-6)
+    # 4 -> 8 bits: x2 per bit (Walden), x4 per bit (Schreier), 255 / 15 comparators (flash)
+    assert float(high.energy_pj["readout"]) / float(low.energy_pj["readout"]) == pytest.approx(energy_ratio, rel=1e-6)
+    # a PE cycle is 64 ns + 8 serial conversions: SAR (b + 1) ns, flash 1 ns at any resolution
+    high_ns, low_ns = conversion_ns
+    assert float(high.latency_ns) / float(low.latency_ns) == pytest.approx((64 + 8 * high_ns) / (64 + 8 * low_ns), rel=1e-6)
 
 
 def test_imc_event_mode_reads_per_crossbar_row_activity():

@@ -56,6 +56,9 @@ def test_adc_energy_scaling_laws():
     schreier = imc_spec(adc_bits=6, adc_scaling="schreier", **base)
     assert float(walden.adc_energy_pj()) == pytest.approx(2.03084 * 4)
     assert float(schreier.adc_energy_pj()) == pytest.approx(2.03084 * 16)
+    flash = imc_spec(adc_bits=6, adc_scaling="flash", **base)
+    assert float(flash.adc_energy_pj()) == pytest.approx(2.03084 * 63 / 15)  # 63 comparators against 15
+    assert float(flash.adc_conversion_ns()) == 1.0 and float(walden.adc_conversion_ns()) == 7.0
 
 
 def _unit(**overrides):

@@ -46,7 +46,9 @@ def test_conv_on_crossbars_is_analog_matmul_of_the_unrolled_receptive_fields():
     padded = np.pad(np.asarray(x), ((0, 0), (0, 0), (1, 1), (1, 1), (0, 0)))
     fields = np.stack([padded[:, :, i:i + 6, j:j + 6, :] for i in range(3) for j in range(3)], axis=-2)
     unrolled = jnp.asarray(fields.reshape(2, 3, 6, 6, 108))
-    expected = analog_matmul(unrolled, layer.kernel[...].reshape(108, 5), spec, key) + layer.bias[...].reshape(1, 1, 1, 1, 5)
+    layer.readout_scale.calibrated[...] = jnp.asarray(np.random.default_rng(2).uniform(0.01, 0.1, (1, 2, 5)), jnp.float32)
+    expected = analog_matmul(unrolled, layer.kernel[...].reshape(108, 5), spec, key, sa_scale=layer.readout_scale.value()) \
+        + layer.bias[...].reshape(1, 1, 1, 1, 5)
     np.testing.assert_allclose(np.asarray(layer.synapse(x, Context(key))), np.asarray(expected), rtol=1e-5, atol=1e-5)
 
 
@@ -105,3 +107,60 @@ def test_analog_first_layer_stays_digital():
     conv = conv_net((8, 8, 1), (4, 4), (6,), 3, 4, rngs=nnx.Rngs(0), kernel_size=3, hardware=IDEAL)
     synaptic = [layer for layer in conv.layers if layer.synaptic]
     assert synaptic[0].hardware is None and all(layer.hardware is not None for layer in synaptic[1:])
+
+
+def _batch_mates_changed(x):
+    """``x [T, B, ...]`` with every sample but the first replaced by others."""
+    rng = np.random.default_rng(9)
+    return x.at[:, 1:].set(jnp.asarray((rng.random(x[:, 1:].shape) < 0.5).astype(np.float32)))
+
+
+@pytest.mark.parametrize("preset", ["rram-sa", "rram-adc", "pcm"])
+def test_a_samples_output_does_not_depend_on_its_batch(preset):
+    """Deployed readouts are fixed functions of one sample: the first sample's membranes (a membrane
+    readout, so every crossbar layer's currents reach the output) are bit-identical whatever the
+    other samples of its batch are, after a calibration with other data."""
+    from hwsnn.neurons import Integrator
+
+    model = mlp([64, 48, 10], 4, rngs=nnx.Rngs(0), hardware=crossbar_preset(preset), spiking_input=True,
+                readout=Integrator())
+    x = jnp.asarray((np.random.default_rng(3).random((4, 8, 64)) < 0.3).astype(np.float32))
+    key = jax.random.key(1)
+    model(_batch_mates_changed(x), key=key, calibrate=True)  # one pass calibrates every layer
+    out, _ = model(x, key=key)
+    alone, _ = model(_batch_mates_changed(x), key=key)
+    np.testing.assert_array_equal(np.asarray(out[:, 0]), np.asarray(alone[:, 0]))
+    assert float(jnp.std(out[:, 0])) > 0  # the membranes move: the comparison is not of zeros
+    assert not np.array_equal(np.asarray(out[:, 1]), np.asarray(alone[:, 1]))
+
+
+def test_calibration_averages_the_partial_sums():
+    """A calibration pass moves each sense amplifier's scale to its column's mean |partial sum| (units of
+    full scale): the plain mean over the first 10 batches, then a moving average with momentum 0.9; the
+    scales are batch statistics (checkpointed with the model), the learned gain a parameter."""
+    from hwsnn.hardware.crossbar import analog_matmul_tiles, split_row_tiles
+    from hwsnn.layers.readout_scale import uncalibrated
+
+    spec = crossbar_preset("rram-sa")
+    model = mlp([100, 6], 2, rngs=nnx.Rngs(0), hardware=spec, spiking_input=True)
+    layer = model.layers[0]
+    assert uncalibrated(model) == ["layers/0/readout_scale"]
+    key, rng = jax.random.key(2), np.random.default_rng(4)
+    batches = [jnp.asarray((rng.random((2, 5, 100)) < p).astype(np.float32)) for p in (0.1, 0.5, 0.3)]
+    measured = []
+    for x in batches:
+        model(x, key=key, calibrate=True)
+        tiles = split_row_tiles(x.reshape(-1, 100).T, spec.size)
+        ideal = spec.replace(readout="ideal")  # the same partial sums, read exactly
+        measured.append(np.asarray(analog_matmul_tiles(tiles, layer.kernel[...], ideal, jax.random.fold_in(key, 0)).partial_magnitudes))
+    assert uncalibrated(model) == [] and int(layer.readout_scale.batches[...]) == 3
+    np.testing.assert_allclose(np.asarray(layer.readout_scale.calibrated[...]), np.mean(measured, axis=0), rtol=1e-5)
+    for _ in range(20):  # past 1 / (1 - momentum) batches: c <- c + 0.1 (m - c)
+        before = np.asarray(layer.readout_scale.calibrated[...])
+        model(batches[0], key=key, calibrate=True)
+    np.testing.assert_allclose(np.asarray(layer.readout_scale.calibrated[...]), before + 0.1 * (measured[0] - before), rtol=1e-5)
+    # an evaluation pass moves nothing
+    model(batches[1], key=key)
+    np.testing.assert_array_equal(np.asarray(layer.readout_scale.calibrated[...]), before + 0.1 * (measured[0] - before))
+    _, params, stats, _ = nnx.split(model, nnx.Param, nnx.BatchStat, ...)
+    assert "log_gain" in str(jax.tree_util.tree_structure(params)) and "calibrated" in str(jax.tree_util.tree_structure(stats))

@@ -104,3 +104,23 @@ def test_validation_images_are_held_out_of_training():
         hold_out(data, 5000)
     with pytest.raises(ValueError, match="split: got 'validation'; allowed: \\['test', 'train'\\]"):
         Run(TrainConfig(data=DataConfig(dataset="digits"), model=ModelConfig(kind="mlp", hidden=(8,))), data).evaluate(None, "validation")
+
+
+@pytest.mark.parametrize("learn", [False, True])
+def test_sense_amplifier_gains_learn_only_when_asked(learn):
+    """``hardware.learn_scale``: the per-column log gains over the calibrated scales take the weights'
+    optimizer; otherwise their updates are zero (they stay at 0, the calibrated scale as measured)."""
+    from hwsnn.train.loop import make_optimizer
+
+    config = TrainConfig(data=DataConfig(dataset="digits"), model=ModelConfig(kind="mlp", hidden=(8,), timesteps=2)).replace(
+        hardware={"preset": "rram-sa", "learn_scale": learn, "ramp_steps": 0})
+    run = Run(config)
+    params = run.state.params
+    optimizer = make_optimizer(config, 10)
+    grads = jax.tree.map(lambda p: np.ones_like(p), params)
+    updates, _ = optimizer.update(grads, optimizer.init(params), params)
+    for path, update in jax.tree_util.tree_leaves_with_path(updates):
+        moved = bool(np.any(np.asarray(update) != 0))
+        name = jax.tree_util.keystr(path)
+        assert moved == (learn or "log_gain" not in name), name
+    assert any("log_gain" in jax.tree_util.keystr(path) for path, _ in jax.tree_util.tree_leaves_with_path(updates))

@@ -11,7 +11,7 @@ Energy of one PE cycle (SpikeSim's equation, with the readout generalised)::
            + (X/8) 16 E_sub + (X/8) E_temp + E_tilebuf
 
 with ``k'^2 = min(k^2, crossbars_per_pe)`` active crossbars and ``E_ADC(b) = E_ADC(b_ref) x
-2^(b - b_ref)`` (Walden; ``x 4^(b - b_ref)`` Schreier). SpikeSim writes the ADC term as
+2^(b - b_ref)`` (Walden; ``x 4^(b - b_ref)`` Schreier; ``x (2^b - 1) / (2^b_ref - 1)`` flash). SpikeSim writes the ADC term as
 ``(X/8)[k^2 E_xbar + (X/8)(E_ADC + E_mux)]``: identical for its 64 x 64 crossbar with one ADC
 per 8 columns (``c = X/8 = 8``). hwsnn's form says what that count is: ``X`` conversions, ``X/c``
 ADCs converting ``c`` columns each, the crossbar driven once per conversion round.
@@ -31,8 +31,8 @@ ADCs converting ``c`` columns each, the crossbar driven once per conversion roun
 Latency improves on SpikeSim's (which charges a PE cycle per output neuron while its energy
 charges one per output pixel per 64-channel block): all PEs of a layer work in parallel, so a
 layer takes ``T_l x H_out^2`` PE cycles, and layer ``i + 1`` starts after 75 % of layer ``i``
-(SpikeSim's overlap). A PE cycle takes ``pe_fixed_ns`` plus the readout: ``c`` serial SAR
-conversions of ``(b + 1) x adc_step_ns`` each, or one sense-amplifier decision ``sa_ns``.
+(SpikeSim's overlap). A PE cycle takes ``pe_fixed_ns`` plus the readout: ``c`` serial conversions
+(SAR: ``(b + 1) x adc_step_ns`` each; flash: one step), or one sense-amplifier decision ``sa_ns``.
 
 Area (SpikeSim; every layer's membranes counted, where SpikeSim's script sums only its first
 five layers)::
@@ -111,7 +111,7 @@ def pe_cycle_energy(spec: IMCSpec, layer: LayerWorkload, with_neuron: bool = Tru
 def pe_cycle_ns(spec: IMCSpec) -> object:
     """Duration of one PE cycle: fixed part plus the readout (serialised ADC or one SA decision)."""
     if spec.readout == "adc":
-        return spec.pe_fixed_ns + spec.columns_per_adc * (spec.adc_bits + 1) * spec.adc_step_ns
+        return spec.pe_fixed_ns + spec.columns_per_adc * spec.adc_conversion_ns()
     return spec.pe_fixed_ns + spec.sa_ns
 
 
