@@ -6,14 +6,18 @@ adds ``+-a`` for it, ``a`` one fixed number per slice, row tile and column (the 
 results are summed with a fixed or learned scale: REFERENCES.md section 5). :class:`ReadoutScale`
 holds those numbers in units of the full-scale current::
 
-    a = c exp(g)
+    a = max(c, c_min) exp(g),     c_min = 1 / (adc_range X)
 
 ``c`` (``nnx.BatchStat``) is calibrated: each column's mean ``|partial sum|`` over the samples of
 the passes that measure it (training passes and calibration passes, ``Context.training`` or
 ``Context.calibrate``), a debiased moving average, ``c <- c + w (m - c)`` with
 ``w = max(1 / n, 1 - momentum)`` for the ``n``-th measured batch: the plain mean of the first
 ``1 / (1 - momentum)`` batches, then an exponential moving average (momentum 0.9, as batch norm).
-``g`` (``nnx.Param``, 0 at first) is a learned log gain per column; it learns when the optimizer
+``c_min`` is one cell's largest current (one active row at ``g_on``, in units of the full-scale
+current ``adc_range X v_read (g_on - g_off)``): a column whose rows were silent in calibration
+measures ``c = 0``, and a zero scale would block every gradient through it for good (the network
+stays silent from the first step; measured in ``experiments/adc_less``), so no scale is set below
+the resolution of one active input. ``g`` (``nnx.Param``, 0 at first) is a learned log gain per column; it learns when the optimizer
 trains it (``hardware.learn_scale``). Both go into the checkpoint, and evaluation reads them
 unchanged, so a sample's output never depends on the rest of its batch.
 
@@ -38,13 +42,14 @@ class ReadoutScale(nnx.Module):
     def __init__(self, spec, fan_in: int, fan_out: int, *, momentum: float = 0.9):
         shape = readout_scale_shape(spec, fan_in, fan_out)
         self.momentum = fraction(momentum, "momentum")
+        self.floor = 1.0 / (float(spec.adc_range) * spec.size)  # c_min: one cell at g_on
         self.calibrated = nnx.BatchStat(jnp.zeros(shape))
         self.batches = nnx.BatchStat(jnp.zeros((), jnp.int32))  # measured batches
         self.log_gain = nnx.Param(jnp.zeros(shape))
 
     def value(self) -> Array:
-        """``a = c exp(g)``: the scales the readout uses, in units of the full-scale current."""
-        return self.calibrated[...] * jnp.exp(self.log_gain[...])
+        """``a = max(c, c_min) exp(g)``: the scales the readout uses, in units of the full-scale current."""
+        return jnp.maximum(self.calibrated[...], self.floor) * jnp.exp(self.log_gain[...])
 
     def measured(self, magnitudes: Array) -> Array:
         """Move the calibrated part towards one batch's mean ``|partial sum|`` per column

@@ -164,3 +164,22 @@ def test_calibration_averages_the_partial_sums():
     np.testing.assert_array_equal(np.asarray(layer.readout_scale.calibrated[...]), before + 0.1 * (measured[0] - before))
     _, params, stats, _ = nnx.split(model, nnx.Param, nnx.BatchStat, ...)
     assert "log_gain" in str(jax.tree_util.tree_structure(params)) and "calibrated" in str(jax.tree_util.tree_structure(stats))
+
+
+def test_a_silent_input_keeps_the_sense_amplifiers_gradient():
+    """A layer whose inputs were silent in calibration measures c = 0; its scales stay at one cell's
+    current (1 / (adc_range X) of full scale), so the gradient to its inputs is not blocked (a zero
+    scale kept SA-aware training silent from the first step)."""
+    from hwsnn.layers import Context, SpikingDense
+
+    spec = crossbar_preset("rram-sa")
+    layer = SpikingDense(100, 6, rngs=nnx.Rngs(0), hardware=spec)
+    silent = jnp.zeros((2, 4, 100))
+    layer.synapse(silent, Context(jax.random.key(0), calibrate=True))
+    scale = layer.readout_scale
+    np.testing.assert_array_equal(np.asarray(scale.calibrated[...]), 0.0)
+    np.testing.assert_allclose(np.asarray(scale.value()), 1.0 / 64, rtol=1e-6)
+    scale.log_gain[...] = jnp.full(scale.log_gain.shape, 0.5)
+    np.testing.assert_allclose(np.asarray(scale.value()), np.exp(0.5) / 64, rtol=1e-6)
+    grad = jax.grad(lambda x: jnp.sum(layer.synapse(x, Context(jax.random.key(0)))))(silent)
+    assert float(jnp.abs(grad).mean()) > 1e-3
