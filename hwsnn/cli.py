@@ -77,7 +77,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--workdir", required=True, help="a folder written by 'hwsnn train'")
     evaluate.add_argument("--split", choices=("test", "train"), default="test")
     evaluate.add_argument("--hardware", default=None,
-                          help="deploy on this crossbar preset (default: the run's own); presets: rram-adc, rram-sa, pcm")
+                          help="deploy on this crossbar preset (default: the run's own); presets: rram-adc, rram-sa, "
+                               "rram-sa-offset-free, rram-sa-ideal-devices, pcm")
     evaluate.add_argument("--draws", type=int, default=None, help="evaluate on this many programming draws (chips)")
     evaluate.add_argument("--calibration-samples", type=int, default=2000,
                           help="training images that calibrate sense-amplifier scales a run lacks (default 2000)")

@@ -226,4 +226,5 @@ def test_evaluate_deploys_on_programming_draws(tmp_path, capsys):
     assert main(["evaluate", "--workdir", str(ideal), "--draws", "0"]) == 2
     assert "draws: got 0; allowed: an int >= 1" in capsys.readouterr().err
     assert main(["evaluate", "--workdir", str(ideal), "--hardware", "rram"]) == 2
-    assert "hardware: got 'rram'; allowed: ['pcm', 'rram-adc', 'rram-sa']" in capsys.readouterr().err
+    assert "hardware: got 'rram'; allowed: ['pcm', 'rram-adc', 'rram-sa', 'rram-sa-ideal-devices', 'rram-sa-offset-free']" \
+        in capsys.readouterr().err

@@ -55,14 +55,33 @@ def test_hyperparam_sweep_tiny(tmp_path):
 def test_adc_less_tiny(tmp_path):
     from experiments import adc_less
 
-    base = TrainConfig(data=DataConfig(dataset="digits"), model=ModelConfig(kind="mlp", hidden=(16,), timesteps=3),
+    base = TrainConfig(data=DataConfig(dataset="digits", encoding="rate"), model=ModelConfig(kind="mlp", hidden=(16,), timesteps=3),
                        training=TrainingConfig(epochs=1, batch_size=32, learning_rate=1e-2, eval_batch_size=200))
-    result = adc_less.study(str(tmp_path), base, samples=64, progress=False)
-    assert set(result["accuracy"]) == set(adc_less.LABELS)
-    # the ADC preset's PE cycle serialises 8 conversions of 5 ns; the SA decides in 1 ns: (64 + 40) / (64 + 1)
-    assert result["latency_ratio_adc_over_sa"] == pytest.approx(104 / 65, rel=1e-6)
-    assert result["energy_ratio_adc_over_sa"] > 1.0
-    assert (tmp_path / "accuracy.png").stat().st_size > 10_000
+    ablation = {"no learned gain": adc_less.ABLATIONS["no learned gain"]}
+    result = adc_less.study(str(tmp_path), base, seeds=(0,), draws=2, samples=64, progress=False, ablations=ablation)
+    labels = set(adc_less.LABELS) - {f"recipe, {name}" for name in adc_less.ABLATIONS if name not in ablation}
+    assert set(result["accuracy"]) == labels
+    for name, chips in result["deployed"].items():  # every crossbar figure: per seed, the mean over its chips
+        assert result["accuracy"][name]["per_seed"] == [pytest.approx(c["mean"]) for c in chips]
+        assert all(len(c["accuracy"]) == 2 for c in chips)
+    assert set(result["deployed"]) == labels - {"ideal"}
+    sweep = {(r["scaling"], r["bits"]): r for r in result["readout_sweep"]}
+    # PE cycle: 64 ns + 8 serial conversions (SAR (b + 1) ns, flash 1 ns) against 64 ns + one 1 ns SA decision
+    assert sweep["walden", 4]["latency_ratio"] == pytest.approx(104 / 65, rel=1e-6)
+    assert sweep["schreier", 8]["latency_ratio"] == pytest.approx(136 / 65, rel=1e-6)
+    assert sweep["flash", 8]["latency_ratio"] == pytest.approx(72 / 65, rel=1e-6)
+    # the PE-cycle time outside the readout that the paper's 8.9x needs with a 4-bit SAR: (40 - 8.9) / 7.9 ns
+    assert sweep["walden", 4]["outside_readout_ns_for_paper_latency"][0] == pytest.approx(31.1 / 7.9)
+    # readout energy: x2 per bit (Walden), x4 (Schreier), comparators (flash); the SA side is the same in every row
+    readout = lambda key: sweep[key]["adc_energy_pj"]["readout"]
+    assert readout(("walden", 8)) / readout(("walden", 4)) == pytest.approx(16, rel=1e-6)
+    assert readout(("schreier", 6)) / readout(("schreier", 4)) == pytest.approx(16, rel=1e-6)
+    assert readout(("flash", 6)) / readout(("flash", 4)) == pytest.approx(63 / 15, rel=1e-6)
+    assert len({json.dumps(r["sa_energy_pj"]) for r in sweep.values()}) == 1
+    assert all(sweep["walden", b]["energy_ratio"] < sweep["walden", b + 2]["energy_ratio"] for b in (4, 6))
+    assert (tmp_path / "accuracy.png").stat().st_size > 10_000 and (tmp_path / "readout_sweep.png").stat().st_size > 20_000
+    table = (tmp_path / "table.md").read_text()
+    assert "| (d) recipe: progressive SA-aware |" in table and "| flash | 8 |" in table
 
 
 def test_ld_snn_tiny(tmp_path):

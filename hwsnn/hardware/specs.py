@@ -630,9 +630,24 @@ def crossbar_rram_sa() -> CrossbarSpec:
                          sa_offset_sigma=0.01, name="spikesim-rram-sa")
 
 
+def crossbar_rram_sa_offset_free() -> CrossbarSpec:
+    """:func:`crossbar_rram_sa` with offset-free sense amplifiers (offset-cancelled, or trimmed after
+    fabrication); programming noise and IR drop kept."""
+    return crossbar_rram_sa().replace(sa_offset_sigma=0.0, name="spikesim-rram-sa-offset-free")
+
+
+def crossbar_rram_sa_ideal_devices() -> CrossbarSpec:
+    """:func:`crossbar_rram_sa` with ideal devices: no programming noise, no sense-amplifier offsets; the
+    4-bit weights, IR drop and the 1-bit readout kept (what the readout alone costs)."""
+    return crossbar_rram_sa().replace(sa_offset_sigma=0.0, prog_sigma_0=0.0, prog_sigma_1=0.0,
+                                      name="spikesim-rram-sa-ideal-devices")
+
+
 CROSSBAR_PRESETS = {
     "rram-adc": crossbar_spikesim_rram,
     "rram-sa": crossbar_rram_sa,
+    "rram-sa-offset-free": crossbar_rram_sa_offset_free,
+    "rram-sa-ideal-devices": crossbar_rram_sa_ideal_devices,
     "pcm": crossbar_aihwkit_pcm,
 }
 
