@@ -190,10 +190,11 @@ def plot_accuracy(result: dict, path: str) -> None:
     for row, key in enumerate(keys):
         seeds = [100 * v for v in result["accuracy"][key]["per_seed"]]
         ax.plot(seeds, [row] * len(seeds), "o", color="#08519c", markersize=4)
-        ax.text(min(means[row] + 1, 90), row, f"{means[row]:.1f} %", va="center", fontsize=8)
+        ax.text(101, row, f"{means[row]:.1f} %", va="center", fontsize=8)
     ax.set_yticks(range(len(keys)), [LABELS[k] for k in keys], fontsize=8)
-    ax.set(xlabel=f"test accuracy (%); bars: mean over {len(result['seeds'])} seeds, dots: seeds", xlim=(0, 100),
-           title="MNIST-5k on RRAM crossbars (crossbar figures: mean over programming draws)")
+    ax.set(xlabel=f"test accuracy (%); bars: mean over {len(result['seeds'])} seeds, dots: seeds", xlim=(0, 110),
+           title=f"MNIST-5k on RRAM crossbars\n(crossbar figures: mean over {result['draws']} programming draws per network)")
+    ax.spines[["top", "right"]].set_visible(False)
     ax.invert_yaxis()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -204,7 +205,7 @@ def plot_readout_sweep(rows: list[dict], path: str) -> None:
     energy per component of the ADC designs (Walden SAR) and the SA design."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(12, 3.8))
+    fig = Figure(figsize=(13.5, 3.9))
     energy_ax, latency_ax, parts_ax = fig.subplots(1, 3)
     for scaling in SWEEP_SCALINGS:
         chosen = [r for r in rows if r["scaling"] == scaling]
@@ -226,7 +227,7 @@ def plot_readout_sweep(rows: list[dict], path: str) -> None:
         parts_ax.bar([name for name, _ in designs], values, bottom=bottom, color=colours[component], label=component)
         bottom = [b + v for b, v in zip(bottom, values)]
     parts_ax.set(ylabel="energy per inference (uJ)", title="by component (SAR, Walden)")
-    parts_ax.legend(fontsize=7, ncol=2)
+    parts_ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     fig.savefig(path, dpi=120)
 
