@@ -282,11 +282,21 @@ def active_stages(spec) -> tuple[str, ...]:
     return tuple(name for name in STAGES if present[name])
 
 
+def _levels(bits: int | None) -> float:
+    """``L = 2^(bits-1) - 1``, the largest weight level (1 for continuous weights)."""
+    return 1.0 if bits is None else float(2 ** (bits - 1) - 1)
+
+
+def _slice_count(plane_max: float, bits_per_cell: int) -> int:
+    """Cells of ``bits_per_cell`` bits that hold a plane value up to ``plane_max``."""
+    return max(1, int(np.ceil(np.log2(plane_max + 1) / bits_per_cell)))
+
+
 def quantize_weights(w: Array, bits: int | None) -> tuple[Array, Array, float]:
     """``(levels n, w_max, L)`` with ``w ~ w_max n / L``: symmetric uniform quantisation to ``bits``
     bits (``L = 2^(bits-1) - 1``) with a straight-through gradient; ``bits=None`` keeps ``n`` continuous."""
     w_max = jax.lax.stop_gradient(jnp.maximum(jnp.max(jnp.abs(w)), jnp.finfo(w.dtype).tiny))
-    levels = 1.0 if bits is None else float(2 ** (bits - 1) - 1)
+    levels = _levels(bits)
     scaled = w / w_max * levels
     if bits is not None:
         scaled = scaled + jax.lax.stop_gradient(jnp.round(scaled) - scaled)
@@ -312,7 +322,7 @@ def bit_slices(u: Array, plane_max: float, bits_per_cell: int | None) -> tuple[l
     if bits_per_cell is None:
         return [u], plane_max
     base = 2 ** bits_per_cell
-    count = max(1, int(np.ceil(np.log2(plane_max + 1) / bits_per_cell)))
+    count = _slice_count(plane_max, bits_per_cell)
     whole = jax.lax.stop_gradient(jnp.round(u))
     through = (u - jax.lax.stop_gradient(u)) / count
     digits = [jnp.floor(whole / base ** s) % base + through / base ** s for s in range(count)]
@@ -391,16 +401,17 @@ def _adc(current: Array, full_scale, bits: int, signed: bool) -> Array:
 def readout_scale_shape(spec, fan_in: int, fan_out: int) -> tuple[int, int, int]:
     """``(slices, row tiles, columns)``: the shape of a layer's sense-amplifier scales, one per column
     of every row tile and bit slice (each such column has its own sense amplifier)."""
-    levels = 1.0 if spec.weight_bits is None else float(2 ** (spec.weight_bits - 1) - 1)
-    plane_max = levels if spec.encoding == "differential" else 2.0 * levels
-    slices = 1 if spec.bits_per_cell is None else max(1, int(np.ceil(np.log2(plane_max + 1) / spec.bits_per_cell)))
+    levels = _levels(spec.weight_bits)
+    plane_max = levels if spec.encoding == "differential" else 2.0 * levels  # as weight_planes
+    slices = 1 if spec.bits_per_cell is None else _slice_count(plane_max, spec.bits_per_cell)
     return slices, -(-fan_in // spec.size), fan_out
 
 
 def _sense_amplifier(difference: Array, reference, offsets: Array | None, scale: Array) -> Array:
     """1-bit decision ``sign(dI - reference - offset)`` per column of one row tile (``difference [P, M]``,
     amperes), worth ``+-scale`` (``[M]``, amperes): the digital weight a deployed chip adds per
-    decision, a fixed number per column (calibrated, or learned: :class:`AnalogProduct`). The 1-bit
+    decision, a fixed number per column (calibrated, optionally with a learned gain:
+    :class:`~hwsnn.layers.readout_scale.ReadoutScale`). The 1-bit
     results of the sub-arrays are summed digitally with a fixed or learned scale (REFERENCES.md section 5).
     Backward: arctan surrogate of ``(dI - threshold) / scale`` (peak slope 2 per unit of ``dI``); the
     scale's own gradient is the decision ``+-1`` (exact: the output is linear in it), its place in

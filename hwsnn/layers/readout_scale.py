@@ -17,9 +17,11 @@ the passes that measure it (training passes and calibration passes, ``Context.tr
 current ``adc_range X v_read (g_on - g_off)``): a column whose rows were silent in calibration
 measures ``c = 0``, and a zero scale would block every gradient through it for good (the network
 stays silent from the first step; measured in ``experiments/adc_less``), so no scale is set below
-the resolution of one active input. ``g`` (``nnx.Param``, 0 at first) is a learned log gain per column; it learns when the optimizer
-trains it (``hardware.learn_scale``). Both go into the checkpoint, and evaluation reads them
-unchanged, so a sample's output never depends on the rest of its batch.
+the resolution of one active input. ``g`` (``nnx.Param``, 0 at first) is a log gain per column; it
+has a gradient only with ``learn_gain=True`` (``model.set_attributes(learn_gain=True)``, which
+``hardware.learn_scale`` does), otherwise it is held constant, so a frozen gain costs no backward
+pass over the partial sums. Both go into the checkpoint, and evaluation reads them unchanged, so a
+sample's output never depends on the rest of its batch.
 
 A measuring pass reads with the scales it has just moved (the measurement is of the partial sums,
 which come before the readout), so one pass calibrates every layer in turn, each on the outputs of
@@ -28,6 +30,7 @@ the calibrated layers before it; an evaluation pass reads the stored scales.
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 from flax import nnx
 
@@ -39,9 +42,10 @@ from hwsnn.typing import Array
 class ReadoutScale(nnx.Module):
     """Sense-amplifier scales ``[slices, row tiles, columns]`` of one crossbar layer (module doc)."""
 
-    def __init__(self, spec, fan_in: int, fan_out: int, *, momentum: float = 0.9):
+    def __init__(self, spec, fan_in: int, fan_out: int, *, momentum: float = 0.9, learn_gain: bool = False):
         shape = readout_scale_shape(spec, fan_in, fan_out)
         self.momentum = fraction(momentum, "momentum")
+        self.learn_gain = bool(learn_gain)
         self.floor = 1.0 / (float(spec.adc_range) * spec.size)  # c_min: one cell at g_on
         self.calibrated = nnx.BatchStat(jnp.zeros(shape))
         self.batches = nnx.BatchStat(jnp.zeros((), jnp.int32))  # measured batches
@@ -49,7 +53,8 @@ class ReadoutScale(nnx.Module):
 
     def value(self) -> Array:
         """``a = max(c, c_min) exp(g)``: the scales the readout uses, in units of the full-scale current."""
-        return jnp.maximum(self.calibrated[...], self.floor) * jnp.exp(self.log_gain[...])
+        gain = self.log_gain[...] if self.learn_gain else jax.lax.stop_gradient(self.log_gain[...])
+        return jnp.maximum(self.calibrated[...], self.floor) * jnp.exp(gain)
 
     def measured(self, magnitudes: Array) -> Array:
         """Move the calibrated part towards one batch's mean ``|partial sum|`` per column

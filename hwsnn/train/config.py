@@ -39,6 +39,7 @@ from hwsnn.hardware.presets import PRESETS, REFERENCE_PRESETS, hardware_preset
 from hwsnn.hardware.specs import CROSSBAR_PRESETS, crossbar_preset
 from hwsnn.layers import SNN, ZOO, conv_net, mlp
 from hwsnn.layers.norm import NORMS
+from hwsnn.layers.readout_scale import ReadoutScale
 from hwsnn.neurons import NEURONS, RESETS, SURROGATES, Integrator, Neuron, surrogate_from_name
 from hwsnn.train.losses import TASK_LOSSES
 from hwsnn.train.step import RAMP_ORDERS
@@ -223,6 +224,12 @@ class HardwareConfig(Section):
     ramp_steps: int = setting(0, "steps of the ramp to full strength", bound(0))
     ramp_order: str = setting("together", "which non-idealities ramp when", choice(lambda: RAMP_ORDERS))
     learn_scale: bool = setting(False, "learn a per-column gain over the calibrated sense-amplifier scales")
+
+    def conflicts(self) -> list[str]:
+        if self.learn_scale and (self.preset not in CROSSBAR_PRESETS or crossbar_preset(self.preset).readout != "sa"):
+            return [f"learn_scale: got True with preset {self.preset!r}; allowed: a sense-amplifier preset "
+                    f"({[name for name in CROSSBAR_PRESETS if crossbar_preset(name).readout == 'sa']})."]
+        return []
 
 
 @dataclasses.dataclass(frozen=True)
@@ -420,8 +427,12 @@ def build_model(config: TrainConfig, input_shape: tuple[int, ...], num_classes: 
         flat = 1
         for d in input_shape:
             flat *= d
-        return mlp([flat, *model.hidden, outputs], model_timesteps(model), **shared)
-    if model.kind in ZOO:
-        return ZOO[model.kind](model_timesteps(model), input_shape=tuple(input_shape), outputs=outputs, **shared)
-    return conv_net(input_shape, model.channels, model.hidden, outputs, model_timesteps(model),
-                    kernel_size=model.kernel_size, padding=model.padding, **shared)
+        network = mlp([flat, *model.hidden, outputs], model_timesteps(model), **shared)
+    elif model.kind in ZOO:
+        network = ZOO[model.kind](model_timesteps(model), input_shape=tuple(input_shape), outputs=outputs, **shared)
+    else:
+        network = conv_net(input_shape, model.channels, model.hidden, outputs, model_timesteps(model),
+                           kernel_size=model.kernel_size, padding=model.padding, **shared)
+    if config.hardware.learn_scale:  # the sense amplifiers' gains get a gradient (ReadoutScale)
+        network.set_attributes(ReadoutScale, learn_gain=True)
+    return network

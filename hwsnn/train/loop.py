@@ -39,20 +39,15 @@ from hwsnn.layers.readout_scale import uncalibrated
 
 def make_optimizer(config: TrainConfig, total_steps: int) -> optax.GradientTransformation:
     """Adam (or SGD with momentum 0.9) with an optional cosine decay to zero over ``total_steps``;
-    learned step counts (``step_counts``) take Adam at ``timestep_learning_rate`` (in steps); the
-    sense amplifiers' log gains (``log_gain``) learn with the weights under ``hardware.learn_scale``
-    and stay at 0 otherwise."""
+    learned step counts (``step_counts``) take Adam at ``timestep_learning_rate`` (in steps)."""
     training = config.training
     lr = optax.cosine_decay_schedule(training.learning_rate, total_steps) if training.cosine_decay else training.learning_rate
     weights = optax.adam(lr) if training.optimizer == "adam" else optax.sgd(lr, momentum=0.9)
-    groups = {"step_counts": "timesteps", "log_gain": "weights" if config.hardware.learn_scale else "frozen"}
-
-    def label(path, _):
-        names = [getattr(k, "key", None) for k in path]
-        return next((group for name, group in groups.items() if name in names), "weights")
-
-    transforms = {"weights": weights, "timesteps": optax.adam(training.timestep_learning_rate), "frozen": optax.set_to_zero()}
-    return optax.multi_transform(transforms, lambda params: jax.tree_util.tree_map_with_path(label, params))
+    if not config.model.learn_timesteps:
+        return weights
+    labels = lambda params: jax.tree_util.tree_map_with_path(
+        lambda path, _: "timesteps" if any(getattr(k, "key", None) == "step_counts" for k in path) else "weights", params)
+    return optax.multi_transform({"weights": weights, "timesteps": optax.adam(training.timestep_learning_rate)}, labels)
 
 
 def epoch_order(config: TrainConfig, num_train: int, epoch: int) -> np.ndarray:
