@@ -43,6 +43,27 @@ def test_synaptic_matches_snntorch(reset, per_neuron):
     np.testing.assert_allclose(np.asarray(mem_ours), np.stack(mems), atol=1e-5, rtol=0)
 
 
+def test_undelayed_zero_reset_matches_snntorch_synaptic_without_reset_delay():
+    """snnTorch clears the membrane the step it fires (its membrane output is after the reset, ours
+    before it): spikes and synaptic currents agree exactly, membranes wherever no spike fired."""
+    ref = snntorch.Synaptic(alpha=0.85, beta=0.8, threshold=1.2, reset_mechanism="zero", reset_delay=False)
+    syn, mem = ref.reset_mem()
+    spikes, syns, mems = [], [], []
+    with torch.no_grad():
+        for current in torch.from_numpy(SYNAPTIC_CURRENTS):
+            spk, syn, mem = ref(current, syn, mem)
+            spikes.append(spk.numpy()), syns.append(syn.numpy()), mems.append(mem.numpy())
+    neuron = Synaptic(alpha=0.85, beta=0.8, threshold=1.2, reset="zero", reset_delay=False)
+    out, (syn_ours, mem_ours) = neuron.run(neuron.default_params(), jnp.asarray(SYNAPTIC_CURRENTS))
+    spikes = np.stack(spikes)
+    assert spikes.sum() > 200
+    np.testing.assert_array_equal(np.asarray(out), spikes)
+    np.testing.assert_allclose(np.asarray(syn_ours), np.stack(syns), atol=1e-5, rtol=0)
+    np.testing.assert_allclose(np.where(spikes > 0, 0.0, np.asarray(mem_ours)), np.stack(mems), atol=1e-5, rtol=0)
+    delayed = Synaptic(alpha=0.85, beta=0.8, threshold=1.2, reset="zero")
+    assert not np.array_equal(np.asarray(delayed.run(delayed.default_params(), jnp.asarray(SYNAPTIC_CURRENTS))[0]), spikes)
+
+
 @pytest.mark.parametrize("reset", ["subtract", "zero", "none"])
 def test_recurrent_lif_matches_snntorch_rleaky_on_copied_weights(reset):
     n = 12
@@ -168,6 +189,8 @@ def test_neuron_errors_name_the_argument():
         ALIF(gamma=-1.0)
     with pytest.raises(ValueError, match="reset: got 'hard'"):
         Synaptic(reset="hard")
+    with pytest.raises(ValueError, match="reset_delay: got False with reset='subtract'; allowed: False only with reset='zero'"):
+        Synaptic(reset_delay=False)
     with pytest.raises(ValueError, match="surrogate"):
         LIF(surrogate=3.0)
     with pytest.raises(ValueError, match="neuron: RLIF runs in \\['dense'\\] layers; got a conv layer"):
