@@ -40,6 +40,7 @@ from hwsnn.hardware.specs import CROSSBAR_PRESETS, crossbar_preset
 from hwsnn.layers import SNN, ZOO, conv_net, mlp
 from hwsnn.layers.norm import NORMS
 from hwsnn.layers.readout_scale import ReadoutScale
+from hwsnn.nir import load as load_nir
 from hwsnn.neurons import NEURONS, RESETS, SURROGATES, Integrator, Neuron, surrogate_from_name
 from hwsnn.train.losses import TASK_LOSSES
 from hwsnn.train.step import RAMP_ORDERS
@@ -165,10 +166,14 @@ class ModelConfig(Section):
     read per-class blocks); "mlp" is a spiking MLP ``prod(input) -> hidden -> outputs``; a name of
     :data:`~hwsnn.layers.ZOO` (vgg9, vgg16, ...) is that fixed architecture with a classifier of
     ``num_classes x population`` outputs (``channels``, ``kernel_size``, ``padding`` and ``hidden``
-    describe "conv" and "mlp" only)."""
+    describe "conv" and "mlp" only); "nir" is the network of the NIR file ``nir_file``
+    (:func:`hwsnn.nir.load`, run for ``timesteps`` steps; its neurons as the file gives them, so the
+    neuron section, ``readout``, ``norm`` and the layout fields do not apply)."""
 
     section: typing.ClassVar[str] = "model"
-    kind: str = setting("conv", "network family, or a zoo network", choice(lambda: ("conv", "mlp", *ZOO)))
+    kind: str = setting("conv", "network family, a zoo network, or nir (the network of nir_file)",
+                        choice(lambda: ("conv", "mlp", "nir", *ZOO)))
+    nir_file: str | None = setting(None, "nir: the NIR file (.nir) of the network")
     channels: tuple[int, ...] = setting((16, 32), "conv: filters of each conv block", POSITIVE_INT)
     kernel_size: int = setting(3, "conv: kernel size k of every conv layer", POSITIVE_INT)
     padding: str = setting("SAME", "conv: padding of every conv layer", choice(lambda: ("SAME", "VALID")))
@@ -180,6 +185,15 @@ class ModelConfig(Section):
     layer_timesteps: tuple[int, ...] = setting((), "per-synaptic-layer T_l (empty: timesteps everywhere)", POSITIVE_INT)
     learn_timesteps: bool = setting(False, "learn the per-layer step counts (LD-SNN)")
     norm: str | None = setting(None, "batch norm of every conv and hidden layer (None: none)", choice(lambda: NORMS))
+
+    def conflicts(self) -> list[str]:
+        if (self.kind == "nir") != (self.nir_file is not None):
+            return [f"nir_file: got {self.nir_file!r} with kind {self.kind!r}; allowed: a NIR file exactly when kind "
+                    "is 'nir'."]
+        if self.kind == "nir" and (self.layer_timesteps or self.learn_timesteps or self.norm is not None):
+            return ["kind: got 'nir' with layer_timesteps, learn_timesteps or norm; allowed: the network as the file "
+                    "gives it, run for one T (timesteps)."]
+        return []
 
 
 @dataclasses.dataclass(frozen=True)
@@ -415,6 +429,22 @@ def build_readout(config: TrainConfig) -> Neuron | None:
     return Integrator(beta=config.neuron.beta, learn=("beta",) if config.neuron.learn_beta else ())
 
 
+def _nir_network(config: TrainConfig, input_shape: tuple[int, ...], outputs: int) -> SNN:
+    """The network of ``model.nir_file`` on the config's crossbars, checked against the dataset."""
+    preset = config.hardware.preset
+    network = load_nir(config.model.nir_file, timesteps=config.model.timesteps,
+                       hardware=None if preset is None else crossbar_preset(preset),
+                       spiking_input=config.data.encoding != "direct")
+    if network.input_shape != tuple(input_shape):
+        raise ValueError(f"model.nir_file: the network takes inputs {network.input_shape}; allowed: the dataset's "
+                         f"{tuple(input_shape)} (channel-last).")
+    produced = network.layer_shapes()[-1]
+    if produced != (outputs,):
+        raise ValueError(f"model.nir_file: the network outputs {produced}; allowed: ({outputs},) "
+                         "(num_classes x population).")
+    return network
+
+
 def build_model(config: TrainConfig, input_shape: tuple[int, ...], num_classes: int) -> SNN:
     """The SNN a config describes, initialised from ``training.seed``."""
     model, preset = config.model, config.hardware.preset
@@ -428,6 +458,8 @@ def build_model(config: TrainConfig, input_shape: tuple[int, ...], num_classes: 
         for d in input_shape:
             flat *= d
         network = mlp([flat, *model.hidden, outputs], model_timesteps(model), **shared)
+    elif model.kind == "nir":
+        network = _nir_network(config, input_shape, outputs)
     elif model.kind in ZOO:
         network = ZOO[model.kind](model_timesteps(model), input_shape=tuple(input_shape), outputs=outputs, **shared)
     else:
