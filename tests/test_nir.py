@@ -174,7 +174,7 @@ def test_loading_folds_input_gains_into_the_weights():
     graph = nir.NIRGraph.from_list(nir.Input(np.array([4])), nir.Affine(weight, bias),
                                    nir.LIF(tau=tau, r=r, v_leak=np.zeros(3), v_threshold=np.ones(3), v_reset=np.zeros(3)),
                                    nir.Output(np.array([3])))
-    model = load(graph, timesteps=3)
+    model = load(graph, timesteps=3, dt=dt)
     np.testing.assert_allclose(np.asarray(model.layers[0].kernel[...]), 2.0 * weight.T)
     np.testing.assert_allclose(np.asarray(model.layers[0].bias[...]), 2.0 * bias)
     assert float(model.layers[0].neurons.beta[...]) == pytest.approx(0.75)
