@@ -95,7 +95,17 @@ def direct(x: Array, num_steps: int) -> Array:
     return jnp.broadcast_to(x[None], (num_steps,) + x.shape)
 
 
-ENCODERS: tuple[str, ...] = ("direct", "rate", "latency")
+def events(x: Array, num_steps: int) -> Array:
+    """Event frames ``x [B, T, ...]`` (a dataset's samples with their time axis, e.g. counts per bin
+    and polarity from :func:`hwsnn.data.bin_events`) as the model's input ``[T, B, ...]`` float32."""
+    _check_steps(num_steps)
+    if x.ndim < 2 or x.shape[1] != num_steps:
+        raise ValueError(f"x: shape {tuple(x.shape)}; allowed: [B, {num_steps}, ...] event frames with the model's "
+                         f"{num_steps} timesteps (bin the events into that many frames).")
+    return jnp.swapaxes(jnp.asarray(x, jnp.float32), 0, 1)
+
+
+ENCODERS: tuple[str, ...] = ("direct", "rate", "latency", "events")
 
 
 def encoder_from_name(name: str) -> Callable[[Array, int, Key], Array]:
@@ -106,4 +116,6 @@ def encoder_from_name(name: str) -> Callable[[Array, int, Key], Array]:
         return lambda x, num_steps, key: rate(x, num_steps, key)
     if name == "latency":
         return lambda x, num_steps, key: latency(x, num_steps)
+    if name == "events":
+        return lambda x, num_steps, key: events(x, num_steps)
     raise ValueError(f"encoding: got {name!r}; allowed: {list(ENCODERS)}.")

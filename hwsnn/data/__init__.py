@@ -11,9 +11,16 @@ Nothing here touches the network or unpickles a file.
 ``cifar10``    CIFAR-10 binary batches (``data_batch_1..5.bin``, ``test_batch.bin``) from a local folder
 ``svhn``       SVHN cropped digits (``train_32x32.mat``, ``test_32x32.mat``) from a local folder
 =============  =====================================================================================
+
+Event data (N-MNIST, SHD, DVS128 Gesture) is read from local folders by :mod:`hwsnn.data.events`
+and :mod:`hwsnn.data.event_datasets`, binned into time-major frames.
 """
 
-from hwsnn.data.datasets import DATASETS, Dataset, load_dataset
+from hwsnn.data.datasets import DATASETS, Dataset
+from hwsnn.data.event_datasets import EVENT_DATASETS
+from hwsnn.data.events import bin_events, read_aedat31, read_gesture_labels, read_nmnist, read_shd
 from hwsnn.data.files import read_cifar10_batch, read_svhn_mat
+from hwsnn.data.registry import load_dataset
 
-__all__ = ["DATASETS", "Dataset", "load_dataset", "read_cifar10_batch", "read_svhn_mat"]
+__all__ = ["DATASETS", "Dataset", "EVENT_DATASETS", "bin_events", "load_dataset", "read_aedat31", "read_cifar10_batch",
+           "read_gesture_labels", "read_nmnist", "read_shd", "read_svhn_mat"]

@@ -1,4 +1,4 @@
-"""The :class:`Dataset` record and :func:`load_dataset` (see the package doc for the splits)."""
+"""The :class:`Dataset` record and the image datasets (see the package doc for the splits)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from hwsnn.data.files import read_cifar10_batch, read_svhn_mat
 
 @dataclasses.dataclass(frozen=True)
 class Dataset:
-    """Train and test arrays: images float32 NHWC in [0, 1], labels int32."""
+    """Train and test arrays: images float32 NHWC in [0, 1] (or, for event data, ``timesteps``
+    time-major frames per sample, ``[N, T, ...]`` counts), labels int32."""
 
     name: str
     x_train: np.ndarray
@@ -21,11 +22,12 @@ class Dataset:
     x_test: np.ndarray
     y_test: np.ndarray
     num_classes: int
+    timesteps: int | None = None  # event data: the frames per sample (the samples' leading axis)
 
     @property
     def input_shape(self) -> tuple[int, ...]:
-        """Per-sample image shape ``(H, W, C)``."""
-        return tuple(self.x_train.shape[1:])
+        """Per-sample, per-step input shape: ``(H, W, C)`` for images and event frames, ``(channels,)`` for audio."""
+        return tuple(self.x_train.shape[2:] if self.timesteps else self.x_train.shape[1:])
 
 
 def stratified_split(labels: np.ndarray, train_fraction: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -63,7 +65,8 @@ def digits() -> Dataset:
     return _split("digits", images, bunch.target.astype(np.int32), 0.8)
 
 
-def _require_dir(path, name: str) -> str:
+def require_dir(path, name: str) -> str:
+    """``path`` as a folder for dataset ``name`` (errors name the argument)."""
     if path is None:
         raise ValueError(f"data_dir: dataset {name!r} reads local files; pass the folder that holds them.")
     if not os.path.isdir(path):
@@ -73,7 +76,7 @@ def _require_dir(path, name: str) -> str:
 
 def cifar10(data_dir) -> Dataset:
     """CIFAR-10 from its binary batches in ``data_dir`` (``data_batch_*.bin`` and ``test_batch.bin``)."""
-    folder = _require_dir(data_dir, "cifar10")
+    folder = require_dir(data_dir, "cifar10")
     train_files = sorted(f for f in os.listdir(folder) if f.startswith("data_batch_") and f.endswith(".bin"))
     if not train_files:
         raise FileNotFoundError(f"data_dir: no data_batch_*.bin in {folder!r}.")
@@ -87,7 +90,7 @@ def cifar10(data_dir) -> Dataset:
 
 def svhn(data_dir) -> Dataset:
     """SVHN cropped digits from ``train_32x32.mat`` and ``test_32x32.mat`` in ``data_dir``."""
-    folder = _require_dir(data_dir, "svhn")
+    folder = require_dir(data_dir, "svhn")
     x_train, y_train = read_svhn_mat(os.path.join(folder, "train_32x32.mat"))
     x_test, y_test = read_svhn_mat(os.path.join(folder, "test_32x32.mat"))
     scale = np.float32(1 / 255)
@@ -100,12 +103,5 @@ DATASETS: dict[str, Callable[[str | os.PathLike | None], Dataset]] = {
     "cifar10": cifar10,
     "svhn": svhn,
 }
-"""Dataset loaders by the names configs use: each takes ``data_dir`` (ignored by the shipped sets).
-A new dataset is one entry here (README, "Extending hwsnn")."""
-
-
-def load_dataset(name: str, data_dir: str | os.PathLike | None = None) -> Dataset:
-    """Load a dataset by name (one of :data:`DATASETS`); ``data_dir`` is for the file-based ones."""
-    if name not in DATASETS:
-        raise ValueError(f"dataset: got {name!r}; allowed: {list(DATASETS)}.")
-    return DATASETS[name](data_dir)
+"""Image dataset loaders by the names configs use: each takes ``data_dir`` (ignored by the shipped
+sets). A new dataset is one entry here (README, "Extending hwsnn")."""

@@ -32,7 +32,8 @@ from typing import Any
 import yaml
 from flax import nnx
 
-from hwsnn.data import DATASETS
+from hwsnn.data import DATASETS, EVENT_DATASETS
+from hwsnn.data.events import FRAME_MODES
 from hwsnn.encoding import ENCODERS
 from hwsnn.hardware.cost.imc import MODES as IMC_MODES
 from hwsnn.hardware.presets import PRESETS, REFERENCE_PRESETS, hardware_preset
@@ -220,10 +221,20 @@ class DataConfig(Section):
     """The dataset and how samples become input currents or spikes."""
 
     section: typing.ClassVar[str] = "data"
-    dataset: str = setting("mnist5k", "dataset (loaders in hwsnn.data.DATASETS)", choice(lambda: DATASETS))
+    dataset: str = setting("mnist5k", "dataset (loaders in hwsnn.data.DATASETS and EVENT_DATASETS)",
+                           choice(lambda: (*DATASETS, *EVENT_DATASETS)))
     data_dir: str | None = setting(None, "folder of a dataset read from local files")
     validation: int = setting(0, "training images held out as the 'validation' split (a fixed draw)", bound(0))
-    encoding: str = setting("direct", "input encoding over the timesteps", choice(lambda: ENCODERS))
+    encoding: str = setting("direct", "input encoding over the timesteps (events: an event dataset's frames)",
+                            choice(lambda: ENCODERS))
+    frames: str = setting("count", "event datasets: each bin's value per position and polarity",
+                          choice(lambda: FRAME_MODES))
+
+    def conflicts(self) -> list[str]:
+        if (self.dataset in EVENT_DATASETS) != (self.encoding == "events"):
+            return [f"encoding: got {self.encoding!r} for dataset {self.dataset!r}; allowed: 'events' exactly for the "
+                    f"event datasets {list(EVENT_DATASETS)}."]
+        return []
 
 
 @dataclasses.dataclass(frozen=True)

@@ -79,7 +79,11 @@ class Run:
     def __init__(self, config: TrainConfig, dataset: Dataset | None = None, devices=None):
         self.config = config
         training = config.training
-        self.dataset = load_dataset(config.data.dataset, config.data.data_dir) if dataset is None else dataset  # as loaded
+        if dataset is None:  # event datasets are binned into the model's input timesteps
+            first_steps = config.model.layer_timesteps[0] if config.model.layer_timesteps else config.model.timesteps
+            dataset = load_dataset(config.data.dataset, config.data.data_dir, timesteps=first_steps,
+                                   frames=config.data.frames)
+        self.dataset = dataset  # as loaded
         self.data, self.validation = hold_out(self.dataset, config.data.validation)  # training minus validation
         self.model = build_model(config, self.data.input_shape, self.data.num_classes)
         self.steps_per_epoch = len(self.data.y_train) // training.batch_size
@@ -113,8 +117,10 @@ class Run:
         self.activity_step = make_activity_step(graphdef, encode, self.model.timesteps, self.eval_key)
 
     def inputs(self, images: np.ndarray) -> np.ndarray:
-        """Reshape a batch of dataset images ``[B, H, W, C]`` to the model's input shape."""
-        return images.reshape((images.shape[0],) + self.model.input_shape)
+        """Reshape a batch of dataset images ``[B, H, W, C]`` (event frames ``[B, T, ...]``) to the
+        model's input shape (after the time axis)."""
+        lead = images.shape[:2] if self.data.timesteps else images.shape[:1]
+        return images.reshape(lead + self.model.input_shape)
 
     def _batches(self, split: str, max_samples: int | None = None):
         """``(inputs, labels)`` of a split in batches of ``eval_batch_size`` (the first ``max_samples``)."""
