@@ -18,6 +18,6 @@ def test_readme_examples_run_in_order():
 
 
 def test_ci_runs_the_readme_test_command():
-    command = 'python3 -m pip install -e ".[test]" && python3 -m pytest'
+    command = 'python3 -m pip install -e ".[test,docs]" && python3 -m pytest'
     assert command in (ROOT / "README.md").read_text()
     assert command in (ROOT / ".ci" / "run").read_text()

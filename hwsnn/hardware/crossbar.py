@@ -48,14 +48,17 @@ so a spec that would diverge is rejected before any training step.
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from typing import TYPE_CHECKING, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from hwsnn.neurons.surrogate import atan
-from hwsnn.typing import Array
+from hwsnn.typing import Array, Key
+
+if TYPE_CHECKING:  # specs import this module: the spec type is for annotations only
+    from hwsnn.hardware.specs import CrossbarSpec
 
 IR_DROP_METHODS = ("resummed", "relaxation", "exact")
 """The IR-drop solvers, one vocabulary for :func:`column_currents` and ``CrossbarSpec.ir_drop``: the
@@ -474,8 +477,8 @@ def analog_matmul(x: Array, w: Array, spec, key, *, program_key=None, strength=1
     return y.reshape(x.shape[:-1] + (w.shape[1],))
 
 
-def analog_matmul_tiles(row_tiles: list[Array], w: Array, spec, key, *, program_key=None, strength=1.0,
-                        sa_scale: Array | Callable[[Array], Array] | None = None) -> AnalogProduct:
+def analog_matmul_tiles(row_tiles: list[Array], w: Array, spec: CrossbarSpec, key: Key, *, program_key: Key | None = None,
+                        strength: HardwareStrength | float = 1.0, sa_scale: Array | Callable[[Array], Array] | None = None) -> AnalogProduct:
     """``x @ w`` ``[P, M]`` on crossbars, for inputs given as crossbar row tiles (DESIGN.md section 7),
     with each column's partial-sum magnitudes (:class:`AnalogProduct`).
 

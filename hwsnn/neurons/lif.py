@@ -99,7 +99,7 @@ class IF(LIF):
         return {**super().prepare(params, state_shape, dtype), "beta": jax.numpy.ones((), dtype)}
 
 
-def lif(currents: Currents, beta, threshold=1.0, *, reset: Reset = "subtract", surrogate: Surrogate | None = None,
+def lif(currents: Currents, beta: float | Array, threshold: float | Array = 1.0, *, reset: Reset = "subtract", surrogate: Surrogate | None = None,
         v0: Array | None = None) -> tuple[Spikes, Membrane]:
     """Run LIF neurons over the leading time axis of ``currents`` ``[T, ...]`` (functional form of :class:`LIF`).
 

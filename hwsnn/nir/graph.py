@@ -15,6 +15,7 @@ from hwsnn.layers.modules import Dropout
 from hwsnn.layers.residual import Residual
 from hwsnn.nir.neurons import NEURON_NODES, from_nir, to_nir
 from hwsnn.neurons.base import default_surrogate
+from hwsnn.neurons.surrogate import Surrogate
 
 DT = 1e-4
 """The default Euler step (s): snnTorch's ``export_nir``/``import_nir`` use it."""
@@ -177,8 +178,8 @@ def _pool(node, where: str) -> tuple[str, int]:
     return kind, window
 
 
-def load(graph, *, timesteps: int | None = None, dt: float | None = None, hardware: CrossbarSpec | None = None,
-         spiking_input: bool = True, surrogate=None, execution: str = "auto") -> SNN:
+def load(graph: nir.NIRGraph | str | os.PathLike, *, timesteps: int | None = None, dt: float | None = None, hardware: CrossbarSpec | None = None,
+         spiking_input: bool = True, surrogate: Surrogate | str | None = None, execution: str = "auto") -> SNN:
     """An :class:`~hwsnn.layers.SNN` from a NIR graph (or the path of a NIR file).
 
     The graph must be one chain from input to output in which each synapse (``Affine``, ``Linear``,

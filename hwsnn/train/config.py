@@ -231,9 +231,9 @@ class DataConfig(Section):
                           choice(lambda: FRAME_MODES))
 
     def conflicts(self) -> list[str]:
-        if (self.dataset in EVENT_DATASETS) != (self.encoding == "events"):
-            return [f"encoding: got {self.encoding!r} for dataset {self.dataset!r}; allowed: 'events' exactly for the "
-                    f"event datasets {list(EVENT_DATASETS)}."]
+        if self.dataset in EVENT_DATASETS and self.encoding != "events":
+            return [f"encoding: got {self.encoding!r} for dataset {self.dataset!r}; allowed: 'events' for the event "
+                    f"datasets {list(EVENT_DATASETS)} (and for any dataset whose samples have a time axis)."]
         return []
 
 

@@ -83,6 +83,10 @@ class Run:
             first_steps = config.model.layer_timesteps[0] if config.model.layer_timesteps else config.model.timesteps
             dataset = load_dataset(config.data.dataset, config.data.data_dir, timesteps=first_steps,
                                    frames=config.data.frames)
+        if (dataset.timesteps is not None) != (config.data.encoding == "events"):
+            raise ValueError(f"data.encoding: got {config.data.encoding!r} for a dataset "
+                             f"{'with' if dataset.timesteps else 'without'} a time axis; allowed: 'events' exactly for "
+                             "samples with a time axis (event frames, sequences).")
         self.dataset = dataset  # as loaded
         self.data, self.validation = hold_out(self.dataset, config.data.validation)  # training minus validation
         self.model = build_model(config, self.data.input_shape, self.data.num_classes)
