@@ -62,5 +62,5 @@ def test_the_config_builds_a_zoo_network_with_its_classifier():
 
     model = build_model(TrainConfig(model=ModelConfig(kind="vgg9", timesteps=2)), (32, 32, 3), 10)
     assert model.workload.weights == 3_307_200 + 512 * 10 and model.workload[-1].out_shape == (10,)
-    with pytest.raises(ValueError, match="model.kind: got 'vgg11'; allowed: \\['conv', 'mlp', 'vgg9', 'vgg16'"):
+    with pytest.raises(ValueError, match="model.kind: got 'vgg11'; allowed: \\['conv', 'mlp', 'nir', 'vgg9', 'vgg16'"):
         ModelConfig(kind="vgg11")
