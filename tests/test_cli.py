@@ -20,7 +20,8 @@ def test_train_then_evaluate(tmp_path, capsys):
                  "--no-progress"]) == 0
     summary = json.loads((workdir / "summary.json").read_text())
     saved = json.loads((workdir / "config.json").read_text())
-    assert saved["data"] == {"dataset": "digits", "data_dir": None, "validation": 0, "encoding": "rate"}  # file, then flag
+    assert saved["data"] == {"dataset": "digits", "data_dir": None, "validation": 0, "encoding": "rate",
+                             "frames": "count"}  # file, then flag
     assert saved["model"]["hidden"] == [32] and saved["training"]["learning_rate"] == 0.01
     assert load_config(workdir / "config.json") == load_config(config).replace(data={"encoding": "rate"})
     assert (workdir / "training_curve.png").exists()
