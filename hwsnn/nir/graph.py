@@ -115,8 +115,10 @@ def export(model: SNN, path: str | os.PathLike | None = None, *, dt: float = DT)
                              "Pool, Flatten, Dropout.")
         if layer.synaptic:
             add(f"{index}.neuron", to_nir(layer.neurons, _channels_first(out_shape), float(dt), where))
-        flattened_from = shape if isinstance(layer, Flatten) and len(shape) == 3 else (
-            flattened_from if isinstance(layer, Dropout) else None)
+        if isinstance(layer, Flatten):  # the next dense layer reads a channel-last flattening
+            flattened_from = shape if len(shape) == 3 else None
+        elif not isinstance(layer, Dropout):
+            flattened_from = None
         shape = out_shape
     add("output", nir.Output(output_type=np.array(_channels_first(shape))))
     graph = nir.NIRGraph(nodes=nodes, edges=list(zip(chain[:-1], chain[1:])),
