@@ -1,27 +1,25 @@
 """Test-wide settings.
 
 * Strict rank promotion: no implicit broadcasting between ranks.
-* A persistent XLA compilation cache in a fresh folder for this session (removed at its end).
-  Many tests build the same small networks again (new Python closures, identical HLO): with the
-  cache, an identical computation is compiled once per session instead of once per test. The folder
-  starts empty, so the suite's first compilation of every computation is still timed; subprocesses
-  and notebook kernels share it through the environment.
+* A persistent XLA compilation cache in a fresh, empty folder per test process (each pytest-xdist
+  worker has its own), removed at the end. Many tests build the same small networks again (new
+  Python closures, identical HLO); with the cache an identical computation is compiled once per
+  process instead of once per test. ``jax.config`` sets it for this process, the environment for the
+  subprocesses and notebook kernels it starts.
 """
 
 import os
 import shutil
 import tempfile
 
+import jax
+
 _CACHE = tempfile.mkdtemp(prefix="hwsnn-test-xla-cache-")
-os.environ["JAX_COMPILATION_CACHE_DIR"] = _CACHE
-os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
-os.environ["JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"] = "0"
-
-import jax  # noqa: E402  (after the cache settings, which jax reads at import)
-
-jax.config.update("jax_compilation_cache_dir", _CACHE)
-jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+_CACHE_SETTINGS = {"jax_compilation_cache_dir": _CACHE, "jax_persistent_cache_min_compile_time_secs": 0,
+                   "jax_persistent_cache_min_entry_size_bytes": 0}
+for name, value in _CACHE_SETTINGS.items():
+    jax.config.update(name, value)
+    os.environ[name.upper()] = str(value)
 jax.config.update("jax_numpy_rank_promotion", "raise")
 
 
