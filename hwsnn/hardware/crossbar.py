@@ -295,12 +295,25 @@ def _slice_count(plane_max: float, bits_per_cell: int) -> int:
     return max(1, int(np.ceil(np.log2(plane_max + 1) / bits_per_cell)))
 
 
-def quantize_weights(w: Array, bits: int | None) -> tuple[Array, Array, float]:
+def quantize_weights(w: Array, bits: int | None, clip: float | None = None) -> tuple[Array, Array, float]:
     """``(levels n, w_max, L)`` with ``w ~ w_max n / L``: symmetric uniform quantisation to ``bits``
-    bits (``L = 2^(bits-1) - 1``) with a straight-through gradient; ``bits=None`` keeps ``n`` continuous."""
-    w_max = jax.lax.stop_gradient(jnp.maximum(jnp.max(jnp.abs(w)), jnp.finfo(w.dtype).tiny))
+    bits (``L = 2^(bits-1) - 1``) with a straight-through gradient; ``bits=None`` keeps ``n`` continuous.
+
+    ``w_max``, the weight programmed at the largest conductance level, is the layer's largest ``|w|``
+    (``clip=None``) or ``min(clip x RMS(w), max |w|)``: aihwkit's layer-Gaussian weight clip
+    (``WeightClipType.LAYER_GAUSSIAN``, its sigma in units of the layer's spread), which spreads the
+    bulk of the weights over more levels, so each active row drives a larger share of the column's
+    current against programming noise and sense-amplifier offsets, at the price of programming the few
+    weights beyond ``w_max`` at the top level (they get no gradient through the crossbar while they
+    stay there). ``w_max`` is a stop-gradient scale either way."""
+    largest = jnp.max(jnp.abs(w))
+    if clip is not None:
+        largest = jnp.minimum(clip * jnp.sqrt(jnp.mean(w * w)), largest)
+    w_max = jax.lax.stop_gradient(jnp.maximum(largest, jnp.finfo(w.dtype).tiny))
     levels = _levels(bits)
     scaled = w / w_max * levels
+    if clip is not None:
+        scaled = jnp.clip(scaled, -levels, levels)
     if bits is not None:
         scaled = scaled + jax.lax.stop_gradient(jnp.round(scaled) - scaled)
     return scaled, w_max, levels
@@ -410,19 +423,26 @@ def readout_scale_shape(spec, fan_in: int, fan_out: int) -> tuple[int, int, int]
     return slices, -(-fan_in // spec.size), fan_out
 
 
-def _sense_amplifier(difference: Array, reference, offsets: Array | None, scale: Array) -> Array:
+def _sense_amplifier(difference: Array, reference, offsets: Array | None, scale: Array, driven: Array) -> Array:
     """1-bit decision ``sign(dI - reference - offset)`` per column of one row tile (``difference [P, M]``,
     amperes), worth ``+-scale`` (``[M]``, amperes): the digital weight a deployed chip adds per
     decision, a fixed number per column (calibrated, optionally with a learned gain:
     :class:`~hwsnn.layers.readout_scale.ReadoutScale`). The 1-bit
     results of the sub-arrays are summed digitally with a fixed or learned scale (REFERENCES.md section 5).
-    Backward: arctan surrogate of ``(dI - threshold) / scale`` (peak slope 2 per unit of ``dI``); the
-    scale's own gradient is the decision ``+-1`` (exact: the output is linear in it), its place in
-    the surrogate's width held constant."""
+    A tile none of whose rows is driven for an input (``driven [P]`` false: its partial sum is
+    exactly 0) is not read and adds 0: the row drivers know which rows they drive, and a comparator
+    with no input would only report the sign of its own offset (with ``x > 0`` and no offset, a
+    spurious ``-scale`` on every column of every silent tile; with offsets, a chip-specific bias).
+    Backward: arctan surrogate of ``(dI - threshold) / scale`` (peak slope 2 per unit of ``dI``),
+    also for a tile that was not read (straight-through: driving one of its rows would make it read,
+    so a layer whose inputs are silent still gets a gradient to wake it); the scale's own gradient
+    is what it multiplies, ``+-1`` or 0 (exact: the output is linear in it), its place in the
+    surrogate's width held constant."""
     threshold = reference if offsets is None else reference + offsets
     width = jax.lax.stop_gradient(jnp.maximum(scale, jnp.finfo(difference.dtype).tiny))  # a never-driven column: 0 out
-    decision = atan(2.0)((difference - threshold) / width)
-    return scale * (2.0 * decision - 1.0)
+    vote = 2.0 * atan(2.0)((difference - threshold) / width) - 1.0
+    vote = vote - jax.lax.stop_gradient(vote * ~driven[:, None])  # 0 where not read; gradient as if read
+    return scale * vote
 
 
 def _tile_partials(row_tiles, arrays, key, spec, read_sigma) -> list[Array]:
@@ -434,13 +454,14 @@ def _tile_partials(row_tiles, arrays, key, spec, read_sigma) -> list[Array]:
             for r, inputs in enumerate(row_tiles)]
 
 
-def _read(partial: Array, spec, differential: bool, full_scale, offset, scale, readout_strength) -> Array:
+def _read(partial: Array, spec, differential: bool, full_scale, offset, scale, driven, readout_strength) -> Array:
     """One tile's partial sum ``[P, M]`` through the spec's readout (ADC, or sense amplifier with
-    ``offset`` and ``scale [M]`` in units of full scale), blended with the exact value by ``readout_strength``."""
+    ``offset`` and ``scale [M]`` in units of full scale, read where ``driven [P]``), blended with the
+    exact value by ``readout_strength``."""
     if spec.readout == "adc":
         read = _adc(partial, full_scale, spec.adc_bits, signed=differential)
     elif spec.readout == "sa":
-        read = _sense_amplifier(partial, spec.sa_reference * full_scale, offset, full_scale * scale[None, :])
+        read = _sense_amplifier(partial, spec.sa_reference * full_scale, offset, full_scale * scale[None, :], driven)
     else:
         return partial
     return read if _is_one(readout_strength) else partial + readout_strength * (read - partial)
@@ -458,7 +479,8 @@ class AnalogProduct(NamedTuple):
     Attributes:
       y: ``x @ w`` as the crossbars compute it, ``[P, M]``.
       partial_magnitudes: ``[slices, row tiles, M]``, each column's mean ``|partial sum|`` over the
-        ``P`` inputs, in units of the full-scale current (stop-gradient): the measurement a calibration
+        inputs that drive at least one of its tile's rows (the reads a sense amplifier makes), in units
+        of the full-scale current (stop-gradient): the measurement a calibration
         pass averages into a layer's sense-amplifier scales (:func:`readout_scale_shape`).
     """
 
@@ -482,7 +504,8 @@ def analog_matmul_tiles(row_tiles: list[Array], w: Array, spec: CrossbarSpec, ke
     """``x @ w`` ``[P, M]`` on crossbars, for inputs given as crossbar row tiles (DESIGN.md section 7),
     with each column's partial-sum magnitudes (:class:`AnalogProduct`).
 
-    Quantise ``w`` to ``spec.weight_bits`` (straight-through) -> integer planes (differential pair
+    Quantise ``w`` to ``spec.weight_bits`` over the range ``spec.weight_clip`` sets (straight-through;
+    :func:`quantize_weights`) -> integer planes (differential pair
     ``max(+-n, 0)`` or offset ``n + L``) -> bit slices of ``spec.bits_per_cell`` bits -> conductances
     ``g_off + (g_on - g_off) d / D`` -> tile the fan-in and fan-out into ``size x size`` crossbars ->
     per tile: programming variation and stuck-at cells (drawn from ``program_key``, default ``key``),
@@ -528,7 +551,7 @@ def analog_matmul_tiles(row_tiles: list[Array], w: Array, spec: CrossbarSpec, ke
     stages, strength = spec.stages, as_strength(strength)
     program_key = key if program_key is None else program_key
     fan_out, rows = w.shape[1], len(heights)
-    n, w_max, levels = quantize_weights(w, spec.weight_bits)
+    n, w_max, levels = quantize_weights(w, spec.weight_bits, spec.weight_clip)
     planes, plane_max = weight_planes(n, levels, spec.encoding)
     sliced = [bit_slices(u, plane_max, spec.bits_per_cell) for u in planes]
     digit_max, count = sliced[0][1], len(sliced[0][0])
@@ -549,13 +572,16 @@ def analog_matmul_tiles(row_tiles: list[Array], w: Array, spec: CrossbarSpec, ke
                                           strength=strength), spec, heights, r_wire)
                   for p, (digits, _) in enumerate(sliced)]  # per array: one [X_r, M] block per row tile
         partials.append(_tile_partials(row_tiles, arrays, jax.random.fold_in(key, 2 + s), spec, read_sigma))
-    magnitudes = jnp.stack([jnp.stack([jnp.mean(jnp.abs(jax.lax.stop_gradient(p)), axis=0) for p in tiles])
+    driven = [jnp.any(tile != 0, axis=0) for tile in row_tiles]  # [P] per row tile: any row driven
+    reads = [jnp.maximum(jnp.sum(d), 1) for d in driven]  # inputs each tile is read for
+    magnitudes = jnp.stack([jnp.stack([jnp.sum(jnp.abs(jax.lax.stop_gradient(p)), axis=0) / reads[r] for r, p in enumerate(tiles)])
                             for tiles in partials]) / full_scale
     scales = sa_scale(magnitudes) if callable(sa_scale) else sa_scale
     total = 0.0
     for s, tiles in enumerate(partials):
         current = sum(_read(partial, spec, differential, full_scale, None if offsets is None else offsets[s, r],
-                            None if scales is None else scales[s, r], strength["readout"]) for r, partial in enumerate(tiles))
+                            None if scales is None else scales[s, r], driven[r], strength["readout"])
+                      for r, partial in enumerate(tiles))
         if not differential:  # remove the g_off floor digitally
             current = current - spec.v_read_volt * spec.g_off_siemens * input_sum
         total = total + (2.0 ** (s * (spec.bits_per_cell or 0))) * current

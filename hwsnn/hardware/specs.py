@@ -515,6 +515,7 @@ class CrossbarSpec:
     ir_damping: Array
     size: int = _static(64)
     weight_bits: int | None = _static(4)
+    weight_clip: float | None = _static(None)
     bits_per_cell: int | None = _static(None)
     encoding: str = _static("differential")
     readout: str = _static("adc")
@@ -536,12 +537,14 @@ class CrossbarSpec:
 def crossbar_spec(*, g_on_siemens, g_off_siemens, v_read_volt, r_wire_ohm=0.0, prog_sigma_0=0.0, prog_sigma_1=0.0,
                   prog_sigma_2=0.0, read_sigma=0.0, p_stuck_on=0.0, p_stuck_off=0.0, adc_range=1.0, sa_reference=0.0,
                   sa_offset_sigma=0.0, ir_damping=0.6, size: int = 64, weight_bits: int | None = 4,
-                  bits_per_cell: int | None = None, encoding: str = "differential",
+                  weight_clip: float | None = None, bits_per_cell: int | None = None, encoding: str = "differential",
                   readout: str = "adc", adc_bits: int = 4, ir_drop: str | None = "resummed", ir_iterations: int = 10,
                   name: str = "crossbar") -> CrossbarSpec:
     """A validated :class:`CrossbarSpec`; an IR-drop configuration that would not converge is rejected.
 
     ``weight_bits=None`` programs continuous conductances (no weight quantisation).
+    ``weight_clip``: the weight programmed at the largest level, in units of the layer's RMS weight
+    (``None``: its largest ``|w|``; :func:`~hwsnn.hardware.crossbar.quantize_weights`).
     ``bits_per_cell=None`` stores each weight's level in one cell (per array of a pair); ``b`` spreads it
     over ``ceil((weight_bits - 1) / b)`` cells of ``2^b`` levels (differential) or ``ceil(weight_bits / b)``
     (offset), read separately and shift-added digitally (bit slicing, as in NeuroSim and SpikeSim).
@@ -557,6 +560,10 @@ def crossbar_spec(*, g_on_siemens, g_off_siemens, v_read_volt, r_wire_ohm=0.0, p
     _int_in(s, "size", size, 2, 4096)
     if weight_bits is not None:
         _int_in(s, "weight_bits", weight_bits, 2, 16)
+    if weight_clip is not None and (isinstance(weight_clip, bool) or not isinstance(weight_clip, (int, float))
+                                    or not np.isfinite(weight_clip) or weight_clip < 1.0):
+        raise ValueError(f"{s}: weight_clip must be None or a finite number >= 1 (in units of the layer's RMS weight; "
+                         f"below 1 most weights would sit at the top level); got {weight_clip!r}.")
     if bits_per_cell is not None:
         if weight_bits is None:
             raise ValueError(f"{s}: bits_per_cell={bits_per_cell!r} needs quantised weights; got weight_bits=None "
@@ -587,7 +594,8 @@ def crossbar_spec(*, g_on_siemens, g_off_siemens, v_read_volt, r_wire_ohm=0.0, p
         _nonnegative(s, "prog_sigma_0", prog_sigma_0), _number(s, "prog_sigma_1", prog_sigma_1), _number(s, "prog_sigma_2", prog_sigma_2),
         _nonnegative(s, "read_sigma", read_sigma), probabilities["p_stuck_on"], probabilities["p_stuck_off"],
         _positive(s, "adc_range", adc_range), _number(s, "sa_reference", sa_reference),
-        _nonnegative(s, "sa_offset_sigma", sa_offset_sigma), damping, size=size, weight_bits=weight_bits, bits_per_cell=bits_per_cell, encoding=encoding,
+        _nonnegative(s, "sa_offset_sigma", sa_offset_sigma), damping, size=size, weight_bits=weight_bits,
+        weight_clip=None if weight_clip is None else float(weight_clip), bits_per_cell=bits_per_cell, encoding=encoding,
         readout=readout, adc_bits=adc_bits, ir_drop=ir_drop, ir_iterations=ir_iterations, name=name,
     )
     spec = dataclasses.replace(spec, stages=active_stages(spec))

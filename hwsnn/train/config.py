@@ -37,7 +37,7 @@ from hwsnn.data.events import FRAME_MODES
 from hwsnn.encoding import ENCODERS
 from hwsnn.hardware.cost.imc import MODES as IMC_MODES
 from hwsnn.hardware.presets import PRESETS, REFERENCE_PRESETS, hardware_preset
-from hwsnn.hardware.specs import CROSSBAR_PRESETS, crossbar_preset
+from hwsnn.hardware.specs import CROSSBAR_PRESETS, CrossbarSpec, crossbar_preset
 from hwsnn.layers import SNN, ZOO, conv_net, mlp
 from hwsnn.layers.norm import NORMS
 from hwsnn.layers.readout_scale import ReadoutScale
@@ -249,11 +249,24 @@ class HardwareConfig(Section):
     ramp_steps: int = setting(0, "steps of the ramp to full strength", bound(0))
     ramp_order: str = setting("together", "which non-idealities ramp when", choice(lambda: RAMP_ORDERS))
     learn_scale: bool = setting(False, "learn a per-column gain over the calibrated sense-amplifier scales")
+    weight_clip: float | None = setting(None, "weight programmed at the top conductance level, in RMS weights of its "
+                                        "layer (None: the preset's)", bound(1.0))
+
+    def spec(self) -> CrossbarSpec | None:
+        """The crossbar spec every synaptic layer runs on: the preset, with ``weight_clip`` where set
+        (:func:`~hwsnn.hardware.crossbar.quantize_weights`); ``None`` for ideal layers."""
+        if self.preset is None:
+            return None
+        spec = crossbar_preset(self.preset)
+        return spec if self.weight_clip is None else spec.replace(weight_clip=self.weight_clip)
 
     def conflicts(self) -> list[str]:
         if self.learn_scale and (self.preset not in CROSSBAR_PRESETS or crossbar_preset(self.preset).readout != "sa"):
             return [f"learn_scale: got True with preset {self.preset!r}; allowed: a sense-amplifier preset "
                     f"({[name for name in CROSSBAR_PRESETS if crossbar_preset(name).readout == 'sa']})."]
+        if self.weight_clip is not None and self.preset is None:
+            return [f"weight_clip: got {self.weight_clip!r} with no preset; allowed: a crossbar preset "
+                    f"({sorted(CROSSBAR_PRESETS)}) whose weights it maps."]
         return []
 
 
@@ -442,9 +455,7 @@ def build_readout(config: TrainConfig) -> Neuron | None:
 
 def _nir_network(config: TrainConfig, input_shape: tuple[int, ...], outputs: int) -> SNN:
     """The network of ``model.nir_file`` on the config's crossbars, checked against the dataset."""
-    preset = config.hardware.preset
-    network = load_nir(config.model.nir_file, timesteps=config.model.timesteps,
-                       hardware=None if preset is None else crossbar_preset(preset),
+    network = load_nir(config.model.nir_file, timesteps=config.model.timesteps, hardware=config.hardware.spec(),
                        spiking_input=config.data.encoding != "direct")
     if network.input_shape != tuple(input_shape):
         raise ValueError(f"model.nir_file: the network takes inputs {network.input_shape}; allowed: the dataset's "
@@ -458,9 +469,8 @@ def _nir_network(config: TrainConfig, input_shape: tuple[int, ...], outputs: int
 
 def build_model(config: TrainConfig, input_shape: tuple[int, ...], num_classes: int) -> SNN:
     """The SNN a config describes, initialised from ``training.seed``."""
-    model, preset = config.model, config.hardware.preset
-    shared = dict(neuron=build_neuron(config.neuron), readout=build_readout(config),
-                  hardware=None if preset is None else crossbar_preset(preset),
+    model = config.model
+    shared = dict(neuron=build_neuron(config.neuron), readout=build_readout(config), hardware=config.hardware.spec(),
                   rngs=nnx.Rngs(config.training.seed), spiking_input=config.data.encoding != "direct",
                   learn_timesteps=model.learn_timesteps, norm=None if model.norm is None else NORMS[model.norm])
     outputs = num_classes * model.population

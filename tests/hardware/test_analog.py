@@ -40,6 +40,31 @@ def test_weight_quantisation_closed_form():
     np.testing.assert_allclose(np.asarray(y), np.asarray(X) @ w_q, atol=1e-5)
 
 
+def test_weight_clip_closed_form():
+    # w_max = 2 x RMS(w): the bulk of the weights spread over the 7 levels, the tails programmed at the top level
+    w_max = 2.0 * float(np.sqrt(np.mean(np.asarray(W) ** 2)))
+    assert w_max < float(jnp.max(jnp.abs(W)))  # the clip is active on this draw
+    w_q = w_max * np.round(np.clip(np.asarray(W) / w_max * 7, -7, 7)) / 7
+    clipped = spec(weight_bits=4, weight_clip=2.0)
+    np.testing.assert_allclose(np.asarray(analog_matmul(X, W, clipped, jax.random.key(0))), np.asarray(X) @ w_q, atol=1e-5)
+    # straight-through inside the range, no gradient for a weight programmed at the top level
+    c = jnp.asarray(RNG.normal(size=(8, 70)).astype(np.float32))
+    g = jax.grad(lambda w: jnp.sum(c * analog_matmul(X, w, clipped, jax.random.key(0))))(W)
+    inside = (np.abs(np.asarray(W)) < w_max).astype(np.float32)
+    np.testing.assert_allclose(np.asarray(g), np.asarray(X.T @ c) * inside, rtol=1e-4, atol=1e-5)
+    assert 0 < (1 - inside).sum() < 0.1 * inside.size
+    # a clip above the largest |w| / RMS changes nothing: the largest |w| maps to the top level
+    loose = float(jnp.max(jnp.abs(W))) / float(np.sqrt(np.mean(np.asarray(W) ** 2))) + 0.1
+    np.testing.assert_array_equal(np.asarray(analog_matmul(X, W, spec(weight_bits=4, weight_clip=loose), jax.random.key(0))),
+                                  np.asarray(analog_matmul(X, W, spec(weight_bits=4), jax.random.key(0))))
+
+
+@pytest.mark.parametrize("clip", [0.5, float("inf"), float("nan"), True, "2"])
+def test_weight_clip_refused(clip):
+    with pytest.raises(ValueError, match=r"weight_clip must be None or a finite number >= 1.*got"):
+        spec(weight_bits=4, weight_clip=clip)
+
+
 def one_hot_outputs(s, w, key, program_key=None):
     """Outputs for one-hot inputs: row i of the result is the effective weight row i."""
     eye = jnp.eye(w.shape[0])
@@ -112,6 +137,40 @@ def test_sense_amplifier_decisions():
     for bad in (None, scale[0]):
         with pytest.raises(ValueError, match=r"sa_scale: got .*allowed: an array \(1, 1, 70\)"):
             analog_matmul(x, w, s, jax.random.key(0), sa_scale=bad)
+
+
+def test_a_tile_with_no_driven_row_is_not_read():
+    # 150 rows = tiles of 64, 64, 22. Sample 0 drives rows of tile 0 only, sample 1 of tiles 0 and 2,
+    # sample 2 nothing: each decision is worth +-a_j, and a tile with no driven row adds exactly 0 on
+    # every chip (with offsets it would otherwise report the sign of its own offset)
+    x = np.zeros((3, 150), np.float32)
+    x[0, [3, 10, 40]] = 1.0
+    x[1, [5, 140, 149]] = 1.0
+    scale = jnp.full((1, 3, 70), 0.05)
+    unit = 64 * V * SPAN * float(jnp.max(jnp.abs(W))) / (V * SPAN)  # weight units per full-scale current
+    tiles = [slice(0, 64), slice(64, 128), slice(128, 150)]
+    for sigma, key in ((0.0, 0), (0.05, 0), (0.05, 1)):
+        product = analog_matmul_tiles(split_row_tiles(jnp.asarray(x).T, 64), W, spec(readout="sa", sa_offset_sigma=sigma),
+                                      jax.random.key(key), sa_scale=scale)
+        y = np.asarray(product.y) / (0.05 * unit)  # in decisions
+        reads = np.asarray([[x[p, t].any() for t in tiles] for p in range(3)]).sum(axis=1)[:, None]  # 1, 2, 0
+        votes = np.round(y)  # a sum of +-1 per tile read: a whole number of its parity, at most the reads
+        np.testing.assert_allclose(y, votes, atol=1e-5)
+        assert ((np.abs(votes) <= reads) & ((votes - reads) % 2 == 0)).all()
+        np.testing.assert_array_equal(y[2], 0.0)  # nothing driven: nothing read
+        if sigma == 0.0:  # one tile read: the sign of its partial sum; two: the sum of both signs
+            np.testing.assert_allclose(y[0], np.sign(x[0, :64] @ np.asarray(W[:64])), atol=1e-5)
+            np.testing.assert_allclose(y[1], np.sign(x[1, :64] @ np.asarray(W[:64])) + np.sign(x[1, 128:] @ np.asarray(W[128:])),
+                                       atol=1e-5)
+        # the calibration measurement averages |partial sum| over the reads only (tile 1: none, so 0)
+        magnitudes = np.asarray(product.partial_magnitudes[0])
+        np.testing.assert_allclose(magnitudes[0], np.abs(x[:2, :64] @ np.asarray(W[:64])).mean(axis=0) / unit, rtol=1e-5)
+        np.testing.assert_allclose(magnitudes[2], np.abs(x[1, 128:] @ np.asarray(W[128:])) / unit, rtol=1e-5)
+        np.testing.assert_array_equal(magnitudes[1], 0.0)
+    # the surrogate gradient still reaches the rows of a tile that was not read (so a silent layer can wake)
+    s = spec(readout="sa")
+    grad = jax.grad(lambda v: jnp.sum(analog_matmul(v, W, s, jax.random.key(0), sa_scale=scale)))(jnp.asarray(x))
+    assert float(jnp.abs(grad[2]).min()) > 0 and float(jnp.abs(grad[0, 64:128]).min()) > 0
 
 
 def test_ir_drop_effective_conductance_equals_exact_solve():
