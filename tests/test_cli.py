@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from flax import nnx
 
@@ -206,7 +207,8 @@ def test_evaluate_deploys_on_programming_draws(tmp_path, capsys):
              "--data.encoding", "rate", "--training.epochs", "2", "--training.learning-rate", "0.01", "--no-progress"]
     ideal, on_sa = tmp_path / "ideal", tmp_path / "sa"
     assert main(["train", "--workdir", str(ideal), *flags]) == 0
-    assert main(["train", "--workdir", str(on_sa), "--hardware.preset", "rram-sa", *flags]) == 0
+    assert main(["train", "--workdir", str(on_sa), "--hardware.preset", "rram-sa", "--hardware.learn-scale", "true",
+                 "--hardware.weight-clip", "2", *flags]) == 0
     capsys.readouterr()
     assert main(["evaluate", "--workdir", str(ideal), "--hardware", "rram-sa", "--draws", "3",
                  "--calibration-samples", "300"]) == 0
@@ -224,6 +226,13 @@ def test_evaluate_deploys_on_programming_draws(tmp_path, capsys):
     assert run.model.layers[0].hardware.name == "spikesim-rram-sa"
     # trained on the preset: its stored scales, no calibration
     assert deploy(on_sa, "rram-sa")[2] is None
+    # on another sense-amplifier preset: scales calibrated, the learned gains (relative to them) and the weight clip kept
+    trained = deploy(on_sa)[1]
+    moved, moved_state, calibration = deploy(on_sa, "rram-sa-offset-free", calibration_samples=300)
+    gain = lambda state: np.asarray(state.params["layers"][0]["readout_scale"]["log_gain"][...])
+    assert calibration == {"split": "train", "samples": 300} and np.abs(gain(trained)).max() > 0
+    np.testing.assert_array_equal(gain(moved_state), gain(trained))
+    assert moved.model.layers[0].hardware.weight_clip == 2.0 and moved.model.layers[0].hardware.sa_offset_sigma == 0
     assert main(["evaluate", "--workdir", str(ideal), "--draws", "0"]) == 2
     assert "draws: got 0; allowed: an int >= 1" in capsys.readouterr().err
     assert main(["evaluate", "--workdir", str(ideal), "--hardware", "rram"]) == 2

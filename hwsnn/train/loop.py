@@ -313,16 +313,17 @@ def deploy(workdir: str | os.PathLike, hardware: str | None = None, *, dataset: 
     """The trained run of ``workdir`` deployed on the crossbar preset ``hardware`` (``None``: the run's own):
     ``(run, state, calibration)``.
 
-    The weights, batch-norm statistics and neuron parameters carry over; the crossbar spec is the
-    preset's. A run trained on ``hardware`` itself keeps its stored sense-amplifier scales (and learned
-    gains); any other gets its scales calibrated once on the first ``calibration_samples`` training
-    images (:meth:`Run.calibrate`, on the evaluation chip), reported in ``calibration`` (else ``None``).
+    The weights, batch-norm statistics, neuron parameters and learned sense-amplifier gains (relative
+    to the calibrated scales, so part of the trained network) carry over; the crossbar spec is the
+    preset's. A run trained on ``hardware`` itself keeps its stored sense-amplifier scales; any other
+    gets its scales calibrated once on the first ``calibration_samples`` training images
+    (:meth:`Run.calibrate`, on the evaluation chip), reported in ``calibration`` (else ``None``).
     """
     run, state = restore_run(workdir, dataset)
     if hardware is None or hardware == run.config.hardware.preset:
         return run, state, None
     target = Run(run.config.replace(hardware={"preset": hardware}), run.dataset)  # checks the preset's name
-    params = _transfer(state.params, target.state.params, lambda name: "log_gain" not in name)
+    params = _transfer(state.params, target.state.params, lambda name: True)  # every parameter, learned gains too
     constants = _transfer(state.constants, target.state.constants,
                           lambda name: "'hardware'" not in name and "'readout_scale'" not in name)
     deployed = dataclasses.replace(target.state, params=params, constants=constants, step=state.step)
