@@ -12,6 +12,8 @@ from hwsnn.structure import Activity, LayerActivity, Workload
 from hwsnn.layers.modules import Context, Layer
 from hwsnn.layers.residual import Residual
 from hwsnn.layers.ops import events_per_channel, events_per_step, weighted_events
+from hwsnn.layers.neurons import Neurons
+from hwsnn.neurons.base import check_remat, scan_steps
 from hwsnn.neurons.timesteps import resample, resample_matrix, step_count, step_mask
 from hwsnn.typing import Array
 
@@ -46,6 +48,11 @@ class SNN(nnx.Module):
         one call: per-step reads would redraw its noise differently), for batch norm (its statistics
         span the time axis) and for per-layer or learned
         timesteps (their resampling and step masks act on whole time axes).
+      remat: ``None``, or checkpoint every scan over time (the neurons' in "layer" order, the whole
+        step's in "time" order) in chunks of ``remat`` steps: the backward pass keeps the state at
+        each chunk boundary and recomputes the chunk's steps (:func:`~hwsnn.neurons.base.scan_steps`),
+        for BPTT at long T in memory of about ``T / remat + remat`` steps instead of ``T``
+        (``benchmarks/bench_memory.py``). Same outputs and gradients.
 
     Calling the model: ``model(x, key=None, hardware_strength=1.0, training=False, calibrate=False)``; ``key``
     (required when a layer has ``hardware`` or drops out in training) draws the crossbars'
@@ -60,7 +67,9 @@ class SNN(nnx.Module):
     """
 
     def __init__(self, layers: Sequence[nnx.Module], input_shape: Sequence[int], timesteps: int | Sequence[int],
-                 *, spiking_input: bool = False, execution: str = "auto", learn_timesteps: bool = False):
+                 *, spiking_input: bool = False, execution: str = "auto", learn_timesteps: bool = False,
+                 remat: int | None = None):
+        check_remat(remat)
         if execution not in EXECUTIONS:
             raise ValueError(f"execution: got {execution!r}; allowed: {list(EXECUTIONS)}.")
         if not layers:
@@ -96,6 +105,10 @@ class SNN(nnx.Module):
         self.spiking_input = bool(spiking_input)
         self.execution = execution
         self.learn_timesteps = bool(learn_timesteps)
+        self.remat = remat
+        for _, module in nnx.iter_graph(self.layers):
+            if isinstance(module, Neurons):
+                module.remat = remat
         if self.learn_timesteps:
             self.step_counts = nnx.Param(jnp.asarray(per_layer, jnp.float32))
         self.workload  # derive once now: shape errors surface at construction
@@ -215,7 +228,7 @@ class SNN(nnx.Module):
                 x_t = y_t
             return new_states, (outputs if keep_all else outputs[-1:], events, spikes, updates)
 
-        _, (outputs, events, spikes, updates) = jax.lax.scan(body, states, x)
+        _, (outputs, events, spikes, updates) = scan_steps(body, states, x, self.remat)
         return outputs, Activity(tuple(LayerActivity(jnp.sum(e, axis=1), s, e, None, u)
                                        for e, s, u in zip(events, spikes, updates)))
 

@@ -31,6 +31,7 @@ class Neurons(nnx.Module):
         neuron.check_layer(kind)
         self.model = neuron.stripped()
         self.features = features
+        self.remat: int | None = None  # set by SNN(remat=K)
         for name in neuron.parameters:
             value = jnp.asarray(getattr(neuron, name), jnp.float32)
             if value.ndim == 0 and neuron.per_neuron:
@@ -68,5 +69,6 @@ class Neurons(nnx.Module):
         return self.model.step(self.model.prepare(self.params(), current.shape, current.dtype), state, current)
 
     def __call__(self, currents: Array):
-        """``(outputs, states)`` over the leading time axis of ``currents [T, B, ...]``."""
-        return self.model.run(self.params(), currents)
+        """``(outputs, states)`` over the leading time axis of ``currents [T, B, ...]``, checkpointed in
+        chunks of :attr:`remat` steps where set (:func:`~hwsnn.neurons.base.scan_steps`; ``SNN(remat=K)``)."""
+        return self.model.run(self.params(), currents, remat=self.remat)

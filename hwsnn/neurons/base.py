@@ -171,9 +171,11 @@ class Neuron:
         """One timestep: ``(new state, output)`` for ``current [B, ...]`` and prepared ``params``."""
         raise NotImplementedError
 
-    def run(self, params: dict, currents: Array, state: State | None = None) -> tuple[Array, State]:
+    def run(self, params: dict, currents: Array, state: State | None = None, *,
+            remat: int | None = None) -> tuple[Array, State]:
         """Scan :meth:`step` over the leading time axis of ``currents [T, B, ...]``: returns
-        ``(outputs [T, B, ...], states)``, each state leaf stacked over time (after each step)."""
+        ``(outputs [T, B, ...], states)``, each state leaf stacked over time (after each step);
+        ``remat``: checkpoint the scan in chunks of that many steps (:func:`scan_steps`)."""
         if currents.ndim < 1:
             raise ValueError(f"currents: need a leading time axis; got shape {currents.shape}.")
         shape, dtype = currents.shape[1:], currents.dtype
@@ -184,8 +186,40 @@ class Neuron:
             state, output = self.step(prepared, state, current)
             return state, (output, state)
 
-        _, (outputs, states) = jax.lax.scan(body, state, currents)
+        _, (outputs, states) = scan_steps(body, state, currents, remat)
         return outputs, states
+
+
+def check_remat(remat) -> int | None:
+    """``remat``: ``None`` or a chunk length (an int >= 1) of :func:`scan_steps`."""
+    if remat is not None and (not isinstance(remat, int) or isinstance(remat, bool) or remat < 1):
+        raise ValueError(f"remat: got {remat!r}; allowed: None (store every step for the backward pass) or an int >= 1 "
+                         "(steps per checkpointed chunk, e.g. about sqrt(T)).")
+    return remat
+
+
+def scan_steps(body, carry, xs, remat: int | None = None):
+    """``jax.lax.scan(body, carry, xs)``, or with ``remat = K`` the same scan in chunks of ``K`` steps,
+    each chunk under ``jax.checkpoint`` (rematerialised BPTT): the backward pass keeps only the carry
+    at every chunk boundary and recomputes the ``K`` steps of a chunk from it when it gets there, so
+    it holds ``T / K`` carries and one chunk's intermediates instead of every step's (gradient
+    checkpointing, Chen et al. 2016; ``K`` near ``sqrt(T)`` balances the two, at the price of a second
+    forward pass). Outputs and gradients equal the plain scan's. A last chunk of ``T mod K`` steps
+    runs on its own."""
+    if remat is None:
+        return jax.lax.scan(body, carry, xs)
+    length = jax.tree.leaves(xs)[0].shape[0]
+    whole = length - length % remat
+    chunk = jax.checkpoint(lambda c, x: jax.lax.scan(body, c, x))
+    parts = []
+    if whole:
+        head = jax.tree.map(lambda a: a[:whole].reshape((whole // remat, remat) + a.shape[1:]), xs)
+        carry, ys = jax.lax.scan(chunk, carry, head)
+        parts.append(jax.tree.map(lambda a: a.reshape((whole,) + a.shape[2:]), ys))
+    if whole < length:
+        carry, ys = chunk(carry, jax.tree.map(lambda a: a[whole:], xs))
+        parts.append(ys)
+    return carry, parts[0] if len(parts) == 1 else jax.tree.map(lambda a, b: jnp.concatenate([a, b]), *parts)
 
 
 def detached_reset(v_prev: Array, threshold: Array) -> Array:
