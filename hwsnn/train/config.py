@@ -186,6 +186,8 @@ class ModelConfig(Section):
     layer_timesteps: tuple[int, ...] = setting((), "per-synaptic-layer T_l (empty: timesteps everywhere)", POSITIVE_INT)
     learn_timesteps: bool = setting(False, "learn the per-layer step counts (LD-SNN)")
     norm: str | None = setting(None, "batch norm of every conv and hidden layer (None: none)", choice(lambda: NORMS))
+    remat: int | None = setting(None, "checkpoint the scans over time in chunks of this many steps: BPTT memory of "
+                                "about T / remat + remat steps (None: keep every step)", POSITIVE_INT)
 
     def conflicts(self) -> list[str]:
         if (self.kind == "nir") != (self.nir_file is not None):
@@ -486,6 +488,8 @@ def build_model(config: TrainConfig, input_shape: tuple[int, ...], num_classes: 
     else:
         network = conv_net(input_shape, model.channels, model.hidden, outputs, model_timesteps(model),
                            kernel_size=model.kernel_size, padding=model.padding, **shared)
+    if model.remat is not None:  # the container and every neuron population (SNN(remat=K))
+        network.set_attributes(remat=model.remat)
     if config.hardware.learn_scale:  # the sense amplifiers' gains get a gradient (ReadoutScale)
         network.set_attributes(ReadoutScale, learn_gain=True)
     return network

@@ -73,3 +73,17 @@ def test_remat_holds_fewer_steps_for_the_backward_pass():
 def test_remat_refused(remat):
     with pytest.raises(ValueError, match=r"remat: got .*allowed: None .* or an int >= 1"):
         mlp(remat, "auto")
+
+
+def test_the_config_checkpoints_every_scan():
+    # --model.remat K reaches the container and every neuron population, and changes no gradient
+    from hwsnn.layers.neurons import Neurons
+    from hwsnn.train import TrainConfig
+    from hwsnn.train.config import build_model
+
+    config = TrainConfig().replace(model={"kind": "mlp", "hidden": [16], "timesteps": 7}, data={"encoding": "rate"})
+    plain, chunked = build_model(config, (12,), 5), build_model(config.replace(model={"remat": 3}), (12,), 5)
+    assert chunked.remat == 3 and {m.remat for _, m in nnx.iter_graph(chunked) if isinstance(m, Neurons)} == {3}
+    x = jnp.asarray((RNG.random((7, 4, 12)) < 0.4).astype(np.float32))
+    for got, want in zip(jax.tree.leaves(loss_and_grads(chunked, x)), jax.tree.leaves(loss_and_grads(plain, x))):
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-5, atol=1e-6)
