@@ -29,7 +29,7 @@ from hwsnn.encoding import encoder_from_name
 from hwsnn.train.checkpoint import Checkpointer
 from hwsnn.train.config import TrainConfig, build_model, energy_term, load_config, save_config
 from hwsnn.train.losses import task_loss_from_name
-from hwsnn.train.metrics import append_jsonl, plot_training_curve, read_jsonl
+from hwsnn.train.metrics import append_jsonl, plot_training_curve, read_jsonl, write_atomically, write_jsonl
 from hwsnn.train.parallel import data_mesh, replicate, shard_batch
 from hwsnn.train.step import (
     hardware_ramp, init_state, make_activity_step, make_calibration_step, make_eval_step, make_objective, make_train_step,
@@ -230,16 +230,23 @@ def train_and_evaluate(config: TrainConfig, workdir: str | os.PathLike, *, progr
     save_config(config, os.path.join(workdir, "config.json"))
     metrics_path = os.path.join(workdir, "metrics.jsonl")
     checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), config.training.checkpoint_every)
-    start = 0
+    start, sums, spe = 0, None, run.steps_per_epoch
     if checkpointer.latest_step() is not None:
-        run.state = checkpointer.restore(run.state)
+        run.state, saved = checkpointer.restore(run.state)
         start = int(run.state.step)
+        if saved is not None and saved["epoch_sums"] is not None:  # a checkpoint inside an epoch
+            sums = jax.tree.map(jnp.asarray, saved["epoch_sums"])
+        # one record per epoch finished at the checkpoint: later ones are trained again
+        records = read_jsonl(metrics_path) if os.path.exists(metrics_path) else []
+        write_jsonl(metrics_path, [record for record in records if record["epoch"] <= start // spe])
     elif os.path.exists(metrics_path):
         os.remove(metrics_path)
 
-    state, spe = run.state, run.steps_per_epoch
+    state = run.state
+    # read when a checkpoint is written: Python numbers (JSON), float32 sums round-trip exactly
+    epoch_progress = lambda: {"epoch_sums": None if sums is None else jax.tree.map(lambda v: v.item(), jax.device_get(sums))}
     bar = tqdm(total=run.stop_step, initial=start, desc="train", unit="step", disable=not progress)
-    sums, began, order_epoch, order, test = None, time.perf_counter(), None, None, None
+    began, order_epoch, order, test = time.perf_counter(), None, None, None
     for step in range(start, run.stop_step):
         epoch, index = divmod(step, spe)
         if epoch != order_epoch:
@@ -248,9 +255,9 @@ def train_and_evaluate(config: TrainConfig, workdir: str | os.PathLike, *, progr
         x, y = shard_batch((run.inputs(run.data.x_train[idx]), run.data.y_train[idx]), run.mesh)
         state, metrics = run.train_step(state, x, y)
         sums = metrics if sums is None else jax.tree.map(jnp.add, sums, metrics)
-        checkpointer.maybe_save(step + 1, state)
         bar.update(1)
-        if index == spe - 1 or step + 1 == run.stop_step:
+        finished = index == spe - 1  # else a run stopped by max_steps: its record is dropped when it resumes
+        if finished or step + 1 == run.stop_step:
             train = summarise(jax.device_get(sums))
             test = run.evaluate(state)
             record = {"epoch": epoch + 1, "step": step + 1, "train_loss": train["loss"],
@@ -263,10 +270,12 @@ def train_and_evaluate(config: TrainConfig, workdir: str | os.PathLike, *, progr
                 record["step_counts"] = step_counts(state)
             append_jsonl(metrics_path, record)
             bar.set_postfix(loss=f"{train['loss']:.3f}", test_acc=f"{100 * test['accuracy']:.1f}%")
-            sums = None
+            sums = None if finished else sums
+        # after an epoch's record, so a checkpoint never skips one; inside an epoch, with its running sums
+        checkpointer.maybe_save(step + 1, state, progress=epoch_progress)
     bar.close()
     if checkpointer.latest_step() != run.stop_step:
-        checkpointer.maybe_save(run.stop_step, state, force=True)
+        checkpointer.maybe_save(run.stop_step, state, progress=epoch_progress, force=True)
     checkpointer.close()
     run.state = state
     records = read_jsonl(metrics_path) if os.path.exists(metrics_path) else []
@@ -280,8 +289,7 @@ def train_and_evaluate(config: TrainConfig, workdir: str | os.PathLike, *, progr
     if config.model.learn_timesteps:
         summary["step_counts"] = step_counts(state)
         summary["active_timesteps"] = [int(c) for c in np.clip(np.round(summary["step_counts"]), 1, run.model.layer_timesteps)]
-    with open(os.path.join(workdir, "summary.json"), "w") as handle:
-        json.dump(summary, handle, indent=2)
+    write_atomically(os.path.join(workdir, "summary.json"), json.dumps(summary, indent=2))
     return summary
 
 
@@ -290,7 +298,7 @@ def restore_run(workdir: str | os.PathLike, dataset: Dataset | None = None) -> t
     config = load_config(os.path.join(workdir, "config.json"))
     run = Run(config, dataset)
     checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), config.training.checkpoint_every)
-    state = checkpointer.restore(run.state)
+    state = checkpointer.restore(run.state)[0]
     checkpointer.close()
     return run, state
 

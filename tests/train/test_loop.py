@@ -4,12 +4,14 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import jax
 import numpy as np
 import pytest
 
 from hwsnn.train.checkpoint import Checkpointer
+from hwsnn.train.metrics import append_jsonl, read_jsonl
 from hwsnn.train.config import DataConfig, ModelConfig, TrainConfig, TrainingConfig
 from hwsnn.train.loop import Run, train_and_evaluate
 
@@ -21,7 +23,7 @@ SMALL = TrainConfig(data=DataConfig(dataset="digits", encoding="rate"), model=Mo
 def final_params(workdir):
     run = Run(SMALL)
     checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), SMALL.training.checkpoint_every)
-    state = checkpointer.restore(run.state)
+    state = checkpointer.restore(run.state)[0]
     checkpointer.close()
     return state
 
@@ -38,6 +40,11 @@ def test_resume_reaches_the_same_parameters(tmp_path):
     for x, y in zip(jax.tree.leaves(a.params), jax.tree.leaves(b.params)):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
     assert resumed["test_accuracy"] == full["test_accuracy"]
+    # one record per epoch, each over the whole epoch: the partial one written at step 30 was replaced,
+    # and the resumed epoch's sums were carried in the checkpoint
+    keys = ("epoch", "step", "train_loss", "train_accuracy", "test_loss", "test_accuracy")
+    records = lambda folder: [{k: r[k] for k in keys} for r in read_jsonl(folder / "metrics.jsonl")]
+    assert records(split) == records(tmp_path / "full") and [r["epoch"] for r in records(split)] == [1, 2]
     records = [json.loads(l) for l in open(tmp_path / "full" / "metrics.jsonl")]
     assert [r["epoch"] for r in records] == [1, 2]
     assert (tmp_path / "full" / "training_curve.png").stat().st_size > 10_000
@@ -126,3 +133,42 @@ def test_sense_amplifier_gains_learn_only_when_asked(learn):
     assert float(np.abs(np.asarray(grads["kernel"][...])).sum()) > 0
     with pytest.raises(ValueError, match="hardware.learn_scale: got True with preset 'rram-adc'; allowed: a sense-amplifier preset"):
         config.replace(hardware={"preset": "rram-adc", "learn_scale": True})
+
+
+def test_a_corrupted_checkpoint_is_set_aside_and_the_last_intact_one_used(tmp_path):
+    full = tmp_path / "full"
+    train_and_evaluate(SMALL, full, progress=False)
+    broken = tmp_path / "broken"
+    train_and_evaluate(SMALL.replace(training={"max_steps": 30}), broken, progress=False)  # checkpoints 10, 20, 30
+    for root, _, files in os.walk(broken / "checkpoints" / "30"):  # every data file of the newest step overwritten
+        for name in files:
+            if os.path.basename(root) == "d":
+                (Path(root) / name).write_bytes(b"not a checkpoint")
+    with open(broken / "metrics.jsonl", "a") as handle:  # and a metrics line cut short by a kill
+        handle.write('{"epoch": 1, "step": 3')
+    with pytest.warns(UserWarning) as caught:
+        train_and_evaluate(SMALL, broken, progress=False)
+    messages = [str(w.message) for w in caught]
+    assert any(f"step folder {broken / 'checkpoints' / '30'} cannot be read" in m and "corrupted-30" in m for m in messages)
+    assert any("metrics.jsonl, line 2: dropped a partial last line" in m for m in messages)
+    assert (broken / "checkpoints" / "corrupted-30").is_dir()  # kept for inspection
+    for x, y in zip(jax.tree.leaves(final_params(full).params), jax.tree.leaves(final_params(broken).params)):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))  # resumed from step 20: the same run
+    timeless = lambda folder: [{k: v for k, v in r.items() if k != "seconds"} for r in read_jsonl(folder / "metrics.jsonl")]
+    assert timeless(broken) == timeless(full)  # one record per epoch, each over the whole epoch
+
+
+def test_metrics_lines_are_checked(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    path.write_text('{"epoch": 1}\n{"epoch": 2\n{"epoch": 3}\n')
+    with pytest.raises(ValueError, match=r"metrics.jsonl, line 2: not a metrics record .*allowed: one JSON object per line"):
+        read_jsonl(path)
+    path.write_text('{"epoch": 1}\n[1, 2]\n')
+    with pytest.raises(ValueError, match=r"line 2: not a metrics record \(a JSON list, not an object\)"):
+        read_jsonl(path)
+    path.write_text('{"epoch": 1}\n{"epo')
+    with pytest.warns(UserWarning, match="line 2: dropped a partial last line"):
+        assert read_jsonl(path) == [{"epoch": 1}]
+    append_jsonl(path, {"epoch": 2})  # an append rewrites the file whole, without the partial line
+    assert path.read_text() == '{"epoch": 1}\n{"epoch": 2}\n'
+    assert [p.name for p in tmp_path.iterdir()] == ["metrics.jsonl"]  # no temporary file left behind
