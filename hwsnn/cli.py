@@ -20,7 +20,9 @@ TRAIN_EXAMPLES = """examples:
   hwsnn train --neuron.surrogate fast_sigmoid --neuron.surrogate-param 25 --neuron.beta 0.5
   hwsnn train --hardware.preset rram-sa --hardware.ramp-steps 500   # crossbar in the loop
 A config file holds sections, e.g. YAML "model: {kind: mlp, hidden: [256]}" and "training: {epochs: 3}".
-Rerunning in the same --workdir resumes from its latest checkpoint."""
+Rerunning in the same --workdir resumes from its latest checkpoint, with the same config only (a run folder
+refuses another config, naming the differing fields; --training.max-steps, --training.checkpoint-every and
+--training.eval-batch-size may change); --restart discards the folder's run and starts over."""
 
 EVALUATE_EXAMPLES = """examples:
   hwsnn evaluate --workdir runs/train
@@ -71,6 +73,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--config", help="JSON or YAML file of config sections (see the groups below)")
     train.add_argument("--workdir", default="runs/train", help="output folder (default: runs/train)")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    train.add_argument("--restart", action="store_true",
+                       help="discard the run in --workdir (checkpoints, metrics, summary) and train this config from step 0")
     _add_config_flags(train)
     evaluate = commands.add_parser("evaluate", help="evaluate the latest checkpoint of a run",
                                    epilog=EVALUATE_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -113,7 +117,7 @@ def _train(args) -> int:
         given = {f.name: getattr(args, f"{name}.{f.name}") for f in dataclasses.fields(section)}
         overrides[name] = {field: value for field, value in given.items() if value is not None}
     config = config_from_dict(overrides, config)
-    summary = train_and_evaluate(config, args.workdir, progress=not args.no_progress)
+    summary = train_and_evaluate(config, args.workdir, progress=not args.no_progress, restart=args.restart)
     print(json.dumps(summary, indent=2))
     print(f"wrote {os.path.join(args.workdir, '')}{{metrics.jsonl,training_curve.png,checkpoints/,summary.json}}")
     return 0

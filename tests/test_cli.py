@@ -238,3 +238,30 @@ def test_evaluate_deploys_on_programming_draws(tmp_path, capsys):
     assert main(["evaluate", "--workdir", str(ideal), "--hardware", "rram"]) == 2
     assert "hardware: got 'rram'; allowed: ['pcm', 'rram-adc', 'rram-sa', 'rram-sa-ideal-devices', 'rram-sa-offset-free']" \
         in capsys.readouterr().err
+
+
+def test_a_run_folder_refuses_another_config(tmp_path, capsys):
+    """A rerun with a config that shapes another run is refused before anything is written, naming the
+    fields; a change that leaves the run alone resumes; --restart discards the run and trains anew."""
+    flags = ["--data.dataset", "digits", "--model.kind", "mlp", "--model.timesteps", "2", "--data.encoding", "rate",
+             "--training.epochs", "1", "--training.batch-size", "64", "--no-progress"]
+    workdir = tmp_path / "run"
+    assert main(["train", "--workdir", str(workdir), "--model.hidden", "16", "--training.max-steps", "10", *flags]) == 0
+    before = {p: p.read_bytes() for p in sorted(workdir.rglob("*")) if p.is_file()}
+    capsys.readouterr()
+    assert main(["train", "--workdir", str(workdir), "--model.hidden", "32", "--neuron.beta", "0.3", *flags]) == 2
+    error = capsys.readouterr().err
+    assert "model.hidden: stored (16,), requested (32,)" in error and "neuron.beta: stored 0.9, requested 0.3" in error
+    assert "--restart" in error
+    assert {p: p.read_bytes() for p in sorted(workdir.rglob("*")) if p.is_file()} == before  # nothing changed
+    # the stopping point may change: the run stopped at step 10 resumes to the end of its epoch
+    assert main(["train", "--workdir", str(workdir), "--model.hidden", "16", *flags]) == 0
+    assert json.loads(capsys.readouterr().out.split("\nwrote")[0])["steps"] == 22
+    # --restart: the old run's checkpoints and metrics are gone, the new config trains from step 0
+    assert main(["train", "--workdir", str(workdir), "--model.hidden", "32", "--restart", *flags]) == 0
+    assert load_config(workdir / "config.json").model.hidden == (32,)
+    assert [r["step"] for r in map(json.loads, (workdir / "metrics.jsonl").read_text().splitlines())] == [22]
+    # a workdir that is a file
+    (tmp_path / "file").write_text("x")
+    assert main(["train", "--workdir", str(tmp_path / "file"), *flags]) == 2
+    assert "workdir: '" in capsys.readouterr().err

@@ -6,6 +6,8 @@ samples ("multi-step"), so its cost is a single large BLAS call rather than ``T`
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 
@@ -39,14 +41,69 @@ def conv_padding(padding) -> str | tuple[tuple[int, int], tuple[int, int]]:
 def conv2d(x: Array, kernel: Array, bias: Array | None, stride: int, padding) -> Array:
     """2-D convolution of ``x [..., H, W, C_in]`` with ``kernel [kh, kw, C_in, C_out]`` (NHWC/HWIO).
 
-    The leading axes (``T, B``) are folded into one batch axis so the convolution is one call.
+    The leading axes (``T, B``) are folded into one batch axis so the convolution is one call, whose
+    weight gradient is picked per shape (:func:`convolution`).
     """
     lead = x.shape[:-3]
     flat = x.reshape((-1,) + x.shape[-3:])
-    y = jax.lax.conv_general_dilated(
-        flat, kernel, (stride, stride), padding, dimension_numbers=("NHWC", "HWIO", "NHWC")
-    )
+    pads = tuple(conv_geometry(size, kernel.shape[axis], stride, padding if isinstance(padding, str) else padding[axis])[1]
+                 for axis, size in enumerate(x.shape[-3:-1]))
+    y = convolution(flat, kernel, stride, pads)
     return add_bias(y.reshape(lead + y.shape[1:]), bias)
+
+
+PATCH_GRADIENT_ROWS = 144
+"""The largest unrolled kernel height ``k^2 C_in`` whose weight gradient :func:`convolution` computes as
+one patch matmul. Measured on a 2-core x86 CPU (``benchmarks/bench_conv.py``): the patch matmul beats
+XLA's convolution weight gradient where the patches are narrow (a 5x5 or 3x3 kernel over 1 channel,
+3x3 over 16 channels) and loses where they are wide (5x5 over 12 channels, 3x3 over 128)."""
+
+
+def _lax_convolution(x: Array, kernel: Array, stride: int, pads) -> Array:
+    return jax.lax.conv_general_dilated(x, kernel, (stride, stride), pads, dimension_numbers=("NHWC", "HWIO", "NHWC"))
+
+
+def patches(x: Array, kernel_size: int, stride: int, pads) -> Array:
+    """The receptive fields of a convolution of ``x [N, H, W, C]`` as a ``[N H' W', k^2 C]`` matrix, rows in
+    ``(n, h', w')`` order and columns in the kernel's ``(i, j, c)`` order, so that
+    ``patches(x) @ kernel.reshape(-1, C_out)`` is the convolution (``pads``: ``((top, bottom), (left, right))``)."""
+    padded = jnp.pad(x, ((0, 0), tuple(pads[0]), tuple(pads[1]), (0, 0)))
+    out_h = (padded.shape[1] - kernel_size) // stride + 1
+    out_w = (padded.shape[2] - kernel_size) // stride + 1
+    span_h, span_w = (out_h - 1) * stride + 1, (out_w - 1) * stride + 1
+    shifted = [padded[:, i : i + span_h : stride, j : j + span_w : stride, :]
+               for i in range(kernel_size) for j in range(kernel_size)]  # [N, H', W', C] per kernel position
+    return jnp.stack(shifted, axis=-2).reshape(-1, kernel_size * kernel_size * x.shape[-1])
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
+def convolution(x: Array, kernel: Array, stride: int, pads: tuple[tuple[int, int], tuple[int, int]]) -> Array:
+    """``lax.conv_general_dilated`` of ``x [N, H, W, C_in]`` and ``kernel [k, k, C_in, C_out]`` (NHWC/HWIO,
+    explicit ``pads``) with its own VJP: the input gradient is XLA's (left out by XLA where the input
+    needs none, as a network's input), the weight gradient ``dK = patches(x)^T dy`` is one matmul
+    where the unrolled kernel is at most :data:`PATCH_GRADIENT_ROWS` rows high, XLA's convolution
+    gradient otherwise (XLA-CPU's convolution weight gradient is several times slower than the patch
+    matmul on narrow kernels, openxla/xla#34273). Both equal XLA's own gradient to float rounding
+    (``tests/layers/test_ops.py``)."""
+    return _lax_convolution(x, kernel, stride, pads)
+
+
+def _convolution_forward(x, kernel, stride, pads):
+    return _lax_convolution(x, kernel, stride, pads), (x, kernel)
+
+
+def _convolution_backward(stride, pads, residuals, dy):
+    x, kernel = residuals
+    size, width, channels, outputs = kernel.shape
+    dx = jax.vjp(lambda v: _lax_convolution(v, kernel, stride, pads), x)[1](dy)[0]
+    if size == width and size * size * channels <= PATCH_GRADIENT_ROWS:
+        dk = (patches(x, size, stride, pads).T @ dy.reshape(-1, outputs)).reshape(kernel.shape)
+    else:
+        dk = jax.vjp(lambda k: _lax_convolution(x, k, stride, pads), kernel)[1](dy)[0]
+    return dx, dk
+
+
+convolution.defvjp(_convolution_forward, _convolution_backward)
 
 
 def patch_row_tiles(x: Array, kernel_size: int, stride: int, padding, tile_rows: int) -> tuple[list[Array], tuple[int, int]]:

@@ -56,9 +56,12 @@ class Checkpointer:
             raise FileNotFoundError(f"checkpoint: no saved step in {self.directory}.")
         abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, like)
         for candidate in steps:
+            folder = os.path.join(self.directory, str(candidate))
             try:
+                if os.path.isdir(os.path.join(folder, "default")):  # written before progress was saved: the state alone
+                    return self._manager.restore(candidate, args=ocp.args.StandardRestore(abstract)), None
                 items = {"state": ocp.args.StandardRestore(abstract)}
-                if "progress" in self._manager.item_metadata(candidate):
+                if os.path.isdir(os.path.join(folder, "progress")):
                     items["progress"] = ocp.args.JsonRestore()
                 restored = self._manager.restore(candidate, args=ocp.args.Composite(**items))
                 return restored["state"], restored.get("progress")

@@ -409,10 +409,28 @@ def load_config(path: str | os.PathLike, base: TrainConfig | None = None) -> Tra
     return config_from_dict(values, base)
 
 
+RUN_NEUTRAL_FIELDS = frozenset({("training", "max_steps"), ("training", "checkpoint_every"), ("training", "eval_batch_size")})
+"""Fields a rerun may change in a run folder: where the run stops (it resumes, or stops, at the same
+steps), how often it saves, and the evaluation batch; none of them changes what is trained."""
+
+
+def config_differences(stored: TrainConfig, requested: TrainConfig) -> list[str]:
+    """``"section.field: stored X, requested Y"`` for every field (outside :data:`RUN_NEUTRAL_FIELDS`)
+    where two configs differ: what a run folder refuses to resume with."""
+    found = []
+    for name, section in SECTIONS.items():
+        for field in dataclasses.fields(section):
+            old, new = getattr(getattr(stored, name), field.name), getattr(getattr(requested, name), field.name)
+            if old != new and (name, field.name) not in RUN_NEUTRAL_FIELDS:
+                found.append(f"{name}.{field.name}: stored {old!r}, requested {new!r}")
+    return found
+
+
 def save_config(config: TrainConfig, path: str | os.PathLike) -> None:
-    """Write ``config`` as JSON (readable back with :func:`load_config`)."""
-    with open(path, "w") as handle:
-        json.dump(config.to_dict(), handle, indent=2)
+    """Write ``config`` as JSON (readable back with :func:`load_config`), atomically."""
+    from hwsnn.train.metrics import write_atomically
+
+    write_atomically(path, json.dumps(config.to_dict(), indent=2))
 
 
 def energy_term(config: TrainConfig):

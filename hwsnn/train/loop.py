@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import time
 from typing import Callable
 
@@ -27,7 +28,7 @@ from tqdm import tqdm
 from hwsnn.data import Dataset, load_dataset
 from hwsnn.encoding import encoder_from_name
 from hwsnn.train.checkpoint import Checkpointer
-from hwsnn.train.config import TrainConfig, build_model, energy_term, load_config, save_config
+from hwsnn.train.config import TrainConfig, build_model, config_differences, energy_term, load_config, save_config
 from hwsnn.train.losses import task_loss_from_name
 from hwsnn.train.metrics import append_jsonl, plot_training_curve, read_jsonl, write_atomically, write_jsonl
 from hwsnn.train.parallel import data_mesh, replicate, shard_batch
@@ -222,11 +223,46 @@ def step_counts(state) -> list[float] | None:
     return [float(v) for v in np.asarray(jax.device_get(found[0]))] if found else None
 
 
+RUN_FILES = ("checkpoints", "metrics.jsonl", "summary.json", "training_curve.png")
+"""What a training run writes in its folder (besides ``config.json``): removed by a restart."""
+
+
+def check_run_folder(config: TrainConfig, workdir: str | os.PathLike, *, restart: bool = False) -> None:
+    """Refuse to train ``config`` in a run folder that holds another config's run (nothing is written).
+
+    A folder with a ``config.json`` is a contract: a rerun resumes it only with the same config, up to
+    :data:`~hwsnn.train.config.RUN_NEUTRAL_FIELDS`. With ``restart=True`` the folder's run
+    (:data:`RUN_FILES`) is removed and training starts over with ``config``.
+
+    Raises:
+      ValueError: ``workdir`` is a file or below one, or it holds a run of another config (the
+        differing fields named).
+    """
+    if os.path.exists(workdir) and not os.path.isdir(workdir):
+        raise ValueError(f"workdir: {str(workdir)!r} is a file; allowed: a folder (new or of an earlier run).")
+    stored_path = os.path.join(workdir, "config.json")
+    if not os.path.exists(stored_path):
+        return
+    differences = config_differences(load_config(stored_path), config)
+    if differences and not restart:
+        raise ValueError(f"workdir: {str(workdir)!r} holds a run of another config ({'; '.join(differences)}); allowed: "
+                         "the same config (the run resumes), another --workdir, or --restart to discard that run.")
+    if restart:
+        for name in RUN_FILES:
+            path = os.path.join(workdir, name)
+            if os.path.isdir(path):
+                shutil.rmtree(path)
+            elif os.path.exists(path):
+                os.remove(path)
+
+
 def train_and_evaluate(config: TrainConfig, workdir: str | os.PathLike, *, progress: bool = True,
-                       devices=None, dataset: Dataset | None = None) -> dict:
-    """Train ``config`` in ``workdir`` (resuming from its latest checkpoint) and return the summary."""
-    os.makedirs(workdir, exist_ok=True)
+                       devices=None, dataset: Dataset | None = None, restart: bool = False) -> dict:
+    """Train ``config`` in ``workdir`` (resuming from its latest checkpoint; :func:`check_run_folder`
+    first) and return the summary."""
+    check_run_folder(config, workdir, restart=restart)
     run = Run(config, dataset, devices)
+    os.makedirs(workdir, exist_ok=True)
     save_config(config, os.path.join(workdir, "config.json"))
     metrics_path = os.path.join(workdir, "metrics.jsonl")
     checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), config.training.checkpoint_every)

@@ -172,3 +172,16 @@ def test_metrics_lines_are_checked(tmp_path):
     append_jsonl(path, {"epoch": 2})  # an append rewrites the file whole, without the partial line
     assert path.read_text() == '{"epoch": 1}\n{"epoch": 2}\n'
     assert [p.name for p in tmp_path.iterdir()] == ["metrics.jsonl"]  # no temporary file left behind
+
+
+def test_a_checkpoint_of_the_earlier_layout_restores(tmp_path):
+    # a step saved as Orbax's single default item (before the epoch's progress was saved beside the state)
+    import orbax.checkpoint as ocp
+
+    manager = ocp.CheckpointManager(tmp_path, options=ocp.CheckpointManagerOptions(create=True))
+    manager.save(7, args=ocp.args.StandardSave({"w": np.arange(3.0)}))
+    manager.wait_until_finished()
+    manager.close()
+    state, progress = Checkpointer(tmp_path, 10).restore({"w": np.zeros(3)})
+    np.testing.assert_array_equal(np.asarray(state["w"]), [0.0, 1.0, 2.0])
+    assert progress is None and not (tmp_path / "corrupted-7").exists()
