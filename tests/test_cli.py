@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import jax
 import numpy as np
 import pytest
 from flax import nnx
@@ -142,10 +143,13 @@ def test_config_selects_the_neuron_model():
     ({"model": {"hidden": [16.9]}}, "model.hidden: got \\[16.9\\]; allowed: tuple\\[int, ...\\]"),
     ({"training": {"epochs": 1.7}}, "training.epochs: got 1.7; allowed: int"),
     ({"training": {"epochs": True}}, "training.epochs: got True; allowed: int"),
-    ({"neuron": {"beta": True}}, "neuron.beta: got True; allowed: float"),
+    ({"neuron": {"beta": True}}, "neuron.beta: got True; allowed: finite float"),
     ({"neuron": {"learn_beta": "maybe"}}, "neuron.learn_beta: got 'maybe'; allowed: bool"),
     ({"neuron": {"learn_beta": 1}}, "neuron.learn_beta: got 1; allowed: bool"),
     ({"data": {"dataset": 5}}, "data.dataset: got 5; allowed: str"),
+    ({"neuron": {"threshold": "inf"}}, "neuron.threshold: got 'inf'; allowed: finite float"),
+    ({"training": {"learning_rate": float("nan")}}, "training.learning_rate: got nan; allowed: finite float"),
+    ({"hardware": {"preset": "rram-sa", "weight_clip": "inf"}}, "hardware.weight_clip: got 'inf'; allowed: finite float | None"),
 ])
 def test_config_values_are_never_rounded_or_coerced(values, message):
     with pytest.raises(ValueError, match=message):
@@ -265,3 +269,34 @@ def test_a_run_folder_refuses_another_config(tmp_path, capsys):
     (tmp_path / "file").write_text("x")
     assert main(["train", "--workdir", str(tmp_path / "file"), *flags]) == 2
     assert "workdir: '" in capsys.readouterr().err
+
+
+def test_a_diverging_run_stops_with_its_last_good_checkpoint(tmp_path, capsys):
+    """--training.learning-rate 1e38 makes the parameters overflow: the run stops with a one-line error at the
+    first check, skipping the bad updates and saving nothing after them; a checkpoint that does hold
+    non-finite parameters is refused by evaluate and cost."""
+    from hwsnn.train.checkpoint import Checkpointer
+    from hwsnn.train.loop import Run
+
+    flags = ["--data.dataset", "digits", "--model.kind", "mlp", "--model.hidden", "16", "--model.timesteps", "2",
+             "--data.encoding", "rate", "--training.epochs", "2", "--training.checkpoint-every", "5", "--no-progress"]
+    workdir = tmp_path / "run"
+    assert main(["train", "--workdir", str(workdir), "--training.learning-rate", "1e38", *flags]) == 2
+    error = capsys.readouterr().err
+    assert "training: the loss or the gradients were not finite at" in error and "training.learning_rate (got 1e+38)" in error
+    assert len(error.strip().splitlines()) == 1 and not (workdir / "summary.json").exists()
+    run = Run(load_config(workdir / "config.json"))
+    checkpointer = Checkpointer(workdir / "checkpoints", 5)
+    saved = checkpointer.latest_step()
+    assert f"the last checkpoint, step {saved}, holds finite parameters" in error
+    state = checkpointer.restore(run.state)[0]
+    assert all(np.isfinite(np.asarray(leaf)).all() for leaf in jax.tree.leaves(state.params))
+    # a checkpoint with NaN weights (written by hand) is refused, naming the parameter
+    poisoned = jax.tree_util.tree_map_with_path(
+        lambda path, leaf: leaf * np.nan if "kernel" in jax.tree_util.keystr(path) else leaf, state)
+    checkpointer.maybe_save(saved + 1, poisoned, force=True)
+    checkpointer.close()
+    for command in (["evaluate", "--workdir", str(workdir)], ["cost", "--workdir", str(workdir)]):
+        assert main(command) == 2
+        error = capsys.readouterr().err
+        assert f"step {saved + 1}: non-finite parameters" in error and "'kernel'" in error

@@ -27,12 +27,16 @@ class Checkpointer:
         """Save at ``step`` if it is a multiple of ``every_steps`` (or ``force``); returns whether it saved.
         ``progress()`` (called only when saving: it may read device values) gives JSON values saved beside
         the state, such as a training loop's running sums over the epoch so far."""
-        if not force and not self._manager.should_save(step):
+        if not force and not self.due(step):
             return False
         items = {"state": ocp.args.StandardSave(state)}
         if progress is not None:
             items["progress"] = ocp.args.JsonSave(progress())
         return self._manager.save(step, args=ocp.args.Composite(**items), force=force)
+
+    def due(self, step: int) -> bool:
+        """Whether :meth:`maybe_save` at ``step`` would save."""
+        return self._manager.should_save(step)
 
     def latest_step(self) -> int | None:
         """The newest saved step, or ``None`` if nothing is saved."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import types
 import typing
@@ -112,6 +113,8 @@ def _convert(hint: Any, value: Any) -> Any:
         number = float(value) if isinstance(value, str) else value
         if not isinstance(number, (int, float)):
             raise ValueError(f"{value!r} is not a number")
+        if not math.isfinite(number):
+            raise ValueError(f"{value!r} is not a finite number")
         return float(number)
     if not isinstance(value, str):
         raise ValueError(f"{value!r} is not text")
@@ -132,7 +135,8 @@ class Section:
             try:
                 converted = _convert(hints[field.name], value)
             except (TypeError, ValueError):
-                errors.append(f"{self.section}.{field.name}: got {value!r}; allowed: {field.type}.")
+                kind = str(field.type).replace("float", "finite float")  # no field takes NaN or infinity
+                errors.append(f"{self.section}.{field.name}: got {value!r}; allowed: {kind}.")
                 continue
             object.__setattr__(self, field.name, converted)
             rule = field.metadata["rule"]

@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import time
+import warnings
 from typing import Callable
 
 import jax
@@ -206,6 +207,30 @@ class Run:
                 "std": float(accuracy.std()), "worst": float(accuracy.min()), "best": float(accuracy.max())}
 
 
+def check_finite(config: TrainConfig, sums: dict, step: int, saved: int | None) -> None:
+    """Stop a run whose loss or gradients were not finite at some step since the last check (those
+    steps changed nothing: :func:`~hwsnn.train.step.make_train_step`), before anything is saved.
+
+    Raises:
+      ValueError: naming the count, the last saved (finite) checkpoint and what to change.
+    """
+    bad = int(sums["nonfinite_steps"])
+    if bad:
+        raise ValueError(f"training: the loss or the gradients were not finite at {bad} step(s) of this epoch, up to step "
+                         f"{step} (their updates were skipped, nothing was saved after them; the last checkpoint, step "
+                         f"{saved}, holds finite parameters); allowed: a smaller training.learning_rate (got "
+                         f"{config.training.learning_rate!r}), finite inputs and neuron parameters.")
+
+
+def check_finite_params(params, where: str) -> None:
+    """Raise a ``ValueError`` naming every parameter of ``params`` that holds NaN or infinity."""
+    bad = [jax.tree_util.keystr(path) for path, leaf in jax.tree_util.tree_leaves_with_path(params)
+           if not np.all(np.isfinite(np.asarray(leaf)))]
+    if bad:
+        raise ValueError(f"{where}: non-finite parameters {bad}; allowed: a state with finite parameters (retrain, "
+                         "for example with a smaller training.learning_rate).")
+
+
 def summarise(sums: dict) -> dict[str, float]:
     """Per-sample means (loss, accuracy, spikes, energy ratio) from the batch sums of :func:`make_objective` metrics."""
     n = float(sums["samples"])
@@ -293,6 +318,8 @@ def train_and_evaluate(config: TrainConfig, workdir: str | os.PathLike, *, progr
         sums = metrics if sums is None else jax.tree.map(jnp.add, sums, metrics)
         bar.update(1)
         finished = index == spe - 1  # else a run stopped by max_steps: its record is dropped when it resumes
+        if finished or step + 1 == run.stop_step or checkpointer.due(step + 1):
+            check_finite(config, sums, step + 1, checkpointer.latest_step())
         if finished or step + 1 == run.stop_step:
             train = summarise(jax.device_get(sums))
             test = run.evaluate(state)
@@ -305,6 +332,10 @@ def train_and_evaluate(config: TrainConfig, workdir: str | os.PathLike, *, progr
             if config.model.learn_timesteps:
                 record["step_counts"] = step_counts(state)
             append_jsonl(metrics_path, record)
+            if train["spikes_per_sample"] == 0:
+                warnings.warn(f"epoch {epoch + 1}: the network fired no spike in training, so its outputs carry no "
+                              f"information (neuron.threshold {config.neuron.threshold!r}, data.encoding "
+                              f"{config.data.encoding!r}); a lower threshold or stronger inputs make it fire.", stacklevel=2)
             bar.set_postfix(loss=f"{train['loss']:.3f}", test_acc=f"{100 * test['accuracy']:.1f}%")
             sums = None if finished else sums
         # after an epoch's record, so a checkpoint never skips one; inside an epoch, with its running sums
@@ -335,7 +366,9 @@ def restore_run(workdir: str | os.PathLike, dataset: Dataset | None = None) -> t
     run = Run(config, dataset)
     checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), config.training.checkpoint_every)
     state = checkpointer.restore(run.state)[0]
+    step = checkpointer.latest_step()  # the step restored: unreadable newer ones were set aside
     checkpointer.close()
+    check_finite_params(state.params, f"checkpoint of {str(workdir)!r} at step {step}")
     return run, state
 
 

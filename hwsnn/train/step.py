@@ -133,7 +133,9 @@ def _forward(graphdef, params, constants, encode, timesteps, x, key, strength, t
 
 def make_train_step(graphdef: nnx.GraphDef, optimizer: optax.GradientTransformation, objective: Objective,
                     encode: Callable, timesteps: int, base_key: Array, hardware_strength: Callable | None = None):
-    """``train_step(state, x, labels) -> (state, metrics)``, jitted.
+    """``train_step(state, x, labels) -> (state, metrics)``, jitted. A step whose loss or gradients are
+    not finite leaves the state as it was (but for the step count) and sets ``metrics["nonfinite_steps"]``
+    to 1 (the training loop stops on it).
 
     The key of step ``n`` is ``fold_in(base_key, n)``, so a resumed run draws the same input
     spikes and crossbar noise (a new programming draw per step, as aihwkit's hardware-aware
@@ -151,11 +153,16 @@ def make_train_step(graphdef: nnx.GraphDef, optimizer: optax.GradientTransformat
     @jax.jit
     def train_step(state: TrainState, x: Array, labels: Array):
         key = jax.random.fold_in(base_key, state.step)
-        (_, (metrics, constants)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
+        (loss, (metrics, constants)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
             state.params, state.constants, x, labels, key, schedule(state.step))
         updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
-        return TrainState(params, constants, opt_state, state.step + 1), metrics
+        # a step whose loss or gradients are not finite changes nothing; it is counted, and the loop stops
+        finite = jnp.isfinite(loss) & jnp.all(jnp.asarray([jnp.all(jnp.isfinite(g)) for g in jax.tree.leaves(grads)]))
+        kept = jax.tree.map(lambda new, old: jnp.where(finite, new, old), (params, constants, opt_state),
+                            (state.params, state.constants, state.opt_state))
+        metrics = {**metrics, "nonfinite_steps": 1.0 - finite.astype(jnp.float32)}
+        return TrainState(*kept, state.step + 1), metrics
 
     return train_step
 

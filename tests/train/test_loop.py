@@ -185,3 +185,10 @@ def test_a_checkpoint_of_the_earlier_layout_restores(tmp_path):
     state, progress = Checkpointer(tmp_path, 10).restore({"w": np.zeros(3)})
     np.testing.assert_array_equal(np.asarray(state["w"]), [0.0, 1.0, 2.0])
     assert progress is None and not (tmp_path / "corrupted-7").exists()
+
+
+def test_a_network_that_fires_no_spike_is_reported(tmp_path):
+    silent = SMALL.replace(neuron={"threshold": 1e6}, training={"epochs": 1})
+    with pytest.warns(UserWarning, match=r"epoch 1: the network fired no spike in training, .*neuron.threshold 1000000.0"):
+        summary = train_and_evaluate(silent, tmp_path, progress=False)
+    assert summary["test_spikes_per_sample"] == 0
