@@ -57,6 +57,28 @@ def read_svhn_mat(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     images, labels = content["X"], np.asarray(content["y"]).reshape(-1)
     if images.ndim != 4 or images.shape[:3] != (32, 32, 3) or images.shape[3] != labels.size:
         raise ValueError(f"path: {str(path)!r} has X of shape {images.shape}; allowed: [32, 32, 3, N] with N labels.")
-    if labels.min() < 1 or labels.max() > 10:
-        raise ValueError(f"path: {str(path)!r} has labels in [{labels.min()}, {labels.max()}]; allowed: 1-10.")
+    if not _whole_numbers_in(labels, 1, 10):
+        raise ValueError(f"path: {str(path)!r} has labels {_found(labels)}; allowed: whole numbers 1-10.")
+    if not _whole_numbers_in(images, 0, 255):
+        raise ValueError(f"path: {str(path)!r} has pixels {_found(images)} ({images.dtype}); allowed: whole numbers "
+                         "0-255 (the published files hold uint8).")
     return images.transpose(3, 0, 1, 2).astype(np.uint8), (labels % 10).astype(np.int32)
+
+
+def _whole_numbers_in(values: np.ndarray, low: int, high: int) -> bool:
+    """Whether every value is a whole number in ``[low, high]`` (NaN and infinity are not)."""
+    if values.dtype.kind not in "uif":
+        return False
+    return bool(np.all((values >= low) & (values <= high) & (np.round(values) == values)))
+
+
+def _found(values: np.ndarray) -> str:
+    """A short description of what an array holds, for an error message."""
+    if values.dtype.kind not in "uif":
+        return f"of type {values.dtype}"
+    finite = values[np.isfinite(values)]
+    bad = [] if finite.size == values.size else ["NaN or infinite values"]
+    if finite.size and not np.all(np.round(finite) == finite):
+        bad.append(f"fractions such as {finite[np.round(finite) != finite][0].item()!r}")
+    range_text = f"in [{finite.min().item()!r}, {finite.max().item()!r}]" if finite.size else "none finite"
+    return ", ".join([range_text] + bad)

@@ -88,3 +88,18 @@ def test_svhn_errors(tmp_path):
         read_svhn_mat(tmp_path / "wrong.mat")
     with pytest.raises(ValueError, match="dataset"):
         load_dataset("imagenet")
+    # labels and pixels are whole numbers in their ranges: nothing is truncated or wrapped into range
+    pixels = np.random.default_rng(0).integers(0, 256, (32, 32, 3, 3)).astype(np.float64)
+    cases = [({"X": pixels, "y": np.asarray([[1.0], [np.nan], [3.0]])}, r"labels in \[1.0, 3.0\], NaN or infinite values"),
+             ({"X": pixels, "y": np.asarray([[1.0], [3.7], [2.0]])}, r"labels in \[1.0, 3.7\], fractions such as 3.7"),
+             ({"X": pixels, "y": np.asarray([[0], [3], [2]])}, r"labels in \[0, 3\]; allowed: whole numbers 1-10"),
+             ({"X": pixels / 255.0, "y": np.ones((3, 1))}, r"pixels in \[0.0, 1.0\], fractions such as .* \(float64\); allowed: whole numbers 0-255"),
+             ({"X": pixels * 2, "y": np.ones((3, 1))}, r"pixels in \[0.0, 510.0\] \(float64\)")]
+    for content, message in cases:
+        savemat(tmp_path / "bad.mat", content)
+        with pytest.raises(ValueError, match=message):
+            read_svhn_mat(tmp_path / "bad.mat")
+    savemat(tmp_path / "whole.mat", {"X": pixels, "y": np.asarray([[10.0], [1.0], [2.0]])})  # whole floats are fine
+    images, labels = read_svhn_mat(tmp_path / "whole.mat")
+    np.testing.assert_array_equal(images[1], pixels[..., 1])
+    np.testing.assert_array_equal(labels, [0, 1, 2])
