@@ -16,13 +16,15 @@ CASES = [("naive", "naive-fp32"), ("systolic", "systolic-sata"), ("imc", "imc-ad
 
 
 def random_case(seed: int):
-    """A random conv workload and a random positive activity."""
+    """A random conv workload and a random positive activity a network of it could have (5-95 % of each
+    layer's inputs and neurons active per step)."""
     rng = np.random.default_rng(seed)
     channels = tuple(int(c) for c in rng.integers(2, 9, size=2))
     model = conv_net((8, 8, 1), channels, (int(rng.integers(4, 12)),), 4, int(rng.integers(2, 5)), rngs=nnx.Rngs(seed),
                      spiking_input=bool(seed % 2))
-    layers = tuple(LayerActivity(jnp.asarray(rng.uniform(1, 20, layer.input_timesteps)),
-                                 jnp.asarray(rng.uniform(1, 20, layer.timesteps))) for layer in model.workload)
+    layers = tuple(LayerActivity(jnp.asarray(rng.uniform(0.05, 0.95, layer.input_timesteps) * np.prod(layer.in_shape)),
+                                 jnp.asarray(rng.uniform(0.05, 0.95, layer.timesteps) * layer.neurons))
+                   for layer in model.workload)
     return model.workload, Activity(layers)
 
 

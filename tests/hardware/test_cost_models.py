@@ -294,3 +294,27 @@ def test_every_model_breaks_its_cost_down_by_layer():
     for share, b in zip(event.layers, busy):
         assert float(share.energy_pj["board"]) == pytest.approx(float(event.energy_pj.total) * b / sum(busy), rel=1e-6)
         assert float(share.latency_ns) == pytest.approx(b * 1000 / float(event_spec.clock_mhz), rel=1e-6)
+
+
+@pytest.mark.parametrize("model, name", [(cost.naive, "naive-fp32"), (cost.systolic, "systolic-sata"), (cost.imc, "imc-adc"),
+                                         (cost.event, "event-fpga")])
+def test_inputs_a_cost_model_refuses(model, name):
+    workload = dense_workload()  # 4 -> 3 -> 2 at T = 2
+    spec = preset(name)
+    act = lambda inputs, spikes: Activity((LayerActivity(jnp.asarray(inputs), jnp.asarray(spikes)),
+                                           LayerActivity(jnp.asarray([1.0, 2.0]), jnp.asarray([0.0, 1.0]))))
+    assert float(model(spec, workload, act([2.0, 1.0], [1.0, 2.0])).energy_pj.total) > 0
+    wrong_spec = preset("event-fpga" if name != "event-fpga" else "naive-fp32")
+    with pytest.raises(ValueError, match=rf"spec: got {type(wrong_spec).__name__}; allowed: a {type(spec).__name__}"):
+        model(wrong_spec, workload, act([2.0, 1.0], [1.0, 2.0]))
+    for inputs, spikes, message in (([2.0, -1.0], [1.0, 2.0], r"layer0 has input_events per step in \[-1.0, 2.0\]"),
+                                    ([5.0, 1.0], [1.0, 2.0], r"input_events .* from 0 to its 4 inputs per sample"),
+                                    ([2.0, 1.0], [4.0, 0.0], r"output_spikes .* from 0 to its 3 neurons per sample"),
+                                    ([2.0, float("nan")], [1.0, 2.0], r"input_events per step in \[.*nan")):
+        with pytest.raises(ValueError, match=message):
+            model(spec, workload, act(inputs, spikes))
+    # per-channel events of another network (8 input channels where this layer has 4)
+    other = Activity((LayerActivity(jnp.asarray([2.0, 1.0]), jnp.asarray([1.0, 2.0]), jnp.ones((2, 8))),
+                      LayerActivity(jnp.asarray([1.0, 2.0]), jnp.asarray([0.0, 1.0]))))
+    with pytest.raises(ValueError, match=r"layer0 has channel_events \(2, 8\); allowed: \(2, 4\)"):
+        model(spec, workload, other)

@@ -9,6 +9,7 @@ import dataclasses
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from hwsnn.structure import LIF_COUNTS, Activity, LayerWorkload, Workload, layer_steps
 from hwsnn.typing import Array
@@ -100,6 +101,13 @@ class Cost:
         return self.energy_pj.total / self.ann.energy_pj.total
 
 
+def check_spec(spec, kind: type, model: str) -> None:
+    """Raise ``ValueError`` unless ``spec`` is a ``kind`` (the spec type cost model ``model`` reads)."""
+    if not isinstance(spec, kind):
+        raise ValueError(f"spec: got {type(spec).__name__}; allowed: a {kind.__name__} (the {model} cost model's spec, "
+                         "from hwsnn.hardware.specs or a preset's .spec).")
+
+
 def check_inputs(workload: Workload, activity) -> None:
     """Raise ``ValueError`` unless ``activity`` has one entry per workload layer with T_l steps."""
     if not isinstance(workload, Workload):
@@ -116,6 +124,19 @@ def check_inputs(workload: Workload, activity) -> None:
             )
         if act.step_mask is not None and act.step_mask.shape != (layer.timesteps,):
             raise ValueError(f"activity: {layer.name} has step_mask {act.step_mask.shape}; allowed: ({layer.timesteps},).")
+        channels = (layer.input_timesteps, layer.in_shape[-1])
+        if act.channel_events is not None and act.channel_events.shape != channels:
+            raise ValueError(f"activity: {layer.name} has channel_events {act.channel_events.shape}; allowed: {channels} "
+                             "(steps, input channels): the activity of the network this workload describes.")
+        for name, values, most, what in (("input_events", act.input_events, input_size(layer), "inputs"),
+                                         ("output_spikes", act.output_spikes, layer.neurons, "neurons")):
+            if isinstance(values, jax.core.Tracer):
+                continue  # traced (under jit or grad): its values are known only at run time
+            found = np.asarray(values)
+            if not np.all(np.isfinite(found)) or found.min() < 0 or found.max() > most * (1 + 1e-6):
+                raise ValueError(f"activity: {layer.name} has {name} per step in [{found.min().item()!r}, {found.max().item()!r}]; "
+                                 f"allowed: finite counts from 0 to its {most} {what} per sample (the activity of "
+                                 "the network this workload describes).")
     if len(activity.adds) != len(workload.adds):
         raise ValueError(f"activity: {len(activity.adds)} residual additions; allowed: one per workload add ({len(workload.adds)}).")
     for add, events in zip(workload.adds, activity.adds):

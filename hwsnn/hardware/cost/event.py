@@ -31,7 +31,9 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from hwsnn.hardware.cost.base import Cost, Energy, LayerCost, check_inputs, input_size, layer_steps, recurrent_events
+from hwsnn.hardware.cost.base import (
+    Cost, Energy, LayerCost, check_inputs, check_spec, input_size, layer_steps, recurrent_events
+)
 from hwsnn.hardware.specs import EventSpec
 from hwsnn.structure import Workload
 
@@ -67,6 +69,7 @@ def event(spec: EventSpec, workload: Workload, activity) -> Cost:
     """Latency and energy (component "board") of the SNN and of its ANN baseline (``cost.ann``); per
     layer (``cost.layers``): its busy cycles, their time as its stage latency, and the board energy
     shared out in proportion to the busy cycles (the board draws its power whichever layer works)."""
+    check_spec(spec, EventSpec, "event")
     check_inputs(workload, activity)
     stage = [layer_step_cycles(spec, act.input_events + recurrent_events(layer, act), act.step_mask)
              for layer, act in zip(workload, activity.layers)]

@@ -67,8 +67,8 @@ import math
 import jax.numpy as jnp
 
 from hwsnn.hardware.cost.base import (
-    Cost, Energy, LayerCost, check_inputs, input_size, layer_steps, neuron_op_ratio, output_pixels, pipeline_latency,
-    recurrent_events,
+    Cost, Energy, LayerCost, check_inputs, check_spec, input_size, layer_steps, neuron_op_ratio, output_pixels,
+    pipeline_latency, recurrent_events
 )
 from hwsnn.hardware.specs import IMCSpec
 from hwsnn.structure import LayerWorkload, Workload
@@ -166,6 +166,7 @@ def imc(spec: IMCSpec, workload: Workload, activity, *, mode: str = "event") -> 
     per layer (``cost.layers``): energy, PE cycles, PEs and stage latency (stages overlap by 25 %)."""
     if mode not in MODES:
         raise ValueError(f"mode: got {mode!r}; allowed: {list(MODES)}.")
+    check_spec(spec, IMCSpec, "imc")
     check_inputs(workload, activity)
     layers = []
     for layer, act in zip(workload, activity.layers):

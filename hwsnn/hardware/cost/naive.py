@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from hwsnn.hardware.cost.base import Cost, Energy, LayerCost, check_inputs, recurrent_operations, synaptic_operations
+from hwsnn.hardware.cost.base import (
+    Cost, Energy, LayerCost, check_inputs, check_spec, recurrent_operations, synaptic_operations
+)
 from hwsnn.hardware.specs import NaiveSpec
 from hwsnn.structure import Workload
 
@@ -23,6 +25,7 @@ from hwsnn.structure import Workload
 def naive(spec: NaiveSpec, workload: Workload, activity) -> Cost:
     """Naive energy of the SNN (components "mac", "ac") and of its ANN baseline ("mac", and "ac" for
     residual additions); per layer and per addition (``cost.layers``)."""
+    check_spec(spec, NaiveSpec, "naive")
     check_inputs(workload, activity)
     snn, ann = [], []
     for layer, act in zip(workload, activity.layers):

@@ -65,8 +65,8 @@ import math
 import jax.numpy as jnp
 
 from hwsnn.hardware.cost.base import (
-    Cost, Energy, LayerCost, check_inputs, input_size, layer_steps, neuron_op_ratio, output_pixels,
-    recurrent_operations, synaptic_operations,
+    Cost, Energy, LayerCost, check_inputs, check_spec, input_size, layer_steps, neuron_op_ratio, output_pixels,
+    recurrent_operations, synaptic_operations
 )
 from hwsnn.hardware.specs import PEUnit, SystolicSpec
 from hwsnn.structure import LayerWorkload, Workload
@@ -134,6 +134,7 @@ def systolic(spec: SystolicSpec, workload: Workload, activity) -> Cost:
     Components: ``{accumulate,lif,spad,mac}_{gated,ungated,leakage}`` (compute) and
     ``glb_{weight,ifmap,ofmap}_{dynamic,leakage}``, ``dram`` (memory).
     """
+    check_spec(spec, SystolicSpec, "systolic")
     check_inputs(workload, activity)
     t_ns = 1000.0 / spec.clock_mhz
     n_pe = spec.rows * spec.cols
