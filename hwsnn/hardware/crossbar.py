@@ -253,6 +253,23 @@ def as_strength(strength) -> dict:
     return {stage: strength for stage in STAGES}
 
 
+def check_strength(strength) -> None:
+    """Raise ``ValueError`` unless ``strength`` is a :data:`HardwareStrength`: a number in [0, 1] or a mapping
+    of stage names to such numbers (traced values, as a ramp's under ``jit``, are checked where known)."""
+    values = as_strength(strength)
+    for stage, value in values.items():
+        if isinstance(value, jax.core.Tracer):
+            continue
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = None
+        if number is None or not 0.0 <= number <= 1.0:  # NaN fails both comparisons
+            where = "" if not isinstance(strength, dict) else f" for stage {stage!r}"
+            raise ValueError(f"hardware_strength: got {value!r}{where}; allowed: a number in [0, 1] (0: ideal, 1: the "
+                             "spec's full non-idealities) or a mapping of stage names to such numbers.")
+
+
 def _is_one(value) -> bool:
     return isinstance(value, (int, float)) and value == 1.0
 

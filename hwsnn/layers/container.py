@@ -9,6 +9,7 @@ import jax.numpy as jnp
 from flax import nnx
 
 from hwsnn.structure import Activity, LayerActivity, Workload
+from hwsnn.hardware.crossbar import check_strength
 from hwsnn.layers.modules import Context, Layer
 from hwsnn.layers.residual import Residual
 from hwsnn.layers.ops import events_per_channel, events_per_step, weighted_events
@@ -171,6 +172,9 @@ class SNN(nnx.Module):
         expected = (self.timesteps, "B") + self.input_shape
         if x.ndim != len(self.input_shape) + 2 or x.shape[0] != self.timesteps or tuple(x.shape[2:]) != self.input_shape:
             raise ValueError(f"x: shape {tuple(x.shape)}; allowed: {expected} (time-major).")
+        if x.dtype != jnp.float32:
+            raise ValueError(f"x: dtype {x.dtype}; allowed: float32, the parameters' dtype (spikes as 0.0/1.0; cast "
+                             "with x.astype(jnp.float32)).")
 
     def _enter(self, x: Array, synaptic: int, previous) -> tuple[Array, Array, Array | None, Array | None]:
         """Synaptic layer ``synaptic``'s input at its timesteps, its events per step and channel (before
@@ -234,6 +238,7 @@ class SNN(nnx.Module):
 
     def _run(self, x: Array, key, strength, training, calibrate, keep_all: bool) -> tuple[list[Array], Activity]:
         self.check_input(x)
+        check_strength(strength)
         context = Context(key, strength, bool(training), bool(calibrate))
         if self.resolved_execution == "time":
             return self._time_major(x, context, keep_all)

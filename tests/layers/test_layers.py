@@ -204,3 +204,17 @@ def test_time_major_and_layer_by_layer_agree(build, neuron):
     for a, b in zip(jax.tree.leaves(grad_l), jax.tree.leaves(grad_t)):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-5)
     assert float(act_l.total_output_spikes()) > 0
+
+
+@pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.int32, jnp.float16])
+def test_a_model_refuses_inputs_of_another_dtype(dtype):
+    model = SNN([SpikingDense(4, 3, rngs=nnx.Rngs(0))], (4,), 2, spiking_input=True)
+    with pytest.raises(ValueError, match=rf"x: dtype {jnp.dtype(dtype).name}; allowed: float32"):
+        model(jnp.zeros((2, 1, 4), dtype))
+
+
+@pytest.mark.parametrize("strength, where", [(5.0, ""), (-1.0, ""), (float("nan"), ""), ({"readout": 1.5}, " for stage 'readout'")])
+def test_a_model_refuses_a_strength_outside_0_1(strength, where):
+    model = SNN([SpikingDense(4, 3, rngs=nnx.Rngs(0))], (4,), 2, spiking_input=True)
+    with pytest.raises(ValueError, match=rf"hardware_strength: got .*{where}; allowed: a number in \[0, 1\]"):
+        model(jnp.zeros((2, 1, 4)), hardware_strength=strength)
