@@ -60,11 +60,12 @@ def test_adc_less_tiny(tmp_path):
     ablation = {"no learned gain": adc_less.ABLATIONS["no learned gain"]}
     result = adc_less.study(str(tmp_path), base, seeds=(0,), draws=2, samples=64, progress=False, ablations=ablation)
     labels = set(adc_less.LABELS) - {f"recipe, {name}" for name in adc_less.ABLATIONS if name not in ablation}
+    labels |= {"ideal, 2 epochs", "recipe, 2 epochs"}  # both again at twice the budget
     assert set(result["accuracy"]) == labels
     for name, chips in result["deployed"].items():  # every crossbar figure: per seed, the mean over its chips
         assert result["accuracy"][name]["per_seed"] == [pytest.approx(c["mean"]) for c in chips]
         assert all(len(c["accuracy"]) == 2 for c in chips)
-    assert set(result["deployed"]) == labels - {"ideal"}
+    assert set(result["deployed"]) == labels - {"ideal", "ideal, 2 epochs"}
     sweep = {(r["scaling"], r["bits"]): r for r in result["readout_sweep"]}
     # PE cycle: 64 ns + 8 serial conversions (SAR (b + 1) ns, flash 1 ns) against 64 ns + one 1 ns SA decision
     assert sweep["walden", 4]["latency_ratio"] == pytest.approx(104 / 65, rel=1e-6)
@@ -82,6 +83,7 @@ def test_adc_less_tiny(tmp_path):
     assert (tmp_path / "accuracy.png").stat().st_size > 10_000 and (tmp_path / "readout_sweep.png").stat().st_size > 20_000
     table = (tmp_path / "table.md").read_text()
     assert "| (d) recipe: progressive SA-aware |" in table and "| flash | 8 |" in table
+    assert "| (e) ideal, 2 epochs |" in table and "| (e) recipe: progressive SA-aware, 2 epochs |" in table
 
 
 def test_ld_snn_tiny(tmp_path):
