@@ -68,6 +68,14 @@ def test_config_file_errors(tmp_path):
         NeuronConfig(surrogate="relu")
     with pytest.raises(ValueError, match="neuron: got \\{'kind': 'lif'\\}; allowed: a NeuronConfig"):
         TrainConfig(neuron={"kind": "lif"})
+    (tmp_path / "bad.yaml").write_text("model: {kind: mlp\ntraining: [")
+    with pytest.raises(ValueError, match=r"config: '.*bad.yaml' is not valid YAML \(.*\); allowed: a file of sections"):
+        load_config(tmp_path / "bad.yaml")
+    (tmp_path / "bad.json").write_text('{"model": ')
+    with pytest.raises(ValueError, match=r"is not valid JSON \(Expecting value: line 1 column 11"):
+        load_config(tmp_path / "bad.json")
+    with pytest.raises(ValueError, match=r"training.seed: got 99999999999999999999; allowed: >= 0 and <= 9.22337e\+18"):
+        config_from_dict({"training": {"seed": 99999999999999999999}})
     (tmp_path / "c.json").write_text(json.dumps({"model": {"channels": [8, 8]}, "neuron": {"learn_beta": "true"}}))
     config = load_config(tmp_path / "c.json")
     assert config.model.channels == (8, 8) and config.neuron.learn_beta is True
@@ -265,10 +273,12 @@ def test_a_run_folder_refuses_another_config(tmp_path, capsys):
     assert main(["train", "--workdir", str(workdir), "--model.hidden", "32", "--restart", *flags]) == 0
     assert load_config(workdir / "config.json").model.hidden == (32,)
     assert [r["step"] for r in map(json.loads, (workdir / "metrics.jsonl").read_text().splitlines())] == [22]
-    # a workdir that is a file
+    # a workdir that is a file, or below one
     (tmp_path / "file").write_text("x")
     assert main(["train", "--workdir", str(tmp_path / "file"), *flags]) == 2
-    assert "workdir: '" in capsys.readouterr().err
+    assert f"workdir: '{tmp_path / 'file'}' is a file; allowed: a folder" in capsys.readouterr().err
+    assert main(["train", "--workdir", str(tmp_path / "file" / "run"), *flags]) == 2
+    assert f"is below the file '{tmp_path / 'file'}'; allowed: a path below folders" in capsys.readouterr().err
 
 
 def test_a_diverging_run_stops_with_its_last_good_checkpoint(tmp_path, capsys):

@@ -313,7 +313,7 @@ class TrainingConfig(Section):
     batch_size: int = setting(64, "training batch", POSITIVE_INT)
     epochs: int = setting(12, "passes over the training split", POSITIVE_INT)
     eval_batch_size: int = setting(500, "evaluation batch", POSITIVE_INT)
-    seed: int = setting(0, "seed of initialisation, data order and hardware draws")
+    seed: int = setting(0, "seed of initialisation, data order and hardware draws", bound(0, 2**63 - 1))
     checkpoint_every: int = setting(200, "steps between checkpoints", POSITIVE_INT)
     max_steps: int | None = setting(None, "stop after this many steps (None: the whole schedule)", POSITIVE_INT)
 
@@ -407,7 +407,12 @@ def load_config(path: str | os.PathLike, base: TrainConfig | None = None) -> Tra
         raise FileNotFoundError(f"config: no file at {str(path)!r}.")
     with open(path) as handle:
         text = handle.read()
-    values = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
+    try:
+        values = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as error:
+        where = " ".join(str(error).split())[:240]
+        raise ValueError(f"config: {str(path)!r} is not valid {'JSON' if str(path).endswith('.json') else 'YAML'} "
+                         f"({where}); allowed: a file of sections, e.g. 'training: {{epochs: 3}}'.") from None
     if not isinstance(values, dict):
         raise ValueError(f"config: {str(path)!r} holds {type(values).__name__}; allowed: a mapping of sections.")
     return config_from_dict(values, base)

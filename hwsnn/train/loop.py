@@ -265,6 +265,13 @@ def check_run_folder(config: TrainConfig, workdir: str | os.PathLike, *, restart
     """
     if os.path.exists(workdir) and not os.path.isdir(workdir):
         raise ValueError(f"workdir: {str(workdir)!r} is a file; allowed: a folder (new or of an earlier run).")
+    existing = os.path.abspath(workdir)
+    while not os.path.exists(existing):  # the nearest folder that exists: where the run folder would be made
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise ValueError(f"workdir: {str(workdir)!r} is below the file {existing!r}; allowed: a path below folders.")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(f"workdir: {existing!r} is not writable; allowed: a folder you can write in.")
     stored_path = os.path.join(workdir, "config.json")
     if not os.path.exists(stored_path):
         return
