@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import difflib
 import json
 import os
 import sys
@@ -192,9 +193,25 @@ def _search(args) -> int:
     return 0
 
 
+def _suggestions(flag: str, options: list[str]) -> list[str]:
+    """The flags a misspelt ``flag`` most likely meant: those whose field name it is (``--epochs`` ->
+    ``--training.epochs``), else the closest spellings."""
+    name = flag.split("=")[0]
+    same_field = [o for o in options if o.split(".")[-1] == name.lstrip("-")]
+    return same_field or difflib.get_close_matches(name, options, n=3, cutoff=0.6)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``hwsnn`` command; returns the exit status (2 for invalid input)."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        command = parser._subparsers._group_actions[0].choices[args.command]
+        options = [o for action in command._actions for o in action.option_strings if o.startswith("--")]
+        flags = [u for u in unknown if u.startswith("-")] or unknown
+        hints = "".join(f" {flag}: did you mean {' or '.join(_suggestions(flag, options))}?"
+                        for flag in flags if _suggestions(flag, options))
+        command.error(f"unrecognized arguments: {' '.join(unknown)}.{hints} (hwsnn {args.command} --help lists them all)")
     try:
         return {"train": _train, "evaluate": _evaluate, "cost": _cost, "search": _search}[args.command](args)
     except (ValueError, FileNotFoundError) as error:

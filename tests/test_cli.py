@@ -310,3 +310,14 @@ def test_a_diverging_run_stops_with_its_last_good_checkpoint(tmp_path, capsys):
         assert main(command) == 2
         error = capsys.readouterr().err
         assert f"step {saved + 1}: non-finite parameters" in error and "'kernel'" in error
+
+
+def test_a_misspelt_flag_names_the_command_and_suggests_the_flag(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["train", "--epochs", "3"])
+    assert stop.value.code == 2
+    error = capsys.readouterr().err
+    assert "hwsnn train: error: unrecognized arguments: --epochs 3. --epochs: did you mean --training.epochs?" in error
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--workdir", "w", "--drawz", "3"])
+    assert "--drawz: did you mean --draws?" in capsys.readouterr().err

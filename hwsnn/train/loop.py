@@ -15,6 +15,7 @@ import dataclasses
 import json
 import os
 import shutil
+import sys
 import time
 import warnings
 from typing import Callable
@@ -310,10 +311,19 @@ def train_and_evaluate(config: TrainConfig, workdir: str | os.PathLike, *, progr
     elif os.path.exists(metrics_path):
         os.remove(metrics_path)
 
+    summary_path = os.path.join(workdir, "summary.json")
+    if start >= run.stop_step and os.path.exists(summary_path):  # a finished run: nothing to train or rewrite
+        checkpointer.close()
+        tqdm.write(f"{workdir}: this run has finished (step {start} of {run.stop_step}); nothing to train, "
+                   "summary.json unchanged.", file=sys.stderr)
+        with open(summary_path) as handle:
+            return json.load(handle)
     state = run.state
     # read when a checkpoint is written: Python numbers (JSON), float32 sums round-trip exactly
     epoch_progress = lambda: {"epoch_sums": None if sums is None else jax.tree.map(lambda v: v.item(), jax.device_get(sums))}
-    bar = tqdm(total=run.stop_step, initial=start, desc="train", unit="step", disable=not progress)
+    # a bar on a terminal; in a log file (stderr not a terminal) one line per epoch instead of carriage returns
+    interactive = progress and sys.stderr.isatty()
+    bar = tqdm(total=run.stop_step, initial=start, desc="train", unit="step", disable=not interactive)
     began, order_epoch, order, test = time.perf_counter(), None, None, None
     for step in range(start, run.stop_step):
         epoch, index = divmod(step, spe)
@@ -324,6 +334,10 @@ def train_and_evaluate(config: TrainConfig, workdir: str | os.PathLike, *, progr
         state, metrics = run.train_step(state, x, y)
         sums = metrics if sums is None else jax.tree.map(jnp.add, sums, metrics)
         bar.update(1)
+        if step == start:  # that step compiled the train step: rate and time left from the steps after it
+            bar.reset(total=run.stop_step)
+            bar.initial = bar.n = step + 1
+            bar.refresh()
         finished = index == spe - 1  # else a run stopped by max_steps: its record is dropped when it resumes
         if finished or step + 1 == run.stop_step or checkpointer.due(step + 1):
             check_finite(config, sums, step + 1, checkpointer.latest_step())
@@ -344,6 +358,10 @@ def train_and_evaluate(config: TrainConfig, workdir: str | os.PathLike, *, progr
                               f"information (neuron.threshold {config.neuron.threshold!r}, data.encoding "
                               f"{config.data.encoding!r}); a lower threshold or stronger inputs make it fire.", stacklevel=2)
             bar.set_postfix(loss=f"{train['loss']:.3f}", test_acc=f"{100 * test['accuracy']:.1f}%")
+            if progress and not interactive:
+                print(f"epoch {epoch + 1}/{config.training.epochs}, step {step + 1}/{run.stop_step}: train loss "
+                      f"{train['loss']:.4f}, train accuracy {100 * train['accuracy']:.1f} %, test accuracy "
+                      f"{100 * test['accuracy']:.1f} % ({record['seconds']:.0f} s)", file=sys.stderr, flush=True)
             sums = None if finished else sums
         # after an epoch's record, so a checkpoint never skips one; inside an epoch, with its running sums
         checkpointer.maybe_save(step + 1, state, progress=epoch_progress)
@@ -363,7 +381,7 @@ def train_and_evaluate(config: TrainConfig, workdir: str | os.PathLike, *, progr
     if config.model.learn_timesteps:
         summary["step_counts"] = step_counts(state)
         summary["active_timesteps"] = [int(c) for c in np.clip(np.round(summary["step_counts"]), 1, run.model.layer_timesteps)]
-    write_atomically(os.path.join(workdir, "summary.json"), json.dumps(summary, indent=2))
+    write_atomically(summary_path, json.dumps(summary, indent=2))
     return summary
 
 

@@ -192,3 +192,21 @@ def test_a_network_that_fires_no_spike_is_reported(tmp_path):
     with pytest.warns(UserWarning, match=r"epoch 1: the network fired no spike in training, .*neuron.threshold 1000000.0"):
         summary = train_and_evaluate(silent, tmp_path, progress=False)
     assert summary["test_spikes_per_sample"] == 0
+
+
+def test_rerunning_a_finished_run_changes_nothing(tmp_path, capsys):
+    first = train_and_evaluate(SMALL.replace(training={"epochs": 1}), tmp_path, progress=False)
+    written = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    capsys.readouterr()
+    assert train_and_evaluate(SMALL.replace(training={"epochs": 1}), tmp_path, progress=False) == first
+    assert "this run has finished (step 44 of 44); nothing to train, summary.json unchanged" in capsys.readouterr().err
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == written
+
+
+def test_progress_in_a_log_file_is_one_line_per_epoch(tmp_path, capsys):
+    # stderr is not a terminal here (as in a log file): no bar of carriage returns, a line per epoch
+    summary = train_and_evaluate(SMALL, tmp_path, progress=True)
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith("epoch ")]
+    assert "\r" not in err and [line.split(",")[0] for line in lines] == ["epoch 1/2", "epoch 2/2"]
+    assert f"test accuracy {100 * summary['test_accuracy']:.1f} %" in lines[-1]
