@@ -79,47 +79,67 @@ def write_json(rows: list[dict], path: str | os.PathLike) -> None:
         json.dump(rows, handle, indent=2)
 
 
-def plot_energy_breakdown(rows: list[dict], path: str | os.PathLike) -> None:
-    """Per preset, SNN and ANN energy per inference (uJ) as bars stacked by component group (PNG)."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(3.2 * len(rows), 5.2))
-    axes = fig.subplots(1, len(rows), squeeze=False)[0]
-    for ax, row in zip(axes, rows):
+def plot_energy_breakdown(rows: list[dict], path: str | os.PathLike):
+    """Per preset, SNN and ANN energy per inference stacked by component group, as a percentage of the ANN's
+    energy on that preset (so the SNN bar's height is the SNN/ANN ratio and every panel shares one axis),
+    each bar's total in uJ written on it; one colour per group in every panel. Writes the PNG and returns the
+    figure."""
+    panels = []
+    for row in rows:
         groups: dict[str, list[float]] = {}
         for column, key in enumerate(("snn_components_pj", "ann_components_pj")):
             for name, value in row[key].items():
-                groups.setdefault(component_group(name), [0.0, 0.0])[column] += value / 1e6
-        bottom = [0.0, 0.0]
-        for name, (snn, ann) in sorted(groups.items(), key=lambda item: -sum(item[1])):
-            ax.bar(["SNN", "ANN"], [snn, ann], bottom=bottom, label=name)
-            bottom = [bottom[0] + snn, bottom[1] + ann]
-        ax.set_title(f"{row['preset']}\nSNN/ANN = {row['snn_over_ann']:.2f}", fontsize=9)
-        ax.set_ylabel("energy per inference (uJ)")
-        ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3, frameon=False)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+                groups.setdefault(component_group(name), [0.0, 0.0])[column] += 100 * value / row["ann_energy_pj"]
+        totals = [f"{row['snn_energy_pj'] / 1e6:.3g} uJ", f"{row['ann_energy_pj'] / 1e6:.3g} uJ"]
+        panels.append((f"{row['preset']}\nSNN/ANN = {row['snn_over_ann']:.2f}", ["SNN", "ANN"], groups, totals))
+    return _stacked_panels(panels, path, "energy per inference, % of the ANN's", width=3.2)
 
 
-def plot_layer_breakdown(rows: list[dict], path: str | os.PathLike) -> None:
-    """Per preset, each layer's SNN energy per inference (uJ) as a bar stacked by component group (PNG)."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(3.4 * len(rows), 5.2))
-    axes = fig.subplots(1, len(rows), squeeze=False)[0]
-    for ax, row in zip(axes, rows):
+def plot_layer_breakdown(rows: list[dict], path: str | os.PathLike):
+    """Per preset, each layer's SNN energy per inference stacked by component group, as a percentage of the
+    network's SNN energy on that preset, each layer's energy in uJ written on it; coloured as
+    :func:`plot_energy_breakdown` (PNG)."""
+    panels = []
+    for row in rows:
         names = [layer["layer"] for layer in row["layers"]]
         groups: dict[str, list[float]] = {}
         for index, layer in enumerate(row["layers"]):
             for name, value in layer["snn_components_pj"].items():
-                groups.setdefault(component_group(name), [0.0] * len(names))[index] += value / 1e6
-        bottom = [0.0] * len(names)
+                groups.setdefault(component_group(name), [0.0] * len(names))[index] += 100 * value / row["snn_energy_pj"]
+        totals = [f"{sum(layer['snn_components_pj'].values()) / 1e6:.2g}" for layer in row["layers"]]
+        panels.append((f"{row['preset']}: SNN energy by layer (uJ on bars)", names, groups, totals))
+    return _stacked_panels(panels, path, "share of the SNN's energy per inference (%)", width=3.4, rotate=True)
+
+
+def _stacked_panels(panels: list[tuple[str, list[str], dict[str, list[float]], list[str]]], path, ylabel: str, *,
+                    width: float, rotate: bool = False):
+    """One panel per ``(title, bar labels, {group: value per bar}, text per bar)``, bars stacked by group
+    (largest at the bottom) on one shared y-axis, each group in the same colour everywhere, the text
+    above each bar, one legend for the figure."""
+    from matplotlib import colormaps
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    palette = colormaps["tab20"].colors
+    colours = {name: palette[i % len(palette)] for i, name in enumerate(sorted({g for _, _, groups, _ in panels for g in groups}))}
+    fig = Figure(figsize=(width * len(panels), 5.6))
+    axes = fig.subplots(1, len(panels), squeeze=False, sharey=True)[0]
+    tallest = max(sum(values[i] for values in groups.values()) for _, labels, groups, _ in panels for i in range(len(labels)))
+    axes[0].set_ylim(0, 1.12 * tallest)  # room for the totals above the bars
+    for ax, (title, labels, groups, texts) in zip(axes, panels):
+        bottom = [0.0] * len(labels)
         for name, values in sorted(groups.items(), key=lambda item: -sum(item[1])):
-            ax.bar(names, values, bottom=bottom, label=name)
+            ax.bar(labels, values, bottom=bottom, color=colours[name], label=name)
             bottom = [b + v for b, v in zip(bottom, values)]
-        ax.set_title(f"{row['preset']}: SNN energy by layer", fontsize=9)
-        ax.set_ylabel("energy per inference (uJ)")
-        ax.tick_params(axis="x", labelrotation=45, labelsize=7)
-        ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3, frameon=False)
-    fig.tight_layout()
+        for x, (height, text) in enumerate(zip(bottom, texts)):
+            ax.annotate(text, (x, height), ha="center", va="bottom", fontsize=7)
+        ax.set_title(title, fontsize=9)
+        if rotate:
+            ax.tick_params(axis="x", labelrotation=45, labelsize=7)
+    axes[0].set_ylabel(ylabel)
+    columns = min(6, len(colours))
+    fig.legend(handles=[Patch(color=c, label=n) for n, c in colours.items()], loc="lower center", ncol=columns,
+               fontsize=9, frameon=False)
+    fig.tight_layout(rect=(0, 0.04 + 0.05 * -(-len(colours) // columns), 1, 1))
     fig.savefig(path, dpi=120)
+    return fig

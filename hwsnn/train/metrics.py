@@ -59,14 +59,16 @@ def read_jsonl(path: str | os.PathLike) -> list[dict[str, Any]]:
 
 
 def plot_training_curve(records: list[dict[str, Any]], path: str | os.PathLike) -> None:
-    """Train loss and train/test accuracy per epoch, as a PNG (no pyplot: leaves the backend alone)."""
+    """Train and test loss and accuracy per epoch, as a PNG (no pyplot: leaves the backend alone)."""
     from matplotlib.figure import Figure
 
     epochs = [r["epoch"] for r in records]
     fig = Figure(figsize=(9, 3.5))
     ax_loss, ax_acc = fig.subplots(1, 2)
-    ax_loss.plot(epochs, [r["train_loss"] for r in records], marker="o")
-    ax_loss.set(xlabel="epoch", ylabel="train loss", title="Loss")
+    ax_loss.plot(epochs, [r["train_loss"] for r in records], marker="o", label="train")
+    ax_loss.plot(epochs, [r["test_loss"] for r in records], marker="s", label="test")
+    ax_loss.set(xlabel="epoch", ylabel="loss", title="Loss")
+    ax_loss.legend()
     ax_acc.plot(epochs, [100 * r["train_accuracy"] for r in records], marker="o", label="train")
     ax_acc.plot(epochs, [100 * r["test_accuracy"] for r in records], marker="s", label="test")
     ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="Accuracy")

@@ -73,3 +73,27 @@ def test_report_tables_keep_their_columns_for_every_preset_name():
     for block, row in zip(format_layer_table(rows).split("\n\n"), rows):
         header, _, *layer_lines = block.splitlines()
         assert header.startswith(f"{row['preset']} by layer") and {len(line) for line in layer_lines} == {len(header)}
+
+
+def test_breakdown_plots_share_colours_and_scale(tmp_path):
+    # every component group has one colour in every panel, all panels share the y-axis, and the SNN bar of
+    # the energy plot stands at the SNN/ANN ratio (per cent of the ANN's energy on its preset)
+    from hwsnn.hardware.report import plot_energy_breakdown, plot_layer_breakdown
+    from hwsnn.structure import Activity
+
+    model = mlp([16, 8, 4], 2, rngs=nnx.Rngs(0), spiking_input=True)
+    activity = Activity.from_rates(model.workload, [0.2, 0.3], [0.3, 0.2])
+    rows = cost_on_presets(model.workload, activity)
+    for plot in (plot_energy_breakdown, plot_layer_breakdown):
+        fig = plot(rows, tmp_path / "plot.png")
+        colour = {}
+        for ax in fig.axes:
+            for bars in ax.containers:
+                face = tuple(bars.patches[0].get_facecolor())
+                assert colour.setdefault(bars.get_label(), face) == face
+        assert len({ax.get_ylim() for ax in fig.axes}) == 1
+        assert fig.legends[0].get_texts()[0].get_fontsize() >= 9
+    fig = plot_energy_breakdown(rows, tmp_path / "plot.png")
+    for ax, row in zip(fig.axes, rows):
+        snn_height = sum(bars.patches[0].get_height() for bars in ax.containers)
+        assert snn_height == pytest.approx(100 * row["snn_over_ann"], rel=1e-5)
