@@ -28,7 +28,7 @@ import os
 
 from hwsnn.hardware import cost, preset
 from hwsnn.train import DataConfig, ModelConfig, TrainConfig, TrainingConfig, restore_run, train_and_evaluate
-from hwsnn.train.loop import step_counts
+from hwsnn.train.loop import timestep_report
 from hwsnn.train.search import search_timesteps
 
 NETWORKS = {
@@ -44,9 +44,7 @@ def measure(workdir: str, samples: int) -> dict:
     run, state = restore_run(workdir)
     activity = run.mean_activity(state, "test", samples)
     workload = run.model.workload
-    learned = step_counts(state)  # None for fixed timesteps
-    timesteps = run.model.layer_timesteps if learned is None else [
-        int(min(max(round(c), 1), t)) for c, t in zip(learned, run.model.layer_timesteps)]
+    timesteps = timestep_report(run, state)["active_timesteps"] if run.model.learn_timesteps else run.model.layer_timesteps
     record = {
         "test_accuracy": run.evaluate(state)["accuracy"],
         "timesteps": list(timesteps),

@@ -242,11 +242,13 @@ def summarise(sums: dict) -> dict[str, float]:
     return summary
 
 
-def step_counts(state) -> list[float] | None:
-    """The learned per-layer step counts of a state (``None`` for fixed timesteps)."""
-    found = [leaf for path, leaf in jax.tree_util.tree_leaves_with_path(state.params)
-             if any(getattr(k, "key", None) == "step_counts" for k in path)]
-    return [float(v) for v in np.asarray(jax.device_get(found[0]))] if found else None
+def timestep_report(run: Run, state) -> dict[str, list]:
+    """Learned timesteps as a run reports them (records and summary): ``step_counts``, the continuous
+    parameters, and ``active_timesteps``, the steps each layer runs, ``clip(round(count), 1, T_l)``: a
+    count above its layer's ``T_l`` (which is the most steps that layer has) runs all ``T_l`` steps."""
+    model = nnx.merge(run.graphdef, state.params, state.constants)
+    return {"step_counts": [float(c) for c in jax.device_get(model.step_counts[...])],
+            "active_timesteps": list(model.active_timesteps())}
 
 
 RUN_FILES = ("checkpoints", "metrics.jsonl", "summary.json", "training_curve.png")
@@ -351,7 +353,7 @@ def train_and_evaluate(config: TrainConfig, workdir: str | os.PathLike, *, progr
             if "energy_ratio" in test:
                 record["test_energy_ratio"] = test["energy_ratio"]
             if config.model.learn_timesteps:
-                record["step_counts"] = step_counts(state)
+                record.update(timestep_report(run, state))
             append_jsonl(metrics_path, record)
             if train["spikes_per_sample"] == 0:
                 warnings.warn(f"epoch {epoch + 1}: the network fired no spike in training, so its outputs carry no "
@@ -379,8 +381,7 @@ def train_and_evaluate(config: TrainConfig, workdir: str | os.PathLike, *, progr
     if "energy_ratio" in final:
         summary["test_energy_ratio"] = final["energy_ratio"]
     if config.model.learn_timesteps:
-        summary["step_counts"] = step_counts(state)
-        summary["active_timesteps"] = [int(c) for c in np.clip(np.round(summary["step_counts"]), 1, run.model.layer_timesteps)]
+        summary.update(timestep_report(run, state))
     write_atomically(summary_path, json.dumps(summary, indent=2))
     return summary
 

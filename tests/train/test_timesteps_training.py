@@ -29,6 +29,9 @@ def test_energy_weight_shortens_learned_timesteps(tmp_path, capsys):
     assert costly["test_energy_ratio"] < free["test_energy_ratio"]
     records = [json.loads(line) for line in (tmp_path / "costly" / "metrics.jsonl").read_text().splitlines()]
     assert records[-1]["step_counts"] == costly["step_counts"]
+    # every record says which steps run: the rounded count within [1, T] (a count above T runs all T steps)
+    for record in (*records, free, costly):
+        assert record["active_timesteps"] == [min(max(round(c), 1), 8) for c in record["step_counts"]]
 
 
 @pytest.mark.parametrize("changes, message", [
