@@ -137,6 +137,14 @@ def search_timesteps(workdir: str | os.PathLike, *, budget: float = 0.01, shrink
     }
     for name in ("synaptic_updates", "neurons_evaluated"):
         result[f"{name}_reduction"] = result["uniform"][name] / result["chosen"][name]
+    # the budget holds on the selection images; say what it cost on the test set, which the search never saw
+    lost = result["uniform"]["test_accuracy"] - result["chosen"]["test_accuracy"]
+    result["test_accuracy_loss"], result["within_budget_on_test"] = lost, lost <= budget
+    result["note"] = (f"the budget ({budget:g}) was checked on {samples} {selection} images; on the test set the chosen "
+                      f"timesteps lose {lost:+.4f} accuracy, {'within' if lost <= budget else 'BEYOND'} the budget"
+                      + ("" if lost <= budget else " (more selection images, a larger budget or more fine-tuning "
+                                                   "steps make the selection more representative)"))
+    progress(result["note"])
     out = os.path.join(workdir, "search")
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "search.json"), "w") as handle:

@@ -68,6 +68,11 @@ def test_search_cli_reduces_timesteps_within_budget(tmp_path, capsys):
     assert chosen["neurons_evaluated"] == 32 * chosen["timesteps"][0] + 10 * chosen["timesteps"][1]
     assert result["neurons_evaluated_reduction"] == pytest.approx(uniform["neurons_evaluated"] / chosen["neurons_evaluated"])
     assert result["synaptic_updates_reduction"] > 1.0
+    # the report says what the chosen timesteps cost on the test set, which the search never saw
+    lost = uniform["test_accuracy"] - chosen["test_accuracy"]
+    assert result["test_accuracy_loss"] == pytest.approx(lost) and result["within_budget_on_test"] == (lost <= 0.05)
+    assert f"checked on 300 validation images; on the test set the chosen timesteps lose {lost:+.4f}" in result["note"]
+    assert ("BEYOND" in result["note"]) == (lost > 0.05) and result["note"] in printed
     # the search folder is a run folder: evaluate and cost take it
     assert main(["evaluate", "--workdir", str(workdir / "search")]) == 0
     evaluated = json.loads(capsys.readouterr().out)
