@@ -210,3 +210,13 @@ def test_progress_in_a_log_file_is_one_line_per_epoch(tmp_path, capsys):
     lines = [line for line in err.splitlines() if line.startswith("epoch ")]
     assert "\r" not in err and [line.split(",")[0] for line in lines] == ["epoch 1/2", "epoch 2/2"]
     assert f"test accuracy {100 * summary['test_accuracy']:.1f} %" in lines[-1]
+
+
+def test_an_unwritable_workdir_is_refused_before_anything_runs(tmp_path, monkeypatch):
+    # (the suite runs as root, for whom every folder is writable: the permission check is simulated)
+    from hwsnn.train.loop import check_run_folder
+
+    monkeypatch.setattr(os, "access", lambda path, mode: path != str(tmp_path))
+    with pytest.raises(ValueError, match=rf"workdir: '{tmp_path}' is not writable; allowed: a folder you can write in"):
+        check_run_folder(SMALL, tmp_path / "new" / "run")
+    assert list(tmp_path.iterdir()) == []
