@@ -327,47 +327,52 @@ def train_and_evaluate(config: TrainConfig, workdir: str | os.PathLike, *, progr
     interactive = progress and sys.stderr.isatty()
     bar = tqdm(total=run.stop_step, initial=start, desc="train", unit="step", disable=not interactive)
     began, order_epoch, order, test = time.perf_counter(), None, None, None
-    for step in range(start, run.stop_step):
-        epoch, index = divmod(step, spe)
-        if epoch != order_epoch:
-            order_epoch, order = epoch, epoch_order(config, len(run.data.y_train), epoch)
-        idx = batch_slice(config, order, index)
-        x, y = shard_batch((run.inputs(run.data.x_train[idx]), run.data.y_train[idx]), run.mesh)
-        state, metrics = run.train_step(state, x, y)
-        sums = metrics if sums is None else jax.tree.map(jnp.add, sums, metrics)
-        bar.update(1)
-        if step == start:  # that step compiled the train step: rate and time left from the steps after it
-            bar.reset(total=run.stop_step)
-            bar.initial = bar.n = step + 1
-            bar.refresh()
-        finished = index == spe - 1  # else a run stopped by max_steps: its record is dropped when it resumes
-        if finished or step + 1 == run.stop_step or checkpointer.due(step + 1):
-            check_finite(config, sums, step + 1, checkpointer.latest_step())
-        if finished or step + 1 == run.stop_step:
-            train = summarise(jax.device_get(sums))
-            test = run.evaluate(state)
-            record = {"epoch": epoch + 1, "step": step + 1, "train_loss": train["loss"],
-                      "train_accuracy": train["accuracy"], "test_loss": test["loss"],
-                      "test_accuracy": test["accuracy"], "test_spikes_per_sample": test["spikes_per_sample"],
-                      "seconds": time.perf_counter() - began}
-            if "energy_ratio" in test:
-                record["test_energy_ratio"] = test["energy_ratio"]
-            if config.model.learn_timesteps:
-                record.update(timestep_report(run, state))
-            append_jsonl(metrics_path, record)
-            if train["spikes_per_sample"] == 0:
-                warnings.warn(f"epoch {epoch + 1}: the network fired no spike in training, so its outputs carry no "
-                              f"information (neuron.threshold {config.neuron.threshold!r}, data.encoding "
-                              f"{config.data.encoding!r}); a lower threshold or stronger inputs make it fire.", stacklevel=2)
-            bar.set_postfix(loss=f"{train['loss']:.3f}", test_acc=f"{100 * test['accuracy']:.1f}%")
-            if progress and not interactive:
-                print(f"epoch {epoch + 1}/{config.training.epochs}, step {step + 1}/{run.stop_step}: train loss "
-                      f"{train['loss']:.4f}, train accuracy {100 * train['accuracy']:.1f} %, test accuracy "
-                      f"{100 * test['accuracy']:.1f} % ({record['seconds']:.0f} s)", file=sys.stderr, flush=True)
-            sums = None if finished else sums
-        # after an epoch's record, so a checkpoint never skips one; inside an epoch, with its running sums
-        checkpointer.maybe_save(step + 1, state, progress=epoch_progress)
-    bar.close()
+    try:
+        for step in range(start, run.stop_step):
+            epoch, index = divmod(step, spe)
+            if epoch != order_epoch:
+                order_epoch, order = epoch, epoch_order(config, len(run.data.y_train), epoch)
+            idx = batch_slice(config, order, index)
+            x, y = shard_batch((run.inputs(run.data.x_train[idx]), run.data.y_train[idx]), run.mesh)
+            state, metrics = run.train_step(state, x, y)
+            sums = metrics if sums is None else jax.tree.map(jnp.add, sums, metrics)
+            bar.update(1)
+            if step == start:  # that step compiled the train step: rate and time left from the steps after it
+                bar.reset(total=run.stop_step)
+                bar.initial = bar.n = step + 1
+                bar.refresh()
+            finished = index == spe - 1  # else a run stopped by max_steps: its record is dropped when it resumes
+            if finished or step + 1 == run.stop_step or checkpointer.due(step + 1):
+                check_finite(config, sums, step + 1, checkpointer.latest_step())
+            if finished or step + 1 == run.stop_step:
+                train = summarise(jax.device_get(sums))
+                test = run.evaluate(state)
+                record = {"epoch": epoch + 1, "step": step + 1, "train_loss": train["loss"],
+                          "train_accuracy": train["accuracy"], "test_loss": test["loss"],
+                          "test_accuracy": test["accuracy"], "test_spikes_per_sample": test["spikes_per_sample"],
+                          "seconds": time.perf_counter() - began}
+                if "energy_ratio" in test:
+                    record["test_energy_ratio"] = test["energy_ratio"]
+                if config.model.learn_timesteps:
+                    record.update(timestep_report(run, state))
+                append_jsonl(metrics_path, record)
+                if train["spikes_per_sample"] == 0:
+                    warnings.warn(f"epoch {epoch + 1}: the network fired no spike in training, so its outputs carry no "
+                                  f"information (neuron.threshold {config.neuron.threshold!r}, data.encoding "
+                                  f"{config.data.encoding!r}); a lower threshold or stronger inputs make it fire.", stacklevel=2)
+                bar.set_postfix(loss=f"{train['loss']:.3f}", test_acc=f"{100 * test['accuracy']:.1f}%")
+                if progress and not interactive:
+                    print(f"epoch {epoch + 1}/{config.training.epochs}, step {step + 1}/{run.stop_step}: train loss "
+                          f"{train['loss']:.4f}, train accuracy {100 * train['accuracy']:.1f} %, test accuracy "
+                          f"{100 * test['accuracy']:.1f} % ({record['seconds']:.0f} s)", file=sys.stderr, flush=True)
+                sums = None if finished else sums
+            # after an epoch's record, so a checkpoint never skips one; inside an epoch, with its running sums
+            checkpointer.maybe_save(step + 1, state, progress=epoch_progress)
+    except BaseException:
+        checkpointer.close()  # a checkpoint being written completes before the error propagates
+        raise
+    finally:
+        bar.close()
     if checkpointer.latest_step() != run.stop_step:
         checkpointer.maybe_save(run.stop_step, state, progress=epoch_progress, force=True)
     checkpointer.close()
