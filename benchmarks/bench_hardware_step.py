@@ -2,6 +2,8 @@
 amplifiers, programming noise) against the ideal step of the same model, alternated in one run.
 
 Run:  python benchmarks/bench_hardware_step.py [--model mlp|conv|both] [--rounds 5] [--processes 3] [--ramp-steps N]
+      python benchmarks/bench_hardware_step.py --model conv --learn-scale --weight-clip 2 --ramp-steps 1000000
+            (the ADC-less study's recipe while its ramp is under way)
 
 Each model is measured in ``--processes`` fresh Python processes (the same step's time varies from
 one process to the next on the same machine), each the median of ``--rounds`` alternated rounds of
@@ -61,17 +63,18 @@ def _mlp(hardware):
     return model, (lambda x, t, k: x), x
 
 
-def _conv(hardware):
-    config = TrainConfig(hardware=HardwareConfig(preset=hardware))
+def _conv(hardware, **recipe):
+    config = TrainConfig(hardware=HardwareConfig(preset=hardware, **(recipe if hardware is not None else {})))
     model = build_model(config, (28, 28, 1), 10)
     x = jnp.asarray(np.random.default_rng(0).random((BATCH, 28, 28, 1)).astype(np.float32))
     return model, encoder_from_name(config.data.encoding), x
 
 
-def runner(model_name, hardware, ramp_steps=0):
+def runner(model_name, hardware, ramp_steps=0, **recipe):
     """A closure running ``n`` training steps of one model (``hardware=None``: the ideal model), the
-    crossbars' strength ramped over ``ramp_steps`` steps (0: full strength, static)."""
-    model, encode, x = {"mlp": _mlp, "conv": _conv}[model_name](hardware)
+    crossbars' strength ramped over ``ramp_steps`` steps (0: full strength, static); ``recipe``: conv
+    only, ``HardwareConfig`` fields (``learn_scale``, ``weight_clip``)."""
+    model, encode, x = _mlp(hardware) if model_name == "mlp" else _conv(hardware, **recipe)
     optimizer = optax.adam(1e-3)
     graphdef, state = init_state(model, optimizer)
     ramp = hardware_ramp(0.0, ramp_steps) if hardware is not None and ramp_steps else None
@@ -89,9 +92,9 @@ def runner(model_name, hardware, ramp_steps=0):
     return run
 
 
-def measure(model_name: str, preset: str, rounds: int, steps: int, ramp_steps: int) -> dict[str, float]:
+def measure(model_name: str, preset: str, rounds: int, steps: int, ramp_steps: int, **recipe) -> dict[str, float]:
     """Median seconds per step of the ideal and the crossbar model, alternated round by round."""
-    runners = {"ideal": runner(model_name, None), "crossbar": runner(model_name, preset, ramp_steps)}
+    runners = {"ideal": runner(model_name, None), "crossbar": runner(model_name, preset, ramp_steps, **recipe)}
     for run in runners.values():
         run(2)
     times = {name: [] for name in runners}
@@ -111,17 +114,22 @@ def main():
     parser.add_argument("--processes", type=int, default=3)
     parser.add_argument("--preset", default="rram-sa")
     parser.add_argument("--ramp-steps", type=int, default=0, help="ramp the crossbars in over N steps (traced strength)")
+    parser.add_argument("--learn-scale", action="store_true", help="conv: learn the sense amplifiers' gains")
+    parser.add_argument("--weight-clip", type=float, default=None, help="conv: hardware.weight_clip (RMS weights)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    recipe = {"learn_scale": args.learn_scale, "weight_clip": args.weight_clip}
     if args.child:  # one measurement in this process, as JSON on stdout
-        print(json.dumps(measure(args.model, args.preset, args.rounds, args.steps, args.ramp_steps)))
+        print(json.dumps(measure(args.model, args.preset, args.rounds, args.steps, args.ramp_steps, **recipe)))
         return
     for model_name in ("mlp", "conv") if args.model == "both" else (args.model,):
         command = [sys.executable, __file__, "--child", "--model", model_name, "--rounds", str(args.rounds),
                    "--steps", str(args.steps), "--preset", args.preset, "--ramp-steps", str(args.ramp_steps)]
+        command += ["--learn-scale"] * args.learn_scale + ([] if args.weight_clip is None else ["--weight-clip", str(args.weight_clip)])
         runs = [json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout.splitlines()[-1])
                 for _ in range(args.processes)]
         label = f"{args.preset}, ramped over {args.ramp_steps} steps" if args.ramp_steps else args.preset
+        label += ", learned gains" * args.learn_scale + ("" if args.weight_clip is None else f", clip {args.weight_clip:g}")
         for med in runs:
             print(f"{model_name}: median per step: ideal {1e3 * med['ideal']:.1f} ms, crossbar ({label}) "
                   f"{1e3 * med['crossbar']:.1f} ms; crossbar / ideal: {med['crossbar'] / med['ideal']:.2f}x")
