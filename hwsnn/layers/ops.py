@@ -52,11 +52,12 @@ def conv2d(x: Array, kernel: Array, bias: Array | None, stride: int, padding) ->
     return add_bias(y.reshape(lead + y.shape[1:]), bias)
 
 
-PATCH_GRADIENT_ROWS = 144
+PATCH_GRADIENT_ROWS = 25
 """The largest unrolled kernel height ``k^2 C_in`` whose weight gradient :func:`convolution` computes as
-one patch matmul. Measured on a 2-core x86 CPU (``benchmarks/bench_conv.py``): the patch matmul beats
-XLA's convolution weight gradient where the patches are narrow (a 5x5 or 3x3 kernel over 1 channel,
-3x3 over 16 channels) and loses where they are wide (5x5 over 12 channels, 3x3 over 128)."""
+one patch matmul. Measured on a 2-core x86 CPU (``python benchmarks/bench_conv.py``, ms, XLA / patch):
+a 5x5 kernel over 1 channel 15.0 / 8.8, 3x3 over 1 channel 6.8 / 4.1, but 3x3 over 16 channels
+13.9 / 34.9, 5x5 over 12 channels 16.7 / 23.1 and 3x3 over 128 channels 24.0 / 57.2: the patch matmul wins
+only where the patches are narrow (a network's first, single-channel layer)."""
 
 
 def _lax_convolution(x: Array, kernel: Array, stride: int, pads) -> Array:
