@@ -4,10 +4,12 @@
 
 Run:  python benchmarks/bench_memory.py [--steps 250 1000 4000] [--impls hwsnn hwsnn_remat handwritten_jax snntorch]
 
-Every (implementation, T) runs in its own fresh process: after a warm-up step (compilation), a thread
-samples the process's resident memory every 0.5 ms while two more steps run; the figure is the
-largest rise above the memory just before them (what the step itself allocates: activations kept for
-the backward pass, gradients, temporaries), in MB, with the median step time beside it.
+Every (implementation, T) runs in its own fresh process: the figure is the process's peak resident memory
+(``ru_maxrss``) over its first training step, less its resident memory just before it (model, optimizer
+state and data in place): what the step holds at its peak (activations kept for the backward pass,
+gradients, temporaries), in MB. For the JAX implementations the first step includes its compilation, so
+theirs are upper bounds. Beside it, the median time of the next two steps. (A warm-up step before
+measuring hides the step: allocators and XLA's runtime keep the memory freed after it and reuse it.)
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ import argparse
 import json
 import math
 import os
+import resource
 import statistics
 import subprocess
 import sys
-import threading
 import time
 
 SIZES, BATCH = (256, 1024, 10), 32
@@ -46,25 +48,15 @@ def child(impl: str, steps: int) -> dict:
         run = bench.handwritten_runner(case, x, y)
     else:
         run = bench.hwsnn_runner(case, x, y, remat=round(math.sqrt(steps)) if impl == "hwsnn_remat" else None)
-    run(1)  # compile / warm up
-    peak, done = [0.0], threading.Event()
-
-    def sample():
-        while not done.is_set():
-            peak[0] = max(peak[0], resident_mb())
-            time.sleep(0.0005)
-
+    before = resident_mb()  # the model, its optimizer state and the data
+    run(1)  # the first step (with JAX, its compilation too): the process's high-water mark covers all of it
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3  # kB on Linux
     times = []
-    before = resident_mb()
-    sampler = threading.Thread(target=sample)
-    sampler.start()
     for _ in range(2):
         start = time.perf_counter()
         run(1)
         times.append(time.perf_counter() - start)
-    done.set()
-    sampler.join()
-    return {"impl": impl, "T": steps, "peak_mb": peak[0] - before, "step_s": statistics.median(times)}
+    return {"impl": impl, "T": steps, "peak_mb": peak - before, "step_s": statistics.median(times)}
 
 
 def main() -> None:
