@@ -48,6 +48,11 @@ Writes WORKDIR/search/search.json (chosen T_l, counts, history); then train or e
 --model.layer-timesteps set to the chosen values."""
 
 
+TYPE_WORDS = {"bool": "true or false", "str | None": "a path, or none", "float": "a finite number",
+              "float | None": "a finite number, or none"}
+"""What a config field without a rule of its own admits, by its type, for ``--help``."""
+
+
 def _add_config_flags(parser: argparse.ArgumentParser) -> None:
     """One flag per config field, ``--section.field`` (hyphens in the field name), grouped by section,
     each with its description, default and allowed values."""
@@ -59,8 +64,8 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
         for field in dataclasses.fields(section):
             default, rule = field.default, field.metadata["rule"]
             shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
-            allowed = "" if rule is None else "; allowed: " + (
-                ", ".join(rule.names()) if rule.names is not None else rule.describe())
+            allowed = "; allowed: " + (TYPE_WORDS[str(field.type)] if rule is None else
+                                       ", ".join(rule.names()) if rule.names is not None else rule.describe())
             group.add_argument(f"--{name}.{field.name.replace('_', '-')}", dest=f"{name}.{field.name}", default=None,
                                metavar=str(field.type).replace(" ", ""),
                                help=f"{field.metadata['help']} (default: {shown}{allowed})")

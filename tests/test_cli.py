@@ -125,9 +125,13 @@ def test_train_help_lists_the_allowed_values_of_every_choice(capsys):
         for field in dataclasses.fields(section):
             default = ",".join(map(str, field.default)) if isinstance(field.default, tuple) else field.default
             flag = f"--{name}.{field.name.replace('_', '-')}"
-            assert f"{flag} {field.type.replace(' ', '')} {field.metadata['help']} (default: {default}" in help_text, flag
+            entry = f"{flag} {field.type.replace(' ', '')} {field.metadata['help']} (default: {default}"
+            assert entry in help_text, flag
+            described = help_text[help_text.index(entry) + len(entry):].split(")")[0]
+            assert described.startswith("; allowed: "), flag  # every field says what it admits
     assert "--neuron.beta float membrane decay (default: 0.9; allowed: >= 0 and <= 1)" in help_text
     assert "allowed: lif, if, synaptic, rlif, alif" in help_text
+    assert "--neuron.learn-beta bool learn beta per neuron (default: False; allowed: true or false)" in help_text
 
 
 def test_config_selects_the_neuron_model():

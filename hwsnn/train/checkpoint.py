@@ -78,6 +78,7 @@ class Checkpointer:
 
     @property
     def directory(self) -> str:
+        """The checkpoint folder (absolute path): one sub-folder per saved step."""
         return str(self._manager.directory)
 
     def _set_aside(self, step: int, error: Exception) -> None:

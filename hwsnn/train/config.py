@@ -305,7 +305,7 @@ class TrainingConfig(Section):
     section: typing.ClassVar[str] = "training"
     loss: str = setting("ce_count", "task loss", choice(lambda: TASK_LOSSES))
     rate_weight: float = setting(0.0, "weight of the firing-rate regulariser", bound(0.0))
-    rate_target: float = setting(0.0, "firing rate the regulariser pulls towards")
+    rate_target: float = setting(0.0, "firing rate the regulariser pulls towards", bound(0.0, 1.0))
     optimizer: str = setting("adam", "optimizer (sgd: momentum 0.9)", choice(lambda: ("adam", "sgd")))
     learning_rate: float = setting(2e-3, "peak learning rate", bound(0.0, open_low=True))
     cosine_decay: bool = setting(True, "cosine decay of the learning rate to 0")
