@@ -60,21 +60,38 @@ class Checkpointer:
             raise FileNotFoundError(f"checkpoint: no saved step in {self.directory}.")
         abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, like)
         for candidate in steps:
-            folder = os.path.join(self.directory, str(candidate))
             try:
-                if os.path.isdir(os.path.join(folder, "default")):  # written before progress was saved: the state alone
-                    return self._manager.restore(candidate, args=ocp.args.StandardRestore(abstract)), None
-                items = {"state": ocp.args.StandardRestore(abstract)}
-                if os.path.isdir(os.path.join(folder, "progress")):
-                    items["progress"] = ocp.args.JsonRestore()
-                restored = self._manager.restore(candidate, args=ocp.args.Composite(**items))
-                return restored["state"], restored.get("progress")
-            except Exception as error:  # any failure to read a step's files: that step is unusable
+                return self._read(candidate, abstract)
+            except Exception as error:
                 if step is not None:
                     raise
+                if self._readable(candidate):  # the files are fine: the state has another structure than ``like``
+                    raise ValueError(f"checkpoint: step folder {os.path.join(self.directory, str(candidate))} holds a "
+                                     f"state of another structure than this run's ({_first_line(error)}); allowed: a "
+                                     "checkpoint of the same model (its own config).") from None
                 self._set_aside(candidate, error)
         raise FileNotFoundError(f"checkpoint: none of the saved steps {steps} in {self.directory} can be read "
                                 "(each was moved aside to corrupted-<step>); allowed: a directory with a readable step.")
+
+    def _read(self, step: int, abstract=None):
+        """``(state, progress)`` of ``step``, shaped as ``abstract`` (``None``: as stored)."""
+        target = ocp.args.StandardRestore(abstract)
+        folder = os.path.join(self.directory, str(step))
+        if os.path.isdir(os.path.join(folder, "default")):  # written before progress was saved: the state alone
+            return self._manager.restore(step, args=target), None
+        items = {"state": target}
+        if os.path.isdir(os.path.join(folder, "progress")):
+            items["progress"] = ocp.args.JsonRestore()
+        restored = self._manager.restore(step, args=ocp.args.Composite(**items))
+        return restored["state"], restored.get("progress")
+
+    def _readable(self, step: int) -> bool:
+        """Whether ``step``'s files read as they were stored (whatever their structure)."""
+        try:
+            self._read(step)
+            return True
+        except Exception:  # any failure to read the files: the step is unusable
+            return False
 
     @property
     def directory(self) -> str:
@@ -89,11 +106,16 @@ class Checkpointer:
             aside, suffix = os.path.join(self.directory, f"corrupted-{step}.{suffix}"), suffix + 1
         os.replace(folder, aside)
         self._manager.reload()
-        reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
-        warnings.warn(f"checkpoint: step folder {folder} cannot be read ({type(error).__name__}: {reason}); moved to "
-                      f"{aside}, trying the next older step.", stacklevel=3)
+        warnings.warn(f"checkpoint: step folder {folder} cannot be read ({_first_line(error)}); moved to {aside}, "
+                      "trying the next older step.", stacklevel=3)
 
     def close(self) -> None:
         """Wait for pending (asynchronous) saves and release the manager."""
         self._manager.wait_until_finished()
         self._manager.close()
+
+
+def _first_line(error: Exception) -> str:
+    """``Type: first line of the message`` (at most 200 characters) of an error, for a one-line report."""
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text.splitlines()[0][:200]}" if text else type(error).__name__

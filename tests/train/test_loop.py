@@ -220,3 +220,17 @@ def test_an_unwritable_workdir_is_refused_before_anything_runs(tmp_path, monkeyp
     with pytest.raises(ValueError, match=rf"workdir: '{tmp_path}' is not writable; allowed: a folder you can write in"):
         check_run_folder(SMALL, tmp_path / "new" / "run")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_checkpoint_of_another_structure_is_refused_not_set_aside(tmp_path):
+    # readable files holding another model's state: an error naming the folder; nothing is moved
+    import jax.numpy as jnp
+
+    checkpointer = Checkpointer(tmp_path, 1)
+    checkpointer.maybe_save(3, {"w": jnp.zeros(3)}, force=True)
+    checkpointer.close()
+    for like, reason in (({"w": jnp.zeros(4)}, "Requested shape: \\(4,\\) is not compatible with the stored shape: \\(3,\\)"),
+                         ({"w": jnp.zeros(3), "b": jnp.zeros(2)}, "structures do not match")):
+        with pytest.raises(ValueError, match=rf"step folder {tmp_path / '3'} holds a state of another structure .*{reason}"):
+            Checkpointer(tmp_path, 1).restore(like)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["3"]
