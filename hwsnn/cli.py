@@ -64,7 +64,7 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
         for field in dataclasses.fields(section):
             default, rule = field.default, field.metadata["rule"]
             shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
-            allowed = "; allowed: " + (TYPE_WORDS[str(field.type)] if rule is None else
+            allowed = "; allowed: " + (TYPE_WORDS.get(str(field.type), str(field.type)) if rule is None else
                                        ", ".join(rule.names()) if rule.names is not None else rule.describe())
             group.add_argument(f"--{name}.{field.name.replace('_', '-')}", dest=f"{name}.{field.name}", default=None,
                                metavar=str(field.type).replace(" ", ""),

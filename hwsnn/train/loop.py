@@ -403,15 +403,16 @@ def restore_run(workdir: str | os.PathLike, dataset: Dataset | None = None) -> t
     return run, state
 
 
-def _transfer(source, target, keep: Callable[[str], bool]):
-    """``target`` (a state pytree) with each leaf whose path ``keep`` admits taken from ``source`` where
-    ``source`` has that path with the same shape."""
+def _transfer(source, target, keep: Callable[[str], bool] | None = None):
+    """``target`` (a state pytree) with each leaf whose path ``keep`` admits (default: every one) taken
+    from ``source`` where ``source`` has that path with the same shape."""
     found = {jax.tree_util.keystr(path): leaf for path, leaf in jax.tree_util.tree_leaves_with_path(source)}
 
     def pick(path, leaf):
         name = jax.tree_util.keystr(path)
         other = found.get(name)
-        return other if keep(name) and other is not None and np.shape(other) == np.shape(leaf) else leaf
+        kept = keep is None or keep(name)
+        return other if kept and other is not None and np.shape(other) == np.shape(leaf) else leaf
 
     return jax.tree_util.tree_map_with_path(pick, target)
 
@@ -431,7 +432,7 @@ def deploy(workdir: str | os.PathLike, hardware: str | None = None, *, dataset: 
     if hardware is None or hardware == run.config.hardware.preset:
         return run, state, None
     target = Run(run.config.replace(hardware={"preset": hardware}), run.dataset)  # checks the preset's name
-    params = _transfer(state.params, target.state.params, lambda name: True)  # every parameter, learned gains too
+    params = _transfer(state.params, target.state.params)  # every parameter, learned gains too
     constants = _transfer(state.constants, target.state.constants,
                           lambda name: "'hardware'" not in name and "'readout_scale'" not in name)
     deployed = dataclasses.replace(target.state, params=params, constants=constants, step=state.step)
