@@ -1,11 +1,14 @@
-"""Per-shape convolution timings behind ``hwsnn.layers.ops.PATCH_GRADIENT_ROWS``: the weight gradient of
-XLA's convolution against one patch matmul ``patches(x)^T dy``, and both forwards, alternated in one process.
+"""Per-shape convolution timings behind ``hwsnn.compile.CPU_COMPILER_OPTIONS``: the forward pass, the
+weight gradient and the input gradient of one convolution, compiled with XLA's defaults (YNNPACK
+convolutions on CPU) and with hwsnn's compiler options (XLA's Eigen convolutions), alternated in one
+process.
 
 Run:  python benchmarks/bench_conv.py [--rounds 7]
 
-Shapes (N = T x B images of 20 % spikes): the first two layers of bench_train_step.py's case (c) and of the
-main job's conv SNN, and a ResNet-like 3x3 layer over 128 channels. Each figure is the median over rounds
-of one jitted call (ms).
+Shapes (N = T x B images of 20 % spikes): the two layers of bench_train_step.py's case (c), the main
+job's second layer (its first reads the direct-coded images once per sample, B = 64) and a ResNet-like
+3x3 layer over 128 channels. Each figure is the median over rounds of one jitted call (ms); the last
+column is the speed-up of hwsnn's options on forward + both gradients.
 """
 
 from __future__ import annotations
@@ -18,25 +21,23 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from hwsnn.compile import compiler_options
 from hwsnn.layers import ops
 
 SHAPES = {  # name: (N, H, W, C_in, kernel, C_out, padding)
     "case (c) L1 28x28x1 5x5 -> 12": (256, 28, 28, 1, 5, 12, "VALID"),
     "case (c) L2 12x12x12 5x5 -> 32": (256, 12, 12, 12, 5, 32, "VALID"),
-    "main job L1 28x28x1 3x3 -> 16": (256, 28, 28, 1, 3, 16, "SAME"),
+    "main job L1 28x28x1 3x3 -> 16": (64, 28, 28, 1, 3, 16, "SAME"),
     "main job L2 14x14x16 3x3 -> 32": (256, 14, 14, 16, 3, 32, "SAME"),
     "ResNet-like 16x16x128 3x3 -> 128": (32, 16, 16, 128, 3, 128, "SAME"),
 }
+PASSES = ("forward", "weight grad", "input grad")
 
 
-def timed(fn, *args, rounds: int) -> float:
+def timed(fn, *args) -> float:
+    start = time.perf_counter()
     jax.block_until_ready(fn(*args))
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        jax.block_until_ready(fn(*args))
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
+    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -44,26 +45,30 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
     rng = np.random.default_rng(0)
-    print(f"{'shape':36s} {'k^2 C':>6s} {'fwd lax':>8s} {'fwd patch':>9s} {'dK lax':>8s} {'dK patch':>9s}  route")
+    builds = {"XLA default": {}, "hwsnn options": compiler_options()}
+    print(f"jax {jax.__version__} on {jax.devices()[0].platform}; ms per call, "
+          f"{' / '.join(PASSES)}")
+    print(f"{'shape':34s} " + " ".join(f"{name:>22s}" for name in builds) + "  speed-up")
     for name, (n, h, w, c, k, co, padding) in SHAPES.items():
         x = jnp.asarray((rng.random((n, h, w, c)) < 0.2).astype(np.float32))
         kernel = jnp.asarray(rng.normal(0, 0.1, (k, k, c, co)).astype(np.float32))
-        pads = tuple(ops.conv_geometry(size, k, 1, padding)[1] for size in (h, w))
-        conv = lambda x, kernel: ops._lax_convolution(x, kernel, 1, pads)
-        dy = jnp.ones(conv(x, kernel).shape, jnp.float32)
-        lax_forward = jax.jit(conv)
-        patch_forward = jax.jit(lambda x, kernel: (ops.patches(x, k, 1, pads) @ kernel.reshape(-1, co)).reshape(dy.shape))
-        lax_grad = jax.jit(lambda x, kernel, dy: jax.vjp(lambda q: conv(x, q), kernel)[1](dy)[0])
-        patch_grad = jax.jit(lambda x, dy: ops.patches(x, k, 1, pads).T @ dy.reshape(-1, co))
-        figures = {key: [] for key in ("fl", "fp", "gl", "gp")}
-        for _ in range(3):  # alternated blocks
-            figures["fl"].append(timed(lax_forward, x, kernel, rounds=args.rounds))
-            figures["fp"].append(timed(patch_forward, x, kernel, rounds=args.rounds))
-            figures["gl"].append(timed(lax_grad, x, kernel, dy, rounds=args.rounds))
-            figures["gp"].append(timed(patch_grad, x, dy, rounds=args.rounds))
-        m = {key: statistics.median(v) for key, v in figures.items()}
-        route = "patch" if k * k * c <= ops.PATCH_GRADIENT_ROWS else "lax"
-        print(f"{name:36s} {k * k * c:6d} {m['fl']:8.2f} {m['fp']:9.2f} {m['gl']:8.2f} {m['gp']:9.2f}  {route}")
+        conv = lambda x, kernel: ops.conv2d(x, kernel, None, 1, padding)
+        dy = jnp.asarray(rng.normal(size=conv(x, kernel).shape).astype(np.float32))
+        passes = {"forward": (conv, (x, kernel)),
+                  "weight grad": (lambda x, kernel, dy: jax.vjp(lambda q: conv(x, q), kernel)[1](dy)[0], (x, kernel, dy)),
+                  "input grad": (lambda x, kernel, dy: jax.vjp(lambda v: conv(v, kernel), x)[1](dy)[0], (x, kernel, dy))}
+        compiled = {(build, p): (jax.jit(fn, compiler_options=options), inputs)
+                    for build, options in builds.items() for p, (fn, inputs) in passes.items()}
+        for fn, inputs in compiled.values():
+            jax.block_until_ready(fn(*inputs))  # compile
+        times = {key: [] for key in compiled}
+        for _ in range(args.rounds):  # alternated
+            for key, (fn, inputs) in compiled.items():
+                times[key].append(timed(fn, *inputs))
+        ms = {key: 1e3 * statistics.median(v) for key, v in times.items()}
+        cells = [" / ".join(f"{ms[(build, p)]:.1f}" for p in PASSES) for build in builds]
+        speedup = sum(ms[("XLA default", p)] for p in PASSES) / sum(ms[("hwsnn options", p)] for p in PASSES)
+        print(f"{name:34s} " + " ".join(f"{cell:>22s}" for cell in cells) + f"  {speedup:7.2f}x")
 
 
 if __name__ == "__main__":

@@ -57,15 +57,16 @@ def forward(params, x, beta, slope):
     return out
 
 
-def make_step(optimizer, network=None, beta=0.95, slope=25.0):
-    """A jitted Adam step on cross-entropy of spike counts for ``network`` (:func:`forward` by default)."""
+def make_step(optimizer, network=None, beta=0.95, slope=25.0, compiler_options=None):
+    """A jitted Adam step on cross-entropy of spike counts for ``network`` (:func:`forward` by default),
+    compiled with XLA's defaults or the given ``compiler_options``."""
     network = forward if network is None else network
 
     def loss_fn(params, x, y):
         counts = network(params, x, beta, jnp.asarray(slope)).sum(0)
         return optax.softmax_cross_entropy_with_integer_labels(counts, y).mean()
 
-    @jax.jit
+    @jax.jit(compiler_options=compiler_options)
     def step(params, opt_state, x, y):
         loss, grads = jax.value_and_grad(loss_fn)(params, x, y)
         updates, opt_state = optimizer.update(grads, opt_state, params)

@@ -217,6 +217,9 @@ def main(argv: list[str] | None = None) -> int:
         hints = "".join(f" {flag}: did you mean {' or '.join(_suggestions(flag, options))}?"
                         for flag in flags if _suggestions(flag, options))
         command.error(f"unrecognized arguments: {' '.join(unknown)}.{hints} (hwsnn {args.command} --help lists them all)")
+    from hwsnn.allocator import keep_freed_memory
+
+    keep_freed_memory()  # glibc then reuses XLA's freed step buffers instead of page-faulting them in anew
     try:
         return {"train": _train, "evaluate": _evaluate, "cost": _cost, "search": _search}[args.command](args)
     except (ValueError, FileNotFoundError) as error:

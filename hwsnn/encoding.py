@@ -8,7 +8,7 @@
   batch-max normalisation): "linear" maps ``x = threshold`` to ``T - 1``; "log" maps
   ``x = 2 threshold`` to ``T - 1`` (weaker inputs saturate there). Features at or below
   ``threshold`` spike on the last step, or never with ``clip=True``.
-* :func:`direct`: the analog input repeated at every step, for a non-spiking first layer.
+* :func:`direct`: the analog input at every step (given once, ``[1, B, ...]``), for a non-spiking first layer.
 
 Randomness takes an explicit key; the same key gives the same spikes.
 """
@@ -90,9 +90,14 @@ def latency(
 
 
 def direct(x: Array, num_steps: int) -> Array:
-    """Direct code: ``x`` repeated at each of ``num_steps`` steps, ``[T, B, ...]``."""
+    """Direct code: ``x`` at each of ``num_steps`` steps, given once as ``[1, B, ...]``.
+
+    :class:`~hwsnn.layers.SNN` repeats a time axis of 1 over its T steps; a time-invariant first
+    synaptic layer (no crossbar, no batch norm) then computes its currents once instead of T times,
+    the same values as for the repeated input. ``jnp.broadcast_to(direct(x, T), (T,) + x.shape)``
+    is the repeated input itself."""
     _check_steps(num_steps)
-    return jnp.broadcast_to(x[None], (num_steps,) + x.shape)
+    return x[None]
 
 
 def events(x: Array, num_steps: int) -> Array:

@@ -10,9 +10,9 @@ from flax import nnx
 
 from hwsnn.structure import Activity, LayerActivity, Workload
 from hwsnn.hardware.crossbar import check_strength
-from hwsnn.layers.modules import Context, Layer
+from hwsnn.layers.modules import Context, Layer, SynapticLayer
 from hwsnn.layers.residual import Residual
-from hwsnn.layers.ops import events_per_channel, events_per_step, weighted_events
+from hwsnn.layers.ops import events_per_channel, events_per_step, repeat_over_time, weighted_events
 from hwsnn.layers.neurons import Neurons
 from hwsnn.neurons.base import check_remat, scan_steps
 from hwsnn.neurons.timesteps import resample, resample_matrix, step_count, step_mask
@@ -62,6 +62,11 @@ class SNN(nnx.Module):
     (progressive hardware awareness), ``training`` puts batch norm on batch statistics (moving its
     running ones) and dropout on, and ``training`` or ``calibrate`` lets sense-amplifier crossbars
     measure their scales (:class:`~hwsnn.layers.readout_scale.ReadoutScale`).
+
+    ``x`` may also be ``[1, B, *input_shape]``: the same input at every step (a direct code,
+    :func:`hwsnn.encoding.direct`), repeated over T. A first synaptic layer without crossbar or
+    batch norm then computes its synaptic currents once and repeats them (T times less work there,
+    the same values); anything else before or in that layer reads the repeated input.
 
     Calling the model on ``x [T, B, *input_shape]`` returns ``(output, activity)``: the last
     layer's output ``[T, B, ...]`` and an :class:`Activity` with one entry per synaptic layer.
@@ -168,10 +173,12 @@ class SNN(nnx.Module):
         return Workload(tuple(entries), tuple(adds))
 
     def check_input(self, x: Array) -> None:
-        """Raise ``ValueError`` unless ``x`` is ``[T, B, *input_shape]`` with this model's T."""
+        """Raise ``ValueError`` unless ``x`` is ``[T, B, *input_shape]`` with this model's T, or
+        ``[1, B, *input_shape]`` (the same input at every step)."""
         expected = (self.timesteps, "B") + self.input_shape
-        if x.ndim != len(self.input_shape) + 2 or x.shape[0] != self.timesteps or tuple(x.shape[2:]) != self.input_shape:
-            raise ValueError(f"x: shape {tuple(x.shape)}; allowed: {expected} (time-major).")
+        if x.ndim != len(self.input_shape) + 2 or x.shape[0] not in (1, self.timesteps) or tuple(x.shape[2:]) != self.input_shape:
+            raise ValueError(f"x: shape {tuple(x.shape)}; allowed: {expected} (time-major), or a time axis of 1 for "
+                             "the same input at every step.")
         if x.dtype != jnp.float32:
             raise ValueError(f"x: dtype {x.dtype}; allowed: float32, the parameters' dtype (spikes as 0.0/1.0; cast "
                              "with x.astype(jnp.float32)).")
@@ -198,9 +205,15 @@ class SNN(nnx.Module):
 
     def _layer_by_layer(self, x: Array, context: Context) -> tuple[list[Array], Activity]:
         outputs, count, recorder = [], None, Recorder(self._fan_out_maps())
+        once = x.shape[0] != self.timesteps  # [1, B, ...]: one step standing for every step (a direct code)
         for index, layer in enumerate(self.layers):
             layer_context = context.for_layer(index)
-            if layer.synaptic:
+            if once and not (isinstance(layer, SynapticLayer) and not self.learn_timesteps):
+                x, once = repeat_over_time(x, self.timesteps), False
+            if once:  # the first synaptic layer reads the step once (SynapticLayer's ``steps``)
+                events = repeat_over_time(events_per_channel(x), self.timesteps)
+                x, once = recorder.synaptic(layer, x, layer_context, events=events, steps=self.timesteps), False
+            elif layer.synaptic:
                 x, events, mask, count = self._enter(x, len(recorder.layers), count)
                 x = recorder.synaptic(layer, x, layer_context, events=events, mask=mask)
             elif isinstance(layer, Residual):
@@ -241,7 +254,7 @@ class SNN(nnx.Module):
         check_strength(strength)
         context = Context(key, strength, bool(training), bool(calibrate))
         if self.resolved_execution == "time":
-            return self._time_major(x, context, keep_all)
+            return self._time_major(repeat_over_time(x, self.timesteps), context, keep_all)
         return self._layer_by_layer(x, context)
 
     def layer_outputs(self, x: Array, *, key=None, hardware_strength=1.0, training: bool = False,
@@ -272,12 +285,17 @@ class Recorder:
         return (events_per_channel(x) if events is None else events), None if fan_out is None else weighted_events(x, fan_out)
 
     def synaptic(self, layer, x: Array, context: Context, added: Array | None = None, *, events: Array | None = None,
-                 mask: Array | None = None) -> Array:
+                 mask: Array | None = None, steps: int | None = None) -> Array:
         """Run ``layer`` on ``x`` (``added`` joins its currents before its neurons) and record its
         activity; ``events`` (the input's events per step and channel) and ``mask`` (learned timesteps'
-        step mask) come from the container where it resampled or truncated the input."""
+        step mask) come from the container where it resampled or truncated the input; ``steps``: ``x``
+        is one step standing for each of that many (:class:`~hwsnn.layers.modules.SynapticLayer`)."""
         events, updates = self._inputs(x, events)
-        y = layer(x, context, added)
+        if steps is None:
+            y = layer(x, context, added)
+        else:
+            y = layer(x, context, added, steps=steps)
+            updates = None if updates is None else repeat_over_time(updates, steps)
         spikes = _output_spikes(layer, y)
         if mask is not None:  # counts scale with the mask: smooth in tau for the relaxed objective
             events, spikes, y = events * mask[:, None], spikes * mask, y * _along_time(mask, y)

@@ -142,10 +142,24 @@ class SynapticLayer(Layer):
         """Synaptic currents for inputs ``x [..., in]`` (any leading axes)."""
         raise NotImplementedError
 
-    def __call__(self, x: Array, context: Context = Context(), added: Array | None = None) -> Array:
+    def __call__(self, x: Array, context: Context = Context(), added: Array | None = None, *,
+                 steps: int | None = None) -> Array:
         """``[T, B, ...]`` -> spikes (or membranes, for a non-spiking neuron) ``[T, B, ...]``; ``added``
-        (a residual shortcut, same shape as the currents) joins the synaptic currents before the neurons."""
-        currents = self.synapse(x, context)
+        (a residual shortcut, same shape as the currents) joins the synaptic currents before the neurons.
+
+        ``steps``: ``x`` is one step ``[1, B, ...]`` standing for the same input at each of ``steps``
+        steps (a direct code). A time-invariant synapse (no crossbar, whose every read draws its own
+        noise, and no batch norm) then computes its currents once and repeats them, exactly what it
+        would compute for the repeated input at a ``steps``-th of the cost; other synapses read the
+        repeated input."""
+        if steps is None:
+            currents = self.synapse(x, context)
+        elif x.shape[0] != 1:
+            raise ValueError(f"x: {x.shape[0]} steps with steps={steps}; allowed: one step [1, B, ...] to repeat.")
+        elif self.hardware is None and self.norm is None:
+            currents = ops.repeat_over_time(self.synapse(x, context), steps)
+        else:
+            currents = self.synapse(ops.repeat_over_time(x, steps), context)
         return self.neurons(currents if added is None else currents + added)[0]
 
     def step(self, state, x_t: Array, context: Context = Context()):
@@ -275,6 +289,11 @@ class SpikingConv(SynapticLayer):
                 f"x: shape {x.shape}; allowed: [T, B, H, W, {self.in_channels}] (NHWC, time-major)."
             )
         bias = None if self.bias is None else self.bias[...]
+        if self.hardware is None and self.norm is None and self.pool == "max":
+            # max(y + b) = max(y) + b per channel, to the bit (rounding is monotone): the bias joins the
+            # pooled currents, a window's worth fewer additions and bias-gradient terms
+            currents = ops.conv2d(x, self.kernel[...], None, self.stride, self.padding)
+            return ops.add_bias(ops.pool2d(currents, self.pool, self.pool_window), bias)
         if self.hardware is None:
             currents = ops.conv2d(x, self.kernel[...], bias, self.stride, self.padding)
         else:

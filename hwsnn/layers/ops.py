@@ -6,8 +6,6 @@ samples ("multi-step"), so its cost is a single large BLAS call rather than ``T`
 
 from __future__ import annotations
 
-import functools
-
 import jax
 import jax.numpy as jnp
 
@@ -20,6 +18,11 @@ POOLS: tuple[str, ...] = ("max", "avg", "sum")
 def add_bias(y: Array, bias: Array | None) -> Array:
     """``y + bias`` for a per-output bias ``[C]`` and ``y [..., C]``, broadcast explicitly (no rank promotion)."""
     return y if bias is None else y + bias.reshape((1,) * (y.ndim - 1) + bias.shape)
+
+
+def repeat_over_time(x: Array, steps: int) -> Array:
+    """``x [1, B, ...]`` (one step standing for every step) repeated to ``[steps, B, ...]``."""
+    return jnp.broadcast_to(x, (steps,) + x.shape[1:])
 
 
 def conv_padding(padding) -> str | tuple[tuple[int, int], tuple[int, int]]:
@@ -41,70 +44,14 @@ def conv_padding(padding) -> str | tuple[tuple[int, int], tuple[int, int]]:
 def conv2d(x: Array, kernel: Array, bias: Array | None, stride: int, padding) -> Array:
     """2-D convolution of ``x [..., H, W, C_in]`` with ``kernel [kh, kw, C_in, C_out]`` (NHWC/HWIO).
 
-    The leading axes (``T, B``) are folded into one batch axis so the convolution is one call, whose
-    weight gradient is picked per shape (:func:`convolution`).
+    The leading axes (``T, B``) are folded into one batch axis so the convolution is one call.
     """
     lead = x.shape[:-3]
     flat = x.reshape((-1,) + x.shape[-3:])
     pads = tuple(conv_geometry(size, kernel.shape[axis], stride, padding if isinstance(padding, str) else padding[axis])[1]
                  for axis, size in enumerate(x.shape[-3:-1]))
-    y = convolution(flat, kernel, stride, pads)
+    y = jax.lax.conv_general_dilated(flat, kernel, (stride, stride), pads, dimension_numbers=("NHWC", "HWIO", "NHWC"))
     return add_bias(y.reshape(lead + y.shape[1:]), bias)
-
-
-PATCH_GRADIENT_ROWS = 25
-"""The largest unrolled kernel height ``k^2 C_in`` whose weight gradient :func:`convolution` computes as
-one patch matmul. Measured on a 2-core x86 CPU (``python benchmarks/bench_conv.py``, ms, XLA / patch):
-a 5x5 kernel over 1 channel 15.0 / 8.8, 3x3 over 1 channel 6.8 / 4.1, but 3x3 over 16 channels
-13.9 / 34.9, 5x5 over 12 channels 16.7 / 23.1 and 3x3 over 128 channels 24.0 / 57.2: the patch matmul wins
-only where the patches are narrow (a network's first, single-channel layer)."""
-
-
-def _lax_convolution(x: Array, kernel: Array, stride: int, pads) -> Array:
-    return jax.lax.conv_general_dilated(x, kernel, (stride, stride), pads, dimension_numbers=("NHWC", "HWIO", "NHWC"))
-
-
-def patches(x: Array, kernel_size: int, stride: int, pads) -> Array:
-    """The receptive fields of a convolution of ``x [N, H, W, C]`` as a ``[N H' W', k^2 C]`` matrix, rows in
-    ``(n, h', w')`` order and columns in the kernel's ``(i, j, c)`` order, so that
-    ``patches(x) @ kernel.reshape(-1, C_out)`` is the convolution (``pads``: ``((top, bottom), (left, right))``)."""
-    padded = jnp.pad(x, ((0, 0), tuple(pads[0]), tuple(pads[1]), (0, 0)))
-    out_h = (padded.shape[1] - kernel_size) // stride + 1
-    out_w = (padded.shape[2] - kernel_size) // stride + 1
-    span_h, span_w = (out_h - 1) * stride + 1, (out_w - 1) * stride + 1
-    shifted = [padded[:, i : i + span_h : stride, j : j + span_w : stride, :]
-               for i in range(kernel_size) for j in range(kernel_size)]  # [N, H', W', C] per kernel position
-    return jnp.stack(shifted, axis=-2).reshape(-1, kernel_size * kernel_size * x.shape[-1])
-
-
-@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
-def convolution(x: Array, kernel: Array, stride: int, pads: tuple[tuple[int, int], tuple[int, int]]) -> Array:
-    """``lax.conv_general_dilated`` of ``x [N, H, W, C_in]`` and ``kernel [k, k, C_in, C_out]`` (NHWC/HWIO,
-    explicit ``pads``) with its own VJP: the input gradient is XLA's (left out by XLA where the input
-    needs none, as a network's input), the weight gradient ``dK = patches(x)^T dy`` is one matmul
-    where the unrolled kernel is at most :data:`PATCH_GRADIENT_ROWS` rows high, XLA's convolution
-    gradient otherwise (XLA-CPU's convolution weight gradient is several times slower than the patch
-    matmul on narrow kernels, openxla/xla#34273). Both equal XLA's own gradient to float rounding
-    (``tests/layers/test_ops.py``)."""
-    return _lax_convolution(x, kernel, stride, pads)
-
-
-def _convolution_forward(x, kernel, stride, pads):
-    return _lax_convolution(x, kernel, stride, pads), (x, kernel)
-
-
-def _convolution_backward(stride, pads, residuals, dy):
-    x, kernel = residuals
-    size, width, channels, outputs = kernel.shape
-    dx = jax.vjp(lambda v: _lax_convolution(v, kernel, stride, pads), x)[1](dy)[0]
-    if size == width and size * size * channels <= PATCH_GRADIENT_ROWS:
-        dk = (patches(x, size, stride, pads).T @ dy.reshape(-1, outputs)).reshape(kernel.shape)
-    else:
-        dk = jax.vjp(lambda k: _lax_convolution(x, k, stride, pads), kernel)[1](dy)[0]
-    return dx, dk
-
-
-convolution.defvjp(_convolution_forward, _convolution_backward)
 
 
 def patch_row_tiles(x: Array, kernel_size: int, stride: int, padding, tile_rows: int) -> tuple[list[Array], tuple[int, int]]:
@@ -144,7 +91,8 @@ def pool2d(x: Array, kind: str, window: int) -> Array:
     Rows and columns that do not fill a window are dropped (VALID pooling, stride = window).
     Implemented as a reshape and a reduction: on CPU its backward pass is several times faster
     than ``reduce_window``'s ``select_and_scatter`` (``benchmarks/bench_train_step.py``). Max
-    pooling splits the gradient equally among tied maxima (PyTorch gives it to the first one).
+    pooling passes a window's gradient to its first maximum in row-major order, as PyTorch's
+    ``MaxPool2d`` does (:func:`_window_max`).
     """
     if kind not in POOLS:
         raise ValueError(f"pool: got {kind!r}; allowed: {list(POOLS)}.")
@@ -152,11 +100,37 @@ def pool2d(x: Array, kind: str, window: int) -> Array:
     rows, cols = height // window, width // window
     x = x[..., : rows * window, : cols * window, :]
     blocks = x.reshape(x.shape[:-3] + (rows, window, cols, window, channels))
-    axes = (-4, -2)
     if kind == "max":
-        return jnp.max(blocks, axis=axes)
-    pooled = jnp.sum(blocks, axis=axes)
+        return _window_max(blocks)
+    pooled = jnp.sum(blocks, axis=(-4, -2))
     return pooled / (window * window) if kind == "avg" else pooled
+
+
+@jax.custom_vjp
+def _window_max(blocks: Array) -> Array:
+    """``max`` of ``blocks [..., rows, w, cols, w, C]`` over each ``w x w`` window, whose gradient goes
+    to the first maximum of the window in row-major order (PyTorch's ``MaxPool2d`` convention;
+    ``jnp.max`` would split it among tied maxima, which spike inputs make common, at the cost
+    of counting them)."""
+    return jnp.max(blocks, axis=(-4, -2))
+
+
+def _window_max_forward(blocks):
+    pooled = _window_max(blocks)
+    return pooled, (blocks, pooled)
+
+
+def _window_max_backward(residuals, grad):
+    blocks, pooled = residuals
+    window = blocks.shape[-2]
+    expand = lambda v: jnp.expand_dims(v, (-4, -2))  # [..., rows, cols, C] -> [..., rows, 1, cols, 1, C]
+    order = jnp.arange(window * window).reshape((1,) * (blocks.ndim - 4) + (window, 1, window, 1))  # row-major
+    maxima = blocks == expand(pooled)
+    first = jnp.min(jnp.where(maxima, order, window * window), axis=(-4, -2))
+    return (jnp.where(maxima & (order == expand(first)), expand(grad), 0.0),)
+
+
+_window_max.defvjp(_window_max_forward, _window_max_backward)
 
 
 def _counted(x: Array) -> Array:

@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import optax
 from flax import nnx
 
+from hwsnn.compile import jit
 from hwsnn.hardware.crossbar import STAGES
 from hwsnn.train.losses import firing_rate_loss, predict
 from hwsnn.typing import Array
@@ -150,7 +151,7 @@ def make_train_step(graphdef: nnx.GraphDef, optimizer: optax.GradientTransformat
         loss, metrics = objective(out, labels, activity, workload)
         return loss, (metrics, constants)
 
-    @jax.jit
+    @jit
     def train_step(state: TrainState, x: Array, labels: Array):
         key = jax.random.fold_in(base_key, state.step)
         (loss, (metrics, constants)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
@@ -172,7 +173,7 @@ def make_eval_step(graphdef: nnx.GraphDef, objective: Objective, encode: Callabl
     full strength, programmed (and their sense amplifiers' offsets drawn) from ``key``: one chip per
     key, so every batch of one evaluation passes the same key."""
 
-    @jax.jit
+    @jit
     def eval_step(params, constants, x, labels, key):
         out, activity, workload, _ = _forward(graphdef, params, constants, encode, timesteps, x, key, 1.0)
         return objective(out, labels, activity, workload)[1]
@@ -185,7 +186,7 @@ def make_calibration_step(graphdef: nnx.GraphDef, encode: Callable, timesteps: i
     strength with the evaluation's programming draw, moving the sense amplifiers' scales by the
     batch (:class:`~hwsnn.layers.readout_scale.ReadoutScale`); nothing else changes."""
 
-    @jax.jit
+    @jit
     def calibration_step(params, constants, x):
         return _forward(graphdef, params, constants, encode, timesteps, x, key, 1.0, calibrate=True)[3]
 
@@ -195,7 +196,7 @@ def make_calibration_step(graphdef: nnx.GraphDef, encode: Callable, timesteps: i
 def make_activity_step(graphdef: nnx.GraphDef, encode: Callable, timesteps: int, key: Array):
     """``activity_step(params, constants, x) -> Activity`` (batch means), jitted: for costing a model."""
 
-    @jax.jit
+    @jit
     def activity_step(params, constants, x):
         return _forward(graphdef, params, constants, encode, timesteps, x, key, 1.0)[1]
 

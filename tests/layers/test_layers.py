@@ -218,3 +218,67 @@ def test_a_model_refuses_a_strength_outside_0_1(strength, where):
     model = SNN([SpikingDense(4, 3, rngs=nnx.Rngs(0))], (4,), 2, spiking_input=True)
     with pytest.raises(ValueError, match=rf"hardware_strength: got .*{where}; allowed: a number in \[0, 1\]"):
         model(jnp.zeros((2, 1, 4)), hardware_strength=strength)
+
+
+def _conv_batches(fn, *args) -> list[int]:
+    """The batch sizes of every convolution in ``fn(*args)``'s forward and backward pass."""
+    def walk(jaxpr):
+        for eqn in jaxpr.eqns:
+            if eqn.primitive.name == "conv_general_dilated":
+                yield eqn.invars[0].aval.shape[0]
+            for sub in jax.extend.core.jaxprs_in_params(eqn.params):
+                yield from walk(sub)
+    return list(walk(jax.make_jaxpr(fn)(*args).jaxpr))
+
+
+@pytest.mark.parametrize("build", ["conv", "mlp", "pool-first", "learned-steps", "crossbar"])
+def test_an_input_given_once_equals_the_repeated_input(build):
+    """``x [1, B, ...]`` (a direct code) gives the outputs, activity and gradients of the input
+    repeated over T; a plain first conv layer then convolves the B images once, not T x B."""
+    from hwsnn.hardware.specs import crossbar_preset
+    steps, batch = 5, 3
+    neuron = LIF(beta=0.9, surrogate="fast_sigmoid")
+    if build == "mlp":
+        layers, shape = [SpikingDense(12, 16, rngs=nnx.Rngs(0), neuron=neuron), SpikingDense(16, 3, rngs=nnx.Rngs(1), neuron=neuron)], (12,)
+    else:
+        head = [Pool("max")] if build == "pool-first" else []
+        hardware = crossbar_preset("rram-adc") if build == "crossbar" else None
+        layers = head + [SpikingConv(1, 4, 3, rngs=nnx.Rngs(0), pool="max", neuron=neuron, hardware=hardware), Flatten(),
+                         SpikingDense(64, 3, rngs=nnx.Rngs(1), neuron=neuron)]
+        shape = (16, 16, 1) if build == "pool-first" else (8, 8, 1)
+    model = SNN(layers, shape, steps, learn_timesteps=build == "learned-steps")
+    x_once = jnp.asarray(np.random.default_rng(3).random((1, batch) + shape).astype(np.float32) * 4.0)
+    graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+
+    def loss(p, x):
+        out, activity = nnx.merge(graphdef, p, rest)(x, key=jax.random.key(4))
+        return jnp.sum(out * jnp.arange(out.shape[-1]).reshape(1, 1, -1)) + activity.total_output_spikes() + activity.total_input_events(), (out, activity)
+
+    results = [jax.grad(loss, has_aux=True)(params, x) for x in (x_once, jnp.broadcast_to(x_once, (steps, batch) + shape))]
+    (grads_once, (out_once, act_once)), (grads_rep, (out_rep, act_rep)) = results
+    np.testing.assert_allclose(np.asarray(out_once), np.asarray(out_rep), rtol=1e-6, atol=1e-6)
+    assert float(act_rep.total_output_spikes()) > 0 and all(float(jnp.abs(g).sum()) > 0 for g in jax.tree.leaves(grads_rep))
+    assert jax.tree.structure(act_once) == jax.tree.structure(act_rep)
+    for a, b in zip(jax.tree.leaves(act_once), jax.tree.leaves(act_rep)):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6, atol=1e-6)
+    for a, b in zip(jax.tree.leaves(grads_once), jax.tree.leaves(grads_rep)):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-5)
+    if build == "conv":
+        assert set(_conv_batches(lambda p: loss(p, x_once)[0], params)) == {batch}  # forward and weight gradient
+        assert set(_conv_batches(lambda p: loss(p, jnp.broadcast_to(x_once, (steps, batch) + shape))[0], params)) == {steps * batch}
+
+
+def test_max_pooling_passes_the_gradient_to_the_first_maximum_as_pytorch():
+    # spike-like inputs tie often; PyTorch's MaxPool2d gives a window's gradient to its first maximum
+    rng = np.random.default_rng(5)
+    for window in (2, 3):
+        x = (rng.random((2, 3, 6, 6, 4)) < 0.3).astype(np.float32) * rng.integers(1, 3, (2, 3, 6, 6, 4)).astype(np.float32)
+        grad_out = rng.normal(size=(2, 3, 6 // window, 6 // window, 4)).astype(np.float32)
+        ours = jax.grad(lambda v: jnp.sum(pool2d(v, "max", window) * grad_out))(jnp.asarray(x))
+        x_torch = torch.tensor(x.reshape(6, 6, 6, 4).transpose(0, 3, 1, 2), requires_grad=True)
+        pooled = torch.nn.functional.max_pool2d(x_torch, window)
+        torch.sum(pooled * torch.from_numpy(grad_out.reshape(6, 6 // window, 6 // window, 4).transpose(0, 3, 1, 2))).backward()
+        np.testing.assert_array_equal(np.asarray(pool2d(jnp.asarray(x), "max", window)),
+                                      pooled.detach().numpy().transpose(0, 2, 3, 1).reshape(grad_out.shape))
+        np.testing.assert_array_equal(np.asarray(ours), x_torch.grad.numpy().transpose(0, 2, 3, 1).reshape(x.shape))
+        assert (x_torch.grad.numpy() == 0).mean() > 0.5  # ties were broken, not split

@@ -1,4 +1,5 @@
-"""The convolution with its own VJP against XLA's: values and both gradients, on each weight-gradient route."""
+"""The time-major convolution against XLA's on one batch axis: values and both gradients; and the compiler
+options hwsnn compiles its steps with."""
 
 import jax
 import jax.numpy as jnp
@@ -14,8 +15,7 @@ def lax_conv(x, kernel, stride, padding):
     return jax.lax.conv_general_dilated(x, kernel, (stride, stride), padding, dimension_numbers=("NHWC", "HWIO", "NHWC"))
 
 
-# (input [N, H, W, C], kernel size, C_out, stride, padding): k^2 C_in of 25 and 9 take the patch matmul
-# (<= PATCH_GRADIENT_ROWS), 144, 300 and 216 XLA's gradient
+# (input [N, H, W, C], kernel size, C_out, stride, padding)
 SHAPES = [((6, 28, 28, 1), 5, 12, 1, "VALID"), ((4, 14, 14, 16), 3, 32, 1, "SAME"), ((5, 12, 12, 12), 5, 32, 1, "VALID"),
           ((3, 9, 11, 1), 3, 4, 2, "SAME"), ((3, 10, 10, 24), 3, 8, 2, ((2, 0), (1, 1)))]
 
@@ -34,20 +34,22 @@ def test_convolution_equals_xla(shape, size, outputs, stride, padding):
         np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-5, atol=1e-4 * float(jnp.abs(want).max()))
 
 
-def test_the_weight_gradient_route_follows_the_unrolled_kernel_height(monkeypatch):
-    # the patch route is taken up to PATCH_GRADIENT_ROWS rows: with the patch matmul made to fail, only wider kernels run
-    calls = []
-    real = ops.patches
-    monkeypatch.setattr(ops, "patches", lambda *a: calls.append(a[0].shape) or real(*a))
-    for shape, size, outputs, stride, padding in SHAPES:
-        kernel = jnp.zeros((size, size, shape[-1], outputs))
-        jax.grad(lambda k: jnp.sum(ops.conv2d(jnp.ones(shape), k, None, stride, padding)))(kernel)
-    assert [c[-1] for c in calls] == [1, 1]  # C_in of the 5x5x1 and 3x3x1 cases
+def test_the_compiler_options_keep_convolutions_out_of_ynnpack_and_change_no_value():
+    # hwsnn.compile: on CPU the convolution takes XLA's own kernels, dots and reductions stay in YNNPACK fusions
+    from hwsnn.compile import compiler_options, jit
 
-
-def test_patches_are_the_receptive_fields():
-    # by hand: a 3x3 input with SAME padding, patch of the centre pixel = the whole image, corner = zero-padded
-    x = jnp.arange(1.0, 10.0).reshape(1, 3, 3, 1)
-    p = np.asarray(ops.patches(x, 3, 1, ((1, 1), (1, 1))))
-    np.testing.assert_array_equal(p[4], np.arange(1.0, 10.0))
-    np.testing.assert_array_equal(p[0], [0, 0, 0, 0, 1, 2, 0, 4, 5])
+    x = jnp.asarray((RNG.random((32, 14, 14, 16)) < 0.3).astype(np.float32))  # the main job's second layer
+    kernel = jnp.asarray(RNG.normal(0, 0.2, (3, 3, 16, 32)).astype(np.float32))
+    dense = jnp.asarray(RNG.normal(size=(6272, 5)).astype(np.float32))
+    loss = lambda x, k: jnp.sum(jnp.tanh(ops.conv2d(x, k, None, 1, "SAME").reshape(32, -1) @ dense))
+    grad = lambda x, k: jax.grad(loss, argnums=1)(x, k)
+    hlo = lambda f: f.lower(x, kernel).compile().as_text()
+    assert compiler_options() == {"xla_cpu_experimental_ynn_fusion_type":
+                                  "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT,LIBRARY_FUSION_TYPE_REDUCE"}
+    ynn_ops = lambda text: {line.split("op_name=")[1].split("/")[-1].split('"')[0]
+                            for line in text.splitlines() if "__ynn_fusion" in line and "op_name=" in line}
+    default, ours = ynn_ops(hlo(jax.jit(grad))), ynn_ops(hlo(jit(grad)))
+    assert "conv_general_dilated" in default and "conv_general_dilated" not in ours
+    assert "dot_general" in ours
+    want = np.asarray(jax.jit(grad)(x, kernel))  # sums of 6272 products, in another order: float rounding
+    np.testing.assert_allclose(np.asarray(jit(grad)(x, kernel)), want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
