@@ -99,7 +99,7 @@ def main() -> None:
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args()
     steps = tuple(int(t) for t in args.timesteps.split(","))
-    records = study(args.out, TrainConfig(training=TrainingConfig(epochs=args.epochs)), steps, progress=not args.no_progress)
+    records = study(args.out, TrainConfig(training=TrainingConfig(epochs=args.epochs, learning_rate=2e-3)), steps, progress=not args.no_progress)
     print(markdown_table(records))
 
 

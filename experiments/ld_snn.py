@@ -33,8 +33,8 @@ from hwsnn.train.search import search_timesteps
 
 NETWORKS = {
     "mlp": TrainConfig(data=DataConfig(encoding="rate", validation=500),
-                       model=ModelConfig(kind="mlp", hidden=(256, 128), timesteps=8), training=TrainingConfig(epochs=8)),
-    "conv": TrainConfig(data=DataConfig(validation=500), model=ModelConfig(timesteps=8), training=TrainingConfig(epochs=8)),
+                       model=ModelConfig(kind="mlp", hidden=(256, 128), timesteps=8), training=TrainingConfig(epochs=8, learning_rate=2e-3)),
+    "conv": TrainConfig(data=DataConfig(validation=500), model=ModelConfig(timesteps=8), training=TrainingConfig(epochs=8, learning_rate=2e-3)),
 }
 COST_PRESETS = {"systolic": "systolic-sata", "imc": "imc-adc", "event": "event-fpga"}
 
