@@ -43,6 +43,7 @@ import numpy as np
 import optax
 from flax import nnx
 
+from hwsnn.allocator import keep_freed_memory
 from hwsnn.encoding import encoder_from_name
 from hwsnn.hardware.specs import crossbar_preset
 from hwsnn.layers import mlp
@@ -120,6 +121,7 @@ def main():
     args = parser.parse_args()
     recipe = {"learn_scale": args.learn_scale, "weight_clip": args.weight_clip}
     if args.child:  # one measurement in this process, as JSON on stdout
+        keep_freed_memory()  # as the hwsnn command does for training runs (hwsnn.allocator)
         print(json.dumps(measure(args.model, args.preset, args.rounds, args.steps, args.ramp_steps, **recipe)))
         return
     for model_name in ("mlp", "conv") if args.model == "both" else (args.model,):
