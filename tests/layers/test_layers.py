@@ -264,6 +264,8 @@ def test_an_input_given_once_equals_the_repeated_input(build):
     for a, b in zip(jax.tree.leaves(grads_once), jax.tree.leaves(grads_rep)):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-5)
     if build == "conv":
+        with pytest.raises(ValueError, match="x: 2 steps with steps=5"):
+            model.layers[0](jnp.ones((2, batch) + shape), steps=steps)
         assert set(_conv_batches(lambda p: loss(p, x_once)[0], params)) == {batch}  # forward and weight gradient
         assert set(_conv_batches(lambda p: loss(p, jnp.broadcast_to(x_once, (steps, batch) + shape))[0], params)) == {steps * batch}
 
