@@ -5,8 +5,9 @@ from ``malloc``. Glibc serves blocks above its mmap threshold (128 KiB, raised d
 most 32 MiB) with fresh ``mmap`` calls and gives the top of its heap back to the kernel once
 128 KiB of it are free (its trim threshold), so every training step page-faults its buffers in
 anew: on the main job (``hwsnn train``) that was 22 s of system time in a 51 s run. Raising both
-thresholds (``mallopt``, as ``MALLOC_MMAP_THRESHOLD_`` and ``MALLOC_TRIM_THRESHOLD_`` would at
-start-up) lets freed blocks be reused; the process holds on to its peak memory instead.
+thresholds and the heap's top pad (``mallopt``, as ``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_``
+and ``MALLOC_TOP_PAD_`` would at start-up) lets freed blocks be reused: 3 s of system time; the process
+holds on to its peak memory instead.
 ``keep_freed_memory`` is a process setting, so the command calls it and the library never does;
 call it at the start of your own training script for the same effect.
 """
@@ -24,7 +25,7 @@ TOP_PAD = 1 << 29  # 512 MiB: the heap grows in large steps
 
 
 def keep_freed_memory() -> bool:
-    """Raise glibc malloc's mmap and trim thresholds for this process; ``False`` where the C
+    """Raise glibc malloc's mmap and trim thresholds and its top pad for this process; ``False`` where the C
     library is not glibc (no ``mallopt``), which then keeps its defaults."""
     if not sys.platform.startswith("linux"):
         return False

@@ -3,7 +3,7 @@
 On CPU, XLA 0.10 hands convolutions to YNNPACK ("YNN fusions") by default. For the spiking
 convolutions hwsnn trains (one to tens of channels, 5x5 and 3x3 kernels, batches of T x B images)
 YNNPACK's weight gradient is 2 to 5 times slower than XLA's own (Eigen) convolution and its forward
-pass up to 2.5 times (``python benchmarks/bench_conv.py``: forward + both gradients 1.4 to 1.8 times
+pass up to 2.5 times (``python benchmarks/bench_conv.py``: forward + both gradients 1.1 to 1.8 times
 faster on the benchmark networks' layers, 1.16 times on a 128-channel ResNet layer, never slower).
 Removing the convolution from YNN's fusion types keeps YNNPACK for dots and reductions. The option is
 per compiled function (``jax.jit(..., compiler_options=...)``), so it changes nothing else in the

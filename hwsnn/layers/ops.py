@@ -110,8 +110,7 @@ def pool2d(x: Array, kind: str, window: int) -> Array:
 def _window_max(blocks: Array) -> Array:
     """``max`` of ``blocks [..., rows, w, cols, w, C]`` over each ``w x w`` window, whose gradient goes
     to the first maximum of the window in row-major order (PyTorch's ``MaxPool2d`` convention;
-    ``jnp.max`` would split it among tied maxima, which spike inputs make common, at the cost
-    of counting them)."""
+    ``jnp.max``'s own gradient splits it among tied maxima, which spike inputs make common)."""
     return jnp.max(blocks, axis=(-4, -2))
 
 
