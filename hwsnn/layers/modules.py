@@ -289,22 +289,22 @@ class SpikingConv(SynapticLayer):
                 f"x: shape {x.shape}; allowed: [T, B, H, W, {self.in_channels}] (NHWC, time-major)."
             )
         bias = None if self.bias is None else self.bias[...]
-        if self.hardware is None and self.norm is None and self.pool == "max":
-            # max(y + b) = max(y) + b per channel, to the bit (rounding is monotone): the bias joins the
-            # pooled currents, a window's worth fewer additions and bias-gradient terms
-            currents = ops.conv2d(x, self.kernel[...], None, self.stride, self.padding)
-            return ops.add_bias(ops.pool2d(currents, self.pool, self.pool_window), bias)
+        # max(y + b) = max(y) + b per channel, to the bit (rounding is monotone): with max pooling and no
+        # norm between them, the bias joins the pooled currents (a window's worth fewer additions and
+        # bias-gradient terms)
+        pooled_bias = self.norm is None and self.pool == "max"
+        early_bias = None if pooled_bias else bias
         if self.hardware is None:
-            currents = ops.conv2d(x, self.kernel[...], bias, self.stride, self.padding)
+            currents = ops.conv2d(x, self.kernel[...], early_bias, self.stride, self.padding)
         else:
             tiles, (out_h, out_w) = ops.patch_row_tiles(x, self.kernel_size, self.stride, self.padding, self.hardware.size)
             kernel = self.kernel[...].reshape(-1, self.out_channels)  # rows: (i, j, c), position-major
             products = self._on_crossbars(tiles, kernel, context)
-            currents = ops.add_bias(products.reshape(x.shape[:-3] + (out_h, out_w, self.out_channels)), bias)
+            currents = ops.add_bias(products.reshape(x.shape[:-3] + (out_h, out_w, self.out_channels)), early_bias)
         currents = self._normalised(currents, context)
         if self.pool is not None:
             currents = ops.pool2d(currents, self.pool, self.pool_window)
-        return currents
+        return ops.add_bias(currents, bias) if pooled_bias else currents
 
     def output_shape(self, in_shape: tuple[int, ...]) -> tuple[int, ...]:
         """Per-sample neuron shape after convolution and pooling (geometry of :func:`conv_workload`)."""

@@ -1,5 +1,6 @@
-"""The time-major convolution against XLA's on one batch axis: values and both gradients; and the compiler
-options hwsnn compiles its steps with."""
+"""The time-major convolution ``[T, B, H, W, C]`` (one call over T x B images, explicit pads from
+``conv_geometry``) against XLA's convolution run step by step with XLA's own padding: values and both
+gradients; and the compiler options hwsnn compiles its steps with."""
 
 import jax
 import jax.numpy as jnp
@@ -22,11 +23,11 @@ SHAPES = [((6, 28, 28, 1), 5, 12, 1, "VALID"), ((4, 14, 14, 16), 3, 32, 1, "SAME
 
 @pytest.mark.parametrize("shape, size, outputs, stride, padding", SHAPES)
 def test_convolution_equals_xla(shape, size, outputs, stride, padding):
-    x = jnp.asarray((RNG.random(shape) < 0.2).astype(np.float32))
+    x = jnp.asarray((RNG.random((3,) + shape) < 0.2).astype(np.float32))  # T = 3 steps of N images
     kernel = jnp.asarray(RNG.normal(0, 0.2, (size, size, shape[-1], outputs)).astype(np.float32))
     bias = jnp.asarray(RNG.normal(size=outputs).astype(np.float32))
     mine = lambda x, k: ops.conv2d(x, k, bias, stride, padding)
-    reference = lambda x, k: lax_conv(x, k, stride, padding) + bias.reshape(1, 1, 1, -1)
+    reference = lambda x, k: jnp.stack([lax_conv(step, k, stride, padding) for step in x]) + bias.reshape(1, 1, 1, 1, -1)
     np.testing.assert_allclose(np.asarray(mine(x, kernel)), np.asarray(reference(x, kernel)), rtol=1e-5, atol=1e-5)
     cotangent = jnp.asarray(RNG.normal(size=reference(x, kernel).shape).astype(np.float32))
     loss = lambda f: (lambda x, k: jnp.sum(cotangent * f(x, k)))
