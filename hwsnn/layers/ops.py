@@ -6,6 +6,8 @@ samples ("multi-step"), so its cost is a single large BLAS call rather than ``T`
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 
@@ -44,14 +46,121 @@ def conv_padding(padding) -> str | tuple[tuple[int, int], tuple[int, int]]:
 def conv2d(x: Array, kernel: Array, bias: Array | None, stride: int, padding) -> Array:
     """2-D convolution of ``x [..., H, W, C_in]`` with ``kernel [kh, kw, C_in, C_out]`` (NHWC/HWIO).
 
-    The leading axes (``T, B``) are folded into one batch axis so the convolution is one call.
+    The leading axes (``T, B``) are folded into one batch axis so the convolution is one call
+    (:func:`convolution`).
     """
     lead = x.shape[:-3]
     flat = x.reshape((-1,) + x.shape[-3:])
     pads = tuple(conv_geometry(size, kernel.shape[axis], stride, padding if isinstance(padding, str) else padding[axis])[1]
                  for axis, size in enumerate(x.shape[-3:-1]))
-    y = jax.lax.conv_general_dilated(flat, kernel, (stride, stride), pads, dimension_numbers=("NHWC", "HWIO", "NHWC"))
+    y = convolution(flat, kernel, stride, pads)
     return add_bias(y.reshape(lead + y.shape[1:]), bias)
+
+
+ROW_MATMUL_EFFICIENCY = 1.25
+"""How many more products the banded row matmuls may do than XLA-CPU's input-gradient convolution
+and still be chosen (:func:`row_matmul_passes`). From ``python benchmarks/bench_conv.py`` (columns
+"XLA options" and "all banded"): at 1.07 times the products they take a third to a half of the time
+(12x12x12, 5x5 -> 32), at 1.5 times they take 1.6 times as long (8x8x32, 3x3 -> 32)."""
+
+
+def row_matmul_passes(input_shape: tuple[int, ...], kernel_shape: tuple[int, ...], stride: int,
+                      pads: tuple[tuple[int, int], tuple[int, int]]) -> tuple[bool, bool]:
+    """Whether :func:`convolution` computes its (forward pass, input gradient) as banded row matmuls
+    (:func:`_banded`) rather than with XLA's convolution, for ``x [N, H, W, C_in]`` and
+    ``kernel [kh, kw, C_in, C_out]``; only stride 1 has a banded form.
+
+    Forward: with one input channel. XLA-CPU contracts each output over ``kh kw C_in`` products, 9 or
+    25 here, too few to keep its vector units busy; the row matmuls contract over ``kh W`` (28x28x1,
+    5x5 -> 12 in about half the time; ``benchmarks/bench_conv.py``). From two channels on XLA wins.
+
+    Input gradient: when the row matmuls' products, ``H' W' W_pad C_in C_out kh`` (every kernel row
+    against a whole padded input row), are at most :data:`ROW_MATMUL_EFFICIENCY` times XLA's,
+    ``H W C_in C_out kh kw`` (every input pixel against the whole kernel, which for a VALID
+    convolution means convolving the output gradient padded by ``k - 1`` on each side).
+    """
+    if stride != 1:
+        return False, False
+    height, width, channels = input_shape[-3:]
+    rows, cols = kernel_shape[:2]
+    out_h = height + sum(pads[0]) - rows + 1
+    out_w = width + sum(pads[1]) - cols + 1
+    banded_products = out_h * out_w * (width + sum(pads[1]))
+    convolution_products = height * width * cols
+    return channels == 1, banded_products <= ROW_MATMUL_EFFICIENCY * convolution_products
+
+
+def _banded(kernel: Array, out_width: int) -> Array:
+    """The kernel as one banded (block-Toeplitz) matrix per kernel row, ``[kh, W C_in, W' C_out]`` with
+    ``W = W' + kw - 1``: ``banded[i, (x + j) C_in + c, x C_out + o] = kernel[i, j, c, o]``, zero elsewhere.
+    Row ``r`` of a stride-1 VALID convolution of ``x [H, W, C_in]`` is then
+    ``sum_i x[r + i].reshape(W C_in) @ banded[i]``."""
+    rows, cols, in_channels, out_channels = kernel.shape
+    in_width = out_width + cols - 1
+    band = jnp.arange(in_width)[None, :, None] == jnp.arange(out_width)[None, None, :] + jnp.arange(cols)[:, None, None]
+    matrices = jnp.einsum("jXx,ijco->iXcxo", band.astype(kernel.dtype), kernel)
+    return matrices.reshape(rows, in_width * in_channels, out_width * out_channels)
+
+
+def _banded_forward(x: Array, kernel: Array) -> Array:
+    """Stride-1 VALID convolution of ``x [N, H, W, C]``: the ``kh`` input rows under each output row,
+    side by side, times the stacked banded matrices (one matmul)."""
+    n, height, width, channels = x.shape
+    rows, cols, _, out_channels = kernel.shape
+    out_h, out_w = height - rows + 1, width - cols + 1
+    stacked = jnp.concatenate([x[:, i : i + out_h].reshape(n, out_h, width * channels) for i in range(rows)], axis=-1)
+    y = stacked @ _banded(kernel, out_w).reshape(rows * width * channels, out_w * out_channels)
+    return y.reshape(n, out_h, out_w, out_channels)
+
+
+def _banded_input_grad(grad: Array, kernel: Array, input_shape: tuple[int, ...]) -> Array:
+    """Input gradient of :func:`_banded_forward` for ``grad [N, H', W', C_out]``: the gradient rows
+    times each transposed banded matrix, added ``i`` rows down."""
+    n, out_h, out_w, out_channels = grad.shape
+    rows = kernel.shape[0]
+    banded = _banded(kernel, out_w)
+    flat = grad.reshape(n, out_h, out_w * out_channels)
+    total = sum(jnp.pad(flat @ banded[i].T, ((0, 0), (i, rows - 1 - i), (0, 0))) for i in range(rows))
+    return total.reshape(input_shape)
+
+
+def _xla_convolution(x: Array, kernel: Array, stride: int, pads) -> Array:
+    return jax.lax.conv_general_dilated(x, kernel, (stride, stride), pads, dimension_numbers=("NHWC", "HWIO", "NHWC"))
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
+def convolution(x: Array, kernel: Array, stride: int, pads: tuple[tuple[int, int], tuple[int, int]]) -> Array:
+    """Convolution of ``x [N, H, W, C_in]`` with ``kernel [kh, kw, C_in, C_out]``, ``stride`` and
+    ``pads = ((top, bottom), (left, right))``; equal to ``lax.conv_general_dilated`` to float rounding
+    in value and gradients.
+
+    The forward pass and the input gradient each take, per shape, the faster of two exact forms
+    (:func:`row_matmul_passes`): XLA's convolution, or banded row matmuls over the explicitly padded
+    input (:func:`_banded`), which multiply more zeros but run as dense matmuls. The weight gradient
+    is XLA's.
+    """
+    forward_rows, _ = row_matmul_passes(x.shape, kernel.shape, stride, pads)
+    if forward_rows:
+        return _banded_forward(jnp.pad(x, ((0, 0),) + pads + ((0, 0),)), kernel)
+    return _xla_convolution(x, kernel, stride, pads)
+
+
+def _convolution_forward(x, kernel, stride, pads):
+    return convolution(x, kernel, stride, pads), (x, kernel)
+
+
+def _convolution_backward(stride, pads, residuals, grad):
+    x, kernel = residuals
+    kernel_grad = jax.vjp(lambda k: _xla_convolution(x, k, stride, pads), kernel)[1](grad)[0]
+    if not row_matmul_passes(x.shape, kernel.shape, stride, pads)[1]:
+        return jax.vjp(lambda v: _xla_convolution(v, kernel, stride, pads), x)[1](grad)[0], kernel_grad
+    (top, _), (left, _) = pads
+    padded_shape = (x.shape[0], x.shape[1] + sum(pads[0]), x.shape[2] + sum(pads[1]), x.shape[3])
+    padded_grad = _banded_input_grad(grad, kernel, padded_shape)
+    return padded_grad[:, top : top + x.shape[1], left : left + x.shape[2]], kernel_grad
+
+
+convolution.defvjp(_convolution_forward, _convolution_backward)
 
 
 def patch_row_tiles(x: Array, kernel_size: int, stride: int, padding, tile_rows: int) -> tuple[list[Array], tuple[int, int]]:
@@ -114,19 +223,27 @@ def _window_max(blocks: Array) -> Array:
     return jnp.max(blocks, axis=(-4, -2))
 
 
+def _window_order(shape: tuple[int, ...]) -> Array:
+    """Row-major position ``0 .. w^2 - 1`` of each entry within its window, broadcastable to ``shape``."""
+    window = shape[-2]
+    return jnp.arange(window * window, dtype=jnp.int32).reshape((1,) * (len(shape) - 4) + (window, 1, window, 1))
+
+
 def _window_max_forward(blocks):
-    pooled = _window_max(blocks)
-    return pooled, (blocks, pooled)
+    """The maxima and, as the only residual, each window's first maximum's position (``int8`` for windows
+    up to 11 x 11), so the backward pass reads neither the window contents nor a float-sized mask."""
+    pooled = jnp.max(blocks, axis=(-4, -2))
+    window = blocks.shape[-2]
+    maxima = blocks == jnp.expand_dims(pooled, (-4, -2))
+    first = jnp.min(jnp.where(maxima, _window_order(blocks.shape), window * window), axis=(-4, -2))
+    small = window * window <= jnp.iinfo(jnp.int8).max
+    return pooled, (first.astype(jnp.int8 if small else jnp.int32), blocks.shape)
 
 
 def _window_max_backward(residuals, grad):
-    blocks, pooled = residuals
-    window = blocks.shape[-2]
-    expand = lambda v: jnp.expand_dims(v, (-4, -2))  # [..., rows, cols, C] -> [..., rows, 1, cols, 1, C]
-    order = jnp.arange(window * window).reshape((1,) * (blocks.ndim - 4) + (window, 1, window, 1))  # row-major
-    maxima = blocks == expand(pooled)
-    first = jnp.min(jnp.where(maxima, order, window * window), axis=(-4, -2))
-    return (jnp.where(maxima & (order == expand(first)), expand(grad), 0.0),)
+    first, shape = residuals
+    chosen = _window_order(shape) == jnp.expand_dims(first.astype(jnp.int32), (-4, -2))
+    return (jnp.where(chosen, jnp.expand_dims(grad, (-4, -2)), 0.0),)
 
 
 _window_max.defvjp(_window_max_forward, _window_max_backward)

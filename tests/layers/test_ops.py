@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from hwsnn.layers import ops
+from hwsnn.structure import conv_geometry
 
 RNG = np.random.default_rng(0)
 
@@ -18,7 +19,20 @@ def lax_conv(x, kernel, stride, padding):
 
 # (input [N, H, W, C], kernel size, C_out, stride, padding)
 SHAPES = [((6, 28, 28, 1), 5, 12, 1, "VALID"), ((4, 14, 14, 16), 3, 32, 1, "SAME"), ((5, 12, 12, 12), 5, 32, 1, "VALID"),
-          ((3, 9, 11, 1), 3, 4, 2, "SAME"), ((3, 10, 10, 24), 3, 8, 2, ((2, 0), (1, 1)))]
+          ((3, 9, 11, 1), 3, 4, 2, "SAME"), ((3, 10, 10, 24), 3, 8, 2, ((2, 0), (1, 1))), ((4, 28, 28, 1), 3, 16, 1, "SAME"),
+          ((3, 7, 7, 8), 5, 16, 1, ((1, 0), (0, 1)))]
+# which passes of each shape run as banded row matmuls (ops.row_matmul_passes): (forward, input gradient)
+BANDED = [(True, False), (False, False), (False, True), (False, False), (False, False), (True, False), (False, True)]
+
+
+def test_the_banded_row_matmuls_are_chosen_where_they_are_faster():
+    # forward with one input channel; input gradient where the banded products are at most 1.25x XLA's:
+    # 12x12 VALID 5x5: 8*8*12 = 768 against 12*12*5 = 720; 7x7 padded to 8x8: 4*4*8 = 128 against 245;
+    # not 14x14 SAME 3x3: 14*14*16 against 14*14*3
+    for (shape, size, outputs, stride, padding), banded in zip(SHAPES, BANDED):
+        pads = tuple(conv_geometry(n, size, stride, padding if isinstance(padding, str) else padding[axis])[1]
+                     for axis, n in enumerate(shape[1:3]))
+        assert ops.row_matmul_passes(shape, (size, size, shape[-1], outputs), stride, pads) == banded
 
 
 @pytest.mark.parametrize("shape, size, outputs, stride, padding", SHAPES)
