@@ -49,6 +49,38 @@ def test_convolution_equals_xla(shape, size, outputs, stride, padding):
         np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-5, atol=1e-4 * float(jnp.abs(want).max()))
 
 
+@pytest.mark.parametrize("shape, size, outputs, stride, padding", [SHAPES[2], SHAPES[4]])  # 10 and 7 row tiles
+def test_a_conv_layer_on_ideal_crossbars_equals_xla(shape, size, outputs, stride, padding):
+    # the crossbar path (receptive-field row tiles, per-tile products on the pair's conductances, read
+    # exactly, tiles of 32 rows, the last one short) against XLA's convolution: value and both gradients
+    from flax import nnx
+
+    from hwsnn.hardware.specs import crossbar_spec
+    from hwsnn.layers import SpikingConv
+    from hwsnn.layers.modules import Context
+
+    ideal = crossbar_spec(g_on_siemens=1 / 19.139e3, g_off_siemens=1 / 200e3, v_read_volt=0.1, weight_bits=None,
+                          readout="ideal", ir_drop=None, size=32)
+    layer = SpikingConv(shape[-1], outputs, size, rngs=nnx.Rngs(0), stride=stride, padding=padding, hardware=ideal)
+    x = jnp.asarray((RNG.random((2,) + shape) < 0.2).astype(np.float32))
+    kernel, bias = layer.kernel[...], layer.bias[...]
+    context = Context(key=jax.random.key(0))
+
+    graphdef, params, rest = nnx.split(layer, nnx.Param, ...)
+
+    def crossbar(x, k):
+        p = jax.tree.map(lambda a: a, params)
+        p["kernel"] = nnx.Param(k)
+        return nnx.merge(graphdef, p, rest).synapse(x, context)
+
+    reference = lambda x, k: jnp.stack([lax_conv(step, k, stride, padding) for step in x]) + bias.reshape(1, 1, 1, 1, -1)
+    np.testing.assert_allclose(np.asarray(crossbar(x, kernel)), np.asarray(reference(x, kernel)), rtol=1e-5, atol=1e-5)
+    cotangent = jnp.asarray(RNG.normal(size=reference(x, kernel).shape).astype(np.float32))
+    loss = lambda f: (lambda x, k: jnp.sum(cotangent * f(x, k)))
+    for got, want in zip(jax.grad(loss(crossbar), argnums=(0, 1))(x, kernel), jax.grad(loss(reference), argnums=(0, 1))(x, kernel)):
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-5, atol=1e-4 * float(jnp.abs(want).max()))
+
+
 def test_the_compiler_options_keep_convolutions_out_of_ynnpack_and_change_no_value():
     # hwsnn.compile: on CPU the convolution takes XLA's own kernels, dots and reductions stay in YNNPACK fusions
     from hwsnn.compile import compiler_options, jit
