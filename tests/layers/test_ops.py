@@ -100,3 +100,12 @@ def test_the_compiler_options_keep_convolutions_out_of_ynnpack_and_change_no_val
     assert "dot_general" in ours
     want = np.asarray(jax.jit(grad)(x, kernel))  # sums of 6272 products, in another order: float rounding
     np.testing.assert_allclose(np.asarray(jit(grad)(x, kernel)), want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("steps", [1, 2, 3, 4, 5, 8, 13])
+def test_the_gradient_of_a_repeat_is_the_sum_over_its_steps(steps):
+    # ops.repeat_over_time sums its gradient by halving (odd counts carry their last slice): the plain sum
+    x = jnp.asarray(RNG.normal(size=(1, 3, 4)).astype(np.float32))
+    cotangent = RNG.normal(size=(steps, 3, 4)).astype(np.float32)
+    grad = jax.grad(lambda x: jnp.sum(jnp.asarray(cotangent) * ops.repeat_over_time(x, steps)))(x)
+    np.testing.assert_allclose(np.asarray(grad), cotangent.astype(np.float64).sum(axis=0, keepdims=True), rtol=1e-6, atol=1e-6)
