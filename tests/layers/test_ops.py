@@ -17,6 +17,17 @@ def lax_conv(x, kernel, stride, padding):
     return jax.lax.conv_general_dilated(x, kernel, (stride, stride), padding, dimension_numbers=("NHWC", "HWIO", "NHWC"))
 
 
+def assert_equals_xla(conv, x, kernel, bias, stride, padding):
+    """``conv(x, kernel)`` of time-major ``x`` equals XLA's convolution run step by step plus ``bias``:
+    the value to 1e-5, both gradients (under a random cotangent) to 1e-4 of their largest entry."""
+    reference = lambda x, k: jnp.stack([lax_conv(step, k, stride, padding) for step in x]) + bias.reshape(1, 1, 1, 1, -1)
+    np.testing.assert_allclose(np.asarray(conv(x, kernel)), np.asarray(reference(x, kernel)), rtol=1e-5, atol=1e-5)
+    cotangent = jnp.asarray(RNG.normal(size=reference(x, kernel).shape).astype(np.float32))
+    loss = lambda f: (lambda x, k: jnp.sum(cotangent * f(x, k)))
+    for got, want in zip(jax.grad(loss(conv), argnums=(0, 1))(x, kernel), jax.grad(loss(reference), argnums=(0, 1))(x, kernel)):
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-5, atol=1e-4 * float(jnp.abs(want).max()))
+
+
 # (input [N, H, W, C], kernel size, C_out, stride, padding)
 SHAPES = [((6, 28, 28, 1), 5, 12, 1, "VALID"), ((4, 14, 14, 16), 3, 32, 1, "SAME"), ((5, 12, 12, 12), 5, 32, 1, "VALID"),
           ((3, 9, 11, 1), 3, 4, 2, "SAME"), ((3, 10, 10, 24), 3, 8, 2, ((2, 0), (1, 1))), ((4, 28, 28, 1), 3, 16, 1, "SAME"),
@@ -40,13 +51,7 @@ def test_convolution_equals_xla(shape, size, outputs, stride, padding):
     x = jnp.asarray((RNG.random((3,) + shape) < 0.2).astype(np.float32))  # T = 3 steps of N images
     kernel = jnp.asarray(RNG.normal(0, 0.2, (size, size, shape[-1], outputs)).astype(np.float32))
     bias = jnp.asarray(RNG.normal(size=outputs).astype(np.float32))
-    mine = lambda x, k: ops.conv2d(x, k, bias, stride, padding)
-    reference = lambda x, k: jnp.stack([lax_conv(step, k, stride, padding) for step in x]) + bias.reshape(1, 1, 1, 1, -1)
-    np.testing.assert_allclose(np.asarray(mine(x, kernel)), np.asarray(reference(x, kernel)), rtol=1e-5, atol=1e-5)
-    cotangent = jnp.asarray(RNG.normal(size=reference(x, kernel).shape).astype(np.float32))
-    loss = lambda f: (lambda x, k: jnp.sum(cotangent * f(x, k)))
-    for got, want in zip(jax.grad(loss(mine), argnums=(0, 1))(x, kernel), jax.grad(loss(reference), argnums=(0, 1))(x, kernel)):
-        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-5, atol=1e-4 * float(jnp.abs(want).max()))
+    assert_equals_xla(lambda x, k: ops.conv2d(x, k, bias, stride, padding), x, kernel, bias, stride, padding)
 
 
 @pytest.mark.parametrize("shape, size, outputs, stride, padding", [SHAPES[2], SHAPES[4]])  # 10 and 7 row tiles
@@ -73,12 +78,7 @@ def test_a_conv_layer_on_ideal_crossbars_equals_xla(shape, size, outputs, stride
         p["kernel"] = nnx.Param(k)
         return nnx.merge(graphdef, p, rest).synapse(x, context)
 
-    reference = lambda x, k: jnp.stack([lax_conv(step, k, stride, padding) for step in x]) + bias.reshape(1, 1, 1, 1, -1)
-    np.testing.assert_allclose(np.asarray(crossbar(x, kernel)), np.asarray(reference(x, kernel)), rtol=1e-5, atol=1e-5)
-    cotangent = jnp.asarray(RNG.normal(size=reference(x, kernel).shape).astype(np.float32))
-    loss = lambda f: (lambda x, k: jnp.sum(cotangent * f(x, k)))
-    for got, want in zip(jax.grad(loss(crossbar), argnums=(0, 1))(x, kernel), jax.grad(loss(reference), argnums=(0, 1))(x, kernel)):
-        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-5, atol=1e-4 * float(jnp.abs(want).max()))
+    assert_equals_xla(crossbar, x, kernel, bias, stride, padding)
 
 
 def test_the_compiler_options_keep_convolutions_out_of_ynnpack_and_change_no_value():
