@@ -2,6 +2,7 @@
 amplifiers, programming noise) against the ideal step of the same model, alternated in one run.
 
 Run:  python benchmarks/bench_hardware_step.py [--model mlp|conv|both] [--rounds 5] [--processes 3] [--ramp-steps N]
+      python benchmarks/bench_hardware_step.py --stages   (what each non-ideality stage costs per step)
       python benchmarks/bench_hardware_step.py --model conv --learn-scale --weight-clip 2 --ramp-steps 1000000
             (the ADC-less study's recipe while its ramp is under way)
 
@@ -18,6 +19,9 @@ Crossbars: the ``rram-sa`` preset (64 x 64 RRAM, 1 Ohm per segment, differential
 column). Goal: at most 1.5x. ``--ramp-steps N`` measures the progressive-training step instead: the
 crossbar model's strength follows ``hardware_ramp(0, N)`` (traced, below 1 for the first N steps, so
 every non-ideality is blended with its exact counterpart as in ``experiments/adc_less`` (d)).
+``--stages`` adds, alternated with those two, the crossbar step with each of the preset's stages
+switched off in turn (``CrossbarSpec.without``) and with all of them off (quantised weights on tiled
+crossbars with an exact readout): a stage's cost is the full step's time less the step without it.
 
 Why the two differ: each row tile of a crossbar layer needs its own product and readout (the sense
 amplifier reads every tile's partial sum), so a layer with R row tiles runs R products with K = 64
@@ -71,11 +75,15 @@ def _conv(hardware, **recipe):
     return model, encoder_from_name(config.data.encoding), x
 
 
-def runner(model_name, hardware, ramp_steps=0, **recipe):
+def runner(model_name, hardware, ramp_steps=0, without=(), **recipe):
     """A closure running ``n`` training steps of one model (``hardware=None``: the ideal model), the
-    crossbars' strength ramped over ``ramp_steps`` steps (0: full strength, static); ``recipe``: conv
-    only, ``HardwareConfig`` fields (``learn_scale``, ``weight_clip``)."""
+    crossbars' strength ramped over ``ramp_steps`` steps (0: full strength, static), the stages named
+    in ``without`` switched off in every crossbar layer; ``recipe``: conv only, ``HardwareConfig``
+    fields (``learn_scale``, ``weight_clip``)."""
     model, encode, x = _mlp(hardware) if model_name == "mlp" else _conv(hardware, **recipe)
+    for _, layer in nnx.iter_modules(model):
+        if without and getattr(layer, "hardware", None) is not None:
+            layer.hardware = layer.hardware.without(*without)
     optimizer = optax.adam(1e-3)
     graphdef, state = init_state(model, optimizer)
     ramp = hardware_ramp(0.0, ramp_steps) if hardware is not None and ramp_steps else None
@@ -93,9 +101,15 @@ def runner(model_name, hardware, ramp_steps=0, **recipe):
     return run
 
 
-def measure(model_name: str, preset: str, rounds: int, steps: int, ramp_steps: int, **recipe) -> dict[str, float]:
-    """Median seconds per step of the ideal and the crossbar model, alternated round by round."""
+def measure(model_name: str, preset: str, rounds: int, steps: int, ramp_steps: int, stages: bool, **recipe) -> dict[str, float]:
+    """Median seconds per step of the ideal and the crossbar model (and with ``stages``, the crossbar
+    model without each of its stages and without all of them), alternated round by round."""
     runners = {"ideal": runner(model_name, None), "crossbar": runner(model_name, preset, ramp_steps, **recipe)}
+    if stages:
+        active = crossbar_preset(preset).stages
+        for stage in active:
+            runners[f"without {stage}"] = runner(model_name, preset, ramp_steps, without=(stage,), **recipe)
+        runners["without all stages"] = runner(model_name, preset, ramp_steps, without=active, **recipe)
     for run in runners.values():
         run(2)
     times = {name: [] for name in runners}
@@ -117,17 +131,19 @@ def main():
     parser.add_argument("--ramp-steps", type=int, default=0, help="ramp the crossbars in over N steps (traced strength)")
     parser.add_argument("--learn-scale", action="store_true", help="conv: learn the sense amplifiers' gains")
     parser.add_argument("--weight-clip", type=float, default=None, help="conv: hardware.weight_clip (RMS weights)")
+    parser.add_argument("--stages", action="store_true", help="also time the crossbar step without each stage")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     recipe = {"learn_scale": args.learn_scale, "weight_clip": args.weight_clip}
     if args.child:  # one measurement in this process, as JSON on stdout
         keep_freed_memory()  # as the hwsnn command does for training runs (hwsnn.allocator)
-        print(json.dumps(measure(args.model, args.preset, args.rounds, args.steps, args.ramp_steps, **recipe)))
+        print(json.dumps(measure(args.model, args.preset, args.rounds, args.steps, args.ramp_steps, args.stages, **recipe)))
         return
     for model_name in ("mlp", "conv") if args.model == "both" else (args.model,):
         command = [sys.executable, __file__, "--child", "--model", model_name, "--rounds", str(args.rounds),
                    "--steps", str(args.steps), "--preset", args.preset, "--ramp-steps", str(args.ramp_steps)]
         command += ["--learn-scale"] * args.learn_scale + ([] if args.weight_clip is None else ["--weight-clip", str(args.weight_clip)])
+        command += ["--stages"] * args.stages
         runs = [json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout.splitlines()[-1])
                 for _ in range(args.processes)]
         label = f"{args.preset}, ramped over {args.ramp_steps} steps" if args.ramp_steps else args.preset
@@ -137,6 +153,11 @@ def main():
                   f"{1e3 * med['crossbar']:.1f} ms; crossbar / ideal: {med['crossbar'] / med['ideal']:.2f}x")
         ratio = statistics.median(med["crossbar"] / med["ideal"] for med in runs)
         print(f"{model_name}: median crossbar / ideal over {len(runs)} processes: {ratio:.2f}x")
+        for name in [name for name in runs[0] if name.startswith("without")]:
+            times = [1e3 * med[name] for med in runs]
+            costs = [1e3 * (med["crossbar"] - med[name]) for med in runs]
+            print(f"{model_name}: crossbar {name}: {statistics.median(times):.1f} ms per step (processes: "
+                  f"{', '.join(f'{t:.1f}' for t in times)}); the full step costs {statistics.median(costs):+.1f} ms more")
 
 
 if __name__ == "__main__":

@@ -382,42 +382,45 @@ def program(g: Array, spec, key, *, strength=1.0) -> Array:
 
 
 def _tiles(g: Array, size: int, pad_value) -> Array:
-    """``[K, M] -> [K/X, X, M/X, X]`` row tiles of ``X x X`` crossbars side by side (padded with
-    ``pad_value`` conductance): a reshape of the padded array, no transpose."""
-    rows, cols = -(-g.shape[0] // size), -(-g.shape[1] // size)
-    padded = jnp.pad(g, ((0, rows * size - g.shape[0]), (0, cols * size - g.shape[1])), constant_values=pad_value)
-    return padded.reshape(rows, size, cols, size)
+    """``[A, K, M] -> [A, K/X, X, M/X, X]``: each of ``A`` arrays as row tiles of ``X x X`` crossbars
+    side by side (padded with ``pad_value`` conductance): a reshape of the padded stack, no transpose."""
+    rows, cols = -(-g.shape[1] // size), -(-g.shape[2] // size)
+    padded = jnp.pad(g, ((0, 0), (0, rows * size - g.shape[1]), (0, cols * size - g.shape[2])), constant_values=pad_value)
+    return padded.reshape(g.shape[0], rows, size, cols, size)
 
 
 def _effective_rows(g: Array, spec, heights: list[int], r_wire) -> list[Array]:
-    """A programmed array ``[K, M]`` as one conductance block ``[X_r, M]`` per row tile (``heights``:
-    the ``X_r``): tiled into ``X x X`` crossbars (padding cells at ``g_off``), IR drop (``r_wire`` ohms
-    per segment) folded into each crossbar's conductances, then the padding columns and the padding
-    rows of a short last tile dropped. The blocks come from one split, whose gradient is one
-    concatenation."""
-    fan_out = g.shape[1]
-    tiles = _tiles(g, spec.size, spec.g_off_siemens)  # [R, X, C, X]
+    """A stack of programmed arrays ``[A, K, M]`` as one conductance block ``[A, X_r, M]`` per row
+    tile (``heights``: the ``X_r``): tiled into ``X x X`` crossbars (padding cells at ``g_off``), IR
+    drop (``r_wire`` ohms per segment) folded into each crossbar's conductances, then the padding
+    columns and the padding rows of a short last tile dropped. Every crossbar of every array goes
+    through one IR-drop solve (one pair of GEMMs for the resummation), and the blocks come from one
+    split, whose gradient is one concatenation."""
+    arrays, fan_out = g.shape[0], g.shape[2]
+    tiles = _tiles(g, spec.size, spec.g_off_siemens)  # [A, R, X, C, X]
+    flat = tiles.reshape((-1,) + tiles.shape[2:])  # [A R, X, C, X]
     if r_wire is not None and spec.ir_drop == "resummed":
-        tiles = _resummed_side_by_side(tiles, r_wire)
+        flat = _resummed_side_by_side(flat, r_wire)
     elif r_wire is not None and spec.ir_drop == "relaxation":
         solve = lambda t: effective_conductance(t, r_wire, iterations=spec.ir_iterations, damping=spec.ir_damping)
-        tiles = jax.vmap(jax.vmap(solve))(tiles.transpose(0, 2, 1, 3)).transpose(0, 2, 1, 3)
-    rows = tiles.reshape(tiles.shape[0] * spec.size, -1)[:, :fan_out]
-    return jnp.split(rows, np.cumsum(heights), axis=0)[: len(heights)]
+        flat = jax.vmap(jax.vmap(solve))(flat.transpose(0, 2, 1, 3)).transpose(0, 2, 1, 3)
+    rows = flat.reshape(arrays, tiles.shape[1] * spec.size, -1)[:, :, :fan_out]
+    return jnp.split(rows, np.cumsum(heights), axis=1)[: len(heights)]
 
 
-def _tile_current(inputs: Array, arrays: list[Array], v_read, read_sigma, key) -> Array:
+def _tile_current(inputs: Array, arrays: Array, v_read, read_sigma, key) -> Array:
     """Column currents ``[P, M]`` of one row tile driven by ``inputs [X_r, P]`` (feature-major) at
-    ``v_read`` volts: of one array ``[X_r, M]``, or of a differential pair as ``I+ - I-`` (linear in
-    the inputs: one contraction with ``v_read (G+ - G-)``, the read voltage folded into the small
-    conductance block rather than the large input). With ``read_sigma``, independent relative noise
-    per cell and MVM, summed exactly per column. The contraction runs over the leading (row) axis
-    of both operands, so the product is written in ``[P, M]`` order with no transpose."""
+    ``v_read`` volts: of one array (``arrays [1, X_r, M]``), or of a differential pair (``[2, X_r, M]``)
+    as ``I+ - I-`` (linear in the inputs: one contraction with ``v_read (G+ - G-)``, the read voltage
+    folded into the small conductance block rather than the large input). With ``read_sigma``,
+    independent relative noise per cell and MVM, summed exactly per column. The contraction runs over
+    the leading (row) axis of both operands, so the product is written in ``[P, M]`` order with no
+    transpose."""
     contract = lambda a, b: jax.lax.dot_general(a, b, (((0,), (0,)), ((), ())))
-    net = arrays[0] if len(arrays) == 1 else arrays[0] - arrays[1]
+    net = arrays[0] if arrays.shape[0] == 1 else arrays[0] - arrays[1]
     current = contract(inputs, v_read * net)
     if read_sigma is not None:
-        variance = contract(inputs * inputs, (v_read * v_read) * sum(a * a for a in arrays))
+        variance = contract(inputs * inputs, (v_read * v_read) * jnp.sum(arrays * arrays, axis=0))
         std = read_sigma * jnp.sqrt(jnp.maximum(variance, jnp.finfo(variance.dtype).tiny))  # finite gradient at 0
         current = current + std * jax.random.normal(key, current.shape, current.dtype)
     return current
@@ -465,10 +468,9 @@ def _sense_amplifier(difference: Array, reference, offsets: Array | None, scale:
 def _tile_partials(row_tiles, arrays, key, spec, read_sigma) -> list[Array]:
     """Each row tile's column currents ``[P, M]`` (its partial sum, before the readout), for
     ``row_tiles`` (one ``[X_r, P]`` block of inputs per tile, read at ``spec.v_read_volt``) and
-    ``arrays`` (per array of a pair, one ``[X_r, M]`` conductance block per tile)."""
+    ``arrays`` (one ``[arrays of a pair, X_r, M]`` conductance block per tile)."""
     keys = jax.random.split(key, len(row_tiles))
-    return [_tile_current(inputs, [blocks[r] for blocks in arrays], spec.v_read_volt, read_sigma, keys[r])
-            for r, inputs in enumerate(row_tiles)]
+    return [_tile_current(inputs, arrays[r], spec.v_read_volt, read_sigma, keys[r]) for r, inputs in enumerate(row_tiles)]
 
 
 def _read(partial: Array, spec, differential: bool, full_scale, offset, scale, driven, readout_strength) -> Array:
@@ -574,7 +576,6 @@ def analog_matmul_tiles(row_tiles: list[Array], w: Array, spec: CrossbarSpec, ke
     digit_max, count = sliced[0][1], len(sliced[0][0])
     span = spec.g_on_siemens - spec.g_off_siemens
     r_wire = _scaled(spec.r_wire_ohm, strength["ir_drop"]) if "ir_drop" in stages else None
-    program_keys = jax.random.split(program_key, count * len(planes))
     read_sigma = _scaled(spec.read_sigma, strength["read_noise"]) if "read_noise" in stages else None
     differential = spec.encoding == "differential"
     full_scale = (spec.adc_range * size * spec.v_read_volt * (span if differential else spec.g_on_siemens))
@@ -583,12 +584,12 @@ def analog_matmul_tiles(row_tiles: list[Array], w: Array, spec: CrossbarSpec, ke
         offsets = _scaled(spec.sa_offset_sigma * full_scale, strength["sa_offset"]) * jax.random.normal(
             jax.random.fold_in(key, 1), (count, rows, 1, fan_out), w.dtype)
     input_sum = sum(jnp.sum(tile, axis=0) for tile in row_tiles)[:, None] if not differential else None  # [P, 1]
-    partials = []  # [slice][row tile] -> [P, M]
-    for s in range(count):
-        arrays = [_effective_rows(program(spec.g_off_siemens + span * digits[s] / digit_max, spec, program_keys[s * len(planes) + p],
-                                          strength=strength), spec, heights, r_wire)
-                  for p, (digits, _) in enumerate(sliced)]  # per array: one [X_r, M] block per row tile
-        partials.append(_tile_partials(row_tiles, arrays, jax.random.fold_in(key, 2 + s), spec, read_sigma))
+    pair = len(planes)
+    digits = jnp.stack([sliced[p][0][s] for s in range(count) for p in range(pair)])  # [slice x array, K, M]
+    programmed = program(spec.g_off_siemens + span * digits / digit_max, spec, program_key, strength=strength)
+    blocks = _effective_rows(programmed, spec, heights, r_wire)  # per row tile: [slice x array, X_r, M]
+    partials = [_tile_partials(row_tiles, [b[s * pair:(s + 1) * pair] for b in blocks], jax.random.fold_in(key, 2 + s), spec,
+                               read_sigma) for s in range(count)]  # [slice][row tile] -> [P, M]
     driven = [jnp.any(tile != 0, axis=0) for tile in row_tiles]  # [P] per row tile: any row driven
     reads = [jnp.maximum(jnp.sum(d), 1) for d in driven]  # inputs each tile is read for
     magnitudes = jnp.stack([jnp.stack([jnp.sum(jnp.abs(jax.lax.stop_gradient(p)), axis=0) / reads[r] for r, p in enumerate(tiles)])

@@ -479,6 +479,16 @@ ENCODINGS = ("differential", "offset")
 CROSSBAR_READOUTS = ("ideal", "adc", "sa")
 
 
+_STAGE_OFF = {
+    "programming_noise": {"prog_sigma_0": 0.0, "prog_sigma_1": 0.0, "prog_sigma_2": 0.0},
+    "stuck_at": {"p_stuck_on": 0.0, "p_stuck_off": 0.0},
+    "ir_drop": {"r_wire_ohm": 0.0},
+    "read_noise": {"read_sigma": 0.0},
+    "sa_offset": {"sa_offset_sigma": 0.0},
+    "readout": {"readout": "ideal"},
+}
+"""The field values that switch each stage of :data:`~hwsnn.hardware.crossbar.STAGES` off (:meth:`CrossbarSpec.without`)."""
+
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
 class CrossbarSpec:
@@ -532,6 +542,21 @@ class CrossbarSpec:
         if unknown:
             raise ValueError(f"CrossbarSpec: unknown fields {unknown}; allowed: {sorted(fields)}.")
         return crossbar_spec(**{**fields, **changes})
+
+    def without(self, *stages: str) -> "CrossbarSpec":
+        """A copy with the named non-ideality stages (:data:`~hwsnn.hardware.crossbar.STAGES`) switched
+        off: their sigmas, probabilities or wire resistance at 0, or an exact readout for "readout"
+        (which also takes the sense amplifiers' offsets with it). Weight quantisation, the cells'
+        conductance range and the tiling stay, so ``spec.without(stage)`` isolates what one stage does
+        to a network's accuracy or costs in training time (``benchmarks/bench_hardware_step.py --stages``).
+
+        Raises:
+          ValueError: a name is not a stage.
+        """
+        unknown = [stage for stage in stages if stage not in _STAGE_OFF]
+        if unknown:
+            raise ValueError(f"stages: unknown {unknown}; allowed: {list(_STAGE_OFF)}.")
+        return self.replace(**{name: value for stage in stages for name, value in _STAGE_OFF[stage].items()})
 
 
 def crossbar_spec(*, g_on_siemens, g_off_siemens, v_read_volt, r_wire_ohm=0.0, prog_sigma_0=0.0, prog_sigma_1=0.0,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hwsnn.hardware.crossbar import (
-    analog_matmul, analog_matmul_tiles, effective_conductance, exact_currents, split_row_tiles,
+    STAGES, analog_matmul, analog_matmul_tiles, effective_conductance, exact_currents, split_row_tiles,
 )
 from hwsnn.hardware.specs import crossbar_spec
 
@@ -332,6 +332,25 @@ def test_stages_are_read_from_the_spec_at_call_time():
     assert np.std(after - before) > 1e-3
     jitted = jax.jit(lambda s, x: analog_matmul(x, W, s, jax.random.key(0)))
     np.testing.assert_allclose(np.asarray(jitted(noisy, X)), np.asarray(analog_matmul(X, W, noisy, jax.random.key(0))), atol=1e-6)
+
+
+def test_without_switches_stages_off():
+    """``spec.without(stage)`` drops that stage alone (the readout takes the SA offsets with it) and keeps
+    every other field; with every stage off, a crossbar that had all of them computes the product of
+    the quantised weights exactly."""
+    full = spec(weight_bits=4, readout="sa", ir_drop="resummed", r_wire_ohm=1.0, prog_sigma_0=0.2e-6, read_sigma=0.04,
+                p_stuck_on=0.01, p_stuck_off=0.01, sa_offset_sigma=0.01)
+    assert full.stages == STAGES
+    for stage in STAGES:
+        gone = {stage, "sa_offset"} if stage == "readout" else {stage}
+        assert full.without(stage).stages == tuple(s for s in STAGES if s not in gone)
+    bare = full.without(*STAGES)
+    assert bare.stages == () and (bare.g_on_siemens, bare.weight_bits, bare.size) == (full.g_on_siemens, 4, 64)
+    w_max = float(jnp.max(jnp.abs(W)))
+    w_q = w_max * np.round(np.asarray(W) / w_max * 7) / 7
+    np.testing.assert_allclose(np.asarray(analog_matmul(X, W, bare, jax.random.key(0))), np.asarray(X) @ w_q, atol=1e-5)
+    with pytest.raises(ValueError, match=r"stages: unknown \['noise'\]; allowed: \['programming_noise', 'stuck_at'"):
+        full.without("noise")
 
 
 def test_stage_and_ir_drop_errors_name_the_argument():
