@@ -81,9 +81,10 @@ def runner(model_name, hardware, ramp_steps=0, without=(), **recipe):
     in ``without`` switched off in every crossbar layer; ``recipe``: conv only, ``HardwareConfig``
     fields (``learn_scale``, ``weight_clip``)."""
     model, encode, x = _mlp(hardware) if model_name == "mlp" else _conv(hardware, **recipe)
-    for _, layer in nnx.iter_modules(model):
-        if without and getattr(layer, "hardware", None) is not None:
-            layer.hardware = layer.hardware.without(*without)
+    if without:
+        for _, layer in nnx.iter_modules(model):
+            if getattr(layer, "hardware", None) is not None:
+                layer.hardware = layer.hardware.without(*without)
     optimizer = optax.adam(1e-3)
     graphdef, state = init_state(model, optimizer)
     ramp = hardware_ramp(0.0, ramp_steps) if hardware is not None and ramp_steps else None

@@ -479,8 +479,8 @@ def _computed_once(x: Array) -> Array:
     (``jax.lax.optimization_barrier`` is removed before fusion on CPU). For a small draw that meets
     large arrays: XLA-CPU fused the inverse-CDF polynomial of the sense amplifiers' offsets (one per
     column) into every readout, recomputing it for each of the ``P`` inputs of every row tile, forward
-    and backward; computed once, the MLP's crossbar step took 11.0 instead of 12.1 ms (with no
-    offsets at all: 10.9 ms)."""
+    and backward. Computed once, the MLP's crossbar step went from 11.7-11.9 to 10.9-11.1 ms (three
+    alternated pairs of ``benchmarks/bench_hardware_step.py --model mlp --processes 1``)."""
     return jnp.max(jnp.stack([x, jnp.full_like(x, -jnp.inf)]), axis=0)
 
 

@@ -489,6 +489,7 @@ _STAGE_OFF = {
 }
 """The field values that switch each stage of :data:`~hwsnn.hardware.crossbar.STAGES` off (:meth:`CrossbarSpec.without`)."""
 
+
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
 class CrossbarSpec:
