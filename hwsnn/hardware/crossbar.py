@@ -270,6 +270,18 @@ def check_strength(strength) -> None:
                              "spec's full non-idealities) or a mapping of stage names to such numbers.")
 
 
+STAGE_OFF_VALUES = {
+    "programming_noise": {"prog_sigma_0": 0.0, "prog_sigma_1": 0.0, "prog_sigma_2": 0.0},
+    "stuck_at": {"p_stuck_on": 0.0, "p_stuck_off": 0.0},
+    "ir_drop": {"r_wire_ohm": 0.0},
+    "read_noise": {"read_sigma": 0.0},
+    "sa_offset": {"sa_offset_sigma": 0.0},
+    "readout": {"readout": "ideal"},
+}
+"""Per stage of :data:`STAGES`, the spec field values that switch it off (the converse of
+:func:`active_stages`; :meth:`~hwsnn.hardware.specs.CrossbarSpec.without`)."""
+
+
 def _is_one(value) -> bool:
     return isinstance(value, (int, float)) and value == 1.0
 

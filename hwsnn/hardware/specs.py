@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from hwsnn.hardware.crossbar import IR_DROP_METHODS, active_stages, check_relaxation
+from hwsnn.hardware.crossbar import IR_DROP_METHODS, STAGE_OFF_VALUES, active_stages, check_relaxation
 from hwsnn.typing import Array
 
 
@@ -479,17 +479,6 @@ ENCODINGS = ("differential", "offset")
 CROSSBAR_READOUTS = ("ideal", "adc", "sa")
 
 
-_STAGE_OFF = {
-    "programming_noise": {"prog_sigma_0": 0.0, "prog_sigma_1": 0.0, "prog_sigma_2": 0.0},
-    "stuck_at": {"p_stuck_on": 0.0, "p_stuck_off": 0.0},
-    "ir_drop": {"r_wire_ohm": 0.0},
-    "read_noise": {"read_sigma": 0.0},
-    "sa_offset": {"sa_offset_sigma": 0.0},
-    "readout": {"readout": "ideal"},
-}
-"""The field values that switch each stage of :data:`~hwsnn.hardware.crossbar.STAGES` off (:meth:`CrossbarSpec.without`)."""
-
-
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
 class CrossbarSpec:
@@ -554,10 +543,10 @@ class CrossbarSpec:
         Raises:
           ValueError: a name is not a stage.
         """
-        unknown = [stage for stage in stages if stage not in _STAGE_OFF]
+        unknown = [stage for stage in stages if stage not in STAGE_OFF_VALUES]
         if unknown:
-            raise ValueError(f"stages: unknown {unknown}; allowed: {list(_STAGE_OFF)}.")
-        return self.replace(**{name: value for stage in stages for name, value in _STAGE_OFF[stage].items()})
+            raise ValueError(f"stages: unknown {unknown}; allowed: {list(STAGE_OFF_VALUES)}.")
+        return self.replace(**{name: value for stage in stages for name, value in STAGE_OFF_VALUES[stage].items()})
 
 
 def crossbar_spec(*, g_on_siemens, g_off_siemens, v_read_volt, r_wire_ohm=0.0, prog_sigma_0=0.0, prog_sigma_1=0.0,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hwsnn.hardware.crossbar import (
-    STAGES, analog_matmul, analog_matmul_tiles, effective_conductance, exact_currents, split_row_tiles,
+    STAGE_OFF_VALUES, STAGES, analog_matmul, analog_matmul_tiles, effective_conductance, exact_currents, split_row_tiles,
 )
 from hwsnn.hardware.specs import crossbar_spec
 
@@ -340,7 +340,7 @@ def test_without_switches_stages_off():
     the quantised weights exactly."""
     full = spec(weight_bits=4, readout="sa", ir_drop="resummed", r_wire_ohm=1.0, prog_sigma_0=0.2e-6, read_sigma=0.04,
                 p_stuck_on=0.01, p_stuck_off=0.01, sa_offset_sigma=0.01)
-    assert full.stages == STAGES
+    assert full.stages == STAGES and tuple(STAGE_OFF_VALUES) == STAGES
     for stage in STAGES:
         gone = {stage, "sa_offset"} if stage == "readout" else {stage}
         assert full.without(stage).stages == tuple(s for s in STAGES if s not in gone)
