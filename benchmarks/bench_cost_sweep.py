@@ -17,10 +17,11 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from hwsnn.hardware import cost, preset
+from hwsnn.hardware import preset
+from hwsnn.hardware.presets import PLATFORMS
 from hwsnn.layers import conv_net
 
-CASES = [("naive", "naive-fp32"), ("systolic", "systolic-sata"), ("imc", "imc-adc"), ("imc", "imc-sa"),
+CASES = [("naive", "naive-fp32"), ("systolic", "systolic-sata"), ("imc", "rram-adc"), ("imc", "rram-sa"),
          ("event", "event-fpga")]
 
 
@@ -41,7 +42,7 @@ def main():
     workload = model.workload
     for name, preset_name in CASES:
         stacked = perturbed_stack(preset(preset_name), args.specs, jax.random.key(1))
-        sweep = jax.jit(jax.vmap(lambda s: cost.MODELS[name](s, workload, activity).energy_pj.total))
+        sweep = jax.jit(jax.vmap(lambda s: PLATFORMS[name]().cost(s, workload, activity).energy_pj.total))
         start = time.perf_counter()
         jax.block_until_ready(sweep(stacked))
         compile_s = time.perf_counter() - start

@@ -49,7 +49,7 @@ from flax import nnx
 
 from hwsnn.allocator import keep_freed_memory
 from hwsnn.encoding import encoder_from_name
-from hwsnn.hardware.specs import crossbar_preset
+from hwsnn.hardware.presets import crossbar_preset
 from hwsnn.layers import mlp
 from hwsnn.neurons import LIF
 from hwsnn.train.config import HardwareConfig, TrainConfig, build_model
@@ -107,7 +107,9 @@ def measure(model_name: str, preset: str, rounds: int, steps: int, ramp_steps: i
     model without each of its stages and without all of them), alternated round by round."""
     runners = {"ideal": runner(model_name, None), "crossbar": runner(model_name, preset, ramp_steps, **recipe)}
     if stages:
-        active = crossbar_preset(preset).stages
+        spec = crossbar_preset(preset)
+        active = tuple(name for component in (*spec.stages, spec.readout) if not getattr(component, "exact", False)
+                       for name in component.ramped_by())
         for stage in active:
             runners[f"without {stage}"] = runner(model_name, preset, ramp_steps, without=(stage,), **recipe)
         runners["without all stages"] = runner(model_name, preset, ramp_steps, without=active, **recipe)

@@ -26,8 +26,9 @@ import json
 import os
 import statistics
 
-from hwsnn.hardware import cost, specs
-from hwsnn.hardware.cost.imc import pe_cycle_ns
+from hwsnn.hardware import cost
+from hwsnn.hardware.platforms import imc
+from hwsnn.hardware.platforms.imc import pe_cycle_ns
 from hwsnn.train import TrainConfig, TrainingConfig, train_and_evaluate
 from hwsnn.train.loop import deploy
 
@@ -132,17 +133,17 @@ PAPER_ENERGY, PAPER_LATENCY = (2.0, 7.0), (8.9, 24.6)  # HP-ADC over SA, Apolina
 
 def readout_sweep(workload, activity) -> list[dict]:
     """The IMC cost model's ADC-over-SA energy and latency ratios for one network's activity (event
-    mode), the ADC at 4, 6 and 8 bits with each scaling of :data:`~hwsnn.hardware.specs.ADC_SCALINGS`
+    mode), the ADC at 4, 6 and 8 bits with each scaling of :data:`~hwsnn.hardware.platforms.imc.ADC_SCALINGS`
     (one ADC per 8 columns, serialised), against a 1-bit sense amplifier per column. Each row holds
     both sides' energy per component (pJ per inference), their PE-cycle times, and the PE-cycle time
     outside the readout ``F`` at which this ADC would give the paper's lower and upper latency ratio
     ``R = (F + c t_ADC) / (F + t_SA)``, i.e. ``F = (c t_ADC - R t_SA) / (R - 1)`` (negative: out of reach)."""
-    sa_spec = specs.imc_spikesim_65nm_sa()
+    sa_spec = imc.imc_spikesim_65nm_sa()
     sa = cost.imc(sa_spec, workload, activity)
     rows = []
     for scaling in SWEEP_SCALINGS:
         for bits in SWEEP_BITS:
-            spec = specs.imc_spikesim_65nm_adc(bits, scaling)
+            spec = imc.imc_spikesim_65nm_adc(bits, scaling)
             adc = cost.imc(spec, workload, activity)
             readout_ns = spec.columns_per_adc * float(spec.adc_conversion_ns())
             rows.append({

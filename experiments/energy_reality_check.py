@@ -22,8 +22,8 @@ from hwsnn.hardware.report import cost_on_presets, plot_energy_breakdown
 from hwsnn.train import TrainConfig, TrainingConfig, restore_run, train_and_evaluate
 
 TIMESTEPS = (1, 2, 4, 8, 16)
-PRESETS = ("naive-fp32", "naive-int8", "systolic-sata", "imc-adc")
-COLUMNS = ("naive-fp32", "naive-int8", "systolic-sata", "imc-adc", "imc-adc dense")
+PRESETS = ("naive-fp32", "naive-int8", "systolic-sata", "rram-adc")
+COLUMNS = ("naive-fp32", "naive-int8", "systolic-sata", "rram-adc", "rram-adc dense")
 
 
 def study(out_dir: str, base: TrainConfig, timesteps=TIMESTEPS, samples: int = 1000, progress: bool = True) -> list[dict]:
@@ -37,7 +37,7 @@ def study(out_dir: str, base: TrainConfig, timesteps=TIMESTEPS, samples: int = 1
         activity = run.mean_activity(state, "test", samples)
         workload = run.model.workload
         rows = cost_on_presets(workload, activity, PRESETS, imc_mode="event")
-        rows += [dict(r, preset="imc-adc dense") for r in cost_on_presets(workload, activity, ("imc-adc",), imc_mode="dense")]
+        rows += [dict(r, preset="rram-adc dense") for r in cost_on_presets(workload, activity, ("rram-adc",), imc_mode="dense")]
         records.append({
             "timesteps": steps,
             "test_accuracy": summary["test_accuracy"],
@@ -51,7 +51,7 @@ def study(out_dir: str, base: TrainConfig, timesteps=TIMESTEPS, samples: int = 1
         handle.write(markdown_table(records))
     plot_ratios(records, os.path.join(out_dir, "energy_ratio.png"))
     middle = records[len(records) // 2]
-    plot_energy_breakdown([r for r in middle["costs"] if r["preset"] != "imc-adc dense"],
+    plot_energy_breakdown([r for r in middle["costs"] if r["preset"] != "rram-adc dense"],
                           os.path.join(out_dir, f"breakdown_T{middle['timesteps']}.png"))
     return records
 

@@ -58,7 +58,7 @@ NETWORKS = {"VGG9": VGG9, "5 conv + 2 FC": CONV5_FC2, "ResNet-19": RESNET19}
 WORKS = [("S-BP", "VGG9", 50, 0.90, 10.0), ("BNTT", "VGG9", 20, 0.91, 20.0),
          ("Direct", "5 conv + 2 FC", 10, 0.90, 20.0), ("TSSL", "5 conv + 2 FC", 5, 0.90, 80.0),
          ("LTH", "ResNet-19", 5, 0.98, 15.0), ("TDBN", "ResNet-19", 4, 0.85, 83.0)]
-PRESETS = ("naive-fp32", "systolic-sata", "systolic-sata-tsweep", "imc-adc", "imc-sa")
+PRESETS = ("naive-fp32", "systolic-sata", "systolic-sata-tsweep", "rram-adc", "rram-sa")
 SWEEP = (1, 2, 4, 8, 16)
 
 

@@ -27,6 +27,7 @@ import json
 import os
 
 from hwsnn.hardware import cost, preset
+from hwsnn.hardware.presets import PLATFORMS
 from hwsnn.train import DataConfig, ModelConfig, TrainConfig, TrainingConfig, restore_run, train_and_evaluate
 from hwsnn.train.loop import timestep_report
 from hwsnn.train.search import search_timesteps
@@ -36,7 +37,7 @@ NETWORKS = {
                        model=ModelConfig(kind="mlp", hidden=(256, 128), timesteps=8), training=TrainingConfig(epochs=8, learning_rate=2e-3)),
     "conv": TrainConfig(data=DataConfig(validation=500), model=ModelConfig(timesteps=8), training=TrainingConfig(epochs=8, learning_rate=2e-3)),
 }
-COST_PRESETS = {"systolic": "systolic-sata", "imc": "imc-adc", "event": "event-fpga"}
+COST_PRESETS = {"systolic": "systolic-sata", "imc": "rram-adc", "event": "event-fpga"}
 
 
 def measure(workdir: str, samples: int) -> dict:
@@ -52,7 +53,7 @@ def measure(workdir: str, samples: int) -> dict:
         "neurons_evaluated": float(cost.neurons_evaluated(workload, activity)),
     }
     for name, preset_name in COST_PRESETS.items():
-        c = cost.MODELS[name](preset(preset_name), workload, activity)
+        c = PLATFORMS[name]().cost(preset(preset_name), workload, activity)
         record[f"{name}_energy_pj"] = float(c.energy_pj.total)
         record[f"{name}_latency_ns"] = float(c.latency_ns)
     return record

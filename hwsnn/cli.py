@@ -29,14 +29,40 @@ EVALUATE_EXAMPLES = """examples:
   hwsnn evaluate --workdir runs/train
   hwsnn evaluate --workdir runs/train --split train
   hwsnn evaluate --workdir runs/train --hardware rram-sa --draws 10   # deploy on 10 programmed chips
+  hwsnn evaluate --workdir runs/train --hardware pcm --draws 5 --at 1s,1h,1d,1y   # conductance drift
 A run deployed on a preset it was not trained on has its sense-amplifier scales calibrated once on
 --calibration-samples training images; a run trained on that preset uses its stored scales.
 With --draws: accuracy mean, spread and worst case over independent programming draws
-(device variation, stuck-at maps, sense-amplifier offsets), written to WORKDIR/deployed/PRESET.json."""
+(device variation, stuck-at maps, sense-amplifier offsets), written to WORKDIR/deployed/PRESET.json.
+With --at: the same at each read time after programming, with conductance drift (aihwkit's PCM law)
+added to every crossbar, without and with global drift compensation; WORKDIR/deployed/PRESET-drift.json."""
+
+DURATION_UNITS = {"s": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0, "y": 365.25 * 86400.0}
+"""Units of ``--at`` times (a year of 365.25 days)."""
+
+
+def parse_durations(text: str) -> list[float]:
+    """``"1s,1h,1d,1y"`` as seconds: comma-separated numbers, each followed by a unit of :data:`DURATION_UNITS`.
+
+    >>> parse_durations("1s,1h,1d,1y")
+    [1.0, 3600.0, 86400.0, 31557600.0]
+    """
+    times = []
+    for part in (p.strip() for p in text.split(",")):
+        number, unit = part.rstrip("abcdefghijklmnopqrstuvwxyz"), part[len(part.rstrip("abcdefghijklmnopqrstuvwxyz")):]
+        try:
+            value = float(number)
+        except ValueError:
+            value = None
+        if unit not in DURATION_UNITS or value is None or not value >= 0 or value == float("inf"):
+            raise ValueError(f"at: got {part!r} in {text!r}; allowed: comma-separated times such as 1s,10min,1h,1d,1w,1y "
+                             f"(a number >= 0 and one of the units {list(DURATION_UNITS)}).")
+        times.append(value * DURATION_UNITS[unit])
+    return times
 
 COST_EXAMPLES = """examples:
   hwsnn cost --workdir runs/train                          # trained checkpoint, every preset
-  hwsnn cost --workdir runs/train --presets imc-adc,imc-sa --imc-mode dense
+  hwsnn cost --workdir runs/train --presets rram-adc,rram-sa --imc-mode dense
   hwsnn cost --config my_run.yaml --samples 64             # untrained model, 64-sample calibration batch
 Activity is averaged over the first --samples test images; costs are per inference, in total and per layer."""
 
@@ -72,6 +98,8 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from hwsnn.hardware.presets import cost_presets, crossbar_presets
+
     parser = argparse.ArgumentParser(prog="hwsnn", description="Spiking networks trained with hardware models.")
     commands = parser.add_subparsers(dest="command", required=True)
     train = commands.add_parser("train", help="train an SNN", epilog=TRAIN_EXAMPLES,
@@ -87,9 +115,11 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--workdir", required=True, help="a folder written by 'hwsnn train'")
     evaluate.add_argument("--split", choices=("test", "train"), default="test")
     evaluate.add_argument("--hardware", default=None,
-                          help="deploy on this crossbar preset (default: the run's own); presets: rram-adc, rram-sa, "
-                               "rram-sa-offset-free, rram-sa-ideal-devices, pcm")
+                          help="deploy on this crossbar preset (default: the run's own); presets: "
+                               + ", ".join(crossbar_presets()))
     evaluate.add_argument("--draws", type=int, default=None, help="evaluate on this many programming draws (chips)")
+    evaluate.add_argument("--at", default=None, help="read times after programming, e.g. 1s,1h,1d,1y: accuracy with "
+                          "conductance drift at each, without and with drift compensation (chips: --draws, default 1)")
     evaluate.add_argument("--calibration-samples", type=int, default=2000,
                           help="training images that calibrate sense-amplifier scales a run lacks (default 2000)")
     cost = commands.add_parser("cost", help="cost a model on hardware presets", epilog=COST_EXAMPLES,
@@ -98,7 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--workdir", help="a folder written by 'hwsnn train' (its latest checkpoint)")
     source.add_argument("--config", help="a JSON/YAML config: cost the untrained model it builds")
     cost.add_argument("--presets", default="all", help="comma-separated preset names, or 'all' (default); "
-                      "presets: naive-fp32, naive-int8, systolic-sata, systolic-sata-tsweep, imc-adc, imc-sa, event-fpga")
+                      "presets: " + ", ".join(cost_presets()))
     cost.add_argument("--samples", type=int, default=1000, help="calibration samples from the test split (default 1000)")
     cost.add_argument("--imc-mode", choices=("event", "dense"), default=None,
                       help="IMC accounting for the IMC presets (default: each preset's own, event)")
@@ -130,17 +160,34 @@ def _train(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from hwsnn.hardware.specs import CROSSBAR_PRESETS
+    from hwsnn.hardware.presets import crossbar_presets
     from hwsnn.train.loop import deploy
 
-    if args.hardware is not None and args.hardware not in CROSSBAR_PRESETS:
-        raise ValueError(f"hardware: got {args.hardware!r}; allowed: {sorted(CROSSBAR_PRESETS)}.")
+    if args.hardware is not None and args.hardware not in crossbar_presets():
+        raise ValueError(f"hardware: got {args.hardware!r}; allowed: {sorted(crossbar_presets())}.")
     if args.draws is not None and args.draws < 1:
         raise ValueError(f"draws: got {args.draws}; allowed: an int >= 1.")
     if args.calibration_samples < 1:
         raise ValueError(f"calibration-samples: got {args.calibration_samples}; allowed: an int >= 1.")
+    times = None if args.at is None else parse_durations(args.at)
     run, state, calibration = deploy(args.workdir, args.hardware, calibration_samples=args.calibration_samples)
     hardware = run.config.hardware.preset
+    if times is not None:
+        if hardware is None:
+            raise ValueError("at: drift needs crossbars; allowed: with --hardware PRESET or on a run trained on one.")
+        rows = run.evaluate_drift(state, times, args.draws or 1, args.split)
+        out = os.path.join(args.workdir, "deployed")
+        os.makedirs(out, exist_ok=True)
+        path = os.path.join(out, f"{hardware}-drift.json")
+        with open(path, "w") as handle:
+            json.dump({"split": args.split, "step": int(state.step), "hardware": hardware, "calibration": calibration,
+                       "at": args.at, "rows": rows}, handle, indent=2)
+        print("| time | compensation | mean | spread (std) | worst chip |\n|---|---|---|---|---|")
+        for row in rows:
+            print(f"| {row['time_s']:g} s | {'on' if row['compensated'] else 'off'} | {100 * row['mean']:.2f} % | "
+                  f"{100 * row['std']:.2f} % | {100 * row['worst']:.2f} % |")
+        print(f"wrote {path}")
+        return 0
     result = {"split": args.split, "step": int(state.step), "hardware": hardware, "calibration": calibration}
     if args.draws is None:
         result.update(run.evaluate(state, args.split))
@@ -159,14 +206,15 @@ def _evaluate(args) -> int:
 
 def _cost(args) -> int:
     from hwsnn.hardware import report
-    from hwsnn.hardware.presets import PRESETS
+    from hwsnn.hardware.presets import cost_presets
     from hwsnn.train.config import load_config
     from hwsnn.train.loop import Run, restore_run
 
-    presets = tuple(PRESETS) if args.presets == "all" else tuple(p.strip() for p in args.presets.split(",") if p.strip())
-    unknown = sorted(set(presets) - set(PRESETS))
+    known = cost_presets()
+    presets = tuple(known) if args.presets == "all" else tuple(p.strip() for p in args.presets.split(",") if p.strip())
+    unknown = sorted(set(presets) - set(known))
     if unknown:
-        raise ValueError(f"presets: unknown {unknown}; allowed: {sorted(PRESETS)} or 'all'.")
+        raise ValueError(f"presets: unknown {unknown}; allowed: {sorted(known)} or 'all'.")
     if args.samples < 1:
         raise ValueError(f"samples: got {args.samples}; allowed: an int >= 1.")
     if args.workdir:

@@ -90,23 +90,23 @@ def test_cost_command_on_a_checkpoint_and_on_a_config(tmp_path, capsys):
     assert main(["cost", "--workdir", str(workdir), "--samples", "100"]) == 0
     printed = capsys.readouterr().out
     rows = {r["preset"]: r for r in json.loads((workdir / "cost" / "cost.json").read_text())}
-    assert set(rows) == {"naive-fp32", "naive-int8", "systolic-sata", "systolic-sata-tsweep", "imc-adc", "imc-sa", "event-fpga"}
+    assert set(rows) == {"naive-fp32", "naive-int8", "systolic-sata", "systolic-sata-tsweep", "rram-adc", "rram-sa", "event-fpga"}
     assert "systolic-sata" in printed and "SNN/ANN" in printed
     # the ANN baseline of the naive model is E_MAC x MACs: 4.6 pJ x (64 x 16 + 16 x 10)
     assert rows["naive-fp32"]["ann_energy_pj"] == pytest.approx(4.6 * (64 * 16 + 16 * 10), rel=1e-6)
-    assert rows["imc-adc"]["area_mm2"] > 0 and rows["event-fpga"]["snn_latency_ns"] > 0
+    assert rows["rram-adc"]["area_mm2"] > 0 and rows["event-fpga"]["snn_latency_ns"] > 0
     assert (workdir / "cost" / "energy_breakdown.png").stat().st_size > 20_000
     assert (workdir / "cost" / "layer_breakdown.png").stat().st_size > 20_000
-    assert "imc-adc by layer" in printed and "layer1" in printed
+    assert "rram-adc by layer" in printed and "layer1" in printed
     for row in rows.values():  # the layers' shares add up to the totals
         assert [layer["layer"] for layer in row["layers"]] == ["layer0", "layer1"]
         assert sum(layer["snn_energy_pj"] for layer in row["layers"]) == pytest.approx(row["snn_energy_pj"], rel=1e-6)
         assert sum(layer["ann_energy_pj"] for layer in row["layers"]) == pytest.approx(row["ann_energy_pj"], rel=1e-6)
-    assert rows["imc-adc"]["layers"][0]["units"] >= 1 and rows["naive-fp32"]["layers"][0]["cycles"] is None
+    assert rows["rram-adc"]["layers"][0]["units"] >= 1 and rows["naive-fp32"]["layers"][0]["cycles"] is None
     config = tmp_path / "c.json"
     config.write_text(json.dumps({"data": {"dataset": "digits"}, "model": {"kind": "mlp", "hidden": [16], "timesteps": 3}}))
-    assert main(["cost", "--config", str(config), "--samples", "8", "--presets", "imc-sa", "--out", str(tmp_path / "o")]) == 0
-    assert [r["preset"] for r in json.loads((tmp_path / "o" / "cost.json").read_text())] == ["imc-sa"]
+    assert main(["cost", "--config", str(config), "--samples", "8", "--presets", "rram-sa", "--out", str(tmp_path / "o")]) == 0
+    assert [r["preset"] for r in json.loads((tmp_path / "o" / "cost.json").read_text())] == ["rram-sa"]
     assert main(["cost", "--config", str(config), "--presets", "gpu"]) == 2
     assert "presets: unknown ['gpu']" in capsys.readouterr().err
 
@@ -248,7 +248,21 @@ def test_evaluate_deploys_on_programming_draws(tmp_path, capsys):
     gain = lambda state: np.asarray(state.params["layers"][0]["readout_scale"]["log_gain"][...])
     assert calibration == {"split": "train", "samples": 300} and np.abs(gain(trained)).max() > 0
     np.testing.assert_array_equal(gain(moved_state), gain(trained))
-    assert moved.model.layers[0].hardware.weight_clip == 2.0 and moved.model.layers[0].hardware.sa_offset_sigma == 0
+    assert moved.model.layers[0].hardware.weight_clip == 2.0 and float(moved.model.layers[0].hardware.readout.offset_sigma) == 0
+    # conductance drift: the ideal run deployed on PCM read at 1 s and 1 y, without and with compensation
+    capsys.readouterr()
+    assert main(["evaluate", "--workdir", str(ideal), "--hardware", "pcm", "--draws", "2", "--at", "1s,1y"]) == 0
+    assert "| 3.15576e+07 s | on |" in capsys.readouterr().out
+    drift = json.loads((ideal / "deployed" / "pcm-drift.json").read_text())
+    rows = {(row["time_s"], row["compensated"]): row for row in drift["rows"]}
+    assert sorted(rows) == [(1.0, False), (1.0, True), (31557600.0, False), (31557600.0, True)]
+    for row in rows.values():
+        assert len(row["accuracy"]) == 2 and row["worst"] == min(row["accuracy"])
+    # a year of uncompensated drift costs the PCM chip its accuracy; global compensation restores most of it
+    assert rows[(31557600.0, False)]["mean"] < rows[(1.0, False)]["mean"] - 0.1
+    assert rows[(31557600.0, True)]["mean"] > rows[(31557600.0, False)]["mean"] + 0.1
+    assert main(["evaluate", "--workdir", str(ideal), "--hardware", "pcm", "--at", "1s,1 fortnight"]) == 2
+    assert "at: got '1 fortnight' in '1s,1 fortnight'; allowed: comma-separated times" in capsys.readouterr().err
     assert main(["evaluate", "--workdir", str(ideal), "--draws", "0"]) == 2
     assert "draws: got 0; allowed: an int >= 1" in capsys.readouterr().err
     assert main(["evaluate", "--workdir", str(ideal), "--hardware", "rram"]) == 2

@@ -17,7 +17,7 @@ def test_energy_reality_check_tiny(tmp_path):
     assert [r["timesteps"] for r in saved] == [1, 2]
     one, two = (r["snn_over_ann"] for r in records)
     # dense IMC accounting ignores activity and charges every PE cycle each timestep: exactly linear in T
-    assert two["imc-adc dense"] == pytest.approx(2 * one["imc-adc dense"], rel=1e-6)
+    assert two["rram-adc dense"] == pytest.approx(2 * one["rram-adc dense"], rel=1e-6)
     # the ANN baselines do not depend on T
     ann = [{c["preset"]: c["ann_energy_pj"] for c in r["costs"]} for r in records]
     assert ann[0] == pytest.approx(ann[1])

@@ -251,7 +251,7 @@ def test_an_imported_snntorch_network_trains_on_crossbars_and_is_costed(tmp_path
     assert main(["evaluate", "--workdir", str(workdir)]) == 0
     accuracy = json.loads(capsys.readouterr().out.split("\nwrote ")[0])["accuracy"]
     assert accuracy > 0.5  # ten classes: chance is 0.1
-    assert main(["cost", "--workdir", str(workdir), "--samples", "50", "--presets", "imc-adc,naive-fp32"]) == 0
+    assert main(["cost", "--workdir", str(workdir), "--samples", "50", "--presets", "rram-adc,naive-fp32"]) == 0
     rows = {row["preset"]: row for row in json.loads((workdir / "cost" / "cost.json").read_text())}
     # the naive ANN baseline counts the imported layers' MACs: 4.6 pJ x (64 x 32 + 32 x 10)
     assert rows["naive-fp32"]["ann_energy_pj"] == pytest.approx(4.6 * (64 * 32 + 32 * 10), rel=1e-6)

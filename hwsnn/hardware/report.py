@@ -6,7 +6,7 @@ import json
 import os
 import re
 
-from hwsnn.hardware.presets import PRESETS, check_imc_mode, hardware_preset
+from hwsnn.hardware.presets import check_imc_mode, cost_presets, hardware_preset
 
 
 def component_group(name: str) -> str:
@@ -14,15 +14,19 @@ def component_group(name: str) -> str:
     return re.sub(r"_(gated|ungated|leakage|dynamic)$", "", name)
 
 
-def cost_on_presets(workload, activity, presets=tuple(PRESETS), imc_mode: str | None = None) -> list[dict]:
-    """One row per preset of :data:`~hwsnn.hardware.presets.PRESETS`: energies (pJ, total and per
+def cost_on_presets(workload, activity, presets=None, imc_mode: str | None = None) -> list[dict]:
+    """One row per preset (default: every one with a cost platform, :func:`~hwsnn.hardware.presets.cost_presets`): energies (pJ, total and per
     component, SNN and ANN), latency, area, ratio. ``imc_mode`` overrides the IMC presets' mode."""
+    presets = tuple(cost_presets()) if presets is None else tuple(presets)
     chosen = [hardware_preset(name) for name in presets]  # every name checked before any work
+    without = [entry.name for entry in chosen if entry.platform is None]
+    if without:
+        raise ValueError(f"presets: {without} have no cost platform; allowed: {cost_presets()}.")
     check_imc_mode(imc_mode)
     rows = []
     for name, entry in zip(presets, chosen):
-        model = entry.model_name
-        c = entry.cost(workload, activity, **entry.applicable(mode=imc_mode))
+        model = entry.platform.name
+        c = entry.cost(workload, activity, mode=imc_mode if entry.platform.modes else None)
         as_float = lambda x: None if x is None else float(x)
         rows.append({
             "preset": name, "model": model,

@@ -17,7 +17,7 @@ from typing import Sequence
 
 from flax import nnx
 
-from hwsnn.hardware.specs import CrossbarSpec
+from hwsnn.hardware.crossbar import CrossbarSpec
 from hwsnn.layers.container import SNN
 from hwsnn.layers.modules import Flatten, Pool, SpikingConv, SpikingDense
 from hwsnn.layers.norm import Norm, TdBN
@@ -28,7 +28,7 @@ from hwsnn.neurons import LIF, Neuron
 def check_hardware(hardware) -> None:
     """Validate ``hardware`` before any layer is built."""
     if hardware is not None and not isinstance(hardware, CrossbarSpec):
-        raise ValueError(f"hardware: got {type(hardware).__name__}; allowed: None or a CrossbarSpec (hwsnn.hardware.specs).")
+        raise ValueError(f"hardware: got {type(hardware).__name__}; allowed: None or a CrossbarSpec (hwsnn.hardware.crossbar).")
 
 
 def norm_factory(norm, neuron: Neuron, timesteps, count: int):

@@ -23,10 +23,9 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from hwsnn.hardware.crossbar import HardwareStrength, analog_matmul_tiles, split_row_tiles
-from hwsnn.hardware.specs import CrossbarSpec
+from hwsnn.hardware.crossbar import CrossbarSpec, HardwareStrength, analog_matmul_tiles, split_row_tiles
 from hwsnn.layers import ops
-from hwsnn.layers.checks import fraction, positive_int
+from hwsnn.checks import fraction, positive_int
 from hwsnn.layers.neurons import Neurons
 from hwsnn.layers.norm import Norm
 from hwsnn.layers.readout_scale import ReadoutScale
@@ -98,13 +97,13 @@ def _hardware(spec: CrossbarSpec | None):
     if spec is None:
         return None
     if not isinstance(spec, CrossbarSpec):
-        raise ValueError(f"hardware: got {type(spec).__name__}; allowed: None or a CrossbarSpec (hwsnn.hardware.specs).")
+        raise ValueError(f"hardware: got {type(spec).__name__}; allowed: None or a CrossbarSpec (hwsnn.hardware.crossbar).")
     return nnx.data(spec)
 
 
 def _readout_scale(spec: CrossbarSpec | None, fan_in: int, fan_out: int) -> ReadoutScale | None:
     """The sense-amplifier scales of a layer on ``spec`` (``None`` off crossbars or for other readouts)."""
-    return ReadoutScale(spec, fan_in, fan_out) if spec is not None and spec.readout == "sa" else None
+    return ReadoutScale(spec, fan_in, fan_out) if spec is not None and spec.readout.needs_scale else None
 
 
 def _norm(norm, features: int):

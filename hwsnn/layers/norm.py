@@ -23,7 +23,7 @@ import math
 import jax.numpy as jnp
 from flax import nnx
 
-from hwsnn.layers.checks import fraction, positive, positive_int
+from hwsnn.checks import fraction, positive, positive_int
 from hwsnn.typing import Array
 
 

@@ -6,7 +6,7 @@ adds ``+-a`` for it, ``a`` one fixed number per slice, row tile and column (the 
 results are summed with a fixed or learned scale: REFERENCES.md section 5). :class:`ReadoutScale`
 holds those numbers in units of the full-scale current::
 
-    a = max(c, c_min) exp(g),     c_min = 1 / (adc_range X)
+    a = max(c, c_min) exp(g),     c_min = 1 / (f X)
 
 ``c`` (``nnx.BatchStat``) is calibrated: each column's mean ``|partial sum|`` over the samples of
 the passes that measure it (training passes and calibration passes, ``Context.training`` or
@@ -14,7 +14,7 @@ the passes that measure it (training passes and calibration passes, ``Context.tr
 ``w = max(1 / n, 1 - momentum)`` for the ``n``-th measured batch: the plain mean of the first
 ``1 / (1 - momentum)`` batches, then an exponential moving average (momentum 0.9, as batch norm).
 ``c_min`` is one cell's largest current (one active row at ``g_on``, in units of the full-scale
-current ``adc_range X v_read (g_on - g_off)``): a column whose rows were silent in calibration
+current ``f X v_read (g_on - g_off)``, ``f`` the readout's full-scale fraction): a column whose rows were silent in calibration
 measures ``c = 0``, and a zero scale would block every gradient through it for good (the network
 stays silent from the first step; measured in ``experiments/adc_less``), so no scale is set below
 the resolution of one active input. ``g`` (``nnx.Param``, 0 at first) is a log gain per column; it
@@ -35,7 +35,7 @@ import jax.numpy as jnp
 from flax import nnx
 
 from hwsnn.hardware.crossbar import readout_scale_shape
-from hwsnn.layers.checks import fraction
+from hwsnn.checks import fraction
 from hwsnn.typing import Array
 
 
@@ -46,7 +46,7 @@ class ReadoutScale(nnx.Module):
         shape = readout_scale_shape(spec, fan_in, fan_out)
         self.momentum = fraction(momentum, "momentum")
         self.learn_gain = bool(learn_gain)
-        self.floor = 1.0 / (float(spec.adc_range) * spec.size)  # c_min: one cell at g_on
+        self.floor = 1.0 / (float(spec.readout.full_scale_fraction()) * spec.size)  # c_min: one cell at g_on
         self.calibrated = nnx.BatchStat(jnp.zeros(shape))
         self.batches = nnx.BatchStat(jnp.zeros((), jnp.int32))  # measured batches
         self.log_gain = nnx.Param(jnp.zeros(shape))

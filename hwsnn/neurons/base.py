@@ -20,6 +20,7 @@ so a layer takes any neuron object; a new neuron model is one subclass in one fi
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 from typing import Any, ClassVar, Literal
 
@@ -70,7 +71,7 @@ def broadcast_parameter(value, name: str, state_shape: tuple[int, ...], dtype) -
 
 
 @dataclasses.dataclass(frozen=True)
-class Neuron:
+class Neuron(abc.ABC):
     """Abstract neuron model (module doc). Subclasses are frozen dataclasses that set
     ``parameters`` (names of their array-valued fields), ``counts`` and ``spiking``, and implement
     :meth:`init_state` and :meth:`step`; :meth:`prepare` and :meth:`weights` are optional hooks.
@@ -87,9 +88,10 @@ class Neuron:
     layer_kinds: ClassVar[tuple[str, ...]] = ("dense", "conv")
 
     def __post_init__(self):
-        if hasattr(self, "reset"):
+        fields = {field.name for field in dataclasses.fields(self)}  # the common fields this model declares
+        if "reset" in fields:
             check_reset(self.reset)
-        if hasattr(self, "surrogate") and self.surrogate is not None:
+        if "surrogate" in fields and self.surrogate is not None:
             object.__setattr__(self, "surrogate", as_surrogate(self.surrogate))
         learn = tuple(getattr(self, "learn", ()))
         object.__setattr__(self, "learn", learn)
@@ -140,7 +142,7 @@ class Neuron:
     def stripped(self) -> "Neuron":
         """A hashable copy without array values (parameters and surrogate live in the layer's variables)."""
         changes = {name: None for name in self.parameters}
-        if hasattr(self, "surrogate"):
+        if "surrogate" in {field.name for field in dataclasses.fields(self)}:
             changes["surrogate"] = None
         return dataclasses.replace(self, **changes)
 
@@ -163,13 +165,13 @@ class Neuron:
                 out[name] = jnp.clip(out[name], 0.0, 1.0)
         return out
 
+    @abc.abstractmethod
     def init_state(self, shape: tuple[int, ...], dtype) -> State:
         """The state before the first step for neurons of ``shape`` (``[B, ...]``)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def step(self, params: dict, state: State, current: Array) -> tuple[State, Array]:
         """One timestep: ``(new state, output)`` for ``current [B, ...]`` and prepared ``params``."""
-        raise NotImplementedError
 
     def run(self, params: dict, currents: Array, state: State | None = None, *,
             remat: int | None = None) -> tuple[Array, State]:

@@ -19,6 +19,7 @@ Cost counts (:class:`~hwsnn.structure.NeuronCounts`): one state (``v``) and 4 op
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 from typing import ClassVar
 
@@ -29,7 +30,7 @@ from hwsnn.neurons.surrogate import Surrogate
 from hwsnn.structure import LIF_COUNTS, NeuronCounts
 from hwsnn.typing import Array, Currents, Membrane, Spikes
 
-__all__ = ["IF", "LIF", "RESETS", "integrate_and_fire", "lif", "lif_step"]
+__all__ = ["IF", "LIF", "RESETS", "ThresholdMembrane", "integrate_and_fire", "lif", "lif_step"]
 
 
 def lif_step(v_prev: Array, current: Array, beta: Array, threshold: Array, reset: Reset, surrogate: Surrogate
@@ -50,7 +51,25 @@ def lif_step(v_prev: Array, current: Array, beta: Array, threshold: Array, reset
 
 
 @dataclasses.dataclass(frozen=True)
-class LIF(Neuron):
+class ThresholdMembrane(Neuron):
+    """The update :class:`LIF` and :class:`IF` share (module doc): one membrane, leaked by :meth:`leak`,
+    integrating its current and firing past its threshold. Abstract: each model says its leak."""
+
+    def init_state(self, shape, dtype):
+        return jax.numpy.zeros(shape, dtype)
+
+    @abc.abstractmethod
+    def leak(self, params: dict, dtype) -> Array:
+        """The membrane's decay per step, ``beta`` (broadcastable to the state)."""
+
+    def step(self, params, v_prev, current):
+        spike, v = lif_step(v_prev, current, self.leak(params, v_prev.dtype), params["threshold"], self.reset,
+                            params["surrogate"])
+        return v, spike
+
+
+@dataclasses.dataclass(frozen=True)
+class LIF(ThresholdMembrane):
     """Leaky integrate-and-fire neurons (module doc); state: the membrane ``v``.
 
     Args:
@@ -73,30 +92,35 @@ class LIF(Neuron):
     ranges: ClassVar[dict[str, str]] = {"beta": "unit", "threshold": "positive"}
     counts: ClassVar[NeuronCounts] = LIF_COUNTS
 
-    def init_state(self, shape, dtype):
-        return jax.numpy.zeros(shape, dtype)
-
-    def step(self, params, v_prev, current):
-        spike, v = lif_step(v_prev, current, params["beta"], params["threshold"], self.reset, params["surrogate"])
-        return v, spike
+    def leak(self, params, dtype):
+        return params["beta"]
 
 
 @dataclasses.dataclass(frozen=True)
-class IF(LIF):
-    """Integrate-and-fire neurons: :class:`LIF` with ``beta = 1`` (no leak, no multiply). ``beta`` is
-    fixed, not a parameter: only ``threshold`` is held (and learnable) per layer."""
+class IF(ThresholdMembrane):
+    """Integrate-and-fire neurons: the :class:`LIF` update with ``beta = 1`` (no leak, no multiply); only
+    ``threshold`` is held (and learnable) per layer.
 
-    beta: float | Array | None = 1.0
+    Args:
+      threshold: firing threshold theta (> 0), scalar or per-neuron array.
+      reset: "subtract" (default), "zero" or "none".
+      surrogate: spike function with surrogate gradient, or its name (``atan(2)`` by default).
+      learn: parameters to train: ``()`` or ``("threshold",)``.
+      per_neuron: one threshold per neuron (per channel in conv layers).
+    """
+
+    threshold: float | Array | None = 1.0
+    reset: Reset = "subtract"
+    surrogate: Surrogate | str | None = dataclasses.field(default_factory=default_surrogate)
+    learn: tuple[str, ...] = ()
+    per_neuron: bool = False
+
     parameters: ClassVar[tuple[str, ...]] = ("threshold",)
+    ranges: ClassVar[dict[str, str]] = {"threshold": "positive"}
     counts: ClassVar[NeuronCounts] = NeuronCounts(states=1, ops=3)
 
-    def __post_init__(self):
-        if self.beta != 1.0:
-            raise ValueError(f"beta: got {self.beta!r}; allowed: 1 (IF has no leak; use LIF for beta < 1).")
-        super().__post_init__()
-
-    def prepare(self, params, state_shape, dtype):
-        return {**super().prepare(params, state_shape, dtype), "beta": jax.numpy.ones((), dtype)}
+    def leak(self, params, dtype):
+        return jax.numpy.ones((), dtype)
 
 
 def lif(currents: Currents, beta: float | Array, threshold: float | Array = 1.0, *, reset: Reset = "subtract", surrogate: Surrogate | None = None,

@@ -9,7 +9,7 @@ import nir
 import numpy as np
 from flax import nnx
 
-from hwsnn.hardware.specs import CrossbarSpec
+from hwsnn.hardware.crossbar import CrossbarSpec
 from hwsnn.layers import SNN, Flatten, Pool, SpikingConv, SpikingDense
 from hwsnn.layers.modules import Dropout
 from hwsnn.layers.residual import Residual

@@ -36,9 +36,9 @@ from flax import nnx
 from hwsnn.data import DATASETS, EVENT_DATASETS
 from hwsnn.data.events import FRAME_MODES
 from hwsnn.encoding import ENCODERS
-from hwsnn.hardware.cost.imc import MODES as IMC_MODES
-from hwsnn.hardware.presets import PRESETS, REFERENCE_PRESETS, hardware_preset
-from hwsnn.hardware.specs import CROSSBAR_PRESETS, CrossbarSpec, crossbar_preset
+from hwsnn.hardware.platforms.imc import MODES as IMC_MODES
+from hwsnn.hardware.presets import PLATFORMS, PRESETS, REFERENCE_PRESETS, cost_presets, crossbar_preset, crossbar_presets
+from hwsnn.hardware.crossbar import CrossbarSpec
 from hwsnn.layers import SNN, ZOO, conv_net, mlp
 from hwsnn.layers.norm import NORMS
 from hwsnn.layers.readout_scale import ReadoutScale
@@ -250,7 +250,7 @@ class HardwareConfig(Section):
     first step), all together or by groups (:func:`~hwsnn.train.step.hardware_ramp`)."""
 
     section: typing.ClassVar[str] = "hardware"
-    preset: str | None = setting(None, "crossbar preset (None: ideal)", choice(lambda: CROSSBAR_PRESETS))
+    preset: str | None = setting(None, "crossbar preset (None: ideal)", choice(crossbar_presets))
     start: float = setting(0.0, "non-ideality strength at step 0", bound(0.0, 1.0))
     ramp_steps: int = setting(0, "steps of the ramp to full strength", bound(0))
     ramp_order: str = setting("together", "which non-idealities ramp when", choice(lambda: RAMP_ORDERS))
@@ -267,12 +267,12 @@ class HardwareConfig(Section):
         return spec if self.weight_clip is None else spec.replace(weight_clip=self.weight_clip)
 
     def conflicts(self) -> list[str]:
-        if self.learn_scale and (self.preset not in CROSSBAR_PRESETS or crossbar_preset(self.preset).readout != "sa"):
+        if self.learn_scale and (self.preset not in crossbar_presets() or not crossbar_preset(self.preset).readout.needs_scale):
             return [f"learn_scale: got True with preset {self.preset!r}; allowed: a sense-amplifier preset "
-                    f"({[name for name in CROSSBAR_PRESETS if crossbar_preset(name).readout == 'sa']})."]
+                    f"({[name for name in crossbar_presets() if crossbar_preset(name).readout.needs_scale]})."]
         if self.weight_clip is not None and self.preset is None:
             return [f"weight_clip: got {self.weight_clip!r} with no preset; allowed: a crossbar preset "
-                    f"({sorted(CROSSBAR_PRESETS)}) whose weights it maps."]
+                    f"({sorted(crossbar_presets())}) whose weights it maps."]
         return []
 
 
@@ -282,15 +282,15 @@ class EnergyConfig(Section):
     ``preset`` (default: ``model``'s reference preset) relative to the same network run as an ANN there."""
 
     section: typing.ClassVar[str] = "energy"
-    model: str | None = setting(None, "cost model of the energy term", choice(lambda: REFERENCE_PRESETS))
-    preset: str | None = setting(None, "hardware preset of the energy term", choice(lambda: PRESETS))
+    model: str | None = setting(None, "cost platform of the energy term", choice(lambda: PLATFORMS))
+    preset: str | None = setting(None, "hardware preset of the energy term", choice(cost_presets))
     weight: float = setting(0.0, "weight of E / E_ANN in the loss", bound(0.0))
     imc_mode: str | None = setting(None, "IMC accounting, dense or event (None: the preset's own)",
                                    choice(lambda: IMC_MODES))
 
     def conflicts(self) -> list[str]:
         found = []
-        if self.preset in PRESETS and self.model is not None and PRESETS[self.preset].model_name != self.model:
+        if self.preset in cost_presets() and self.model is not None and PRESETS[self.preset].platform.name != self.model:
             found.append(f"preset: got {self.preset!r}; allowed: a preset of energy.model {self.model!r}.")
         if self.weight != 0 and self.model is None and self.preset is None:
             found.append(f"weight: got {self.weight!r}; allowed: 0 unless energy.model or energy.preset is set.")
@@ -449,9 +449,10 @@ def energy_term(config: TrainConfig):
     energy = config.energy
     if energy.model is None and energy.preset is None:
         return None
-    entry = hardware_preset(energy.preset or REFERENCE_PRESETS[energy.model])
-    spec, options = entry.spec(), entry.applicable(mode=energy.imc_mode)
-    return lambda workload, activity: entry.cost(workload, activity, spec, **options)
+    entry = PRESETS[energy.preset or REFERENCE_PRESETS[energy.model]]
+    spec = entry.spec()
+    mode = energy.imc_mode if entry.platform.modes else None
+    return lambda workload, activity: entry.cost(workload, activity, spec, mode=mode)
 
 
 def model_timesteps(model: ModelConfig) -> int | tuple[int, ...]:

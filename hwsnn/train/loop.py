@@ -11,6 +11,7 @@ checkpoint and reaches the same final parameters as an uninterrupted run.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import os
@@ -115,6 +116,7 @@ class Run:
         objective = make_objective(task_loss_from_name(training.loss, population), population,
                                    training.rate_weight, training.rate_target, energy_term(config), config.energy.weight)
         encode = encoder_from_name(config.data.encoding)
+        self.objective, self.encode = objective, encode
         key = jax.random.PRNGKey(training.seed)
         self.eval_key = jax.random.fold_in(key, 2**31 - 1)  # evaluation draws differ from every train step's
         schedule = hardware_ramp(config.hardware.start, config.hardware.ramp_steps, config.hardware.ramp_order)
@@ -195,6 +197,53 @@ class Run:
             metrics = self.eval_step(state.params, state.constants, *batch, key)
             totals = metrics if totals is None else jax.tree.map(jnp.add, totals, metrics)
         return summarise(jax.device_get(totals))
+
+    def with_hardware(self, state, change: Callable) -> tuple["Run", object]:
+        """This run and ``state`` with every crossbar layer's spec replaced by ``change(spec)`` (for example
+        ``lambda spec: spec.with_stage(Drift(time_s=3600.0))``): the same weights, readout scales and
+        chips (draw keys), evaluated on the changed crossbars. Returns ``(run, state)``; the run's
+        evaluation steps are built for the changed structure (the training step is this run's)."""
+        from hwsnn.layers.modules import Layer
+
+        model = nnx.merge(self.graphdef, state.params, state.constants)
+        changed = 0
+        for _, module in nnx.iter_graph(model):
+            if isinstance(module, Layer) and module.hardware is not None:
+                module.hardware = change(module.hardware)
+                changed += 1
+        if not changed:
+            raise ValueError("state: a model with no crossbar layer; allowed: a run trained or deployed on a crossbar "
+                             "preset (hardware.preset, or deploy(workdir, PRESET)).")
+        graphdef, params, constants = nnx.split(model, nnx.Param, ...)
+        other = copy.copy(self)
+        other.graphdef = graphdef
+        other.eval_step = make_eval_step(graphdef, self.objective, self.encode, self.model.timesteps)
+        other.calibration_step = make_calibration_step(graphdef, self.encode, self.model.timesteps, self.eval_key)
+        other.activity_step = make_activity_step(graphdef, self.encode, self.model.timesteps, self.eval_key)
+        return other, dataclasses.replace(state, params=params, constants=constants)
+
+    def evaluate_drift(self, state=None, times_s=(1.0, 3600.0, 86400.0, 3.15576e7), draws: int = 10,
+                       split: str = "test") -> list[dict]:
+        """Accuracy over ``draws`` chips (:meth:`evaluate_draws`) at each read time in ``times_s`` (seconds
+        after programming) of a crossbar run with conductance drift
+        (:class:`~hwsnn.hardware.crossbar.Drift`, added to every crossbar layer), without and with global
+        drift compensation: one row per time and compensation, ``{"time_s", "compensated", "mean",
+        "std", "worst", "best", "accuracy"}``. Each chip's drift exponents are drawn from its own
+        programming key, so a chip keeps them from one time to the next."""
+        from hwsnn.hardware.crossbar import Drift
+
+        state = self.state if state is None else state
+        times = [float(t) for t in times_s]
+        if not times or any(not np.isfinite(t) or t < 0 for t in times):
+            raise ValueError(f"times_s: got {list(times_s)!r}; allowed: one or more finite times >= 0 (seconds).")
+        rows = []
+        for compensated in (False, True):
+            drifted = lambda t: (lambda spec: spec.with_stage(Drift(time_s=t, compensated=compensated)))
+            run, _ = self.with_hardware(state, drifted(times[0]))  # one compiled step serves every time
+            for t in times:
+                result = run.evaluate_draws(self.with_hardware(state, drifted(t))[1], draws, split)
+                rows.append({"time_s": t, "compensated": compensated, **result})
+        return rows
 
     def evaluate_draws(self, state=None, draws: int = 10, split: str = "test") -> dict:
         """Accuracy over ``draws`` independent programming draws (draws ``0 .. draws - 1``: device-to-device

@@ -16,7 +16,7 @@ import optax
 from flax import nnx
 
 from hwsnn.compile import jit
-from hwsnn.hardware.crossbar import STAGES
+from hwsnn.hardware.crossbar import PHASES, ramped_names
 from hwsnn.train.losses import firing_rate_loss, predict
 from hwsnn.typing import Array
 
@@ -76,21 +76,41 @@ def make_objective(task_loss: Callable[[Array, Array], Array], num_classes: int 
     return objective
 
 
-RAMP_ORDERS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "together": (STAGES,),
-    "staged": (("programming_noise", "stuck_at", "read_noise", "sa_offset"), ("ir_drop",), ("readout",)),
-}
-"""Ramp orders: groups of crossbar stages (:data:`~hwsnn.hardware.crossbar.STAGES`) ramped one group
-after another. "together": every stage at once; "staged": device noise first, then IR drop, then
-the readout (high-precision to the spec's ADC or sense amplifier), so the network meets the
-harshest change last."""
+RAMP_ORDERS = ("together", "staged")
+"""Ramp orders: "together" ramps every stage and readout at once; "staged" ramps them one phase after
+another (:data:`~hwsnn.hardware.crossbar.PHASES`, each stage's and readout's own ``phase``): device noise
+first, then the wires (IR drop), then the readout (high-precision to the spec's ADC or sense amplifier),
+so the network meets the harshest change last."""
+
+
+def ramp_groups(order="together") -> tuple[tuple[str, ...], ...]:
+    """The groups of ramped names (:func:`~hwsnn.hardware.crossbar.ramped_names`) that ``order`` ramps
+    one after another: a name in :data:`RAMP_ORDERS`, or a sequence of groups of ramped names.
+
+    Raises:
+      ValueError: an unknown order, or groups that are empty, repeat a name or name an unknown one.
+    """
+    names = ramped_names()
+    if isinstance(order, str):
+        if order not in RAMP_ORDERS:
+            raise ValueError(f"order: got {order!r}; allowed: {list(RAMP_ORDERS)} or groups of stage names.")
+        if order == "together":
+            return (tuple(names),)
+        return tuple(tuple(name for name, phase in names.items() if phase == p) for p in sorted(PHASES)
+                     if any(phase == p for phase in names.values()))
+    groups = tuple(tuple(group) for group in order)
+    named = [name for group in groups for name in group]
+    if not groups or not all(groups) or any(name not in names for name in named) or len(set(named)) != len(named):
+        raise ValueError(f"order: got {order!r}; allowed: a name in {list(RAMP_ORDERS)} or non-empty groups of "
+                         f"distinct stage names from {list(names)}.")
+    return groups
 
 
 def hardware_ramp(start: float, ramp_steps: int, order="together") -> Callable[[Array], dict | float]:
-    """Progressive hardware awareness: the crossbars' per-stage strength (a mapping of stage names
+    """Progressive hardware awareness: the crossbars' per-stage strength (a mapping of ramped names
     to levels, :data:`~hwsnn.hardware.crossbar.HardwareStrength`) at a training step.
 
-    ``order`` is a name in :data:`RAMP_ORDERS` or a sequence of groups of stage names: with ``G``
+    ``order`` is a name in :data:`RAMP_ORDERS` or a sequence of groups of ramped names (:func:`ramp_groups`): with ``G``
     groups, group ``k`` ramps from ``start`` to 1 over steps ``[k, k + 1] x ramp_steps / G``
     (``start + (1 - start) min(max(progress, 0), 1)``); stages in no group stay at full strength.
     ``ramp_steps = 0`` applies the full hardware from the first step (a static 1: no blending is traced).
@@ -99,16 +119,7 @@ def hardware_ramp(start: float, ramp_steps: int, order="together") -> Callable[[
         raise ValueError(f"start: got {start!r}; allowed: 0 <= start <= 1.")
     if not isinstance(ramp_steps, int) or ramp_steps < 0:
         raise ValueError(f"ramp_steps: got {ramp_steps!r}; allowed: an int >= 0.")
-    if isinstance(order, str):
-        if order not in RAMP_ORDERS:
-            raise ValueError(f"order: got {order!r}; allowed: {list(RAMP_ORDERS)} or groups of stage names.")
-        groups = RAMP_ORDERS[order]
-    else:
-        groups = tuple(tuple(group) for group in order)
-        named = [stage for group in groups for stage in group]
-        if not groups or any(stage not in STAGES for stage in named) or len(set(named)) != len(named):
-            raise ValueError(f"order: got {order!r}; allowed: a name in {list(RAMP_ORDERS)} or non-empty groups of "
-                             f"distinct stage names from {list(STAGES)}.")
+    groups = ramp_groups(order)
     if ramp_steps == 0:
         return lambda step: 1.0
     length = ramp_steps / len(groups)

@@ -46,7 +46,7 @@ def test_nmnist_trains_and_is_costed_from_a_local_folder(tmp_path, capsys):
     capsys.readouterr()
     assert main(["evaluate", "--workdir", str(workdir)]) == 0
     assert json.loads(capsys.readouterr().out.split("\nwrote ")[0])["accuracy"] >= 0.5  # chance: 0.1
-    assert main(["cost", "--workdir", str(workdir), "--samples", "20", "--presets", "naive-fp32,imc-sa"]) == 0
+    assert main(["cost", "--workdir", str(workdir), "--samples", "20", "--presets", "naive-fp32,rram-sa"]) == 0
     rows = {row["preset"]: row for row in json.loads((workdir / "cost" / "cost.json").read_text())}
     # the ANN baseline counts the MLP's MACs: 4.6 pJ x (34 x 34 x 2 x 32 + 32 x 10)
     assert rows["naive-fp32"]["ann_energy_pj"] == pytest.approx(4.6 * (34 * 34 * 2 * 32 + 32 * 10), rel=1e-6)

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from hwsnn.hardware.crossbar import (
-    STAGE_OFF_VALUES, STAGES, analog_matmul, analog_matmul_tiles, effective_conductance, exact_currents, split_row_tiles,
+    ADC, CrossbarSpec, Exact, IRDrop, ProgrammingNoise, ReadNoise, Relaxation, Resummed, SenseAmplifier, StuckAt,
+    analog_matmul, analog_matmul_tiles, effective_conductance, exact_currents, ramped_names, split_row_tiles,
 )
-from hwsnn.hardware.specs import crossbar_spec
 
 G_ON, G_OFF, V = 1 / 19.139e3, 1 / 200e3, 0.1
 SPAN = G_ON - G_OFF
@@ -18,9 +18,9 @@ X = jnp.asarray((RNG.random((8, 150)) < 0.3).astype(np.float32))
 
 
 def spec(**kw):
-    base = dict(g_on_siemens=G_ON, g_off_siemens=G_OFF, v_read_volt=V, weight_bits=None, readout="ideal", ir_drop=None)
+    base = dict(g_on_siemens=G_ON, g_off_siemens=G_OFF, v_read_volt=V, weight_bits=None)
     base.update(kw)
-    return crossbar_spec(**base)
+    return CrossbarSpec(**base)
 
 
 @pytest.mark.parametrize("encoding", ["differential", "offset"])
@@ -74,7 +74,7 @@ def one_hot_outputs(s, w, key, program_key=None):
 def test_programming_variation_statistics():
     sigma = 0.2e-6  # siemens, constant: far from the zero floor
     w = jnp.asarray(RNG.normal(0, 0.1, (64, 512)).astype(np.float32))
-    s = spec(prog_sigma_0=sigma)
+    s = spec(stages=(ProgrammingNoise(sigma_0=sigma),))
     y = one_hot_outputs(s, w, jax.random.key(1))
     w_max = float(jnp.max(jnp.abs(w)))
     deviation = y - np.asarray(w)
@@ -92,7 +92,7 @@ def test_programming_variation_statistics():
 def test_stuck_at_fraction():
     w = jnp.asarray(RNG.uniform(0.05, 1.0, (64, 1024)).astype(np.float32) * RNG.choice([-1, 1], (64, 1024)))
     p_on, p_off = 0.1, 0.05
-    y = one_hot_outputs(spec(p_stuck_on=p_on, p_stuck_off=p_off), w, jax.random.key(3))
+    y = one_hot_outputs(spec(stages=(StuckAt(p_on=p_on, p_off=p_off),)), w, jax.random.key(3))
     changed = np.abs(y - np.asarray(w)) > 1e-4
     # the active cell of a pair changes if stuck either way; the idle one (at g_off) only if stuck on
     expected = 1 - (1 - p_on - p_off) * (1 - p_on)
@@ -104,7 +104,7 @@ def test_adc_step_and_clipping():
     x = jnp.eye(64)[:10]
     w_max = float(jnp.max(jnp.abs(w)))
     for adc_range, bits in ((0.125, 4), (0.01, 4), (0.125, 6)):
-        y = np.asarray(analog_matmul(x, w, spec(readout="adc", adc_bits=bits, adc_range=adc_range), jax.random.key(0)))
+        y = np.asarray(analog_matmul(x, w, spec(readout=ADC(bits=bits, range=adc_range)), jax.random.key(0)))
         full_scale = adc_range * 64 * SPAN * V
         levels = 2 ** (bits - 1) - 1
         current = np.asarray(w[:10]) / w_max * SPAN * V  # one row on: dI = v dG
@@ -115,7 +115,7 @@ def test_adc_step_and_clipping():
 
 def test_sense_amplifier_decisions():
     w, x = W[:64], X[:, :64]  # one tile: the output is a_j x sign(partial sum) per column j
-    s = spec(readout="sa")
+    s = spec(readout=SenseAmplifier())
     full_scale = 64 * V * SPAN  # adc_range 1: all 64 rows on at g_on, in amperes
     scale = jnp.asarray(RNG.uniform(0.01, 0.1, (1, 1, 70)).astype(np.float32))
     product = analog_matmul_tiles(split_row_tiles(x.T, 64), w, s, jax.random.key(0), sa_scale=scale)
@@ -130,7 +130,7 @@ def test_sense_amplifier_decisions():
     other = analog_matmul(x.at[1:].set(1.0 - x[1:]), w, s, jax.random.key(0), sa_scale=scale)
     np.testing.assert_array_equal(np.asarray(other)[0], y[0])
     # a frozen per-column offset flips the decisions of columns whose partial sums are small
-    shifted = np.asarray(analog_matmul(x, w, spec(readout="sa", sa_offset_sigma=0.05), jax.random.key(0), sa_scale=scale))
+    shifted = np.asarray(analog_matmul(x, w, spec(readout=SenseAmplifier(offset_sigma=0.05)), jax.random.key(0), sa_scale=scale))
     flips = np.sign(shifted) != np.sign(y)
     assert 0 < flips.mean() < 0.5
     # the scales are required, in their shape
@@ -150,7 +150,7 @@ def test_a_tile_with_no_driven_row_is_not_read():
     unit = 64 * V * SPAN * float(jnp.max(jnp.abs(W))) / (V * SPAN)  # weight units per full-scale current
     tiles = [slice(0, 64), slice(64, 128), slice(128, 150)]
     for sigma, key in ((0.0, 0), (0.05, 0), (0.05, 1)):
-        product = analog_matmul_tiles(split_row_tiles(jnp.asarray(x).T, 64), W, spec(readout="sa", sa_offset_sigma=sigma),
+        product = analog_matmul_tiles(split_row_tiles(jnp.asarray(x).T, 64), W, spec(readout=SenseAmplifier(offset_sigma=sigma)),
                                       jax.random.key(key), sa_scale=scale)
         y = np.asarray(product.y) / (0.05 * unit)  # in decisions
         reads = np.asarray([[x[p, t].any() for t in tiles] for p in range(3)]).sum(axis=1)[:, None]  # 1, 2, 0
@@ -168,7 +168,7 @@ def test_a_tile_with_no_driven_row_is_not_read():
         np.testing.assert_allclose(magnitudes[2], np.abs(x[1, 128:] @ np.asarray(W[128:])) / unit, rtol=1e-5)
         np.testing.assert_array_equal(magnitudes[1], 0.0)
     # the surrogate gradient still reaches the rows of a tile that was not read (so a silent layer can wake)
-    s = spec(readout="sa")
+    s = spec(readout=SenseAmplifier())
     grad = jax.grad(lambda v: jnp.sum(analog_matmul(v, W, s, jax.random.key(0), sa_scale=scale)))(jnp.asarray(x))
     assert float(jnp.abs(grad[2]).min()) > 0 and float(jnp.abs(grad[0, 64:128]).min()) > 0
 
@@ -184,26 +184,27 @@ def test_strength_scales_each_nonideality():
     sigma = 0.2e-6
     w = jnp.asarray(RNG.normal(0, 0.1, (64, 512)).astype(np.float32))
     # noise strength s scales the programming sigma: deviations have s times the full-strength std
-    full = one_hot_outputs(spec(prog_sigma_0=sigma), w, jax.random.key(1)) - np.asarray(w)
+    noisy = spec(stages=(ProgrammingNoise(sigma_0=sigma),))
+    full = one_hot_outputs(noisy, w, jax.random.key(1)) - np.asarray(w)
     eye = jnp.eye(64)
-    half = np.asarray(analog_matmul(eye, w, spec(prog_sigma_0=sigma), jax.random.key(1),
+    half = np.asarray(analog_matmul(eye, w, noisy, jax.random.key(1),
                                     strength={"programming_noise": 0.5})) - np.asarray(w)
     np.testing.assert_allclose(half, 0.5 * full, atol=1e-5)
     # noise 0, IR 0, readout 0: quantised weights on an ideal crossbar with an exact readout
-    harsh = spec(weight_bits=4, readout="sa", prog_sigma_0=sigma, r_wire_ohm=2.5, ir_drop="resummed", sa_offset_sigma=0.05,
-                 p_stuck_on=0.1)
+    harsh = spec(weight_bits=4, readout=SenseAmplifier(offset_sigma=0.05),
+                 stages=(ProgrammingNoise(sigma_0=sigma), IRDrop(r_wire_ohm=2.5), StuckAt(p_on=0.1)))
     scales = jnp.full((1, 3, 70), 0.05)  # 150 rows: 3 row tiles of 64
     zero = analog_matmul(X, W, harsh, jax.random.key(0), strength=0.0, sa_scale=scales)
     np.testing.assert_allclose(np.asarray(zero), np.asarray(analog_matmul(X, W, spec(weight_bits=4), jax.random.key(0))), atol=1e-5)
     # the readout strength blends the exact partial sums (p) into the SA readout (q): linear in it
-    sa = spec(weight_bits=4, readout="sa")
+    sa = spec(weight_bits=4, readout=SenseAmplifier())
     exact, decided = (analog_matmul(X, W, sa, jax.random.key(0), strength={"readout": r}, sa_scale=scales) for r in (0.0, 1.0))
     blended = analog_matmul(X, W, sa, jax.random.key(0), strength={"readout": 0.25}, sa_scale=scales)
     np.testing.assert_allclose(np.asarray(blended), np.asarray(0.75 * exact + 0.25 * decided), atol=1e-5)
     # IR-drop strength scales the wire resistance
-    ir = spec(r_wire_ohm=2.0, ir_drop="resummed")
+    ir = spec(stages=(IRDrop(r_wire_ohm=2.0),))
     np.testing.assert_allclose(np.asarray(analog_matmul(X, W, ir, jax.random.key(0), strength={"ir_drop": 0.5})),
-                               np.asarray(analog_matmul(X, W, spec(r_wire_ohm=1.0, ir_drop="resummed"), jax.random.key(0))), atol=1e-6)
+                               np.asarray(analog_matmul(X, W, spec(stages=(IRDrop(r_wire_ohm=1.0),)), jax.random.key(0))), atol=1e-6)
 
 
 @pytest.mark.parametrize("encoding, bits_per_cell, cells", [("differential", 1, 5), ("differential", 2, 3),
@@ -235,7 +236,7 @@ def test_bit_slices_are_read_separately():
     # current (adc_range 0.5 x 2 rows x span x v), so on 1-bit cells each slice reads exactly and the
     # shift-and-add gives 5/7; in one cell the current 5/7 of a cell rounds up to the top level: 1.
     w, x = jnp.asarray([[5.0 / 7.0], [1.0]]), jnp.asarray([[1.0, 0.0]])
-    common = dict(weight_bits=4, readout="adc", adc_bits=2, adc_range=0.5, size=2)
+    common = dict(weight_bits=4, readout=ADC(bits=2, range=0.5), size=2)
     np.testing.assert_allclose(np.asarray(analog_matmul(x, w, spec(bits_per_cell=1, **common), jax.random.key(0))),
                                [[5.0 / 7.0]], rtol=1e-5)
     np.testing.assert_allclose(np.asarray(analog_matmul(x, w, spec(**common), jax.random.key(0))), [[1.0]], rtol=1e-5)
@@ -244,7 +245,7 @@ def test_bit_slices_are_read_separately():
 def test_ir_drop_gradient_against_finite_differences():
     # the gradient through the resummed IR-drop conductances (what training uses) against central
     # differences of the forward pass, along random directions (w_max held fixed: a stop-gradient scale)
-    s = spec(r_wire_ohm=2.5, ir_drop="resummed")
+    s = spec(stages=(IRDrop(r_wire_ohm=2.5, solver=Resummed()),))
     c = jnp.asarray(RNG.normal(size=(8, 70)).astype(np.float32))
     f = lambda w: jnp.sum(c * analog_matmul(X, w, s, jax.random.key(0)))
     g = jax.grad(f)(W)
@@ -263,10 +264,10 @@ def test_gradients_reach_the_weights():
     # quantisation and an ideal readout: straight-through, so the gradient is exactly x^T c
     g = jax.grad(lambda w: jnp.sum(c * analog_matmul(X, w, spec(weight_bits=4), jax.random.key(0))))(W)
     np.testing.assert_allclose(np.asarray(g), np.asarray(X.T @ c), rtol=1e-4, atol=1e-5)
-    for readout in ("adc", "sa"):
-        s = spec(weight_bits=4, readout=readout, adc_range=0.125, prog_sigma_0=0.2e-6, r_wire_ohm=1.0, ir_drop="relaxation")
+    for readout in (ADC(bits=4, range=0.125), SenseAmplifier()):
+        s = spec(weight_bits=4, readout=readout, stages=(ProgrammingNoise(sigma_0=0.2e-6), IRDrop(r_wire_ohm=1.0, solver=Relaxation())))
         tiles = split_row_tiles(X.T, 64)
-        scale = analog_matmul_tiles(tiles, W, s.replace(readout="ideal"), jax.random.key(0)).partial_magnitudes  # calibrated
+        scale = analog_matmul_tiles(tiles, W, s.without("readout"), jax.random.key(0)).partial_magnitudes  # calibrated
         g = jax.grad(lambda w: jnp.sum(c * analog_matmul(X, w, s, jax.random.key(0), sa_scale=scale)))(W)
         assert np.all(np.isfinite(np.asarray(g))) and float(jnp.abs(g).mean()) > 1e-3
         # the surrogate / straight-through gradient points the same way as the ideal one, mostly
@@ -301,32 +302,32 @@ def test_bad_inputs():
         with pytest.raises(ValueError, match=r"row_tiles, w: tile shapes .* allowed: \[64, P\] blocks"):
             analog_matmul_tiles(tiles, jnp.ones((100, 5)), spec(), jax.random.key(0))
     with pytest.raises(ValueError, match="encoding must be 'differential'"):
-        spec(readout="sa", encoding="offset")
+        spec(readout=SenseAmplifier(), encoding="offset")
     with pytest.raises(ValueError, match="g_off_siemens must be <"):
         spec(g_off_siemens=1e-3)
-    with pytest.raises(ValueError, match="p_stuck_on \\+ p_stuck_off"):
-        spec(p_stuck_on=0.7, p_stuck_off=0.6)
+    with pytest.raises(ValueError, match=r"StuckAt: p_on \+ p_off must be <= 1; got 1\.29"):
+        StuckAt(p_on=0.7, p_off=0.6)
     with pytest.raises(ValueError, match="bits_per_cell=2 needs quantised weights"):
         spec(bits_per_cell=2)
     with pytest.raises(ValueError, match="bits_per_cell must be an int in \\[1, 3\\]; got 4"):
         spec(weight_bits=4, bits_per_cell=4)
     with pytest.raises(ValueError, match="does not converge"):
-        spec(ir_drop="relaxation", r_wire_ohm=100.0, ir_iterations=5, ir_damping=1.0)
+        spec(stages=(IRDrop(r_wire_ohm=100.0, solver=Relaxation(iterations=5, damping=1.0)),))
 
 
 def test_stages_are_read_from_the_spec_at_call_time():
-    """A layer whose spec is replaced after construction (read noise switched on) reads with the new
-    spec; the spec's stages are its structure, so they are known under jit."""
+    """A layer whose spec is replaced after construction (read noise added) reads with the new spec; the
+    spec's stages are its structure, so they are known under jit."""
     from flax import nnx
 
     from hwsnn.layers import Context, SpikingDense
 
     quiet = spec(weight_bits=4)
-    assert quiet.stages == () and spec(weight_bits=4, readout="sa").stages == ("readout",)
+    assert quiet.stages == () and not quiet.readout.needs_scale
     layer = SpikingDense(150, 70, rngs=nnx.Rngs(0), hardware=quiet)
     before = np.asarray(layer.synapse(X, Context(jax.random.key(0))))
-    noisy = quiet.replace(read_sigma=0.04)
-    assert noisy.stages == ("read_noise",)
+    noisy = quiet.with_stage(ReadNoise(sigma=0.04))
+    assert [stage.name for stage in noisy.stages] == ["read_noise"]
     layer.hardware = noisy
     after = np.asarray(layer.synapse(X, Context(jax.random.key(0))))
     assert np.std(after - before) > 1e-3
@@ -334,17 +335,32 @@ def test_stages_are_read_from_the_spec_at_call_time():
     np.testing.assert_allclose(np.asarray(jitted(noisy, X)), np.asarray(analog_matmul(X, W, noisy, jax.random.key(0))), atol=1e-6)
 
 
+def test_read_noise_statistics():
+    # one-hot inputs read one cell per column pair: y = w + sigma (I+ eps+ - I- eps-) in weight units, so the
+    # deviation of an output whose weight is n levels has std sigma sqrt(G+^2 + G-^2) w_max / span
+    w = jnp.asarray(RNG.normal(0, 0.1, (64, 512)).astype(np.float32))
+    sigma = 0.04
+    y = one_hot_outputs(spec(stages=(ReadNoise(sigma=sigma),)), w, jax.random.key(5))
+    w_max = float(jnp.max(jnp.abs(w)))
+    g_plus = G_OFF + SPAN * np.maximum(np.asarray(w), 0) / w_max
+    g_minus = G_OFF + SPAN * np.maximum(-np.asarray(w), 0) / w_max
+    z = (y - np.asarray(w)) / (sigma * np.sqrt(g_plus ** 2 + g_minus ** 2) * w_max / SPAN)
+    assert abs(z.mean()) < 4 / np.sqrt(z.size) and z.std() == pytest.approx(1.0, rel=0.03)
+
+
 def test_without_switches_stages_off():
-    """``spec.without(stage)`` drops that stage alone (the readout takes the SA offsets with it) and keeps
-    every other field; with every stage off, a crossbar that had all of them computes the product of
-    the quantised weights exactly."""
-    full = spec(weight_bits=4, readout="sa", ir_drop="resummed", r_wire_ohm=1.0, prog_sigma_0=0.2e-6, read_sigma=0.04,
-                p_stuck_on=0.01, p_stuck_off=0.01, sa_offset_sigma=0.01)
-    assert full.stages == STAGES and tuple(STAGE_OFF_VALUES) == STAGES
-    for stage in STAGES:
-        gone = {stage, "sa_offset"} if stage == "readout" else {stage}
-        assert full.without(stage).stages == tuple(s for s in STAGES if s not in gone)
-    bare = full.without(*STAGES)
+    """``spec.without(name)`` drops that stage alone ("readout": an exact readout, which takes the SA offsets
+    with it; "sa_offset": offset-free sense amplifiers) and keeps every other field; with everything off, a
+    crossbar that had every stage computes the product of the quantised weights exactly."""
+    full = spec(weight_bits=4, readout=SenseAmplifier(offset_sigma=0.01),
+                stages=(ProgrammingNoise(sigma_0=0.2e-6), StuckAt(p_on=0.01, p_off=0.01), IRDrop(r_wire_ohm=1.0),
+                        ReadNoise(sigma=0.04)))
+    names = [stage.name for stage in full.stages]
+    for name in names:
+        assert [stage.name for stage in full.without(name).stages] == [n for n in names if n != name]
+    assert type(full.without("readout").readout).__name__ == "Ideal"
+    assert float(full.without("sa_offset").readout.offset_sigma) == 0.0 and full.without("sa_offset").stages == full.stages
+    bare = full.without(*names, "readout")
     assert bare.stages == () and (bare.g_on_siemens, bare.weight_bits, bare.size) == (full.g_on_siemens, 4, 64)
     w_max = float(jnp.max(jnp.abs(W)))
     w_q = w_max * np.round(np.asarray(W) / w_max * 7) / 7
@@ -353,12 +369,31 @@ def test_without_switches_stages_off():
         full.without("noise")
 
 
+def test_replace_keeps_the_spec_consistent():
+    """A spec is built by keyword and checked when built; ``replace`` builds a new one, so no copy can
+    hold a stale derived field, and a replacement that breaks a rule is refused."""
+    sa = spec(weight_bits=4, readout=SenseAmplifier())
+    with pytest.raises(ValueError, match="encoding must be 'differential'"):
+        sa.replace(encoding="offset")
+    with pytest.raises(ValueError, match="does not converge"):
+        sa.replace(stages=(IRDrop(r_wire_ohm=100.0, solver=Relaxation(iterations=5, damping=1.0)),))
+    with pytest.raises(ValueError, match=r"stages holds \['ir_drop'\] more than once"):
+        sa.replace(stages=(IRDrop(), IRDrop()))
+    with pytest.raises(TypeError):
+        CrossbarSpec(G_ON, G_OFF, V)  # keyword only: fields of one type cannot be passed by position
+
+
 def test_stage_and_ir_drop_errors_name_the_argument():
     with pytest.raises(ValueError, match="strength: unknown stages \\['noise'\\]"):
         analog_matmul(X, W, spec(), jax.random.key(0), strength={"noise": 0.5})
-    with pytest.raises(ValueError, match="ir_drop 'exact' is the host-side nodal solve"):
-        spec(ir_drop="exact", r_wire_ohm=1.0)
-    with pytest.raises(ValueError, match="ir_drop must be one of \\['resummed', 'relaxation'\\]; got 'none'"):
-        spec(ir_drop="none")
+    with pytest.raises(ValueError, match="IRDrop: solver Exact\\(\\) is the host-side nodal solve"):
+        IRDrop(r_wire_ohm=1.0, solver=Exact())
+    with pytest.raises(ValueError, match="IRDrop: solver must be a IRDropSolver .*; got str"):
+        IRDrop(solver="none")
     with pytest.raises(ValueError, match="unknown fields \\['sigma'\\]"):
         spec().replace(sigma=1.0)
+    with pytest.raises(ValueError, match="stages must be a sequence of Stage objects"):
+        spec(stages=("programming_noise",))
+    with pytest.raises(ValueError, match="readout must be a Readout"):
+        spec(readout="sa")
+    assert set(ramped_names()) >= {"programming_noise", "stuck_at", "ir_drop", "read_noise", "drift", "sa_offset", "readout"}

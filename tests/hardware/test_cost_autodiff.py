@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from hwsnn.hardware import cost, preset, stack_specs
+from hwsnn.hardware import preset, stack_specs
+from hwsnn.hardware.presets import PLATFORMS
 from hwsnn.layers import conv_net
 from hwsnn.structure import Activity, LayerActivity
 
-CASES = [("naive", "naive-fp32"), ("systolic", "systolic-sata"), ("imc", "imc-adc"), ("imc", "imc-sa"),
+CASES = [("naive", "naive-fp32"), ("systolic", "systolic-sata"), ("imc", "rram-adc"), ("imc", "rram-sa"),
          ("event", "event-fpga")]
 
 
@@ -50,7 +51,7 @@ def test_gradients_match_finite_differences(model, preset_name, seed):
         workload, activity = random_case(seed)
         to64 = lambda tree: jax.tree.map(lambda a: jnp.asarray(a, jnp.float64), tree)
         spec, activity = to64(preset(preset_name)), to64(activity)
-        f = objective(cost.MODELS[model], workload)
+        f = objective(PLATFORMS[model]().cost, workload)
         grad_spec, grad_act = jax.grad(f, argnums=(0, 1))(spec, activity)
         checked = 0
         # every continuous spec field
@@ -80,7 +81,7 @@ def test_gradients_match_finite_differences(model, preset_name, seed):
 @pytest.mark.parametrize("model,preset_name", CASES)
 def test_no_retrace_and_vmap_over_specs(model, preset_name):
     workload, activity = random_case(3)
-    fn = cost.MODELS[model]
+    fn = PLATFORMS[model]().cost
     traced = jax.jit(chex.assert_max_traces(lambda s, a: fn(s, workload, a).energy_pj.total, n=1))
     chex.clear_trace_counter()
     spec = preset(preset_name)

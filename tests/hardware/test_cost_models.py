@@ -9,7 +9,9 @@ import jax.numpy as jnp
 import pytest
 from flax import nnx
 
-from hwsnn.hardware import cost, preset, specs
+from hwsnn.hardware import cost, preset
+from hwsnn.hardware.platforms import event as event_platform, imc as imc_platform, naive as naive_platform, systolic as systolic_platform
+from hwsnn.hardware.presets import PLATFORMS
 from hwsnn.layers import SNN, Flatten, SpikingConv, SpikingDense
 from hwsnn.structure import Activity, LayerActivity
 
@@ -25,24 +27,24 @@ def dense_workload(spiking_input=True):
 
 def test_naive_by_hand():
     act = activity_of([2, 1], [1, 0])
-    c = cost.naive(specs.naive_fp32_45nm(), dense_workload(), act)
+    c = cost.naive(naive_platform.naive_fp32_45nm(), dense_workload(), act)
     assert float(c.energy_pj.total) == pytest.approx(0.9 * (3 * 3 + 1 * 2))  # SOPs = 3 events x 3 + 1 x 2
     assert float(c.ann.energy_pj.total) == pytest.approx(4.6 * (12 + 6))
-    direct = cost.naive(specs.naive_fp32_45nm(), dense_workload(spiking_input=False), act)
+    direct = cost.naive(naive_platform.naive_fp32_45nm(), dense_workload(spiking_input=False), act)
     assert float(direct.energy_pj.total) == pytest.approx(4.6 * 12 + 0.9 * 1 * 2)  # analog first layer: MACs once
     assert float(c.energy_ratio_to_ann) == pytest.approx(9.9 / 82.8)
 
 
 def small_systolic(**overrides):
-    unit = specs.pe_unit("SystolicSpec", "u", gated_mw=1.0, ungated_mw=2.0, leak_mw=0.5)
-    lif = specs.pe_unit("SystolicSpec", "lif", gated_mw=3.0, ungated_mw=0.0, leak_mw=0.0)
+    unit = systolic_platform.pe_unit("SystolicSpec", "u", gated_mw=1.0, ungated_mw=2.0, leak_mw=0.5)
+    lif = systolic_platform.pe_unit("SystolicSpec", "lif", gated_mw=3.0, ungated_mw=0.0, leak_mw=0.0)
     values = dict(
         clock_mhz=500.0, accumulate=unit, lif=lif, spad=unit, mac=unit, relu=unit, ann_spad=unit,
-        glb_weight=specs.global_buffer("SystolicSpec", "w", size_bytes=4096, read_pj=2.0, write_pj=3.0, leak_mw=0.25),
-        glb_ifmap=specs.global_buffer("SystolicSpec", "i", size_bytes=1024, read_pj=5.0, write_pj=7.0, leak_mw=0.125),
-        glb_ofmap=specs.global_buffer("SystolicSpec", "o", size_bytes=1024, read_pj=11.0, write_pj=13.0, leak_mw=0.0625),
+        glb_weight=systolic_platform.global_buffer("SystolicSpec", "w", size_bytes=4096, read_pj=2.0, write_pj=3.0, leak_mw=0.25),
+        glb_ifmap=systolic_platform.global_buffer("SystolicSpec", "i", size_bytes=1024, read_pj=5.0, write_pj=7.0, leak_mw=0.125),
+        glb_ofmap=systolic_platform.global_buffer("SystolicSpec", "o", size_bytes=1024, read_pj=11.0, write_pj=13.0, leak_mw=0.0625),
         dram_pj_per_byte=100.0, rows=4, cols=2, glb_word_bytes=4)
-    return specs.systolic_spec(**{**values, **overrides})
+    return systolic_platform.systolic_spec(**{**values, **overrides})
 
 
 def test_systolic_small_conv_layer_by_hand():
@@ -85,7 +87,7 @@ def test_tick_batching_by_hand():
     def run(timesteps, events, **overrides):
         workload = SNN([SpikingConv(2, 4, 3, rngs=nnx.Rngs(0), padding="SAME")], (4, 4, 2), timesteps,
                        spiking_input=True).workload
-        ifmap = specs.global_buffer("SystolicSpec", "i", size_bytes=4, read_pj=5.0, write_pj=7.0, leak_mw=0.125)
+        ifmap = systolic_platform.global_buffer("SystolicSpec", "i", size_bytes=4, read_pj=5.0, write_pj=7.0, leak_mw=0.125)
         return cost.systolic(small_systolic(glb_ifmap=ifmap, **overrides), workload, activity_of(events)).energy_pj
     word, spills, membranes, spikes, weights = 32, 4 * 16 * 4 * 16, 64 * 8, 64 * 1, 72
     plain, batched = run(2, [3, 5]), run(2, [3, 5], tick_batched=True, psum_spad_bytes=4)  # 2 steps of 16-bit psums
@@ -111,7 +113,7 @@ SATA_T8_IFMAP_DYNAMIC_NJ = 51568.24868544
 
 def test_tsweep_preset_reproduces_sata_sims_ifmap_accounting():
     from experiments.icassp_table2 import VGG9
-    from hwsnn.hardware.cost.systolic import layer_cycles
+    from hwsnn.hardware.platforms.systolic import layer_cycles
     from hwsnn.structure import Workload, conv_workload
     from hwsnn.structure import dense_workload as fc
     common = dict(input_timesteps=8, timesteps=8, spiking_input=True, spiking_output=True)
@@ -146,7 +148,7 @@ def spikesim_pe_cycle(k2):
 def test_imc_dense_mode_reproduces_spikesim_by_hand():
     workload = three_layer_net()
     act = activity_of([1.0] * 4, [1.0] * 4, [1.0] * 4)  # dense mode ignores activity
-    c = cost.imc(specs.imc_spikesim_65nm_adc4(), workload, act, mode="dense")
+    c = cost.imc(imc_platform.imc_spikesim_65nm_adc4(), workload, act, mode="dense")
     t = 4
     e_conv1 = t * 1 * 1 * 64 * spikesim_pe_cycle(9)    # ceil(3/64) ceil(64/64) PEs, 8x8 pixels
     e_conv2 = t * 1 * 2 * 64 * spikesim_pe_cycle(9)    # ceil(64/64) ceil(128/64)
@@ -163,7 +165,7 @@ def test_imc_dense_mode_reproduces_spikesim_by_hand():
 
 def test_imc_event_mode_follows_active_rows():
     workload = three_layer_net()
-    spec = specs.imc_spikesim_65nm_adc4()
+    spec = imc_platform.imc_spikesim_65nm_adc4()
     sizes = [8 * 8 * 3, 8 * 8 * 64, 8192]
     full = activity_of(*[[float(s)] * 4 for s in sizes])
     dense = cost.imc(spec, workload, full, mode="dense").energy_pj
@@ -178,8 +180,8 @@ def test_imc_event_mode_follows_active_rows():
 def test_sense_amplifier_versus_adc():
     workload = three_layer_net()
     act = activity_of([1.0] * 4, [1.0] * 4, [1.0] * 4)
-    adc = cost.imc(specs.imc_spikesim_65nm_adc4(), workload, act, mode="dense")
-    sa = cost.imc(specs.imc_spikesim_65nm_sa(), workload, act, mode="dense")
+    adc = cost.imc(imc_platform.imc_spikesim_65nm_adc4(), workload, act, mode="dense")
+    sa = cost.imc(imc_platform.imc_spikesim_65nm_sa(), workload, act, mode="dense")
     # per PE cycle: ADC readout 64 conversions x 2.03084 pJ (+ mux); SA 64 decisions x 0.001 pJ, no mux
     ratio = float(sa.energy_pj["readout"]) / float(adc.energy_pj["readout"])
     assert ratio == pytest.approx(0.001 / 2.03084, rel=1e-5)
@@ -190,7 +192,7 @@ def test_sense_amplifier_versus_adc():
 
 
 def test_event_pipeline_by_hand():
-    spec = specs.event_spec(clock_mhz=200.0, address_cycles=1.0, accumulate_cycles=4.0, step_cycles=4.0, power_w=0.5)
+    spec = event_platform.event_spec(clock_mhz=200.0, address_cycles=1.0, accumulate_cycles=4.0, step_cycles=4.0, power_w=0.5)
     act = activity_of([2, 0, 1], [1, 3, 0])
     workload = SNN([SpikingDense(4, 3, rngs=nnx.Rngs(0)), SpikingDense(3, 2, rngs=nnx.Rngs(0))], (4,), 3,
                    spiking_input=True).workload
@@ -200,7 +202,7 @@ def test_event_pipeline_by_hand():
     assert float(c.latency_ns) == pytest.approx(46 * 5.0)
     assert float(c.energy_pj.total) == pytest.approx(0.5 * 46 * 5.0 * 1000)
     assert float(cost.fps_per_watt(spec, c)) == pytest.approx(1e9 / (46 * 5.0) / 0.5)
-    serial = specs.event_spec(clock_mhz=200.0, address_cycles=1.0, accumulate_cycles=4.0, step_cycles=4.0,
+    serial = event_platform.event_spec(clock_mhz=200.0, address_cycles=1.0, accumulate_cycles=4.0, step_cycles=4.0,
                               power_w=0.5, pipelined=False)
     assert float(cost.event(serial, workload, act).latency_ns) == pytest.approx((27 + 32) * 5.0)
     # ANN: every input is an event, one pass: layer 0: 4 x 5 + 4 = 24, layer 1: 3 x 5 + 4 = 19 -> 43
@@ -210,13 +212,13 @@ def test_event_pipeline_by_hand():
 def test_cost_rejects_mismatched_activity():
     workload = dense_workload()
     with pytest.raises(ValueError, match="activity: 1 layers"):
-        cost.naive(specs.naive_fp32_45nm(), workload, activity_of([1, 1]))
+        cost.naive(naive_platform.naive_fp32_45nm(), workload, activity_of([1, 1]))
     with pytest.raises(ValueError, match="allowed: \\(2,\\)"):
-        cost.naive(specs.naive_fp32_45nm(), workload, activity_of([1, 1, 1], [1, 1, 1]))
+        cost.naive(naive_platform.naive_fp32_45nm(), workload, activity_of([1, 1, 1], [1, 1, 1]))
     with pytest.raises(ValueError, match="mode"):
-        cost.imc(preset("imc-adc"), workload, activity_of([1, 1], [1, 1]), mode="sparse")
+        cost.imc(preset("rram-adc"), workload, activity_of([1, 1], [1, 1]), mode="sparse")
     with pytest.raises(ValueError, match="workload"):
-        cost.naive(specs.naive_fp32_45nm(), [1, 2], activity_of([1, 1], [1, 1]))
+        cost.naive(naive_platform.naive_fp32_45nm(), [1, 2], activity_of([1, 1], [1, 1]))
 
 
 @pytest.mark.parametrize("scaling,energy_ratio,conversion_ns", [
@@ -224,9 +226,9 @@ def test_cost_rejects_mismatched_activity():
 def test_adc_energy_and_latency_grow_with_resolution(scaling, energy_ratio, conversion_ns):
     workload = three_layer_net()
     act = activity_of([1.0] * 4, [1.0] * 4, [1.0] * 4)
-    constants = specs._spikesim_constants()
-    low = cost.imc(specs.imc_spec(adc_bits=4, adc_scaling=scaling, **constants), workload, act, mode="dense")
-    high = cost.imc(specs.imc_spec(adc_bits=8, adc_scaling=scaling, **constants), workload, act, mode="dense")
+    constants = imc_platform._spikesim_constants()
+    low = cost.imc(imc_platform.imc_spec(adc_bits=4, adc_scaling=scaling, **constants), workload, act, mode="dense")
+    high = cost.imc(imc_platform.imc_spec(adc_bits=8, adc_scaling=scaling, **constants), workload, act, mode="dense")
     # 4 -> 8 bits: x2 per bit (Walden), x4 per bit (Schreier), 255 / 15 comparators (flash)
     assert float(high.energy_pj["readout"]) / float(low.energy_pj["readout"]) == pytest.approx(energy_ratio, rel=1e-6)
     # a PE cycle is 64 ns + 8 serial conversions: SAR (b + 1) ns, flash 1 ns at any resolution
@@ -237,7 +239,7 @@ def test_adc_energy_and_latency_grow_with_resolution(scaling, energy_ratio, conv
 def test_imc_event_mode_reads_per_crossbar_row_activity():
     # dense 100 -> 10 on 64-row crossbars: row tiles of 64 and 36 inputs
     workload = SNN([SpikingDense(100, 10, rngs=nnx.Rngs(0))], (100,), 2, spiking_input=True).workload
-    spec = specs.imc_spikesim_65nm_adc4()
+    spec = imc_platform.imc_spikesim_65nm_adc4()
     per_row = jnp.zeros((2, 100)).at[:, :64].set(0.5)  # only the first tile's rows fire, half the time
     act = Activity((LayerActivity(jnp.sum(per_row, axis=1), jnp.zeros(2), per_row),))
     layer_level = Activity((LayerActivity(jnp.sum(per_row, axis=1), jnp.zeros(2)),))
@@ -259,15 +261,15 @@ def test_forward_pass_records_channel_events():
 
 def test_every_model_breaks_its_cost_down_by_layer():
     """Per-layer costs add up to the totals, and each layer's share is its own by hand."""
-    from hwsnn.hardware.cost.imc import pe_cycle_ns, pes_of
-    from hwsnn.hardware.cost.systolic import layer_cycles
+    from hwsnn.hardware.platforms.imc import pe_cycle_ns, pes_of
+    from hwsnn.hardware.platforms.systolic import layer_cycles
 
     model = SNN([SpikingConv(2, 4, 3, rngs=nnx.Rngs(0), pool="max"), Flatten(), SpikingDense(64, 10, rngs=nnx.Rngs(1))],
                 (8, 8, 2), 3, spiking_input=True)
     x = jnp.asarray((np.random.default_rng(0).random((3, 4, 8, 8, 2)) < 0.3).astype(np.float32))
     activity, workload = model(x)[1], model.workload
-    for name, preset_name in (("naive", "naive-fp32"), ("systolic", "systolic-sata"), ("imc", "imc-adc"), ("event", "event-fpga")):
-        c = cost.MODELS[name](preset(preset_name), workload, activity)
+    for name, preset_name in (("naive", "naive-fp32"), ("systolic", "systolic-sata"), ("imc", "rram-adc"), ("event", "event-fpga")):
+        c = PLATFORMS[name]().cost(preset(preset_name), workload, activity)
         for result in (c, c.ann):
             assert [layer.name for layer in result.layers] == ["layer0", "layer1"], name
             for component, total in result.energy_pj.components.items():
@@ -281,7 +283,7 @@ def test_every_model_breaks_its_cost_down_by_layer():
         stream, load = layer_cycles(systolic_spec, layer)
         assert float(share.cycles) == 3 * stream + load
     assert sum(float(share.latency_ns) for share in systolic.layers) == pytest.approx(float(systolic.latency_ns), rel=1e-6)
-    imc_spec = preset("imc-adc")
+    imc_spec = preset("rram-adc")
     imc = cost.imc(imc_spec, workload, activity)
     for layer, share in zip(workload, imc.layers):  # T x PEs x output pixels PE cycles, on PEs_l
         pixels = math.prod(layer.synapse_shape[:-1])
@@ -296,7 +298,7 @@ def test_every_model_breaks_its_cost_down_by_layer():
         assert float(share.latency_ns) == pytest.approx(b * 1000 / float(event_spec.clock_mhz), rel=1e-6)
 
 
-@pytest.mark.parametrize("model, name", [(cost.naive, "naive-fp32"), (cost.systolic, "systolic-sata"), (cost.imc, "imc-adc"),
+@pytest.mark.parametrize("model, name", [(cost.naive, "naive-fp32"), (cost.systolic, "systolic-sata"), (cost.imc, "rram-adc"),
                                          (cost.event, "event-fpga")])
 def test_inputs_a_cost_model_refuses(model, name):
     workload = dense_workload()  # 4 -> 3 -> 2 at T = 2

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from hwsnn.hardware.crossbar import check_relaxation, column_currents, exact_currents
+from hwsnn.hardware.crossbar import Exact, Relaxation, Resummed, check_relaxation, column_currents, exact_currents
 
 
 def random_array(seed, rows=64, cols=64, batch=6):
@@ -15,10 +15,10 @@ def random_array(seed, rows=64, cols=64, batch=6):
     return v, g
 
 
-@pytest.mark.parametrize("method", ["exact", "relaxation"])
-def test_zero_wire_resistance_is_v_at_g(method):
+@pytest.mark.parametrize("solver", [Exact(), Relaxation(iterations=20), Resummed()])
+def test_zero_wire_resistance_is_v_at_g(solver):
     v, g = random_array(0, 16, 12, 3)
-    np.testing.assert_allclose(np.asarray(column_currents(v, g, 0.0, method=method)), v @ g, rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(column_currents(v, g, 0.0, solver=solver)), v @ g, rtol=1e-5)
 
 
 def test_single_cell_by_hand():
@@ -71,7 +71,7 @@ def test_gradients_match_finite_differences():
         v, g = random_array(3, 8, 6, 1)
         v, g = jnp.asarray(v[0] + 0.05), jnp.asarray(g)
         weights = jnp.linspace(1.0, 2.0, 6)
-        f = lambda v, g: jnp.sum(weights * column_currents(v, g, 200.0, iterations=40, damping=0.8))
+        f = lambda v, g: jnp.sum(weights * column_currents(v, g, 200.0, solver=Relaxation(iterations=40, damping=0.8)))
         grad_v, grad_g = jax.grad(f, argnums=(0, 1))(v, g)
         for i in range(8):
             e = jnp.zeros(8).at[i].set(1e-6)
@@ -92,14 +92,18 @@ def test_non_convergence_is_detected():
 
 
 def test_bad_arguments():
-    with pytest.raises(ValueError, match="method"):
-        column_currents(jnp.ones(3), jnp.ones((3, 2)), 1.0, method="spice")
+    with pytest.raises(ValueError, match=r"column_currents: solver must be a IRDropSolver .*; got str"):
+        column_currents(jnp.ones(3), jnp.ones((3, 2)), 1.0, solver="spice")
     with pytest.raises(ValueError, match="v: last axis 4"):
         column_currents(jnp.ones(4), jnp.ones((3, 2)), 1.0)
     with pytest.raises(ValueError, match="g: shape"):
         column_currents(jnp.ones(3), jnp.ones(3), 1.0)
-    with pytest.raises(ValueError, match="iterations"):
-        column_currents(jnp.ones(3), jnp.ones((3, 2)), 1.0, iterations=0)
+    with pytest.raises(ValueError, match=r"Relaxation: iterations must be an int in \[1, 1000\]; got 0"):
+        Relaxation(iterations=0)
+    with pytest.raises(ValueError, match=r"Relaxation: damping must be in \(0, 1\]; got 1.5"):
+        Relaxation(damping=1.5)
+    with pytest.raises(ValueError, match="Exact runs on the host"):
+        Exact().fold(jnp.ones((1, 2, 1, 2)), 1.0)
 
 
 @pytest.mark.parametrize("r_wire", [1.0, 2.5])
@@ -107,6 +111,6 @@ def test_bad_arguments():
 def test_resummed_effective_conductance_beats_a_tenth_of_the_ideal_error(r_wire, seed):
     v, g = random_array(seed)
     exact = exact_currents(v, g, r_wire)
-    resummed = np.asarray(column_currents(jnp.asarray(v), jnp.asarray(g), r_wire, method="resummed"))
+    resummed = np.asarray(column_currents(jnp.asarray(v), jnp.asarray(g), r_wire, solver=Resummed()))
     ideal_error = np.abs(v @ g - exact).max()
     assert np.abs(resummed - exact).max() <= 0.05 * ideal_error  # measured: about 0.01

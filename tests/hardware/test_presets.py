@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from hwsnn.hardware import PRESETS, cost, hardware_preset
+from hwsnn.hardware import PRESETS, Preset, cost, hardware_preset, register
+from hwsnn.hardware.platforms import IMC
+from hwsnn.hardware.presets import PLATFORMS, cost_presets, crossbar_presets
 from hwsnn.hardware.report import cost_on_presets
 from hwsnn.layers import mlp
 from hwsnn.train.config import EnergyConfig, TrainConfig, energy_term
@@ -15,25 +17,63 @@ X = jnp.asarray((np.random.default_rng(0).random((3, 4, 6)) < 0.5).astype(np.flo
 _, ACTIVITY = MODEL(X)
 
 
-def test_each_preset_names_its_model_and_mode():
+def test_every_preset_is_costed_by_its_platform_with_a_baseline():
+    """Conformance over the registry: each cost preset's cost is its platform's function on its spec, and
+    carries the baseline every energy ratio divides by."""
     functions = {"naive": cost.naive, "systolic": cost.systolic, "imc": cost.imc, "event": cost.event}
-    for name, entry in PRESETS.items():
-        assert entry.model is functions[entry.model_name], name
-        expected = entry.model(entry.spec(), MODEL.workload, ACTIVITY, **dict(entry.options))
-        assert float(entry.cost(MODEL.workload, ACTIVITY).energy_pj.total) == float(expected.energy_pj.total)
-    assert dict(PRESETS["imc-sa"].options) == {"mode": "event"}
+    assert set(functions) == set(PLATFORMS)
+    for name in cost_presets():
+        entry = PRESETS[name]
+        options = {"mode": entry.platform.mode} if entry.platform.modes else {}
+        expected = functions[entry.platform.name](entry.spec(), MODEL.workload, ACTIVITY, **options)
+        got = entry.cost(MODEL.workload, ACTIVITY)
+        assert float(got.energy_pj.total) == float(expected.energy_pj.total), name
+        assert float(got.ann.energy_pj.total) == float(expected.ann.energy_pj.total) > 0, name
+    assert PRESETS["rram-sa"].platform == IMC(mode="event")
+
+
+def test_a_chip_is_one_preset_whose_platform_and_crossbar_agree():
+    """The RRAM chips are costed (IMC architecture) and trained on (crossbar) under one name, with the same
+    crossbar size and readout; a preset has a platform, a crossbar or both."""
+    both = [name for name, entry in PRESETS.items() if entry.platform is not None and entry.crossbar is not None]
+    assert both == ["rram-adc", "rram-sa"]
+    for name in both:
+        spec, crossbar = PRESETS[name].spec(), PRESETS[name].crossbar()
+        assert crossbar.size == spec.crossbar_size and crossbar.readout.bits == spec.adc_bits, name
+        assert crossbar.readout.needs_scale == (spec.readout == "sa"), name
+    assert set(cost_presets()) | set(crossbar_presets()) == set(PRESETS)
+    with pytest.raises(ValueError, match="got neither a platform nor a crossbar"):
+        Preset("empty")
+    with pytest.raises(ValueError, match="'rram-sa' is registered already"):
+        register(Preset("rram-sa", crossbar=PRESETS["rram-sa"].crossbar))
+    with pytest.raises(ValueError, match="preset: 'pcm' has no cost platform"):
+        PRESETS["pcm"].cost(MODEL.workload, ACTIVITY)
+
+
+def test_a_platform_without_a_baseline_cannot_be_built():
+    from hwsnn.hardware.platforms import Platform
+    from hwsnn.hardware.platforms.naive import NaiveSpec
+
+    class NoBaseline(Platform):
+        name, spec_type = "no-baseline", NaiveSpec
+
+        def snn(self, spec, workload, activity):
+            return cost.naive(spec, workload, activity)
+
+    with pytest.raises(TypeError, match="abstract"):
+        NoBaseline()
 
 
 def test_report_and_energy_term_read_the_table_and_the_imc_mode():
-    dense = cost.imc(PRESETS["imc-adc"].spec(), MODEL.workload, ACTIVITY, mode="dense")
-    rows = cost_on_presets(MODEL.workload, ACTIVITY, ("imc-adc", "naive-int8"), imc_mode="dense")
+    dense = cost.imc(PRESETS["rram-adc"].spec(), MODEL.workload, ACTIVITY, mode="dense")
+    rows = cost_on_presets(MODEL.workload, ACTIVITY, ("rram-adc", "naive-int8"), imc_mode="dense")
     assert rows[0]["snn_energy_pj"] == pytest.approx(float(dense.energy_pj.total), rel=1e-6)
     assert rows[1]["model"] == "naive"
     term = energy_term(TrainConfig(energy=EnergyConfig(model="imc", imc_mode="dense")))
     assert float(term(MODEL.workload, ACTIVITY).energy_pj.total) == pytest.approx(float(dense.energy_pj.total), rel=1e-6)
-    event = energy_term(TrainConfig(energy=EnergyConfig(preset="imc-sa")))(MODEL.workload, ACTIVITY)
+    event = energy_term(TrainConfig(energy=EnergyConfig(preset="rram-sa")))(MODEL.workload, ACTIVITY)
     assert float(event.energy_pj.total) == pytest.approx(
-        float(cost.imc(PRESETS["imc-sa"].spec(), MODEL.workload, ACTIVITY, mode="event").energy_pj.total), rel=1e-6)
+        float(cost.imc(PRESETS["rram-sa"].spec(), MODEL.workload, ACTIVITY, mode="event").energy_pj.total), rel=1e-6)
     assert energy_term(TrainConfig()) is None
 
 
@@ -43,11 +83,11 @@ def test_bad_presets_and_modes_are_named():
     with pytest.raises(ValueError, match="preset: got 'tpu'"):
         cost_on_presets(MODEL.workload, ACTIVITY, ("naive-fp32", "tpu"))
     with pytest.raises(ValueError, match="imc_mode: got 'sparse'"):
-        cost_on_presets(MODEL.workload, ACTIVITY, ("imc-adc",), imc_mode="sparse")
-    with pytest.raises(ValueError, match="options: got \\['mode'\\] for a naive preset"):
+        cost_on_presets(MODEL.workload, ACTIVITY, ("rram-adc",), imc_mode="sparse")
+    with pytest.raises(ValueError, match="mode: got 'dense' for the naive platform; allowed: None"):
         PRESETS["naive-fp32"].cost(MODEL.workload, ACTIVITY, mode="dense")
-    with pytest.raises(ValueError, match="energy.preset: got 'imc-sa'; allowed: a preset of energy.model 'event'"):
-        EnergyConfig(model="event", preset="imc-sa")
+    with pytest.raises(ValueError, match="energy.preset: got 'rram-sa'; allowed: a preset of energy.model 'event'"):
+        EnergyConfig(model="event", preset="rram-sa")
     with pytest.raises(ValueError, match="energy.imc_mode: got 'sparse'"):
         EnergyConfig(imc_mode="sparse")
 
@@ -58,7 +98,7 @@ def test_cost_help_lists_every_preset(capsys):
     with pytest.raises(SystemExit):
         main(["cost", "--help"])
     help_text = " ".join(capsys.readouterr().out.split()).replace("- ", "-")  # argparse wraps at hyphens
-    assert "presets: " + ", ".join(PRESETS) in help_text
+    assert "presets: " + ", ".join(cost_presets()) in help_text
 
 
 def test_report_tables_keep_their_columns_for_every_preset_name():

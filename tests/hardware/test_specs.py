@@ -6,11 +6,13 @@ import jax
 import jax.numpy as jnp
 import pytest
 
-from hwsnn.hardware import specs
-from hwsnn.hardware.presets import PRESETS, preset
-from hwsnn.hardware.specs import (
-    event_spec, global_buffer, imc_spec, naive_spec, pe_unit, stack_specs, systolic_sata_28nm, systolic_spec,
-)
+from hwsnn.hardware.platforms import imc as imc_platform, naive as naive_platform, stack_specs
+from hwsnn.hardware.platforms import systolic as systolic_platform
+from hwsnn.hardware.platforms.event import event_spec
+from hwsnn.hardware.platforms.imc import imc_spec
+from hwsnn.hardware.platforms.naive import naive_spec
+from hwsnn.hardware.platforms.systolic import global_buffer, pe_unit, systolic_sata_28nm, systolic_spec
+from hwsnn.hardware.presets import cost_presets, preset
 
 
 def test_presets_reproduce_reference_composites():
@@ -20,9 +22,9 @@ def test_presets_reproduce_reference_composites():
     assert float(sata.accumulate.gated_mw + sata.accumulate.ungated_mw) * t == pytest.approx(0.111, abs=5e-4)
     assert float(sata.lif.gated_mw + sata.lif.ungated_mw) * t == pytest.approx(0.188, abs=5e-4)
     assert float(sata.mac.gated_mw + sata.mac.ungated_mw) * t == pytest.approx(0.436, abs=1e-3)
-    assert float(specs.naive_fp32_45nm().e_mac_pj) == pytest.approx(4.6)
-    assert float(specs.naive_int8_45nm().e_mac_pj) == pytest.approx(0.23)
-    adc = specs.imc_spikesim_65nm_adc4()
+    assert float(naive_platform.naive_fp32_45nm().e_mac_pj) == pytest.approx(4.6)
+    assert float(naive_platform.naive_int8_45nm().e_mac_pj) == pytest.approx(0.23)
+    adc = imc_platform.imc_spikesim_65nm_adc4()
     assert float(adc.e_htree_pj) == pytest.approx(157.12) and float(adc.e_neuron_pj) == pytest.approx(5.096)
 
 
@@ -30,7 +32,7 @@ def test_tsweep_preset_equals_sata_sims_committed_t_sweep_components():
     """SATA_Sim ``inference-energy-cal/results/sata/T8/{comp-stat,mem-stat}.yaml`` (archs/eyeriss-T8-config.yaml):
     per-PE dynamic power gated (y) and ungated (n) and leakage, mW; GLB pJ per access and mW; the ICASSP
     preset's scratchpads as its runs' comp-stat.yaml."""
-    sweep, sata = specs.systolic_sata_tsweep_28nm(), systolic_sata_28nm()
+    sweep, sata = systolic_platform.systolic_sata_tsweep_28nm(), systolic_sata_28nm()
     for unit, (gated, ungated, leak) in ((sweep.spad, (3.59712, 0.91177, 0.007256)), (sweep.lif, (0.01886, 0.05625, 8.4e-5)),
                                          (sweep.accumulate, (0.02511, 0.01924, 6.2e-5)),
                                          (sata.spad, (0.11241, 0.21233, 0.000523))):  # results/tdbn/comp-stat.yaml
@@ -44,14 +46,14 @@ def test_tsweep_preset_equals_sata_sims_committed_t_sweep_components():
 
 
 def test_every_preset_builds_and_is_a_pytree():
-    for name in PRESETS:
+    for name in cost_presets():
         spec = preset(name)
         leaves = jax.tree.leaves(spec)
         assert leaves and all(leaf.dtype == jnp.float32 for leaf in leaves)
 
 
 def test_adc_energy_scaling_laws():
-    base = dict(specs._spikesim_constants())
+    base = dict(imc_platform._spikesim_constants())
     walden = imc_spec(adc_bits=6, **base)
     schreier = imc_spec(adc_bits=6, adc_scaling="schreier", **base)
     assert float(walden.adc_energy_pj()) == pytest.approx(2.03084 * 4)
@@ -82,7 +84,7 @@ def _systolic(**overrides):
 
 
 def _imc(**overrides):
-    values = dict(specs._spikesim_constants())
+    values = dict(imc_platform._spikesim_constants())
     values.update(overrides)
     return imc_spec(**values)
 
@@ -122,7 +124,7 @@ INVALID = [
     ("imc negative crossbar energy", lambda: _imc(e_xbar_pj=-1.0), "e_xbar_pj must be >= 0"),
     ("imc negative area", lambda: _imc(a_adc_um2=-3.0), "a_adc_um2 must be >= 0"),
     ("imc zero clock", lambda: _imc(clock_mhz=0.0), "clock_mhz must be > 0"),
-    ("imc missing constant", lambda: imc_spec(**{k: v for k, v in specs._spikesim_constants().items() if k != "e_sa_pj"}),
+    ("imc missing constant", lambda: imc_spec(**{k: v for k, v in imc_platform._spikesim_constants().items() if k != "e_sa_pj"}),
      r"missing constants \['e_sa_pj'\]"),
     ("imc unknown constant", lambda: _imc(e_dac_pj=1.0), r"unknown constants \['e_dac_pj'\]"),
     ("imc zero storage bits", lambda: _imc(storage_bits=0), "storage_bits must be an int >= 1"),
@@ -131,7 +133,7 @@ INVALID = [
     ("event zero neurons per unit", lambda: _event(neurons_per_unit=0), "neurons_per_unit must be an int >= 1"),
     ("event pipelined not bool", lambda: _event(pipelined="yes"), "pipelined must be a bool"),
     ("unknown preset", lambda: preset("tpu"), "preset: got 'tpu'"),
-    ("stack of different specs", lambda: stack_specs([preset("imc-adc"), preset("imc-sa")]), "differs in type or static"),
+    ("stack of different specs", lambda: stack_specs([preset("rram-adc"), preset("rram-sa")]), "differs in type or static"),
 ]
 
 

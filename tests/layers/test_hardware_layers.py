@@ -7,14 +7,13 @@ import optax
 import pytest
 from flax import nnx
 
-from hwsnn.hardware.crossbar import STAGES
-from hwsnn.hardware.specs import crossbar_preset, crossbar_spec
+from hwsnn.hardware.crossbar import CrossbarSpec, ramped_names
+from hwsnn.hardware.presets import crossbar_preset
 from hwsnn.layers import conv_net, mlp
 from hwsnn.train.losses import ce_count
 from hwsnn.train.step import hardware_ramp, init_state, make_objective, make_train_step
 
-IDEAL = crossbar_spec(g_on_siemens=5e-5, g_off_siemens=5e-6, v_read_volt=0.1, weight_bits=None, readout="ideal",
-                      ir_drop=None, size=16)
+IDEAL = CrossbarSpec(g_on_siemens=5e-5, g_off_siemens=5e-6, v_read_volt=0.1, weight_bits=None, size=16)
 X = jnp.asarray((np.random.default_rng(0).random((4, 3, 8, 8, 1)) < 0.5).astype(np.float32))
 
 
@@ -64,8 +63,8 @@ def test_hardware_ramp_schedule():
     ramp = hardware_ramp(0.2, 10)
     for step, level in ((0, 0.2), (5, 0.6), (10, 1.0), (50, 1.0)):
         levels = ramp(jnp.asarray(step))
-        assert sorted(levels) == sorted(STAGES)
-        np.testing.assert_allclose([float(v) for v in levels.values()], [level] * len(STAGES), rtol=1e-6)
+        assert sorted(levels) == sorted(ramped_names())
+        np.testing.assert_allclose([float(v) for v in levels.values()], [level] * len(ramped_names()), rtol=1e-6)
     assert hardware_ramp(0.0, 0)(jnp.asarray(3)) == 1.0
     # staged: noise over steps 0-4, IR drop over 4-8, readout over 8-12 (thirds of 12)
     staged = hardware_ramp(0.0, 12, "staged")
@@ -73,7 +72,8 @@ def test_hardware_ramp_schedule():
     for step, levels in expected.items():
         got = staged(jnp.asarray(step))
         np.testing.assert_allclose([float(got[s]) for s in ("programming_noise", "ir_drop", "readout")], levels, atol=1e-6)
-        assert float(got["stuck_at"]) == float(got["read_noise"]) == float(got["sa_offset"]) == float(got["programming_noise"])
+        assert float(got["stuck_at"]) == float(got["read_noise"]) == float(got["sa_offset"]) == float(got["drift"]) \
+            == float(got["programming_noise"])
     custom = hardware_ramp(0.0, 10, [("readout",)])  # one named stage ramped, the others at full strength
     assert float(custom(jnp.asarray(5))["readout"]) == 0.5 and "ir_drop" not in custom(jnp.asarray(5))
     with pytest.raises(ValueError, match="start"):
@@ -151,7 +151,7 @@ def test_calibration_averages_the_partial_sums():
     for x in batches:
         model(x, key=key, calibrate=True)
         tiles = split_row_tiles(x.reshape(-1, 100).T, spec.size)
-        ideal = spec.replace(readout="ideal")  # the same partial sums, read exactly
+        ideal = spec.without("readout")  # the same partial sums, read exactly
         measured.append(np.asarray(analog_matmul_tiles(tiles, layer.kernel[...], ideal, jax.random.fold_in(key, 0)).partial_magnitudes))
     assert uncalibrated(model) == [] and int(layer.readout_scale.batches[...]) == 3
     np.testing.assert_allclose(np.asarray(layer.readout_scale.calibrated[...]), np.mean(measured, axis=0), rtol=1e-5)

@@ -11,8 +11,8 @@ import pytest
 from flax import nnx
 
 import hwsnn.layers.container as container
-from hwsnn.hardware.cost import MODELS, neurons_evaluated, synaptic_updates
-from hwsnn.hardware.presets import preset
+from hwsnn.hardware.cost import neurons_evaluated, synaptic_updates
+from hwsnn.hardware.presets import PLATFORMS, preset
 from hwsnn.layers import SNN, SpikingDense, mlp
 from hwsnn.neurons import LIF, step_mask
 from hwsnn.train.losses import ce_count
@@ -72,11 +72,11 @@ def test_learned_masks_equal_the_resampled_model_and_its_costs():
     out_s, act_s = static(X_RATE[:4])  # the static model's encoder runs T_1 = 4 steps
     np.testing.assert_allclose(np.asarray(out_l[:5]), np.asarray(out_s), atol=1e-6)
     assert float(jnp.abs(out_l[5:]).sum()) == 0.0
-    specs = {"naive": preset("naive-fp32"), "systolic": preset("systolic-sata"), "imc": preset("imc-adc"),
+    specs = {"naive": preset("naive-fp32"), "systolic": preset("systolic-sata"), "imc": preset("rram-adc"),
              "event": preset("event-fpga"), "event-serial": dataclasses.replace(preset("event-fpga"), pipelined=False)}
     for name, spec in specs.items():
-        learned_cost = MODELS[name.split("-")[0]](spec, learned.workload, act_l)
-        static_cost = MODELS[name.split("-")[0]](spec, static.workload, act_s)
+        learned_cost = PLATFORMS[name.split("-")[0]]().cost(spec, learned.workload, act_l)
+        static_cost = PLATFORMS[name.split("-")[0]]().cost(spec, static.workload, act_s)
         assert float(learned_cost.energy_pj.total) == pytest.approx(float(static_cost.energy_pj.total), rel=1e-5), name
         if static_cost.latency_ns is not None:
             assert float(learned_cost.latency_ns) == pytest.approx(float(static_cost.latency_ns), rel=1e-5), name
@@ -88,7 +88,7 @@ def test_timestep_gradients_agree_in_sign_with_finite_differences(cost_model, mo
     """d/dtau of task + lambda E / E_ANN (straight-through) against central differences of the
     relaxed objective (soft masks in the forward pass), for every layer's tau."""
     labels = jnp.asarray(np.random.default_rng(1).integers(0, 4, 16))
-    spec = {"naive": preset("naive-fp32"), "systolic": preset("systolic-sata"), "imc": preset("imc-adc"),
+    spec = {"naive": preset("naive-fp32"), "systolic": preset("systolic-sata"), "imc": preset("rram-adc"),
             "event": preset("event-fpga")}[cost_model]
     learned, _ = learned_and_static((4.2, 2.9, 5.1))
     graphdef, counts_state, rest = nnx.split(learned, nnx.PathContains("step_counts"), ...)
@@ -96,7 +96,7 @@ def test_timestep_gradients_agree_in_sign_with_finite_differences(cost_model, mo
     def objective(counts):
         model = nnx.merge(graphdef, jax.tree.map(lambda _: counts, counts_state), rest)
         out, activity = model(X_RATE)
-        cost = MODELS[cost_model](spec, model.workload, activity)
+        cost = PLATFORMS[cost_model]().cost(spec, model.workload, activity)
         return ce_count(out, labels) + 2.0 * cost.energy_pj.total / cost.ann.energy_pj.total
 
     tau = jnp.asarray([4.2, 2.9, 5.1])
@@ -110,7 +110,7 @@ def test_timestep_gradients_agree_in_sign_with_finite_differences(cost_model, mo
 
 
 def test_pipeline_with_per_layer_timesteps_by_hand():
-    from hwsnn.hardware.cost.event import pipelined_cycles
+    from hwsnn.hardware.platforms.event import pipelined_cycles
 
     # compress 4 -> 2: layer 2's step 0 waits for layer 1's step 1 (F = 2), step 1 for step 3 (F = 4)
     assert float(pipelined_cycles([jnp.ones(4), jnp.full(2, 10.0)])) == 22.0  # 2 + 10, max(12, 4) + 10

@@ -235,7 +235,7 @@ def _conv_batches(fn, *args) -> list[int]:
 def test_an_input_given_once_equals_the_repeated_input(build):
     """``x [1, B, ...]`` (a direct code) gives the outputs, activity and gradients of the input
     repeated over T; a plain first conv layer then convolves the B images once, not T x B."""
-    from hwsnn.hardware.specs import crossbar_preset
+    from hwsnn.hardware.presets import crossbar_preset
     steps, batch = 5, 3
     neuron = LIF(beta=0.9, surrogate="fast_sigmoid")
     if build == "mlp":

@@ -60,12 +60,11 @@ def test_a_conv_layer_on_ideal_crossbars_equals_xla(shape, size, outputs, stride
     # exactly, tiles of 32 rows, the last one short) against XLA's convolution: value and both gradients
     from flax import nnx
 
-    from hwsnn.hardware.specs import crossbar_spec
+    from hwsnn.hardware.crossbar import CrossbarSpec
     from hwsnn.layers import SpikingConv
     from hwsnn.layers.modules import Context
 
-    ideal = crossbar_spec(g_on_siemens=1 / 19.139e3, g_off_siemens=1 / 200e3, v_read_volt=0.1, weight_bits=None,
-                          readout="ideal", ir_drop=None, size=32)
+    ideal = CrossbarSpec(g_on_siemens=1 / 19.139e3, g_off_siemens=1 / 200e3, v_read_volt=0.1, weight_bits=None, size=32)
     layer = SpikingConv(shape[-1], outputs, size, rngs=nnx.Rngs(0), stride=stride, padding=padding, hardware=ideal)
     x = jnp.asarray((RNG.random((2,) + shape) < 0.2).astype(np.float32))
     kernel, bias = layer.kernel[...], layer.bias[...]

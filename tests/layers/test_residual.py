@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from hwsnn.hardware import specs as presets
+from hwsnn.hardware.platforms import event as event_platform, imc as imc_platform, naive as naive_platform, systolic as systolic_platform
 from hwsnn.hardware.cost import event, imc, naive, systolic
 from hwsnn.layers import (
     SEWResidual, SNN, Flatten, SpikingConv, SpikingDense, SpikingResidual, TdBN, ops, resnet, resnet19,
@@ -95,31 +95,31 @@ def test_every_cost_model_charges_residual_additions():
     assert len(workload) == 4 and len(activity.adds) == 1
     operands = 0.2 * 4 * 4 * 4 * 4  # rate x (4 x 4 x 4 elements) x T = 4
     np.testing.assert_allclose(activity.total_add_events(), operands, rtol=1e-6)
-    spec = presets.naive_fp32_45nm()
+    spec = naive_platform.naive_fp32_45nm()
     cost = naive(spec, workload, activity)
     assert cost.layers[-1].name == "add0"
     np.testing.assert_allclose(cost.layers[-1].energy_pj.total, 0.9 * operands, rtol=1e-6)
     np.testing.assert_allclose(cost.ann.layers[-1].energy_pj.total, 0.9 * 64, rtol=1e-6)  # one add per element
     without = Activity(activity.layers, (jnp.zeros(4),))
-    for model_cost in (lambda w, a: systolic(presets.systolic_sata_28nm(), w, a),
-                       lambda w, a: imc(presets.imc_spikesim_65nm_adc4(), w, a),
-                       lambda w, a: event(presets.event_fpga(), w, a)):
+    for model_cost in (lambda w, a: systolic(systolic_platform.systolic_sata_28nm(), w, a),
+                       lambda w, a: imc(imc_platform.imc_spikesim_65nm_adc4(), w, a),
+                       lambda w, a: event(event_platform.event_fpga(), w, a)):
         charged, free = model_cost(workload, activity), model_cost(workload, without)
         assert charged.layers[-1].name == "add0" and float(charged.energy_pj.total) > float(free.energy_pj.total)
         np.testing.assert_allclose(charged.energy_pj.total, sum(layer.energy_pj.total for layer in charged.layers), rtol=1e-6)
-    spec = presets.imc_spikesim_65nm_adc4()
+    spec = imc_platform.imc_spikesim_65nm_adc4()
     per_operand = (8 * 16 * 1.15e-6 + 8 * 0.2) / 64  # one column's share of SpikeSim's subtractor and psum buffer
     np.testing.assert_allclose(imc(spec, workload, activity).layers[-1].energy_pj.total, per_operand * operands, rtol=1e-5)
     np.testing.assert_allclose(imc(spec, workload, activity, mode="dense").layers[-1].energy_pj.total,
                                per_operand * 64 * 4, rtol=1e-5)
-    fpga = presets.event_fpga()
+    fpga = event_platform.event_fpga()
     gained = float(event(fpga, workload, activity).latency_ns - event(fpga, workload, without).latency_ns)
     assert gained > 0  # the adds run on the engine of the layer they add into
-    grad = jax.grad(lambda r: naive(presets.naive_fp32_45nm(), workload,
+    grad = jax.grad(lambda r: naive(naive_platform.naive_fp32_45nm(), workload,
                                           Activity.from_rates(workload, 0.2, add_rates=r)).energy_pj.total)(0.3)
     np.testing.assert_allclose(grad, 0.9 * 64 * 4, rtol=1e-5)  # dE/dr = E_AC x elements x T
     with pytest.raises(ValueError, match="activity: 0 residual additions; allowed: one per workload add \\(1\\)"):
-        naive(presets.naive_fp32_45nm(), workload, Activity(activity.layers))
+        naive(naive_platform.naive_fp32_45nm(), workload, Activity(activity.layers))
 
 
 def test_residual_models_fold_their_norms():
@@ -208,7 +208,7 @@ def test_a_small_bn_resnet_learns_the_digits(block):
 def test_a_projections_currents_are_added_digitally_but_fused_on_event_engines():
     model = SNN([SpikingResidual([dense(3, 4, 3)], dense(2, 4, 3))], (4,), 3, spiking_input=True)
     workload, activity = model.workload, model(X)[1]
-    assert float(naive(presets.naive_fp32_45nm(), workload, activity).layers[-1].energy_pj.total) == 0.0
-    assert float(event(presets.event_fpga(), workload, activity).layers[-1].cycles) == 0.0
-    assert float(systolic(presets.systolic_sata_28nm(), workload, activity).layers[-1].energy_pj.total) > 0.0
-    assert float(imc(presets.imc_spikesim_65nm_adc4(), workload, activity).layers[-1].energy_pj.total) > 0.0
+    assert float(naive(naive_platform.naive_fp32_45nm(), workload, activity).layers[-1].energy_pj.total) == 0.0
+    assert float(event(event_platform.event_fpga(), workload, activity).layers[-1].cycles) == 0.0
+    assert float(systolic(systolic_platform.systolic_sata_28nm(), workload, activity).layers[-1].energy_pj.total) > 0.0
+    assert float(imc(imc_platform.imc_spikesim_65nm_adc4(), workload, activity).layers[-1].energy_pj.total) > 0.0

@@ -77,7 +77,7 @@ def test_search_cli_reduces_timesteps_within_budget(tmp_path, capsys):
     assert main(["evaluate", "--workdir", str(workdir / "search")]) == 0
     evaluated = json.loads(capsys.readouterr().out)
     assert evaluated["accuracy"] == pytest.approx(chosen["test_accuracy"])
-    assert main(["cost", "--workdir", str(workdir / "search"), "--samples", "100", "--presets", "event-fpga,imc-adc"]) == 0
+    assert main(["cost", "--workdir", str(workdir / "search"), "--samples", "100", "--presets", "event-fpga,rram-adc"]) == 0
     capsys.readouterr()
     # the chosen timesteps train and evaluate as a config
     final = train(tmp_path / "final", "--model.timesteps", "6", "--training.epochs", "1",

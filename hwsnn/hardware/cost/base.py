@@ -105,7 +105,7 @@ def check_spec(spec, kind: type, model: str) -> None:
     """Raise ``ValueError`` unless ``spec`` is a ``kind`` (the spec type cost model ``model`` reads)."""
     if not isinstance(spec, kind):
         raise ValueError(f"spec: got {type(spec).__name__}; allowed: a {kind.__name__} (the {model} cost model's spec, "
-                         "from hwsnn.hardware.specs or a preset's .spec).")
+                         "from hwsnn.hardware.platforms or a preset's .spec()).")
 
 
 def check_inputs(workload: Workload, activity) -> None:

@@ -64,14 +64,148 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import jax
 import jax.numpy as jnp
 
+from hwsnn import checks
 from hwsnn.hardware.cost.base import (
-    Cost, Energy, LayerCost, check_inputs, check_spec, input_size, layer_steps, neuron_op_ratio, output_pixels,
-    pipeline_latency, recurrent_events
+    Cost, Energy, LayerCost, input_size, layer_steps, neuron_op_ratio, output_pixels, pipeline_latency, recurrent_events,
 )
-from hwsnn.hardware.specs import IMCSpec
+from hwsnn.hardware.platforms.base import Platform, static_field
 from hwsnn.structure import LayerWorkload, Workload
+from hwsnn.typing import Array
+
+
+READOUTS = ("adc", "sa")
+ADC_SCALINGS = ("walden", "schreier", "flash")
+"""How an ADC's energy per conversion and its conversion time grow with its resolution ``b`` from the
+reference ``b_ref`` (REFERENCES.md section 5): "walden" and "schreier" are a SAR converter whose energy
+follows that figure of merit (x2 per bit; x4 per bit at high resolution) and which takes ``b + 1``
+steps of ``adc_step_ns``; "flash" is ``2^b - 1`` comparators, energy in proportion to their count
+(``(2^b - 1) / (2^b_ref - 1)``), one step per conversion."""
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class IMCSpec:
+    """A SpikeSim-like crossbar architecture: X x X crossbars, ``crossbars_per_pe`` per PE (one
+    per kernel position), ``pes_per_tile`` PEs per tile, and a readout per crossbar that is a
+    b-bit ADC shared by ``columns_per_adc`` columns (serialised, behind a mux) or a 1-bit sense
+    amplifier per column. Energies per event in pJ, areas in um2, times in ns.
+    """
+
+    clock_mhz: Array
+    e_adc_pj: Array  # per conversion at adc_reference_bits
+    e_mux_pj: Array
+    e_sa_pj: Array
+    e_xbar_pj: Array  # per crossbar activation
+    e_htree_pj: Array  # per PE cycle
+    e_memfetch_pj: Array
+    e_neuron_pj: Array
+    e_tilebuf_pj: Array
+    e_temp_pj: Array  # per column group
+    e_sub_pj: Array  # per subtractor bit per column group
+    a_adc_um2: Array
+    a_mux_um2: Array
+    a_sa_um2: Array
+    a_xbar_um2: Array
+    a_htree_um2: Array
+    a_tilebuf_um2: Array
+    a_temp_um2: Array
+    a_sub_um2: Array
+    a_bit_um2: Array
+    pe_fixed_ns: Array  # PE-cycle time outside the readout
+    adc_step_ns: Array  # conversion time: (b + 1) steps (SAR) or one (flash)
+    sa_ns: Array
+    crossbar_size: int = static_field(64)
+    crossbars_per_pe: int = static_field(9)
+    pes_per_tile: int = static_field(8)
+    columns_per_adc: int = static_field(8)
+    readout: str = static_field("adc")
+    adc_bits: int = static_field(4)
+    adc_reference_bits: int = static_field(4)
+    adc_scaling: str = static_field("walden")
+    storage_bits: int = static_field(22)
+    ann_activation_bits: int = static_field(8)
+    name: str = static_field("imc")
+
+    def adc_energy_pj(self) -> Array:
+        """Energy per conversion at ``adc_bits`` (:data:`ADC_SCALINGS`): Walden (x2 per bit), Schreier
+        (x4 per bit), or flash (in proportion to its ``2^b - 1`` comparators)."""
+        if self.adc_scaling == "flash":
+            return self.e_adc_pj * (2 ** self.adc_bits - 1) / (2 ** self.adc_reference_bits - 1)
+        factor = 2.0 if self.adc_scaling == "walden" else 4.0
+        return self.e_adc_pj * factor ** (self.adc_bits - self.adc_reference_bits)
+
+    def adc_conversion_ns(self) -> Array:
+        """Time of one conversion: ``(b + 1) x adc_step_ns`` for a SAR converter, one step for flash."""
+        return self.adc_step_ns * (1 if self.adc_scaling == "flash" else self.adc_bits + 1)
+
+
+def imc_spec(*, readout: str = "adc", adc_bits: int = 4, adc_reference_bits: int = 4, adc_scaling: str = "walden",
+             crossbar_size: int = 64, crossbars_per_pe: int = 9, pes_per_tile: int = 8, columns_per_adc: int = 8,
+             storage_bits: int = 22, ann_activation_bits: int = 8, name: str = "imc", **constants) -> IMCSpec:
+    """A validated :class:`IMCSpec`; ``constants`` are the array fields (all required, >= 0; clock > 0)."""
+    s = "IMCSpec"
+    checks.one_of(s, "readout", readout, READOUTS)
+    checks.one_of(s, "adc_scaling", adc_scaling, ADC_SCALINGS)
+    checks.int_in(s, "crossbar_size", crossbar_size, 2)
+    checks.int_in(s, "columns_per_adc", columns_per_adc, 1)
+    if crossbar_size % columns_per_adc:
+        raise ValueError(f"{s}: columns_per_adc must divide crossbar_size {crossbar_size}; got {columns_per_adc}.")
+    checks.int_in(s, "adc_bits", adc_bits, 1, 16)
+    checks.int_in(s, "adc_reference_bits", adc_reference_bits, 1, 16)
+    if readout == "sa" and adc_bits != 1:
+        raise ValueError(f"{s}: readout 'sa' is a 1-bit decision, so adc_bits must be 1; got {adc_bits}.")
+    fields = [f.name for f in dataclasses.fields(IMCSpec) if not f.metadata.get("static")]
+    missing, unknown = sorted(set(fields) - set(constants)), sorted(set(constants) - set(fields))
+    if missing or unknown:
+        raise ValueError(f"{s}: missing constants {missing}, unknown constants {unknown}; allowed: {fields}.")
+    values = {k: (checks.strictly_positive if k == "clock_mhz" else checks.nonnegative)(s, k, constants[k]) for k in fields}
+    return IMCSpec(**values, crossbar_size=crossbar_size, crossbars_per_pe=checks.int_in(s, "crossbars_per_pe", crossbars_per_pe, 1),
+                   pes_per_tile=checks.int_in(s, "pes_per_tile", pes_per_tile, 1), columns_per_adc=columns_per_adc,
+                   readout=readout, adc_bits=adc_bits, adc_reference_bits=adc_reference_bits, adc_scaling=adc_scaling,
+                   storage_bits=checks.int_in(s, "storage_bits", storage_bits, 1),
+                   ann_activation_bits=checks.int_in(s, "ann_activation_bits", ann_activation_bits, 1, 32), name=name)
+
+
+def _spikesim_constants() -> dict[str, float]:
+    """SpikeSim ``ela_spikesim.py`` (65 nm RRAM) constants; SA and timing from NeuroSim V1.4.
+
+    H-tree 19.64 x 8 = 157.12 pJ per PE cycle; LIF module 1.274 x 4 = 5.096 pJ; tile buffer 397 pJ
+    and 0.7391 um2/bit x 64 x 128 bits. PE cycle 26 clocks at 250 MHz = 104 ns, split here into
+    the serialised readout of 8 conversions of a 4-bit SAR ADC, (4 + 1) ns each (NeuroSim), and
+    a fixed 104 - 40 = 64 ns. Sense amplifier (NeuroSim latch SA): under 1 ns and 0.2-1 fJ per
+    decision, taken as 1 ns and 1 fJ. SA area: a 4-bit flash ADC holds 2^4 - 1 = 15 comparators,
+    so one comparator is about 693.633 / 15 = 46.24 um2.
+    """
+    return dict(
+        clock_mhz=250.0, e_adc_pj=2.03084, e_mux_pj=0.094245, e_sa_pj=0.001, e_xbar_pj=1.76423,
+        e_htree_pj=19.64 * 8, e_memfetch_pj=4.64, e_neuron_pj=1.274 * 4, e_tilebuf_pj=397.0, e_temp_pj=0.2,
+        e_sub_pj=1.15e-6, a_adc_um2=693.633, a_mux_um2=45.9, a_sa_um2=693.633 / 15, a_xbar_um2=26.2144,
+        a_htree_um2=433660.0, a_tilebuf_um2=0.7391 * 64 * 128, a_temp_um2=484.64, a_sub_um2=13411.4,
+        a_bit_um2=0.7391, pe_fixed_ns=104.0 - 8 * (4 + 1), adc_step_ns=1.0, sa_ns=1.0,
+    )
+
+
+def imc_spikesim_65nm_adc(adc_bits: int = 4, adc_scaling: str = "walden") -> IMCSpec:
+    """SpikeSim 65 nm RRAM, 64 x 64 crossbars, 9 per PE, 8 PEs per tile, a ``adc_bits``-bit ADC per 8
+    columns, its energy and conversion time scaled from SpikeSim's 4-bit SAR by ``adc_scaling``
+    (:data:`ADC_SCALINGS`)."""
+    suffix = "" if adc_scaling == "walden" else f"-{adc_scaling}"
+    return imc_spec(readout="adc", adc_bits=adc_bits, adc_scaling=adc_scaling, name=f"spikesim-65nm-adc{adc_bits}{suffix}",
+                    **_spikesim_constants())
+
+
+def imc_spikesim_65nm_adc4() -> IMCSpec:
+    """SpikeSim 65 nm RRAM, 64 x 64 crossbars, 9 per PE, 8 PEs per tile, 4-bit ADC per 8 columns."""
+    return imc_spikesim_65nm_adc(4)
+
+
+def imc_spikesim_65nm_sa() -> IMCSpec:
+    """The same architecture with a 1-bit sense amplifier per column (no mux, no serialisation)."""
+    return imc_spec(readout="sa", adc_bits=1, name="spikesim-65nm-sa", **_spikesim_constants())
+
 
 MODES = ("dense", "event")
 _DIGITAL_GROUP = 8  # SpikeSim's X/8 for the subtractors and partial-sum buffers
@@ -160,34 +294,55 @@ def active_steps(spec: IMCSpec, layer: LayerWorkload, act) -> object:
     return sum(per_block) / len(blocks)
 
 
-def imc(spec: IMCSpec, workload: Workload, activity, *, mode: str = "event") -> Cost:
+@dataclasses.dataclass(frozen=True)
+class IMC(Platform):
     """IMC energy (components: htree, memfetch, neuron, crossbar, readout, mux, subtractor,
     psum_buffer, tile_buffer), latency and area of the SNN, and of its ANN baseline (``cost.ann``);
-    per layer (``cost.layers``): energy, PE cycles, PEs and stage latency (stages overlap by 25 %)."""
-    if mode not in MODES:
-        raise ValueError(f"mode: got {mode!r}; allowed: {list(MODES)}.")
-    check_spec(spec, IMCSpec, "imc")
-    check_inputs(workload, activity)
-    layers = []
-    for layer, act in zip(workload, activity.layers):
-        cycles_per_step = pes_of(spec, layer) * output_pixels(layer)
-        steps = layer_steps(layer, act)
-        if mode == "event":  # sum over t of the fraction of rows driven (nonzero inputs)
-            steps_active = active_steps(spec, layer, act)
-        energy = {}
-        for name, per_cycle in pe_cycle_energy(spec, layer).items():
-            driven = mode == "event" and name in ("crossbar", "memfetch")
-            energy[name] = per_cycle * cycles_per_step * (steps_active if driven else steps)
-        for name, value in _recurrent_energy(spec, layer, act, mode).items():
-            energy[name] = energy[name] + value
-        layers.append(LayerCost(layer.name, Energy(energy), cycles=cycles_per_step * steps + recurrent_pes(spec, layer) * steps,
-                                units=pes_of(spec, layer) + recurrent_pes(spec, layer),
-                                latency_ns=steps * output_pixels(layer) * pe_cycle_ns(spec)))
-    stages = [layer.latency_ns for layer in layers]
-    for add, events in zip(workload.adds, activity.adds):
-        layers.append(_add_cost(spec, add, jnp.sum(events) if mode == "event" else add.elements * add.timesteps))
-    return Cost.of_layers(layers, latency_ns=pipeline_latency(stages), area_mm2=area_mm2(spec, workload),
-                          ann=_ann(spec, workload))
+    per layer (``cost.layers``): energy, PE cycles, PEs and stage latency (stages overlap by 25 %).
+
+    Attributes:
+      mode: "event" (crossbar and driver energy follow the active rows) or "dense" (SpikeSim's accounting).
+    """
+
+    name = "imc"
+    spec_type = IMCSpec
+    modes = MODES
+
+    mode: str = "event"
+
+    def __post_init__(self):
+        if self.mode not in MODES:
+            raise ValueError(f"mode: got {self.mode!r}; allowed: {list(MODES)}.")
+
+    def snn(self, spec: IMCSpec, workload: Workload, activity) -> Cost:
+        mode = self.mode
+        layers = []
+        for layer, act in zip(workload, activity.layers):
+            cycles_per_step = pes_of(spec, layer) * output_pixels(layer)
+            steps = layer_steps(layer, act)
+            if mode == "event":  # sum over t of the fraction of rows driven (nonzero inputs)
+                steps_active = active_steps(spec, layer, act)
+            energy = {}
+            for name, per_cycle in pe_cycle_energy(spec, layer).items():
+                driven = mode == "event" and name in ("crossbar", "memfetch")
+                energy[name] = per_cycle * cycles_per_step * (steps_active if driven else steps)
+            for name, value in _recurrent_energy(spec, layer, act, mode).items():
+                energy[name] = energy[name] + value
+            layers.append(LayerCost(layer.name, Energy(energy), cycles=cycles_per_step * steps + recurrent_pes(spec, layer) * steps,
+                                    units=pes_of(spec, layer) + recurrent_pes(spec, layer),
+                                    latency_ns=steps * output_pixels(layer) * pe_cycle_ns(spec)))
+        stages = [layer.latency_ns for layer in layers]
+        for add, events in zip(workload.adds, activity.adds):
+            layers.append(_add_cost(spec, add, jnp.sum(events) if mode == "event" else add.elements * add.timesteps))
+        return Cost.of_layers(layers, latency_ns=pipeline_latency(stages), area_mm2=area_mm2(spec, workload))
+
+    def baseline(self, spec: IMCSpec, workload: Workload) -> Cost:
+        return _ann(spec, workload)
+
+
+def imc(spec: IMCSpec, workload: Workload, activity, *, mode: str = "event") -> Cost:
+    """``IMC(mode).cost(spec, workload, activity)``: the SNN on the crossbars, its ANN as ``cost.ann``."""
+    return IMC(mode=mode).cost(spec, workload, activity)
 
 
 def add_energy_pj(spec: IMCSpec) -> dict[str, object]:

@@ -28,14 +28,62 @@ every layer is an event (one pass, MACs in place of accumulates).
 
 from __future__ import annotations
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 
-from hwsnn.hardware.cost.base import (
-    Cost, Energy, LayerCost, check_inputs, check_spec, input_size, layer_steps, recurrent_events
-)
-from hwsnn.hardware.specs import EventSpec
+from hwsnn import checks
+from hwsnn.hardware.cost.base import Cost, Energy, LayerCost, input_size, layer_steps, recurrent_events
+from hwsnn.hardware.platforms.base import Platform, static_field
 from hwsnn.structure import Workload
+from hwsnn.typing import Array
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class EventSpec:
+    """An event-driven accelerator: each layer iterates over the addresses of its input spikes.
+
+    Per layer and timestep: ``cycles = events x (address_cycles + accumulate_cycles x
+    neurons_per_unit) + step_cycles``; the layer's neuron units update all neurons in parallel.
+    With ``pipelined`` layers are double-buffered (layer l works on step t while l+1 works on
+    t-1). Power is a constant board power.
+    """
+
+    clock_mhz: Array
+    address_cycles: Array
+    accumulate_cycles: Array
+    step_cycles: Array
+    power_w: Array
+    neurons_per_unit: int = static_field(1)
+    pipelined: bool = static_field(True)
+    name: str = static_field("event")
+
+
+def event_spec(*, clock_mhz, address_cycles, accumulate_cycles, step_cycles, power_w, neurons_per_unit: int = 1,
+               pipelined: bool = True, name: str = "event") -> EventSpec:
+    """A validated :class:`EventSpec`."""
+    s = "EventSpec"
+    if not isinstance(pipelined, bool):
+        raise ValueError(f"{s}: pipelined must be a bool; got {pipelined!r}.")
+    return EventSpec(checks.strictly_positive(s, "clock_mhz", clock_mhz), checks.nonnegative(s, "address_cycles", address_cycles),
+                     checks.nonnegative(s, "accumulate_cycles", accumulate_cycles), checks.nonnegative(s, "step_cycles", step_cycles),
+                     checks.strictly_positive(s, "power_w", power_w), checks.int_in(s, "neurons_per_unit", neurons_per_unit, 1), pipelined, name)
+
+
+def event_fpga() -> EventSpec:
+    """FPGA-style accelerator after the DATE 2024 authors' design (githubofaliyev/SNN-DSE).
+
+    Cycles from their SystemC model ``Software/src/event_control.cpp``: 1 cycle of address
+    generation and 4 cycles of accumulation per input spike with one neuron per memory unit,
+    and 4 cycles per layer and timestep (spike-count, wait, activation and hand-off states);
+    layers are double-buffered. Clock and power: an FPGA SNN accelerator on a Xilinx ZC706 at
+    200 MHz drawing 0.477 W (Han et al. 2020, as tabulated in the FPGA-SNN survey in Neural
+    Computation); the DATE 2024 paper's own board power is not public.
+    """
+    return event_spec(clock_mhz=200.0, address_cycles=1.0, accumulate_cycles=4.0, step_cycles=4.0, power_w=0.477,
+                      name="fpga-event")
 
 
 def layer_step_cycles(spec: EventSpec, events, step_mask=None) -> object:
@@ -65,17 +113,29 @@ def pipelined_cycles(stage_cycles: list, step_counts: list | None = None) -> obj
     return upstream[-1]
 
 
-def event(spec: EventSpec, workload: Workload, activity) -> Cost:
+@dataclasses.dataclass(frozen=True)
+class Event(Platform):
     """Latency and energy (component "board") of the SNN and of its ANN baseline (``cost.ann``); per
     layer (``cost.layers``): its busy cycles, their time as its stage latency, and the board energy
     shared out in proportion to the busy cycles (the board draws its power whichever layer works)."""
-    check_spec(spec, EventSpec, "event")
-    check_inputs(workload, activity)
-    stage = [layer_step_cycles(spec, act.input_events + recurrent_events(layer, act), act.step_mask)
-             for layer, act in zip(workload, activity.layers)]
-    adds = [_add_cycles(spec, add, events) for add, events in zip(workload.adds, activity.adds)]
-    steps = [layer_steps(layer, act) for layer, act in zip(workload, activity.layers)]
-    return _run(spec, workload, stage, adds, steps, ann=_ann(spec, workload))
+
+    name = "event"
+    spec_type = EventSpec
+
+    def snn(self, spec: EventSpec, workload: Workload, activity) -> Cost:
+        stage = [layer_step_cycles(spec, act.input_events + recurrent_events(layer, act), act.step_mask)
+                 for layer, act in zip(workload, activity.layers)]
+        adds = [_add_cycles(spec, add, events) for add, events in zip(workload.adds, activity.adds)]
+        steps = [layer_steps(layer, act) for layer, act in zip(workload, activity.layers)]
+        return _run(spec, workload, stage, adds, steps)
+
+    def baseline(self, spec: EventSpec, workload: Workload) -> Cost:
+        return _ann(spec, workload)
+
+
+def event(spec: EventSpec, workload: Workload, activity) -> Cost:
+    """``Event().cost(spec, workload, activity)``: the SNN on the event engine, its ANN as ``cost.ann``."""
+    return Event().cost(spec, workload, activity)
 
 
 def _add_cycles(spec: EventSpec, add, operands) -> object:
@@ -84,7 +144,7 @@ def _add_cycles(spec: EventSpec, add, operands) -> object:
     return operands * per_operand
 
 
-def _run(spec: EventSpec, workload: Workload, stage: list, adds: list, steps: list | None, ann: Cost | None = None) -> Cost:
+def _run(spec: EventSpec, workload: Workload, stage: list, adds: list, steps: list | None) -> Cost:
     """The cost of a run whose layers are busy ``stage[l]`` cycles per step and whose residual additions
     ``adds[a]`` cycles per step, each on the engine of the layer it adds into (module doc)."""
     engines = list(stage)
@@ -96,7 +156,7 @@ def _run(spec: EventSpec, workload: Workload, stage: list, adds: list, steps: li
     energy = _board_energy(spec, cycles)
     layers = [LayerCost(name, Energy({"board": energy * b / sum(busy)}), cycles=b, latency_ns=_ns(spec, b))
               for name, b in zip(names, busy)]
-    return Cost.of_layers(layers, latency_ns=_ns(spec, cycles), ann=ann)
+    return Cost.of_layers(layers, latency_ns=_ns(spec, cycles))
 
 
 def _ns(spec: EventSpec, cycles) -> object:

@@ -1,0 +1,17 @@
+"""The exact readout: an infinitely precise ADC."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from hwsnn.hardware.crossbar.stage import Readout
+
+
+class Ideal(Readout):
+    """Each row tile's partial sum passes to the digital periphery exactly (no readout non-ideality)."""
+
+    kind = "ideal"
+    exact: ClassVar[bool] = True
+
+    def read(self, partial, full_scale, differential, frozen, scale, driven):
+        return partial
