@@ -60,24 +60,38 @@ def main() -> None:
     options = compiler_options()
     builds = {"XLA default": ({}, False), "XLA options": (options, False), "hwsnn": (options, True)}
     print(f"jax {jax.__version__} on {jax.devices()[0].platform}; ms per call, {' / '.join(PASSES)}")
-    print(f"{'shape':34s} " + " ".join(f"{name:>20s}" for name in builds) + f" {'all banded':>12s}  banded (fwd, dx)  speed-ups")
+    print(
+        f"{'shape':34s} "
+        + " ".join(f"{name:>20s}" for name in builds)
+        + f" {'all banded':>12s}  banded (fwd, dx)  speed-ups"
+    )
     for name, (n, h, w, c, k, co, padding) in SHAPES.items():
         x = jnp.asarray((rng.random((n, h, w, c)) < 0.2).astype(np.float32))
         kernel = jnp.asarray(rng.normal(0, 0.1, (k, k, c, co)).astype(np.float32))
         pads = (conv_geometry(h, k, 1, padding)[1], conv_geometry(w, k, 1, padding)[1])
-        convs = {False: lambda x, kernel: jax.lax.conv_general_dilated(x, kernel, (1, 1), pads, dimension_numbers=("NHWC", "HWIO", "NHWC")),
-                 True: lambda x, kernel: ops.conv2d(x, kernel, None, 1, padding)}
+        convs = {
+            False: lambda x, kernel: jax.lax.conv_general_dilated(
+                x, kernel, (1, 1), pads, dimension_numbers=("NHWC", "HWIO", "NHWC")
+            ),
+            True: lambda x, kernel: ops.conv2d(x, kernel, None, 1, padding),
+        }
         dy = jnp.asarray(rng.normal(size=convs[False](x, kernel).shape).astype(np.float32))
         passes = lambda conv: {
             "forward": (conv, (x, kernel)),
             "weight grad": (lambda x, kernel, dy: jax.vjp(lambda q: conv(x, q), kernel)[1](dy)[0], (x, kernel, dy)),
-            "input grad": (lambda x, kernel, dy: jax.vjp(lambda v: conv(v, kernel), x)[1](dy)[0], (x, kernel, dy))}
+            "input grad": (lambda x, kernel, dy: jax.vjp(lambda v: conv(v, kernel), x)[1](dy)[0], (x, kernel, dy)),
+        }
         padded = jnp.pad(x, ((0, 0),) + pads + ((0, 0),))
-        compiled = {(build, p): (jax.jit(fn, compiler_options=build_options), inputs)
-                    for build, (build_options, ours) in builds.items() for p, (fn, inputs) in passes(convs[ours]).items()}
+        compiled = {
+            (build, p): (jax.jit(fn, compiler_options=build_options), inputs)
+            for build, (build_options, ours) in builds.items()
+            for p, (fn, inputs) in passes(convs[ours]).items()
+        }
         compiled[("all banded", "forward")] = (jax.jit(ops._banded_forward, compiler_options=options), (padded, kernel))
-        compiled[("all banded", "input grad")] = (jax.jit(lambda dy, kernel: ops._banded_input_grad(dy, kernel, padded.shape),
-                                                          compiler_options=options), (dy, kernel))
+        compiled[("all banded", "input grad")] = (
+            jax.jit(lambda dy, kernel: ops._banded_input_grad(dy, kernel, padded.shape), compiler_options=options),
+            (dy, kernel),
+        )
         for fn, inputs in compiled.values():
             jax.block_until_ready(fn(*inputs))  # compile
         times = {key: [] for key in compiled}
@@ -89,8 +103,10 @@ def main() -> None:
         total = {build: sum(ms[(build, p)] for p in PASSES) for build in builds}
         banded = ops.row_matmul_passes(x.shape, kernel.shape, 1, pads)
         forced = f"{ms[('all banded', 'forward')]:.1f} / {ms[('all banded', 'input grad')]:.1f}"
-        print(f"{name:34s} " + " ".join(f"{cell:>20s}" for cell in cells) + f" {forced:>12s}  {str(banded):>16s}"
-              f"  {total['XLA default'] / total['XLA options']:.2f}x {total['XLA default'] / total['hwsnn']:.2f}x")
+        print(
+            f"{name:34s} " + " ".join(f"{cell:>20s}" for cell in cells) + f" {forced:>12s}  {str(banded):>16s}"
+            f"  {total['XLA default'] / total['XLA options']:.2f}x {total['XLA default'] / total['hwsnn']:.2f}x"
+        )
 
 
 if __name__ == "__main__":

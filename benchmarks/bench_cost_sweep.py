@@ -21,8 +21,13 @@ from hwsnn.hardware import preset
 from hwsnn.hardware.presets import PLATFORMS
 from hwsnn.layers import conv_net
 
-CASES = [("naive", "naive-fp32"), ("systolic", "systolic-sata"), ("imc", "rram-adc"), ("imc", "rram-sa"),
-         ("event", "event-fpga")]
+CASES = [
+    ("naive", "naive-fp32"),
+    ("systolic", "systolic-sata"),
+    ("imc", "rram-adc"),
+    ("imc", "rram-sa"),
+    ("event", "event-fpga"),
+]
 
 
 def perturbed_stack(spec, count: int, key):
@@ -51,8 +56,11 @@ def main():
             start = time.perf_counter()
             out = jax.block_until_ready(sweep(stacked))
             times.append(time.perf_counter() - start)
-        print(f"{name:9s} {preset_name:14s} {args.specs} specs: compile {compile_s:.2f} s, "
-              f"call {1e3 * statistics.median(times):.2f} ms, energy range {float(out.min()):.3g}-{float(out.max()):.3g} pJ")
+        print(
+            f"{name:9s} {preset_name:14s} {args.specs} specs: compile {compile_s:.2f} s, "
+            f"call {1e3 * statistics.median(times):.2f} ms, "
+            f"energy range {float(out.min()):.3g}-{float(out.max()):.3g} pJ"
+        )
 
 
 if __name__ == "__main__":

@@ -52,7 +52,8 @@ from hwsnn.encoding import encoder_from_name
 from hwsnn.hardware.presets import crossbar_preset
 from hwsnn.layers import mlp
 from hwsnn.neurons import LIF
-from hwsnn.train.config import HardwareConfig, TrainConfig, build_model
+from hwsnn.train.builders import build_model
+from hwsnn.train.config import HardwareConfig, TrainConfig
 from hwsnn.train.losses import ce_count
 from hwsnn.train.step import hardware_ramp, init_state, make_objective, make_train_step
 
@@ -61,8 +62,14 @@ MLP_T = 8
 
 
 def _mlp(hardware):
-    model = mlp([784, 256, 10], MLP_T, rngs=nnx.Rngs(0), spiking_input=True, neuron=LIF(beta=0.95, surrogate="fast_sigmoid"),
-                hardware=None if hardware is None else crossbar_preset(hardware))
+    model = mlp(
+        [784, 256, 10],
+        MLP_T,
+        rngs=nnx.Rngs(0),
+        spiking_input=True,
+        neuron=LIF(beta=0.95, surrogate="fast_sigmoid"),
+        hardware=None if hardware is None else crossbar_preset(hardware),
+    )
     rng = np.random.default_rng(0)
     x = jnp.asarray((rng.random((MLP_T, BATCH, 784)) < 0.2).astype(np.float32))
     return model, (lambda x, t, k: x), x
@@ -88,8 +95,15 @@ def runner(model_name, hardware, ramp_steps=0, without=(), **recipe):
     optimizer = optax.adam(1e-3)
     graphdef, state = init_state(model, optimizer)
     ramp = hardware_ramp(0.0, ramp_steps) if hardware is not None and ramp_steps else None
-    step = make_train_step(graphdef, optimizer, make_objective(ce_count), encode, model.timesteps, jax.random.PRNGKey(0),
-                           hardware_strength=ramp)
+    step = make_train_step(
+        graphdef,
+        optimizer,
+        make_objective(ce_count),
+        encode,
+        model.timesteps,
+        jax.random.PRNGKey(0),
+        hardware_strength=ramp,
+    )
     y = jnp.asarray(np.random.default_rng(1).integers(0, 10, BATCH))
     holder = {"state": state}
 
@@ -99,17 +113,24 @@ def runner(model_name, hardware, ramp_steps=0, without=(), **recipe):
             s, _ = step(s, x, y)
         jax.block_until_ready(s)
         holder["state"] = s
+
     return run
 
 
-def measure(model_name: str, preset: str, rounds: int, steps: int, ramp_steps: int, stages: bool, **recipe) -> dict[str, float]:
+def measure(
+    model_name: str, preset: str, rounds: int, steps: int, ramp_steps: int, stages: bool, **recipe
+) -> dict[str, float]:
     """Median seconds per step of the ideal and the crossbar model (and with ``stages``, the crossbar
     model without each of its stages and without all of them), alternated round by round."""
     runners = {"ideal": runner(model_name, None), "crossbar": runner(model_name, preset, ramp_steps, **recipe)}
     if stages:
         spec = crossbar_preset(preset)
-        active = tuple(name for component in (*spec.stages, spec.readout) if not getattr(component, "exact", False)
-                       for name in component.ramped_by())
+        active = tuple(
+            name
+            for component in (*spec.stages, spec.readout)
+            if not getattr(component, "exact", False)
+            for name in component.ramped_by()
+        )
         for stage in active:
             runners[f"without {stage}"] = runner(model_name, preset, ramp_steps, without=(stage,), **recipe)
         runners["without all stages"] = runner(model_name, preset, ramp_steps, without=active, **recipe)
@@ -131,7 +152,9 @@ def main():
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--processes", type=int, default=3)
     parser.add_argument("--preset", default="rram-sa")
-    parser.add_argument("--ramp-steps", type=int, default=0, help="ramp the crossbars in over N steps (traced strength)")
+    parser.add_argument(
+        "--ramp-steps", type=int, default=0, help="ramp the crossbars in over N steps (traced strength)"
+    )
     parser.add_argument("--learn-scale", action="store_true", help="conv: learn the sense amplifiers' gains")
     parser.add_argument("--weight-clip", type=float, default=None, help="conv: hardware.weight_clip (RMS weights)")
     parser.add_argument("--stages", action="store_true", help="also time the crossbar step without each stage")
@@ -140,27 +163,54 @@ def main():
     recipe = {"learn_scale": args.learn_scale, "weight_clip": args.weight_clip}
     if args.child:  # one measurement in this process, as JSON on stdout
         keep_freed_memory()  # as the hwsnn command does for training runs (hwsnn.allocator)
-        print(json.dumps(measure(args.model, args.preset, args.rounds, args.steps, args.ramp_steps, args.stages, **recipe)))
+        print(
+            json.dumps(
+                measure(args.model, args.preset, args.rounds, args.steps, args.ramp_steps, args.stages, **recipe)
+            )
+        )
         return
     for model_name in ("mlp", "conv") if args.model == "both" else (args.model,):
-        command = [sys.executable, __file__, "--child", "--model", model_name, "--rounds", str(args.rounds),
-                   "--steps", str(args.steps), "--preset", args.preset, "--ramp-steps", str(args.ramp_steps)]
-        command += ["--learn-scale"] * args.learn_scale + ([] if args.weight_clip is None else ["--weight-clip", str(args.weight_clip)])
+        command = [
+            sys.executable,
+            __file__,
+            "--child",
+            "--model",
+            model_name,
+            "--rounds",
+            str(args.rounds),
+            "--steps",
+            str(args.steps),
+            "--preset",
+            args.preset,
+            "--ramp-steps",
+            str(args.ramp_steps),
+        ]
+        command += ["--learn-scale"] * args.learn_scale + (
+            [] if args.weight_clip is None else ["--weight-clip", str(args.weight_clip)]
+        )
         command += ["--stages"] * args.stages
-        runs = [json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout.splitlines()[-1])
-                for _ in range(args.processes)]
+        runs = [
+            json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout.splitlines()[-1])
+            for _ in range(args.processes)
+        ]
         label = f"{args.preset}, ramped over {args.ramp_steps} steps" if args.ramp_steps else args.preset
-        label += ", learned gains" * args.learn_scale + ("" if args.weight_clip is None else f", clip {args.weight_clip:g}")
+        label += ", learned gains" * args.learn_scale + (
+            "" if args.weight_clip is None else f", clip {args.weight_clip:g}"
+        )
         for med in runs:
-            print(f"{model_name}: median per step: ideal {1e3 * med['ideal']:.1f} ms, crossbar ({label}) "
-                  f"{1e3 * med['crossbar']:.1f} ms; crossbar / ideal: {med['crossbar'] / med['ideal']:.2f}x")
+            print(
+                f"{model_name}: median per step: ideal {1e3 * med['ideal']:.1f} ms, crossbar ({label}) "
+                f"{1e3 * med['crossbar']:.1f} ms; crossbar / ideal: {med['crossbar'] / med['ideal']:.2f}x"
+            )
         ratio = statistics.median(med["crossbar"] / med["ideal"] for med in runs)
         print(f"{model_name}: median crossbar / ideal over {len(runs)} processes: {ratio:.2f}x")
         for name in [name for name in runs[0] if name.startswith("without")]:
             times = [1e3 * med[name] for med in runs]
             costs = [1e3 * (med["crossbar"] - med[name]) for med in runs]
-            print(f"{model_name}: crossbar {name}: {statistics.median(times):.1f} ms per step (processes: "
-                  f"{', '.join(f'{t:.1f}' for t in times)}); the full step costs {statistics.median(costs):+.1f} ms more")
+            print(
+                f"{model_name}: crossbar {name}: {statistics.median(times):.1f} ms per step (processes: "
+                f"{', '.join(f'{t:.1f}' for t in times)}); the full step costs {statistics.median(costs):+.1f} ms more"
+            )
 
 
 if __name__ == "__main__":

@@ -34,9 +34,8 @@ def resident_mb() -> float:
 
 
 def child(impl: str, steps: int) -> dict:
-    import numpy as np
-
     import bench_train_step as bench
+    import numpy as np
 
     case = dict(kind="mlp", sizes=SIZES, T=steps, B=BATCH)
     rng = np.random.default_rng(0)
@@ -74,8 +73,13 @@ def main() -> None:
     for steps in args.steps:
         cells = []
         for impl in args.impls:
-            out = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", impl, str(steps)], cwd=here,
-                                 capture_output=True, text=True, check=True).stdout
+            out = subprocess.run(
+                [sys.executable, os.path.abspath(__file__), "--child", impl, str(steps)],
+                cwd=here,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
             result = json.loads(out.strip().splitlines()[-1])
             cells.append(f"{result['peak_mb']:9.0f} MB {result['step_s']:7.2f} s")
         print(f"{steps:6d} " + " ".join(f"{cell:>22s}" for cell in cells), flush=True)

@@ -22,13 +22,13 @@ import argparse
 import statistics
 import time
 
+import handwritten
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 from flax import nnx
 
-import handwritten
 from hwsnn.compile import compiler_options
 from hwsnn.layers import SNN, Flatten, SpikingConv, SpikingDense
 from hwsnn.neurons import LIF, fast_sigmoid
@@ -49,9 +49,12 @@ def hwsnn_model(case, execution="auto", remat=None):
         s = case["sizes"]
         layers = [SpikingDense(a, b, rngs=rngs, neuron=NEURON) for a, b in zip(s[:-1], s[1:])]
         return SNN(layers, (s[0],), case["T"], spiking_input=True, execution=execution, remat=remat)
-    layers = [SpikingConv(1, 12, 5, rngs=rngs, padding="VALID", pool="max", neuron=NEURON),
-              SpikingConv(12, 32, 5, rngs=rngs, padding="VALID", pool="max", neuron=NEURON),
-              Flatten(), SpikingDense(512, 10, rngs=rngs, neuron=NEURON)]
+    layers = [
+        SpikingConv(1, 12, 5, rngs=rngs, padding="VALID", pool="max", neuron=NEURON),
+        SpikingConv(12, 32, 5, rngs=rngs, padding="VALID", pool="max", neuron=NEURON),
+        Flatten(),
+        SpikingDense(512, 10, rngs=rngs, neuron=NEURON),
+    ]
     return SNN(layers, (28, 28, 1), case["T"], spiking_input=True, execution=execution)
 
 
@@ -65,7 +68,9 @@ def hwsnn_runner(case, x, y, execution="auto", remat=None):
     model = hwsnn_model(case, execution, remat)
     optimizer = optax.adam(1e-3)
     graphdef, state = init_state(model, optimizer)
-    step = make_train_step(graphdef, optimizer, make_objective(ce_count), lambda x, t, k: x, case["T"], jax.random.PRNGKey(0))
+    step = make_train_step(
+        graphdef, optimizer, make_objective(ce_count), lambda x, t, k: x, case["T"], jax.random.PRNGKey(0)
+    )
     x, y = jnp.asarray(x), jnp.asarray(y)
     holder = {"state": state}
 
@@ -75,6 +80,7 @@ def hwsnn_runner(case, x, y, execution="auto", remat=None):
             s, metrics = step(s, x, y)
         jax.block_until_ready(s)
         holder["state"] = s
+
     return run
 
 
@@ -95,6 +101,7 @@ def handwritten_runner(case, x, y, compiler_options=None):
             p, o, loss = step(p, o, x, y)
         jax.block_until_ready(p)
         holder["p"], holder["o"] = p, o
+
     return run
 
 
@@ -109,9 +116,11 @@ def snntorch_runner(case, x, y):
         s = case["sizes"]
         synapses = [torch.nn.Linear(a, b) for a, b in zip(s[:-1], s[1:])]
     else:
-        synapses = [torch.nn.Sequential(torch.nn.Conv2d(1, 12, 5), torch.nn.MaxPool2d(2)),
-                    torch.nn.Sequential(torch.nn.Conv2d(12, 32, 5), torch.nn.MaxPool2d(2), torch.nn.Flatten()),
-                    torch.nn.Linear(512, 10)]
+        synapses = [
+            torch.nn.Sequential(torch.nn.Conv2d(1, 12, 5), torch.nn.MaxPool2d(2)),
+            torch.nn.Sequential(torch.nn.Conv2d(12, 32, 5), torch.nn.MaxPool2d(2), torch.nn.Flatten()),
+            torch.nn.Linear(512, 10),
+        ]
     leaks = [snntorch.Leaky(beta=0.95, spike_grad=grad) for _ in synapses]
     net = torch.nn.ModuleList(synapses + leaks)
     optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
@@ -134,6 +143,7 @@ def snntorch_runner(case, x, y):
     def run(n):
         for _ in range(n):
             one_step()
+
     return run
 
 
@@ -154,9 +164,14 @@ def main():
     parser.add_argument("--case", choices=["a", "b", "c", "all"], default="all")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--steps", type=int, default=None, help="steps per round (default per case)")
-    parser.add_argument("--no-snntorch", action="store_true", help="leave snnTorch out (a machine without the bench extra)")
-    parser.add_argument("--compare-execution", action="store_true",
-                        help="also time hwsnn's 'layer' and 'time' execution orders side by side")
+    parser.add_argument(
+        "--no-snntorch", action="store_true", help="leave snnTorch out (a machine without the bench extra)"
+    )
+    parser.add_argument(
+        "--compare-execution",
+        action="store_true",
+        help="also time hwsnn's 'layer' and 'time' execution orders side by side",
+    )
     args = parser.parse_args()
     cases = ["a", "b", "c"] if args.case == "all" else [args.case]
     print(f"jax {jax.__version__} on {jax.devices()[0].platform}, {jax.device_count()} device(s)")
@@ -177,8 +192,10 @@ def main():
         print(f"case {name} {case}: median per step: {line}")
         if "snntorch" in med:
             print(f"  speed-up over snnTorch: {med['snntorch'] / med['hwsnn']:.2f}x")
-        print(f"  hwsnn / hand-written JAX time: {med['hwsnn'] / med['handwritten_jax']:.3f} "
-              f"(plain jax.jit), {med['hwsnn'] / med['handwritten_jax_options']:.3f} (with hwsnn's compiler options)")
+        print(
+            f"  hwsnn / hand-written JAX time: {med['hwsnn'] / med['handwritten_jax']:.3f} "
+            f"(plain jax.jit), {med['hwsnn'] / med['handwritten_jax_options']:.3f} (with hwsnn's compiler options)"
+        )
 
 
 if __name__ == "__main__":

@@ -33,9 +33,13 @@ def init_mlp(key, sizes):
     params = []
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
         key, kw, kb = jax.random.split(key, 3)
-        bound = 1.0 / fan_in ** 0.5
-        params.append({"w": jax.random.uniform(kw, (fan_in, fan_out), minval=-bound, maxval=bound),
-                       "b": jax.random.uniform(kb, (fan_out,), minval=-bound, maxval=bound)})
+        bound = 1.0 / fan_in**0.5
+        params.append(
+            {
+                "w": jax.random.uniform(kw, (fan_in, fan_out), minval=-bound, maxval=bound),
+                "b": jax.random.uniform(kb, (fan_out,), minval=-bound, maxval=bound),
+            }
+        )
     return params
 
 
@@ -81,9 +85,13 @@ def init_conv(key):
     params = []
     for shape, fan_in in shapes:
         key, kw, kb = jax.random.split(key, 3)
-        bound = 1.0 / fan_in ** 0.5
-        params.append({"w": jax.random.uniform(kw, shape, minval=-bound, maxval=bound),
-                       "b": jax.random.uniform(kb, (shape[-1],), minval=-bound, maxval=bound)})
+        bound = 1.0 / fan_in**0.5
+        params.append(
+            {
+                "w": jax.random.uniform(kw, shape, minval=-bound, maxval=bound),
+                "b": jax.random.uniform(kb, (shape[-1],), minval=-bound, maxval=bound),
+            }
+        )
     return params + init_mlp(key, (512, 10))
 
 
@@ -92,6 +100,7 @@ def _lif_over_time(currents, beta, slope):
         reset = jax.lax.stop_gradient((v > 1.0).astype(v.dtype))
         v = beta * v + c - reset
         return v, spike(v - 1.0, slope)
+
     return jax.lax.scan(step, jnp.zeros(currents.shape[1:]), currents)[1]
 
 

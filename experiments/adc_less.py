@@ -5,10 +5,13 @@ sense-amplifier (SA) crossbars from the first step, (d) with the recipe :func:`r
 (progressive hardware awareness with learned SA gains), and with each ablation of
 :data:`ABLATIONS` (the recipe with one part removed or changed). (b) deploys each ideal run's
 weights on the 4-bit-ADC and on the SA crossbars (SA scales calibrated once on training images:
-:func:`hwsnn.train.loop.deploy`). Every crossbar figure is deployed as hardware users measure it:
+:func:`hwsnn.train.deploy.deploy`). Every crossbar figure is deployed as hardware users measure it:
 ``DRAWS`` independent programming draws per trained network (device-to-device variation,
 sense-amplifier offsets; ``hwsnn evaluate --draws``), reported as mean, spread and worst case, and
-the accuracy of a variant is the mean over seeds of those per-seed means.
+the accuracy of a variant is the mean over seeds of those per-seed means. The recipe's chips are also
+read a day and a year after programming, with conductance drift added to every crossbar
+(:class:`~hwsnn.hardware.crossbar.Drift`: aihwkit's PCM power law, as if these cells drifted as PCM
+does), with global drift compensation and, for the year, without it (:data:`DRIFT_ROWS`).
 
 The cost side (:func:`readout_sweep`) costs the recipe network's activity on the IMC model with an
 ADC of 4, 6 and 8 bits (SAR with Walden or Schreier scaling, and flash; one ADC per 8 columns)
@@ -30,11 +33,20 @@ from hwsnn.hardware import cost
 from hwsnn.hardware.platforms import imc
 from hwsnn.hardware.platforms.imc import pe_cycle_ns
 from hwsnn.train import TrainConfig, TrainingConfig, train_and_evaluate
-from hwsnn.train.loop import deploy
+from hwsnn.train.deploy import deploy
 
-BASE = TrainConfig(training=TrainingConfig(epochs=8, learning_rate=2e-3))  # the study as run, before 5e-3 became the default
+BASE = TrainConfig(
+    training=TrainingConfig(epochs=8, learning_rate=2e-3)
+)  # the study as run, before 5e-3 became the default
 SEEDS = (0, 1, 2)
 DRAWS = 5
+DAY_S, YEAR_S = 86400.0, 365.25 * 86400.0
+DRIFT_ROWS = {
+    (DAY_S, True): "recipe, 1 day of drift, compensated",
+    (YEAR_S, True): "recipe, 1 year of drift, compensated",
+    (YEAR_S, False): "recipe, 1 year of drift, uncompensated",
+}
+"""The recipe's chips read after drift: (seconds after programming, global drift compensation) -> row."""
 
 
 WEIGHT_CLIP = 2.0
@@ -50,8 +62,15 @@ def recipe(base: TrainConfig) -> TrainConfig:
     :data:`WEIGHT_CLIP` RMS weights (``hardware.weight_clip``), so that each active row drives a
     larger share of a column's current against programming noise and SA offsets."""
     steps = base.training.epochs * (4000 // base.training.batch_size)  # MNIST-5k: 4,000 training images
-    return base.replace(hardware={"preset": "rram-sa", "start": 0.0, "ramp_steps": steps // 2, "learn_scale": True,
-                                  "weight_clip": WEIGHT_CLIP})
+    return base.replace(
+        hardware={
+            "preset": "rram-sa",
+            "start": 0.0,
+            "ramp_steps": steps // 2,
+            "learn_scale": True,
+            "weight_clip": WEIGHT_CLIP,
+        }
+    )
 
 
 ABLATIONS = {
@@ -84,13 +103,20 @@ def _summary(values: list[float]) -> dict:
     return {"per_seed": values, "mean": statistics.fmean(values), "spread": max(values) - min(values)}
 
 
-def study(out_dir: str, base: TrainConfig = BASE, seeds=SEEDS, draws: int = DRAWS, samples: int = 1000,
-          progress: bool = True, ablations=ABLATIONS) -> dict:
+def study(
+    out_dir: str,
+    base: TrainConfig = BASE,
+    seeds=SEEDS,
+    draws: int = DRAWS,
+    samples: int = 1000,
+    progress: bool = True,
+    ablations=ABLATIONS,
+) -> dict:
     """Train every variant (with ``ablations``) for every seed (reusing finished runs), deploy the
     crossbar ones on ``draws`` programming draws, cost the recipe network; write the results."""
     os.makedirs(out_dir, exist_ok=True)
     runs = os.path.join(out_dir, "runs")
-    accuracy, deployed = {}, {}
+    accuracy, deployed, drifted = {}, {}, {key: [] for key in DRIFT_ROWS}
     for name, config in variants(base, ablations).items():
         per_seed, chips = [], []
         for seed in seeds:
@@ -102,6 +128,11 @@ def study(out_dir: str, base: TrainConfig = BASE, seeds=SEEDS, draws: int = DRAW
             run, state, _ = deploy(workdir)
             chips.append(run.evaluate_draws(state, draws))
             per_seed.append(chips[-1]["mean"])
+            if name == "recipe":
+                times = sorted({time_s for time_s, _ in DRIFT_ROWS})
+                for row in run.evaluate_drift(state, times, draws):
+                    if (row["time_s"], row["compensated"]) in DRIFT_ROWS:
+                        drifted[row["time_s"], row["compensated"]].append(row)
             if name == "recipe" and seed == seeds[0]:
                 activity = run.mean_activity(state, "test", samples)
                 workload = run.model.workload
@@ -115,8 +146,15 @@ def study(out_dir: str, base: TrainConfig = BASE, seeds=SEEDS, draws: int = DRAW
                     run, state, _ = deploy(os.path.join(runs, "ideal", f"seed{seed}"), preset)
                     chips.append(run.evaluate_draws(state, draws))
                 accuracy[label], deployed[label] = _summary([c["mean"] for c in chips]), chips
-    result = {"seeds": list(seeds), "draws": draws, "accuracy": accuracy, "deployed": deployed,
-              "readout_sweep": readout_sweep(workload, activity)}
+    for key, chips in drifted.items():
+        accuracy[DRIFT_ROWS[key]], deployed[DRIFT_ROWS[key]] = _summary([c["mean"] for c in chips]), chips
+    result = {
+        "seeds": list(seeds),
+        "draws": draws,
+        "accuracy": accuracy,
+        "deployed": deployed,
+        "readout_sweep": readout_sweep(workload, activity),
+    }
     with open(os.path.join(out_dir, "metrics.json"), "w") as handle:
         json.dump(result, handle, indent=2)
     with open(os.path.join(out_dir, "table.md"), "w") as handle:
@@ -128,7 +166,10 @@ def study(out_dir: str, base: TrainConfig = BASE, seeds=SEEDS, draws: int = DRAW
 
 SWEEP_BITS = (4, 6, 8)
 SWEEP_SCALINGS = ("walden", "schreier", "flash")
-PAPER_ENERGY, PAPER_LATENCY = (2.0, 7.0), (8.9, 24.6)  # HP-ADC over SA, Apolinario et al. TETC 2023 (REFERENCES.md section 1)
+PAPER_ENERGY, PAPER_LATENCY = (
+    (2.0, 7.0),
+    (8.9, 24.6),
+)  # HP-ADC over SA, Apolinario et al. TETC 2023
 
 
 def readout_sweep(workload, activity) -> list[dict]:
@@ -146,23 +187,35 @@ def readout_sweep(workload, activity) -> list[dict]:
             spec = imc.imc_spikesim_65nm_adc(bits, scaling)
             adc = cost.imc(spec, workload, activity)
             readout_ns = spec.columns_per_adc * float(spec.adc_conversion_ns())
-            rows.append({
-                "scaling": scaling, "bits": bits,
-                "energy_ratio": float(adc.energy_pj.total / sa.energy_pj.total),
-                "latency_ratio": float(adc.latency_ns / sa.latency_ns),
-                "adc_energy_pj": {k: float(v) for k, v in adc.energy_pj.components.items()},
-                "sa_energy_pj": {k: float(v) for k, v in sa.energy_pj.components.items()},
-                "pe_cycle_ns": {"adc": float(pe_cycle_ns(spec)), "sa": float(pe_cycle_ns(sa_spec)),
-                                "outside_readout": float(spec.pe_fixed_ns), "adc_readout": readout_ns},
-                "outside_readout_ns_for_paper_latency": [(readout_ns - r * float(sa_spec.sa_ns)) / (r - 1) for r in PAPER_LATENCY],
-            })
+            rows.append(
+                {
+                    "scaling": scaling,
+                    "bits": bits,
+                    "energy_ratio": float(adc.energy_pj.total / sa.energy_pj.total),
+                    "latency_ratio": float(adc.latency_ns / sa.latency_ns),
+                    "adc_energy_pj": {k: float(v) for k, v in adc.energy_pj.components.items()},
+                    "sa_energy_pj": {k: float(v) for k, v in sa.energy_pj.components.items()},
+                    "pe_cycle_ns": {
+                        "adc": float(pe_cycle_ns(spec)),
+                        "sa": float(pe_cycle_ns(sa_spec)),
+                        "outside_readout": float(spec.pe_fixed_ns),
+                        "adc_readout": readout_ns,
+                    },
+                    "outside_readout_ns_for_paper_latency": [
+                        (readout_ns - r * float(sa_spec.sa_ns)) / (r - 1) for r in PAPER_LATENCY
+                    ],
+                }
+            )
     return rows
 
 
 LABELS = {
     "ideal": "(a) ideal",
-    "ideal weights on 4-bit ADC": "(b) ideal weights on 4-bit ADC", "ideal weights on SA": "(b) ideal weights on 1-bit SA",
-    "sa_from_start": "(c) recipe without the ramp (SA from step 0)", "recipe": "(d) recipe: progressive SA-aware",
+    "ideal weights on 4-bit ADC": "(b) ideal weights on 4-bit ADC",
+    "ideal weights on SA": "(b) ideal weights on 1-bit SA",
+    "sa_from_start": "(c) recipe without the ramp (SA from step 0)",
+    "recipe": "(d) recipe: progressive SA-aware",
+    **{row: f"(d) {row}" for row in DRIFT_ROWS.values()},
     **{f"recipe, {name}": f"(d) recipe, {name}" for name in ABLATIONS},
 }
 
@@ -171,7 +224,13 @@ def labels(accuracy: dict) -> dict[str, str]:
     """Table labels of the variants in ``accuracy``, in table order: :data:`LABELS`, then the ones trained
     at twice the budget, "(e) ..."."""
     found = {key: text for key, text in LABELS.items() if key in accuracy}
-    found.update({key: f"(e) {key.replace('recipe', 'recipe: progressive SA-aware')}" for key in accuracy if key.endswith(" epochs")})
+    found.update(
+        {
+            key: f"(e) {key.replace('recipe', 'recipe: progressive SA-aware')}"
+            for key in accuracy
+            if key.endswith(" epochs")
+        }
+    )
     return found
 
 
@@ -181,26 +240,40 @@ def _percent(values) -> str:
 
 def markdown_table(result: dict) -> str:
     """Accuracies over seeds (deployed ones over draws), then the readout sweep."""
-    lines = [f"| variant | accuracy, mean over {len(result['seeds'])} seeds | spread | per seed (%) | worst chip |",
-             "|---|---|---|---|---|"]
+    lines = [
+        f"| variant | accuracy, mean over {len(result['seeds'])} seeds | spread | per seed (%) | worst chip |",
+        "|---|---|---|---|---|",
+    ]
     for key, label in labels(result["accuracy"]).items():
         entry = result["accuracy"][key]
         chips = result["deployed"].get(key)
         worst = "" if chips is None else f"{100 * min(c['worst'] for c in chips):.1f} %"
-        lines.append(f"| {label} | {100 * entry['mean']:.1f} % | {100 * entry['spread']:.1f} | {_percent(entry['per_seed'])} | {worst} |")
-    lines += ["", f"Crossbar figures: each trained network deployed on {result['draws']} programming draws (chips); per seed "
-                  "the mean over its chips, worst chip over all seeds.", "",
-              "| ADC | bits | energy ADC/SA | latency ADC/SA | readout share of ADC energy | F for paper latency (ns) |",
-              "|---|---|---|---|---|---|"]
+        lines.append(
+            f"| {label} | {100 * entry['mean']:.1f} % | {100 * entry['spread']:.1f} | "
+            f"{_percent(entry['per_seed'])} | {worst} |"
+        )
+    lines += [
+        "",
+        f"Crossbar figures: each trained network deployed on {result['draws']} programming draws (chips); per seed "
+        "the mean over its chips, worst chip over all seeds.",
+        "",
+        "| ADC | bits | energy ADC/SA | latency ADC/SA | readout share of ADC energy | F for paper latency (ns) |",
+        "|---|---|---|---|---|---|",
+    ]
     for row in result["readout_sweep"]:
         adc = row["adc_energy_pj"]
         share = adc["readout"] / sum(adc.values())
         low, high = row["outside_readout_ns_for_paper_latency"]
-        lines.append(f"| {row['scaling']} | {row['bits']} | {row['energy_ratio']:.2f}x | {row['latency_ratio']:.2f}x | "
-                     f"{100 * share:.0f} % | {low:.1f} / {high:.1f} |")
-    lines += ["", f"Paper: energy {PAPER_ENERGY[0]:g}-{PAPER_ENERGY[1]:g}x, latency {PAPER_LATENCY[0]:g}-{PAPER_LATENCY[1]:g}x. "
-                  "F: the PE-cycle time outside the readout at which the ADC design would be 8.9x / 24.6x slower "
-                  f"(SpikeSim's: {result['readout_sweep'][0]['pe_cycle_ns']['outside_readout']:g} ns)."]
+        lines.append(
+            f"| {row['scaling']} | {row['bits']} | {row['energy_ratio']:.2f}x | {row['latency_ratio']:.2f}x | "
+            f"{100 * share:.0f} % | {low:.1f} / {high:.1f} |"
+        )
+    lines += [
+        "",
+        f"Paper: energy {PAPER_ENERGY[0]:g}-{PAPER_ENERGY[1]:g}x, latency {PAPER_LATENCY[0]:g}-{PAPER_LATENCY[1]:g}x. "
+        "F: the PE-cycle time outside the readout at which the ADC design would be 8.9x / 24.6x slower "
+        f"(SpikeSim's: {result['readout_sweep'][0]['pe_cycle_ns']['outside_readout']:g} ns).",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -219,8 +292,12 @@ def plot_accuracy(result: dict, path: str) -> None:
         ax.plot(seeds, [row] * len(seeds), "o", color="#08519c", markersize=4)
         ax.text(101, row, f"{means[row]:.1f} %", va="center", fontsize=8)
     ax.set_yticks(range(len(keys)), [names[k] for k in keys], fontsize=8)
-    ax.set(xlabel=f"test accuracy (%); bars: mean over {len(result['seeds'])} seeds, dots: seeds", xlim=(0, 110),
-           title=f"MNIST-5k on RRAM crossbars\n(crossbar figures: mean over {result['draws']} programming draws per network)")
+    ax.set(
+        xlabel=f"test accuracy (%); bars: mean over {len(result['seeds'])} seeds, dots: seeds",
+        xlim=(0, 110),
+        title=f"MNIST-5k on RRAM crossbars\n(crossbar figures: mean over {result['draws']} programming draws "
+        "per network)",
+    )
     ax.spines[["top", "right"]].set_visible(False)
     ax.invert_yaxis()
     fig.tight_layout()
@@ -246,8 +323,23 @@ def plot_readout_sweep(rows: list[dict], path: str) -> None:
     walden = [r for r in rows if r["scaling"] == "walden"]
     designs = [(f"ADC {r['bits']} b", r["adc_energy_pj"]) for r in walden] + [("SA", walden[0]["sa_energy_pj"])]
     components = list(designs[0][1])
-    colours = dict(zip(components, ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-                                    "#7f7f7f", "#bcbd22", "#17becf"]))
+    colours = dict(
+        zip(
+            components,
+            [
+                "#1f77b4",
+                "#ff7f0e",
+                "#2ca02c",
+                "#d62728",
+                "#9467bd",
+                "#8c564b",
+                "#e377c2",
+                "#7f7f7f",
+                "#bcbd22",
+                "#17becf",
+            ],
+        )
+    )
     bottom = [0.0] * len(designs)
     for component in components:
         values = [parts.get(component, 0.0) / 1e6 for _, parts in designs]
@@ -266,7 +358,9 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=DRAWS)
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args()
-    result = study(args.out, BASE.replace(training={"epochs": args.epochs}), draws=args.draws, progress=not args.no_progress)
+    result = study(
+        args.out, BASE.replace(training={"epochs": args.epochs}), draws=args.draws, progress=not args.no_progress
+    )
     print(markdown_table(result))
 
 

@@ -26,7 +26,9 @@ PRESETS = ("naive-fp32", "naive-int8", "systolic-sata", "rram-adc")
 COLUMNS = ("naive-fp32", "naive-int8", "systolic-sata", "rram-adc", "rram-adc dense")
 
 
-def study(out_dir: str, base: TrainConfig, timesteps=TIMESTEPS, samples: int = 1000, progress: bool = True) -> list[dict]:
+def study(
+    out_dir: str, base: TrainConfig, timesteps=TIMESTEPS, samples: int = 1000, progress: bool = True
+) -> list[dict]:
     """Train ``base`` at each T (reusing finished runs in ``out_dir/runs``), cost it, write the outputs."""
     os.makedirs(out_dir, exist_ok=True)
     records = []
@@ -37,22 +39,29 @@ def study(out_dir: str, base: TrainConfig, timesteps=TIMESTEPS, samples: int = 1
         activity = run.mean_activity(state, "test", samples)
         workload = run.model.workload
         rows = cost_on_presets(workload, activity, PRESETS, imc_mode="event")
-        rows += [dict(r, preset="rram-adc dense") for r in cost_on_presets(workload, activity, ("rram-adc",), imc_mode="dense")]
-        records.append({
-            "timesteps": steps,
-            "test_accuracy": summary["test_accuracy"],
-            "firing_rates": [float(r) for r in np.asarray(activity.firing_rates(workload))],
-            "snn_over_ann": {r["preset"]: r["snn_over_ann"] for r in rows},
-            "costs": rows,
-        })
+        rows += [
+            dict(r, preset="rram-adc dense")
+            for r in cost_on_presets(workload, activity, ("rram-adc",), imc_mode="dense")
+        ]
+        records.append(
+            {
+                "timesteps": steps,
+                "test_accuracy": summary["test_accuracy"],
+                "firing_rates": [float(r) for r in np.asarray(activity.firing_rates(workload))],
+                "snn_over_ann": {r["preset"]: r["snn_over_ann"] for r in rows},
+                "costs": rows,
+            }
+        )
     with open(os.path.join(out_dir, "metrics.json"), "w") as handle:
         json.dump(records, handle, indent=2)
     with open(os.path.join(out_dir, "table.md"), "w") as handle:
         handle.write(markdown_table(records))
     plot_ratios(records, os.path.join(out_dir, "energy_ratio.png"))
     middle = records[len(records) // 2]
-    plot_energy_breakdown([r for r in middle["costs"] if r["preset"] != "rram-adc dense"],
-                          os.path.join(out_dir, f"breakdown_T{middle['timesteps']}.png"))
+    plot_energy_breakdown(
+        [r for r in middle["costs"] if r["preset"] != "rram-adc dense"],
+        os.path.join(out_dir, f"breakdown_T{middle['timesteps']}.png"),
+    )
     return records
 
 
@@ -62,7 +71,8 @@ def markdown_table(records: list[dict]) -> str:
     head += "|---" * (3 + len(COLUMNS)) + "|\n"
     lines = [
         f"| {r['timesteps']} | {100 * r['test_accuracy']:.1f} % | {np.mean(r['firing_rates']):.3f} | "
-        + " | ".join(f"{r['snn_over_ann'][c]:.3f}" for c in COLUMNS) + " |"
+        + " | ".join(f"{r['snn_over_ann'][c]:.3f}" for c in COLUMNS)
+        + " |"
         for r in records
     ]
     return head + "\n".join(lines) + "\n"
@@ -78,8 +88,13 @@ def plot_ratios(records: list[dict], path: str) -> None:
     for column, marker in zip(COLUMNS, "os^dv"):
         ax_ratio.plot(steps, [r["snn_over_ann"][column] for r in records], marker=marker, label=column)
     ax_ratio.axhline(1.0, color="k", lw=0.8, ls="--")
-    ax_ratio.set(xscale="log", yscale="log", xlabel="timesteps T", ylabel="SNN energy / ANN energy",
-                 title="Below the dashed line the SNN saves energy")
+    ax_ratio.set(
+        xscale="log",
+        yscale="log",
+        xlabel="timesteps T",
+        ylabel="SNN energy / ANN energy",
+        title="Below the dashed line the SNN saves energy",
+    )
     ax_ratio.set_xticks(steps, [str(s) for s in steps])
     ax_ratio.legend(fontsize=8)
     ax_acc.plot(steps, [100 * r["test_accuracy"] for r in records], marker="o")
@@ -99,7 +114,12 @@ def main() -> None:
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args()
     steps = tuple(int(t) for t in args.timesteps.split(","))
-    records = study(args.out, TrainConfig(training=TrainingConfig(epochs=args.epochs, learning_rate=2e-3)), steps, progress=not args.no_progress)
+    records = study(
+        args.out,
+        TrainConfig(training=TrainingConfig(epochs=args.epochs, learning_rate=2e-3)),
+        steps,
+        progress=not args.no_progress,
+    )
     print(markdown_table(records))
 
 

@@ -1,6 +1,6 @@
 """ICASSP 2024 Table II (Bhattacharjee et al., "Are SNNs truly energy-efficient?"), from the published workloads.
 
-The six workloads of REFERENCES.md section 8 (SATA_Sim ``inference-energy-cal/workloads/icassp/``):
+The six workloads of the ICASSP 2024 study (SATA_Sim ``inference-energy-cal/workloads/icassp/``):
 VGG9 (S-BP, BNTT), the 5 conv + 2 FC network (Direct, TSSL) and ResNet-19 (LTH, TDBN), each at its
 paper's T and spike sparsity ``s``. Each is costed without running a network
 (:meth:`~hwsnn.structure.Activity.from_rates`, input rate ``1 - s`` at every layer, events uniformly
@@ -12,13 +12,13 @@ hardware class. Reported as gains ``E_ANN / E_SNN`` beside the gain each origina
 Conventions, as each published accounting has them:
 
 * the naive estimate is the papers' ``E_MAC x FLOPs(first layer) + E_AC x sum_l T r_l FLOPs_l``
-  (REFERENCES.md section 2, fp32 45 nm): the first layer takes the analog image (MACs);
+  (Horowitz, ISSCC 2014, fp32 45 nm): the first layer takes the analog image (MACs);
 * the hardware models follow SATA_Sim, which applies the sparsity to every layer's input, the first
   included: every layer is spike-driven at rate ``1 - s``;
 * the layer lists are costed as SATA_Sim lists them: ResNet-19's skip additions are not in the list,
   and where the next layer's input is smaller than a layer's output, the layer pools (average, on its
   currents) by that factor; FC layers are dense (SATA_Sim's committed op counts treat them as 1x1
-  convolutions on a zero-padded input, 9x their MACs: REFERENCES.md section 8 calls it a bug).
+  convolutions on a zero-padded input, 9x their MACs: a bug in those files).
 
 ResNet-19 is also costed as hwsnn's zoo builds it (:func:`~hwsnn.layers.resnet19`: the two 1x1
 projection shortcuts, the eight residual additions, and the 2x2 pooling on the last block's spikes
@@ -46,18 +46,46 @@ from hwsnn.hardware import report
 from hwsnn.layers import resnet19
 from hwsnn.structure import Activity, Workload, conv_workload, dense_workload
 
-# (H_in, C_in, k, C_out, stride) for a conv, (F_in, F_out) for an FC: REFERENCES.md section 8
-VGG9 = [(32, 3, 3, 64, 1), (32, 64, 3, 64, 1), (16, 64, 3, 128, 1), (8, 128, 3, 128, 1), (4, 128, 3, 256, 1),
-        (4, 256, 3, 256, 1), (4, 256, 3, 256, 1), (1024, 1024), (1024, 512)]
-CONV5_FC2 = [(32, 3, 3, 128, 1), (32, 128, 3, 256, 1), (16, 256, 3, 512, 1), (8, 512, 3, 1024, 1),
-             (4, 1024, 3, 512, 1), (8192, 1024), (1024, 512)]
-RESNET19 = ([(32, 3, 3, 128, 1)] + [(32, 128, 3, 128, 1)] * 6 + [(32, 128, 3, 256, 2)] + [(16, 256, 3, 256, 1)] * 5
-            + [(16, 256, 3, 512, 2)] + [(8, 512, 3, 512, 1)] * 3 + [(8192, 256)])
+# (H_in, C_in, k, C_out, stride) for a conv, (F_in, F_out) for an FC: SATA_Sim's workload files
+VGG9 = [
+    (32, 3, 3, 64, 1),
+    (32, 64, 3, 64, 1),
+    (16, 64, 3, 128, 1),
+    (8, 128, 3, 128, 1),
+    (4, 128, 3, 256, 1),
+    (4, 256, 3, 256, 1),
+    (4, 256, 3, 256, 1),
+    (1024, 1024),
+    (1024, 512),
+]
+CONV5_FC2 = [
+    (32, 3, 3, 128, 1),
+    (32, 128, 3, 256, 1),
+    (16, 256, 3, 512, 1),
+    (8, 512, 3, 1024, 1),
+    (4, 1024, 3, 512, 1),
+    (8192, 1024),
+    (1024, 512),
+]
+RESNET19 = (
+    [(32, 3, 3, 128, 1)]
+    + [(32, 128, 3, 128, 1)] * 6
+    + [(32, 128, 3, 256, 2)]
+    + [(16, 256, 3, 256, 1)] * 5
+    + [(16, 256, 3, 512, 2)]
+    + [(8, 512, 3, 512, 1)] * 3
+    + [(8192, 256)]
+)
 NETWORKS = {"VGG9": VGG9, "5 conv + 2 FC": CONV5_FC2, "ResNet-19": RESNET19}
-# work, network, T, sparsity s, the gain its paper estimated (ICASSP 2024 Table II; REFERENCES.md section 8)
-WORKS = [("S-BP", "VGG9", 50, 0.90, 10.0), ("BNTT", "VGG9", 20, 0.91, 20.0),
-         ("Direct", "5 conv + 2 FC", 10, 0.90, 20.0), ("TSSL", "5 conv + 2 FC", 5, 0.90, 80.0),
-         ("LTH", "ResNet-19", 5, 0.98, 15.0), ("TDBN", "ResNet-19", 4, 0.85, 83.0)]
+# work, network, T, sparsity s, the gain its paper estimated (ICASSP 2024 Table II)
+WORKS = [
+    ("S-BP", "VGG9", 50, 0.90, 10.0),
+    ("BNTT", "VGG9", 20, 0.91, 20.0),
+    ("Direct", "5 conv + 2 FC", 10, 0.90, 20.0),
+    ("TSSL", "5 conv + 2 FC", 5, 0.90, 80.0),
+    ("LTH", "ResNet-19", 5, 0.98, 15.0),
+    ("TDBN", "ResNet-19", 4, 0.85, 83.0),
+]
 PRESETS = ("naive-fp32", "systolic-sata", "systolic-sata-tsweep", "rram-adc", "rram-sa")
 SWEEP = (1, 2, 4, 8, 16)
 
@@ -80,8 +108,20 @@ def layer_workload(layers, timesteps: int, analog_first: bool) -> Workload:
             window = math.isqrt(out * out * c_out // following[0])
         else:
             window = out // following[0]
-        entries.append(conv_workload(f"conv{index}", (size, size, c_in), c_out, kernel, stride, "SAME", bias=False,
-                                     pool="avg" if window > 1 else None, pool_window=max(window, 1), **common))
+        entries.append(
+            conv_workload(
+                f"conv{index}",
+                (size, size, c_in),
+                c_out,
+                kernel,
+                stride,
+                "SAME",
+                bias=False,
+                pool="avg" if window > 1 else None,
+                pool_window=max(window, 1),
+                **common,
+            )
+        )
     return Workload(tuple(entries))
 
 
@@ -98,7 +138,9 @@ def gains(layers, timesteps: int, sparsity: float) -> dict:
 
 def zoo_resnet19(timesteps: int, analog_first: bool) -> Workload:
     """The workload of :func:`~hwsnn.layers.resnet19` (no classifier), built from shapes only."""
-    return nnx.eval_shape(lambda: resnet19(timesteps, rngs=nnx.Rngs(0), outputs=None, spiking_input=not analog_first)).workload
+    return nnx.eval_shape(
+        lambda: resnet19(timesteps, rngs=nnx.Rngs(0), outputs=None, spiking_input=not analog_first)
+    ).workload
 
 
 def skip_gains(timesteps: int, sparsity: float) -> dict:
@@ -113,8 +155,10 @@ def skip_gains(timesteps: int, sparsity: float) -> dict:
             out[key][name] = row["ann_energy_pj"] / row["snn_energy_pj"]
             if key == "with_skips":
                 skips = {layer.name for layer in full if layer.shortcut} | {add.name for add in full.adds}
-                out["skip_share"][name] = sum(layer["snn_energy_pj"] for layer in row["layers"]
-                                              if layer["layer"] in skips) / row["snn_energy_pj"]
+                out["skip_share"][name] = (
+                    sum(layer["snn_energy_pj"] for layer in row["layers"] if layer["layer"] in skips)
+                    / row["snn_energy_pj"]
+                )
     return out
 
 
@@ -124,14 +168,25 @@ def study(out_dir: str, works=WORKS, sweep=SWEEP) -> dict:
     table = []
     for work, network, timesteps, sparsity, estimated in works:
         result = gains(NETWORKS[network], timesteps, sparsity)
-        table.append({"work": work, "network": network, "timesteps": timesteps, "sparsity": sparsity,
-                      "estimated_gain": estimated, "gains": result["gains"]})
+        table.append(
+            {
+                "work": work,
+                "network": network,
+                "timesteps": timesteps,
+                "sparsity": sparsity,
+                "estimated_gain": estimated,
+                "gains": result["gains"],
+            }
+        )
         if work == works[0][0]:
             report.plot_layer_breakdown(result["rows"], os.path.join(out_dir, "vgg9_layers.png"))
     points = [{"timesteps": t, "gains": gains(VGG9, t, 0.9)["gains"]} for t in sweep]
     stops = {name: next((p["timesteps"] for p in points if p["gains"][name] < 1.0), None) for name in PRESETS}
-    skips = [{"work": work, "timesteps": timesteps, "sparsity": sparsity, **skip_gains(timesteps, sparsity)}
-             for work, network, timesteps, sparsity, _ in works if network == "ResNet-19"]
+    skips = [
+        {"work": work, "timesteps": timesteps, "sparsity": sparsity, **skip_gains(timesteps, sparsity)}
+        for work, network, timesteps, sparsity, _ in works
+        if network == "ResNet-19"
+    ]
     result = {"works": table, "resnet19_skips": skips, "vgg9_sweep": points, "vgg9_stops_winning_at": stops}
     with open(os.path.join(out_dir, "metrics.json"), "w") as handle:
         json.dump(result, handle, indent=2)
@@ -144,24 +199,40 @@ def study(out_dir: str, works=WORKS, sweep=SWEEP) -> dict:
 
 def markdown_tables(result: dict) -> str:
     """The works table (estimated vs costed gains) and the VGG9 sweep table."""
-    lines = ["| work | network | T | s | estimated (paper) | " + " | ".join(PRESETS) + " |",
-             "|---" * (5 + len(PRESETS)) + "|"]
+    lines = [
+        "| work | network | T | s | estimated (paper) | " + " | ".join(PRESETS) + " |",
+        "|---" * (5 + len(PRESETS)) + "|",
+    ]
     for row in result["works"]:
-        lines.append(f"| {row['work']} | {row['network']} | {row['timesteps']} | {row['sparsity']:.2f} | "
-                     f"{row['estimated_gain']:g}x | " + " | ".join(f"{row['gains'][p]:.2f}x" for p in PRESETS) + " |")
+        lines.append(
+            f"| {row['work']} | {row['network']} | {row['timesteps']} | {row['sparsity']:.2f} | "
+            f"{row['estimated_gain']:g}x | " + " | ".join(f"{row['gains'][p]:.2f}x" for p in PRESETS) + " |"
+        )
     if result["resnet19_skips"]:
-        lines += ["", "| ResNet-19 (zoo) | accounting | " + " | ".join(PRESETS) + " |", "|---" * (2 + len(PRESETS)) + "|"]
+        lines += [
+            "",
+            "| ResNet-19 (zoo) | accounting | " + " | ".join(PRESETS) + " |",
+            "|---" * (2 + len(PRESETS)) + "|",
+        ]
         for row in result["resnet19_skips"]:
             for key, label in (("main_path", "main path (SATA_Sim's list)"), ("with_skips", "with skip connections")):
-                lines.append(f"| {row['work']}, T={row['timesteps']}, s={row['sparsity']:.2f} | {label} | "
-                             + " | ".join(f"{row[key][p]:.2f}x" for p in PRESETS) + " |")
-            lines.append(f"| {row['work']} | skips' share of SNN energy | "
-                         + " | ".join(f"{100 * row['skip_share'][p]:.1f} %" for p in PRESETS) + " |")
+                lines.append(
+                    f"| {row['work']}, T={row['timesteps']}, s={row['sparsity']:.2f} | {label} | "
+                    + " | ".join(f"{row[key][p]:.2f}x" for p in PRESETS)
+                    + " |"
+                )
+            lines.append(
+                f"| {row['work']} | skips' share of SNN energy | "
+                + " | ".join(f"{100 * row['skip_share'][p]:.1f} %" for p in PRESETS)
+                + " |"
+            )
     lines += ["", "| VGG9, s = 0.9, T | " + " | ".join(PRESETS) + " |", "|---" * (1 + len(PRESETS)) + "|"]
     for point in result["vgg9_sweep"]:
         lines.append(f"| {point['timesteps']} | " + " | ".join(f"{point['gains'][p]:.2f}x" for p in PRESETS) + " |")
     stops = result["vgg9_stops_winning_at"]
-    lines.append("| SNN stops winning at T | " + " | ".join("-" if stops[p] is None else str(stops[p]) for p in PRESETS) + " |")
+    lines.append(
+        "| SNN stops winning at T | " + " | ".join("-" if stops[p] is None else str(stops[p]) for p in PRESETS) + " |"
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -177,8 +248,11 @@ def plot_gains(table: list[dict], path: str) -> None:
         values = [row["estimated_gain"] if index == 0 else row["gains"][label] for row in table]
         ax.bar([i + (index - len(labels) / 2 + 0.5) * width for i in range(len(table))], values, width, label=label)
     ax.axhline(1.0, color="k", lw=0.8, ls="--")
-    ax.set_xticks(range(len(table)), [f"{r['work']}\n{r['network']}, T={r['timesteps']}, s={r['sparsity']}" for r in table],
-                  fontsize=7)
+    ax.set_xticks(
+        range(len(table)),
+        [f"{r['work']}\n{r['network']}, T={r['timesteps']}, s={r['sparsity']}" for r in table],
+        fontsize=7,
+    )
     ax.set(yscale="log", ylabel="energy gain E_ANN / E_SNN", title="Estimated vs costed gains (above 1: the SNN wins)")
     ax.legend(fontsize=7)
     fig.tight_layout()
@@ -195,8 +269,13 @@ def plot_sweep(points: list[dict], path: str) -> None:
     for name, marker in zip(PRESETS, "osv^d"):
         ax.plot(steps, [1.0 / p["gains"][name] for p in points], marker=marker, label=name)
     ax.axhline(1.0, color="k", lw=0.8, ls="--")
-    ax.set(xscale="log", yscale="log", xlabel="timesteps T", ylabel="SNN energy / ANN energy",
-           title="VGG9, sparsity 0.9 (below 1: the SNN saves energy)")
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="timesteps T",
+        ylabel="SNN energy / ANN energy",
+        title="VGG9, sparsity 0.9 (below 1: the SNN saves energy)",
+    )
     ax.set_xticks(steps, [str(s) for s in steps])
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)

@@ -33,9 +33,16 @@ from hwsnn.train.loop import timestep_report
 from hwsnn.train.search import search_timesteps
 
 NETWORKS = {
-    "mlp": TrainConfig(data=DataConfig(encoding="rate", validation=500),
-                       model=ModelConfig(kind="mlp", hidden=(256, 128), timesteps=8), training=TrainingConfig(epochs=8, learning_rate=2e-3)),
-    "conv": TrainConfig(data=DataConfig(validation=500), model=ModelConfig(timesteps=8), training=TrainingConfig(epochs=8, learning_rate=2e-3)),
+    "mlp": TrainConfig(
+        data=DataConfig(encoding="rate", validation=500),
+        model=ModelConfig(kind="mlp", hidden=(256, 128), timesteps=8),
+        training=TrainingConfig(epochs=8, learning_rate=2e-3),
+    ),
+    "conv": TrainConfig(
+        data=DataConfig(validation=500),
+        model=ModelConfig(timesteps=8),
+        training=TrainingConfig(epochs=8, learning_rate=2e-3),
+    ),
 }
 COST_PRESETS = {"systolic": "systolic-sata", "imc": "rram-adc", "event": "event-fpga"}
 
@@ -45,7 +52,9 @@ def measure(workdir: str, samples: int) -> dict:
     run, state = restore_run(workdir)
     activity = run.mean_activity(state, "test", samples)
     workload = run.model.workload
-    timesteps = timestep_report(run, state)["active_timesteps"] if run.model.learn_timesteps else run.model.layer_timesteps
+    timesteps = (
+        timestep_report(run, state)["active_timesteps"] if run.model.learn_timesteps else run.model.layer_timesteps
+    )
     record = {
         "test_accuracy": run.evaluate(state)["accuracy"],
         "timesteps": list(timesteps),
@@ -59,8 +68,16 @@ def measure(workdir: str, samples: int) -> dict:
     return record
 
 
-def study(out_dir: str, networks: dict = NETWORKS, uniform=(2, 4, 8), weights=(0.1, 0.5, 2.0), budget: float = 0.005,
-          finetune_steps: int = 20, samples: int = 500, progress: bool = True) -> dict:
+def study(
+    out_dir: str,
+    networks: dict = NETWORKS,
+    uniform=(2, 4, 8),
+    weights=(0.1, 0.5, 2.0),
+    budget: float = 0.005,
+    finetune_steps: int = 20,
+    samples: int = 500,
+    progress: bool = True,
+) -> dict:
     """Train, search and learn per network (finished runs in ``out_dir/runs`` are reused); cost all."""
     os.makedirs(out_dir, exist_ok=True)
     say = print if progress else (lambda *_: None)
@@ -77,8 +94,9 @@ def study(out_dir: str, networks: dict = NETWORKS, uniform=(2, 4, 8), weights=(0
             search_timesteps(start, budget=budget, finetune_steps=finetune_steps, samples=samples, progress=say)
         points["searched"] = measure(os.path.join(start, "search"), samples)
         for weight in weights:
-            config = base.replace(model={"timesteps": max(uniform), "learn_timesteps": True},
-                                  energy={"model": "imc", "weight": weight})
+            config = base.replace(
+                model={"timesteps": max(uniform), "learn_timesteps": True}, energy={"model": "imc", "weight": weight}
+            )
             workdir = os.path.join(runs, f"learned_w{weight}")
             train_and_evaluate(config, workdir, progress=progress)
             points[f"learned lambda={weight}"] = measure(workdir, samples)
@@ -98,18 +116,26 @@ def study(out_dir: str, networks: dict = NETWORKS, uniform=(2, 4, 8), weights=(0
 
 def markdown_table(result: dict) -> str:
     """One row per network and variant: accuracy, timesteps, count reductions, energy and latency."""
-    lines = ["| network | variant | T_l | test acc. | d acc. (pts) | syn. updates red. | neurons eval. red. | "
-             "systolic uJ | IMC uJ | event uJ | systolic us | IMC us | event us |", "|" + "---|" * 13]
+    lines = [
+        "| network | variant | T_l | test acc. | d acc. (pts) | syn. updates red. | neurons eval. red. | "
+        "systolic uJ | IMC uJ | event uJ | systolic us | IMC us | event us |",
+        "|" + "---|" * 13,
+    ]
     for net, points in result.items():
         for name, r in points.items():
             lines.append(
                 f"| {net} | {name} | {','.join(map(str, r['timesteps']))} | {100 * r['test_accuracy']:.1f} % | "
                 f"{r['accuracy_change_points']:+.1f} | {r['synaptic_updates_reduction']:.2f}x | "
                 f"{r['neurons_evaluated_reduction']:.2f}x | "
-                + " | ".join(f"{r[f'{m}_energy_pj'] / 1e6:.3f}" for m in COST_PRESETS) + " | "
-                + " | ".join(f"{r[f'{m}_latency_ns'] / 1e3:.1f}" for m in COST_PRESETS) + " |")
-    lines.append("\nReductions are against uniform T = 8 (paper: 1.67-3.84x synaptic updates, 1.2-2.56x neurons "
-                 "evaluated, at iso-accuracy).")
+                + " | ".join(f"{r[f'{m}_energy_pj'] / 1e6:.3f}" for m in COST_PRESETS)
+                + " | "
+                + " | ".join(f"{r[f'{m}_latency_ns'] / 1e3:.1f}" for m in COST_PRESETS)
+                + " |"
+            )
+    lines.append(
+        "\nReductions are against uniform T = 8 (paper: 1.67-3.84x synaptic updates, 1.2-2.56x neurons "
+        "evaluated, at iso-accuracy)."
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -122,14 +148,24 @@ def plot_pareto(result: dict, path: str) -> None:
     for row, (net, points) in zip(axes, result.items()):
         for ax, model in zip(row, COST_PRESETS):
             uniform = [(n, r) for n, r in points.items() if n.startswith("uniform")]
-            ax.plot([r[f"{model}_energy_pj"] / 1e6 for _, r in uniform], [100 * r["test_accuracy"] for _, r in uniform],
-                    "o-", color="gray", label="uniform T")
+            ax.plot(
+                [r[f"{model}_energy_pj"] / 1e6 for _, r in uniform],
+                [100 * r["test_accuracy"] for _, r in uniform],
+                "o-",
+                color="gray",
+                label="uniform T",
+            )
             for n, r in uniform:
                 ax.annotate(n.split()[-1], (r[f"{model}_energy_pj"] / 1e6, 100 * r["test_accuracy"]), fontsize=7)
             for n, r in points.items():
                 if not n.startswith("uniform"):
-                    ax.plot(r[f"{model}_energy_pj"] / 1e6, 100 * r["test_accuracy"], "*" if n == "searched" else "s",
-                            markersize=10, label=f"{n} ({','.join(map(str, r['timesteps']))})")
+                    ax.plot(
+                        r[f"{model}_energy_pj"] / 1e6,
+                        100 * r["test_accuracy"],
+                        "*" if n == "searched" else "s",
+                        markersize=10,
+                        label=f"{n} ({','.join(map(str, r['timesteps']))})",
+                    )
             ax.set(xlabel=f"{model} energy per inference (uJ)", ylabel="test accuracy (%)", title=f"{net}: {model}")
             ax.legend(fontsize=7)
     fig.tight_layout()

@@ -10,11 +10,16 @@ import numpy as np
 from hwsnn.typing import Array
 
 
+def int_at_least(value, name: str, low: int) -> int:
+    """``value`` if it is an int >= ``low`` (bools refused)."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+        raise ValueError(f"{name}: got {value!r}; allowed: an int >= {low}.")
+    return value
+
+
 def positive_int(value, name: str) -> int:
     """``value`` if it is an int >= 1 (bools refused)."""
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name}: got {value!r}; allowed: an int >= 1.")
-    return value
+    return int_at_least(value, name, 1)
 
 
 def fraction(value, name: str) -> float:

@@ -49,16 +49,19 @@ def parse_durations(text: str) -> list[float]:
     """
     times = []
     for part in (p.strip() for p in text.split(",")):
-        number, unit = part.rstrip("abcdefghijklmnopqrstuvwxyz"), part[len(part.rstrip("abcdefghijklmnopqrstuvwxyz")):]
+        number, unit = part.rstrip("abcdefghijklmnopqrstuvwxyz"), part[len(part.rstrip("abcdefghijklmnopqrstuvwxyz")) :]
         try:
             value = float(number)
         except ValueError:
             value = None
         if unit not in DURATION_UNITS or value is None or not value >= 0 or value == float("inf"):
-            raise ValueError(f"at: got {part!r} in {text!r}; allowed: comma-separated times such as 1s,10min,1h,1d,1w,1y "
-                             f"(a number >= 0 and one of the units {list(DURATION_UNITS)}).")
+            raise ValueError(
+                f"at: got {part!r} in {text!r}; allowed: comma-separated times such as 1s,10min,1h,1d,1w,1y "
+                f"(a number >= 0 and one of the units {list(DURATION_UNITS)})."
+            )
         times.append(value * DURATION_UNITS[unit])
     return times
+
 
 COST_EXAMPLES = """examples:
   hwsnn cost --workdir runs/train                          # trained checkpoint, every preset
@@ -74,8 +77,12 @@ Writes WORKDIR/search/search.json (chosen T_l, counts, history); then train or e
 --model.layer-timesteps set to the chosen values."""
 
 
-TYPE_WORDS = {"bool": "true or false", "str | None": "a path, or none", "float": "a finite number",
-              "float | None": "a finite number, or none"}
+TYPE_WORDS = {
+    "bool": "true or false",
+    "str | None": "a path, or none",
+    "float": "a finite number",
+    "float | None": "a finite number, or none",
+}
 """What a config field without a rule of its own admits, by its type, for ``--help``."""
 
 
@@ -90,11 +97,20 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
         for field in dataclasses.fields(section):
             default, rule = field.default, field.metadata["rule"]
             shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
-            allowed = "; allowed: " + (TYPE_WORDS.get(str(field.type), str(field.type)) if rule is None else
-                                       ", ".join(rule.names()) if rule.names is not None else rule.describe())
-            group.add_argument(f"--{name}.{field.name.replace('_', '-')}", dest=f"{name}.{field.name}", default=None,
-                               metavar=str(field.type).replace(" ", ""),
-                               help=f"{field.metadata['help']} (default: {shown}{allowed})")
+            allowed = "; allowed: " + (
+                TYPE_WORDS.get(str(field.type), str(field.type))
+                if rule is None
+                else ", ".join(rule.names())
+                if rule.names is not None
+                else rule.describe()
+            )
+            group.add_argument(
+                f"--{name}.{field.name.replace('_', '-')}",
+                dest=f"{name}.{field.name}",
+                default=None,
+                metavar=str(field.type).replace(" ", ""),
+                help=f"{field.metadata['help']} (default: {shown}{allowed})",
+            )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -102,43 +118,80 @@ def _parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="hwsnn", description="Spiking networks trained with hardware models.")
     commands = parser.add_subparsers(dest="command", required=True)
-    train = commands.add_parser("train", help="train an SNN", epilog=TRAIN_EXAMPLES,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    train = commands.add_parser(
+        "train", help="train an SNN", epilog=TRAIN_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     train.add_argument("--config", help="JSON or YAML file of config sections (see the groups below)")
     train.add_argument("--workdir", default="runs/train", help="output folder (default: runs/train)")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    train.add_argument("--restart", action="store_true",
-                       help="discard the run in --workdir (checkpoints, metrics, summary) and train this config from step 0")
+    train.add_argument(
+        "--restart",
+        action="store_true",
+        help="discard the run in --workdir (checkpoints, metrics, summary) and train this config from step 0",
+    )
     _add_config_flags(train)
-    evaluate = commands.add_parser("evaluate", help="evaluate the latest checkpoint of a run",
-                                   epilog=EVALUATE_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="evaluate the latest checkpoint of a run",
+        epilog=EVALUATE_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     evaluate.add_argument("--workdir", required=True, help="a folder written by 'hwsnn train'")
     evaluate.add_argument("--split", choices=("test", "train"), default="test")
-    evaluate.add_argument("--hardware", default=None,
-                          help="deploy on this crossbar preset (default: the run's own); presets: "
-                               + ", ".join(crossbar_presets()))
+    evaluate.add_argument(
+        "--hardware",
+        default=None,
+        help="deploy on this crossbar preset (default: the run's own); presets: " + ", ".join(crossbar_presets()),
+    )
     evaluate.add_argument("--draws", type=int, default=None, help="evaluate on this many programming draws (chips)")
-    evaluate.add_argument("--at", default=None, help="read times after programming, e.g. 1s,1h,1d,1y: accuracy with "
-                          "conductance drift at each, without and with drift compensation (chips: --draws, default 1)")
-    evaluate.add_argument("--calibration-samples", type=int, default=2000,
-                          help="training images that calibrate sense-amplifier scales a run lacks (default 2000)")
-    cost = commands.add_parser("cost", help="cost a model on hardware presets", epilog=COST_EXAMPLES,
-                               formatter_class=argparse.RawDescriptionHelpFormatter)
+    evaluate.add_argument(
+        "--at",
+        default=None,
+        help="read times after programming, e.g. 1s,1h,1d,1y: accuracy with "
+        "conductance drift at each, without and with drift compensation (chips: --draws, default 1)",
+    )
+    evaluate.add_argument(
+        "--calibration-samples",
+        type=int,
+        default=2000,
+        help="training images that calibrate sense-amplifier scales a run lacks (default 2000)",
+    )
+    cost = commands.add_parser(
+        "cost",
+        help="cost a model on hardware presets",
+        epilog=COST_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     source = cost.add_mutually_exclusive_group(required=True)
     source.add_argument("--workdir", help="a folder written by 'hwsnn train' (its latest checkpoint)")
     source.add_argument("--config", help="a JSON/YAML config: cost the untrained model it builds")
-    cost.add_argument("--presets", default="all", help="comma-separated preset names, or 'all' (default); "
-                      "presets: " + ", ".join(cost_presets()))
-    cost.add_argument("--samples", type=int, default=1000, help="calibration samples from the test split (default 1000)")
-    cost.add_argument("--imc-mode", choices=("event", "dense"), default=None,
-                      help="IMC accounting for the IMC presets (default: each preset's own, event)")
+    cost.add_argument(
+        "--presets",
+        default="all",
+        help="comma-separated preset names, or 'all' (default); presets: " + ", ".join(cost_presets()),
+    )
+    cost.add_argument(
+        "--samples", type=int, default=1000, help="calibration samples from the test split (default 1000)"
+    )
+    cost.add_argument(
+        "--imc-mode",
+        choices=("event", "dense"),
+        default=None,
+        help="IMC accounting for the IMC presets (default: each preset's own, event)",
+    )
     cost.add_argument("--out", help="output folder (default: WORKDIR/cost or runs/cost)")
-    search = commands.add_parser("search", help="choose per-layer timesteps of a trained run (LD-SNN)",
-                                 epilog=SEARCH_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    search = commands.add_parser(
+        "search",
+        help="choose per-layer timesteps of a trained run (LD-SNN)",
+        epilog=SEARCH_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     search.add_argument("--workdir", required=True, help="a folder written by 'hwsnn train' (uniform timesteps)")
     search.add_argument("--budget", type=float, default=0.01, help="accuracy loss allowed, a fraction (default 0.01)")
     search.add_argument("--shrink", type=float, default=0.75, help="per-trial cut of one layer's T (default 0.75)")
-    search.add_argument("--samples", type=int, default=1000, help="selection images from the train split (default 1000)")
+    search.add_argument(
+        "--samples", type=int, default=1000, help="selection images from the train split (default 1000)"
+    )
     search.add_argument("--finetune-steps", type=int, default=20, help="fine-tuning steps per candidate (default 20)")
     return parser
 
@@ -161,7 +214,7 @@ def _train(args) -> int:
 
 def _evaluate(args) -> int:
     from hwsnn.hardware.presets import crossbar_presets
-    from hwsnn.train.loop import deploy
+    from hwsnn.train.deploy import deploy
 
     if args.hardware is not None and args.hardware not in crossbar_presets():
         raise ValueError(f"hardware: got {args.hardware!r}; allowed: {sorted(crossbar_presets())}.")
@@ -180,12 +233,24 @@ def _evaluate(args) -> int:
         os.makedirs(out, exist_ok=True)
         path = os.path.join(out, f"{hardware}-drift.json")
         with open(path, "w") as handle:
-            json.dump({"split": args.split, "step": int(state.step), "hardware": hardware, "calibration": calibration,
-                       "at": args.at, "rows": rows}, handle, indent=2)
+            json.dump(
+                {
+                    "split": args.split,
+                    "step": int(state.step),
+                    "hardware": hardware,
+                    "calibration": calibration,
+                    "at": args.at,
+                    "rows": rows,
+                },
+                handle,
+                indent=2,
+            )
         print("| time | compensation | mean | spread (std) | worst chip |\n|---|---|---|---|---|")
         for row in rows:
-            print(f"| {row['time_s']:g} s | {'on' if row['compensated'] else 'off'} | {100 * row['mean']:.2f} % | "
-                  f"{100 * row['std']:.2f} % | {100 * row['worst']:.2f} % |")
+            print(
+                f"| {row['time_s']:g} s | {'on' if row['compensated'] else 'off'} | {100 * row['mean']:.2f} % | "
+                f"{100 * row['std']:.2f} % | {100 * row['worst']:.2f} % |"
+            )
         print(f"wrote {path}")
         return 0
     result = {"split": args.split, "step": int(state.step), "hardware": hardware, "calibration": calibration}
@@ -208,7 +273,8 @@ def _cost(args) -> int:
     from hwsnn.hardware import report
     from hwsnn.hardware.presets import cost_presets
     from hwsnn.train.config import load_config
-    from hwsnn.train.loop import Run, restore_run
+    from hwsnn.train.deploy import restore_run
+    from hwsnn.train.run import Run
 
     known = cost_presets()
     presets = tuple(known) if args.presets == "all" else tuple(p.strip() for p in args.presets.split(",") if p.strip())
@@ -238,8 +304,9 @@ def _cost(args) -> int:
 def _search(args) -> int:
     from hwsnn.train.search import search_timesteps
 
-    result = search_timesteps(args.workdir, budget=args.budget, shrink=args.shrink, samples=args.samples,
-                              finetune_steps=args.finetune_steps)
+    result = search_timesteps(
+        args.workdir, budget=args.budget, shrink=args.shrink, samples=args.samples, finetune_steps=args.finetune_steps
+    )
     summary = {k: v for k, v in result.items() if k != "history"}
     print(json.dumps(summary, indent=2))
     print(f"wrote {os.path.join(args.workdir, 'search', 'search.json')}")
@@ -262,9 +329,14 @@ def main(argv: list[str] | None = None) -> int:
         command = parser._subparsers._group_actions[0].choices[args.command]
         options = [o for action in command._actions for o in action.option_strings if o.startswith("--")]
         flags = [u for u in unknown if u.startswith("-")] or unknown
-        hints = "".join(f" {flag}: did you mean {' or '.join(_suggestions(flag, options))}?"
-                        for flag in flags if _suggestions(flag, options))
-        command.error(f"unrecognized arguments: {' '.join(unknown)}.{hints} (hwsnn {args.command} --help lists them all)")
+        hints = "".join(
+            f" {flag}: did you mean {' or '.join(_suggestions(flag, options))}?"
+            for flag in flags
+            if _suggestions(flag, options)
+        )
+        command.error(
+            f"unrecognized arguments: {' '.join(unknown)}.{hints} (hwsnn {args.command} --help lists them all)"
+        )
     from hwsnn.allocator import keep_freed_memory
 
     keep_freed_memory()  # glibc then reuses XLA's freed step buffers instead of page-faulting them in anew

@@ -17,7 +17,8 @@ from typing import Callable
 import jax
 
 CPU_COMPILER_OPTIONS: dict[str, str] = {
-    "xla_cpu_experimental_ynn_fusion_type": "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT,LIBRARY_FUSION_TYPE_REDUCE"}
+    "xla_cpu_experimental_ynn_fusion_type": "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT,LIBRARY_FUSION_TYPE_REDUCE"
+}
 """XLA debug options for CPU compilations: YNNPACK fuses dots and reductions as by default in jaxlib
 0.10, but not convolutions, which take XLA's Eigen kernels (a compile option replaces the whole list;
 jaxlib 0.10's default list is these two plus ``LIBRARY_FUSION_TYPE_INDIVIDUAL_CONVOLUTION``)."""

@@ -21,12 +21,12 @@ from typing import Callable
 import jax
 import jax.numpy as jnp
 
+from hwsnn import checks
 from hwsnn.typing import Array, Key, Spikes
 
 
 def _check_steps(num_steps: int) -> None:
-    if not isinstance(num_steps, int) or isinstance(num_steps, bool) or num_steps < 1:
-        raise ValueError(f"num_steps: got {num_steps!r}; allowed: an int >= 1.")
+    checks.int_at_least(num_steps, "num_steps", 1)
 
 
 def rate(x: Array, num_steps: int, key: Key, *, gain: float = 1.0, offset: float = 0.0) -> Spikes:
@@ -105,22 +105,25 @@ def events(x: Array, num_steps: int) -> Array:
     and polarity from :func:`hwsnn.data.bin_events`) as the model's input ``[T, B, ...]`` float32."""
     _check_steps(num_steps)
     if x.ndim < 2 or x.shape[1] != num_steps:
-        raise ValueError(f"x: shape {tuple(x.shape)}; allowed: [B, {num_steps}, ...] event frames with the model's "
-                         f"{num_steps} timesteps (bin the events into that many frames).")
+        raise ValueError(
+            f"x: shape {tuple(x.shape)}; allowed: [B, {num_steps}, ...] event frames with the model's "
+            f"{num_steps} timesteps (bin the events into that many frames)."
+        )
     return jnp.swapaxes(jnp.asarray(x, jnp.float32), 0, 1)
 
 
-ENCODERS: tuple[str, ...] = ("direct", "rate", "latency", "events")
+ENCODERS: dict[str, Callable[[Array, int, Key], Array]] = {
+    "direct": lambda x, num_steps, key: direct(x, num_steps),
+    "rate": rate,
+    "latency": lambda x, num_steps, key: latency(x, num_steps),
+    "events": lambda x, num_steps, key: events(x, num_steps),
+}
+"""The encoders a config names, each as ``encode(x, num_steps, key)`` (the key is drawn from only by
+stochastic codes); add one by adding an entry (``--data.encoding NAME`` then reaches it)."""
 
 
 def encoder_from_name(name: str) -> Callable[[Array, int, Key], Array]:
-    """Return ``encode(x, num_steps, key)`` for a config name in :data:`ENCODERS`."""
-    if name == "direct":
-        return lambda x, num_steps, key: direct(x, num_steps)
-    if name == "rate":
-        return lambda x, num_steps, key: rate(x, num_steps, key)
-    if name == "latency":
-        return lambda x, num_steps, key: latency(x, num_steps)
-    if name == "events":
-        return lambda x, num_steps, key: events(x, num_steps)
-    raise ValueError(f"encoding: got {name!r}; allowed: {list(ENCODERS)}.")
+    """``encode(x, num_steps, key)`` for a config name in :data:`ENCODERS`."""
+    if name not in ENCODERS:
+        raise ValueError(f"encoding: got {name!r}; allowed: {list(ENCODERS)}.")
+    return ENCODERS[name]

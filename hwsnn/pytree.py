@@ -36,8 +36,10 @@ class Record:
         structure = tuple(f.name for f in fields if f.metadata.get("static"))
 
         def flatten_with_keys(record):
-            return ([(jax.tree_util.GetAttrKey(name), getattr(record, name)) for name in children],
-                    tuple(getattr(record, name) for name in structure))
+            return (
+                [(jax.tree_util.GetAttrKey(name), getattr(record, name)) for name in children],
+                tuple(getattr(record, name) for name in structure),
+            )
 
         def flatten(record):
             return [getattr(record, name) for name in children], tuple(getattr(record, name) for name in structure)

@@ -179,7 +179,8 @@ class Workload:
 
     def without_shortcuts(self) -> "Workload":
         """The main path alone: no projection shortcuts and no residual additions. This is how
-        SATA_Sim's and SpikeSim's published workload files list a ResNet (REFERENCES.md section 8), so
+        SATA_Sim's and SpikeSim's published workload files list a ResNet (SATA_Sim, RuokaiYin/SATA_Sim
+        ``inference-energy-cal/workloads/icassp/``), so
         costing it reproduces their accounting; the full workload is hwsnn's."""
         return Workload(tuple(layer for layer in self.layers if not layer.shortcut))
 
@@ -200,27 +201,62 @@ class Workload:
 
 
 def dense_workload(
-    name: str, in_features: int, out_features: int, *, bias: bool, input_timesteps: int,
-    timesteps: int, spiking_input: bool, spiking_output: bool, neuron: NeuronCounts = LIF_COUNTS,
+    name: str,
+    in_features: int,
+    out_features: int,
+    *,
+    bias: bool,
+    input_timesteps: int,
+    timesteps: int,
+    spiking_input: bool,
+    spiking_output: bool,
+    neuron: NeuronCounts = LIF_COUNTS,
     recurrent_fan_out: int = 0,
 ) -> LayerWorkload:
     """Workload of a fully connected layer ``F_in -> F_out``."""
     return LayerWorkload(
-        name=name, kind="dense", in_shape=(in_features,), synapse_shape=(out_features,),
-        out_shape=(out_features,), kernel_size=1, stride=1, padding=((0, 0), (0, 0)), pool=None,
-        pool_window=1, fan_in=in_features, fan_out_per_event=float(out_features),
-        weights=in_features * out_features, biases=out_features if bias else 0,
-        neurons=out_features, macs=in_features * out_features,
-        connections=in_features * out_features, input_timesteps=input_timesteps,
-        timesteps=timesteps, spiking_input=spiking_input, spiking_output=spiking_output,
-        neuron=neuron, recurrent_fan_out=recurrent_fan_out,
+        name=name,
+        kind="dense",
+        in_shape=(in_features,),
+        synapse_shape=(out_features,),
+        out_shape=(out_features,),
+        kernel_size=1,
+        stride=1,
+        padding=((0, 0), (0, 0)),
+        pool=None,
+        pool_window=1,
+        fan_in=in_features,
+        fan_out_per_event=float(out_features),
+        weights=in_features * out_features,
+        biases=out_features if bias else 0,
+        neurons=out_features,
+        macs=in_features * out_features,
+        connections=in_features * out_features,
+        input_timesteps=input_timesteps,
+        timesteps=timesteps,
+        spiking_input=spiking_input,
+        spiking_output=spiking_output,
+        neuron=neuron,
+        recurrent_fan_out=recurrent_fan_out,
     )
 
 
 def conv_workload(
-    name: str, in_shape: tuple[int, int, int], out_channels: int, kernel_size: int, stride: int,
-    padding, *, bias: bool, pool: str | None, pool_window: int, input_timesteps: int,
-    timesteps: int, spiking_input: bool, spiking_output: bool, neuron: NeuronCounts = LIF_COUNTS,
+    name: str,
+    in_shape: tuple[int, int, int],
+    out_channels: int,
+    kernel_size: int,
+    stride: int,
+    padding,
+    *,
+    bias: bool,
+    pool: str | None,
+    pool_window: int,
+    input_timesteps: int,
+    timesteps: int,
+    spiking_input: bool,
+    spiking_output: bool,
+    neuron: NeuronCounts = LIF_COUNTS,
     recurrent_fan_out: int = 0,
 ) -> LayerWorkload:
     """Workload of a 2-D convolution (NHWC), optionally followed by VALID pooling."""
@@ -240,16 +276,29 @@ def conv_workload(
             )
         neuron_shape = (out_h // pool_window, out_w // pool_window, out_channels)
     return LayerWorkload(
-        name=name, kind="conv", in_shape=tuple(in_shape), synapse_shape=(out_h, out_w, out_channels),
-        out_shape=neuron_shape, kernel_size=kernel_size, stride=stride, padding=(pads_h, pads_w),
-        pool=pool, pool_window=pool_window, fan_in=kernel_size * kernel_size * in_channels,
+        name=name,
+        kind="conv",
+        in_shape=tuple(in_shape),
+        synapse_shape=(out_h, out_w, out_channels),
+        out_shape=neuron_shape,
+        kernel_size=kernel_size,
+        stride=stride,
+        padding=(pads_h, pads_w),
+        pool=pool,
+        pool_window=pool_window,
+        fan_in=kernel_size * kernel_size * in_channels,
         fan_out_per_event=connections / (height * width * in_channels),
         weights=kernel_size * kernel_size * in_channels * out_channels,
-        biases=out_channels if bias else 0, neurons=math.prod(neuron_shape),
+        biases=out_channels if bias else 0,
+        neurons=math.prod(neuron_shape),
         macs=out_h * out_w * out_channels * kernel_size * kernel_size * in_channels,
-        connections=connections, input_timesteps=input_timesteps, timesteps=timesteps,
-        spiking_input=spiking_input, spiking_output=spiking_output,
-        neuron=neuron, recurrent_fan_out=recurrent_fan_out,
+        connections=connections,
+        input_timesteps=input_timesteps,
+        timesteps=timesteps,
+        spiking_input=spiking_input,
+        spiking_output=spiking_output,
+        neuron=neuron,
+        recurrent_fan_out=recurrent_fan_out,
     )
 
 
@@ -331,19 +380,32 @@ class Activity:
             raise ValueError(f"workload: got {type(workload).__name__}; allowed: a hwsnn Workload (model.workload).")
         count = len(workload)
         inputs = _per_layer_rates(input_rates, count, "input_rates")
-        outputs = jnp.concatenate([inputs[1:], inputs[-1:]]) if output_rates is None else \
-            _per_layer_rates(output_rates, count, "output_rates")
+        outputs = (
+            jnp.concatenate([inputs[1:], inputs[-1:]])
+            if output_rates is None
+            else _per_layer_rates(output_rates, count, "output_rates")
+        )
         layers = []
         for index, layer in enumerate(workload):
             size, channels = math.prod(layer.in_shape), layer.in_shape[-1]
             per_channel = jnp.full((layer.input_timesteps, channels), inputs[index] * size / channels)
-            layers.append(LayerActivity(jnp.sum(per_channel, axis=1), jnp.full((layer.timesteps,), outputs[index] * layer.neurons),
-                                        per_channel))
+            layers.append(
+                LayerActivity(
+                    jnp.sum(per_channel, axis=1),
+                    jnp.full((layer.timesteps,), outputs[index] * layer.neurons),
+                    per_channel,
+                )
+            )
         if add_rates is None:
-            adds = jnp.asarray([inputs[add.layer] if add.operand == "spikes" else 1.0 for add in workload.adds], jnp.float32)
+            adds = jnp.asarray(
+                [inputs[add.layer] if add.operand == "spikes" else 1.0 for add in workload.adds], jnp.float32
+            )
         else:
             adds = _per_layer_rates(add_rates, len(workload.adds), "add_rates", "residual addition")
-        return cls(tuple(layers), tuple(jnp.full((add.timesteps,), rate * add.elements) for add, rate in zip(workload.adds, adds)))
+        return cls(
+            tuple(layers),
+            tuple(jnp.full((add.timesteps,), rate * add.elements) for add, rate in zip(workload.adds, adds)),
+        )
 
     def total_add_events(self) -> jax.Array:
         """Total residual-addition operands of all adds over all timesteps (per sample)."""
@@ -361,7 +423,8 @@ class Activity:
         """Per-layer output firing rate: spikes per neuron per timestep, ``[L]``."""
         return jnp.stack(
             [
-                jnp.sum(act.output_spikes) / (layer.neurons * layer_steps(layer, act)) if layer.neurons
+                jnp.sum(act.output_spikes) / (layer.neurons * layer_steps(layer, act))
+                if layer.neurons
                 else jnp.zeros((), act.output_spikes.dtype)  # a projection into another layer's neurons
                 for act, layer in zip(self.layers, workload.layers, strict=True)
             ]

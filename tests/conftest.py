@@ -15,8 +15,11 @@ import tempfile
 import jax
 
 _CACHE = tempfile.mkdtemp(prefix="hwsnn-test-xla-cache-")
-_CACHE_SETTINGS = {"jax_compilation_cache_dir": _CACHE, "jax_persistent_cache_min_compile_time_secs": 0,
-                   "jax_persistent_cache_min_entry_size_bytes": 0}
+_CACHE_SETTINGS = {
+    "jax_compilation_cache_dir": _CACHE,
+    "jax_persistent_cache_min_compile_time_secs": 0,
+    "jax_persistent_cache_min_entry_size_bytes": 0,
+}
 for name, value in _CACHE_SETTINGS.items():
     jax.config.update(name, value)
     os.environ[name.upper()] = str(value)

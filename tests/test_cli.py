@@ -15,15 +15,24 @@ from hwsnn.train.config import NeuronConfig, TrainConfig, config_from_dict, load
 
 def test_train_then_evaluate(tmp_path, capsys):
     config = tmp_path / "run.yaml"
-    config.write_text("data:\n  dataset: digits\nmodel: {kind: mlp, hidden: [32], timesteps: 3}\n"
-                      "training: {batch_size: 32, epochs: 1, learning_rate: 0.01}\n")
+    config.write_text(
+        "data:\n  dataset: digits\nmodel: {kind: mlp, hidden: [32], timesteps: 3}\n"
+        "training: {batch_size: 32, epochs: 1, learning_rate: 0.01}\n"
+    )
     workdir = tmp_path / "run"
-    assert main(["train", "--config", str(config), "--workdir", str(workdir), "--data.encoding", "rate",
-                 "--no-progress"]) == 0
+    assert (
+        main(["train", "--config", str(config), "--workdir", str(workdir), "--data.encoding", "rate", "--no-progress"])
+        == 0
+    )
     summary = json.loads((workdir / "summary.json").read_text())
     saved = json.loads((workdir / "config.json").read_text())
-    assert saved["data"] == {"dataset": "digits", "data_dir": None, "validation": 0, "encoding": "rate",
-                             "frames": "count"}  # file, then flag
+    assert saved["data"] == {
+        "dataset": "digits",
+        "data_dir": None,
+        "validation": 0,
+        "encoding": "rate",
+        "frames": "count",
+    }  # file, then flag
     assert saved["model"]["hidden"] == [32] and saved["training"]["learning_rate"] == 0.01
     assert load_config(workdir / "config.json") == load_config(config).replace(data={"encoding": "rate"})
     assert (workdir / "training_curve.png").exists()
@@ -55,8 +64,11 @@ def test_config_file_errors(tmp_path):
     (tmp_path / "list.json").write_text("[1, 2]")
     with pytest.raises(ValueError, match="mapping"):
         load_config(tmp_path / "list.json")
-    with pytest.raises(ValueError, match="unknown keys \\['lr'\\]; allowed: the sections \\['data', 'model', 'neuron', "
-                                         "'hardware', 'energy', 'training'\\]"):
+    with pytest.raises(
+        ValueError,
+        match="unknown keys \\['lr'\\]; allowed: the sections \\['data', 'model', 'neuron', "
+        "'hardware', 'energy', 'training'\\]",
+    ):
         config_from_dict({"lr": 0.1})
     with pytest.raises(ValueError, match="'hidden' is a field of section 'model' \\(write model: \\{hidden: ...\\}\\)"):
         config_from_dict({"hidden": [16]})  # a flat file names where each key belongs
@@ -84,13 +96,40 @@ def test_config_file_errors(tmp_path):
 
 def test_cost_command_on_a_checkpoint_and_on_a_config(tmp_path, capsys):
     workdir = tmp_path / "run"
-    assert main(["train", "--workdir", str(workdir), "--data.dataset", "digits", "--model.kind", "mlp",
-                 "--model.hidden", "16", "--model.timesteps", "3", "--training.epochs", "1", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--workdir",
+                str(workdir),
+                "--data.dataset",
+                "digits",
+                "--model.kind",
+                "mlp",
+                "--model.hidden",
+                "16",
+                "--model.timesteps",
+                "3",
+                "--training.epochs",
+                "1",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert main(["cost", "--workdir", str(workdir), "--samples", "100"]) == 0
     printed = capsys.readouterr().out
     rows = {r["preset"]: r for r in json.loads((workdir / "cost" / "cost.json").read_text())}
-    assert set(rows) == {"naive-fp32", "naive-int8", "systolic-sata", "systolic-sata-tsweep", "rram-adc", "rram-sa", "event-fpga"}
+    assert set(rows) == {
+        "naive-fp32",
+        "naive-int8",
+        "systolic-sata",
+        "systolic-sata-tsweep",
+        "rram-adc",
+        "rram-sa",
+        "event-fpga",
+    }
     assert "systolic-sata" in printed and "SNN/ANN" in printed
     # the ANN baseline of the naive model is E_MAC x MACs: 4.6 pJ x (64 x 16 + 16 x 10)
     assert rows["naive-fp32"]["ann_energy_pj"] == pytest.approx(4.6 * (64 * 16 + 16 * 10), rel=1e-6)
@@ -104,8 +143,13 @@ def test_cost_command_on_a_checkpoint_and_on_a_config(tmp_path, capsys):
         assert sum(layer["ann_energy_pj"] for layer in row["layers"]) == pytest.approx(row["ann_energy_pj"], rel=1e-6)
     assert rows["rram-adc"]["layers"][0]["units"] >= 1 and rows["naive-fp32"]["layers"][0]["cycles"] is None
     config = tmp_path / "c.json"
-    config.write_text(json.dumps({"data": {"dataset": "digits"}, "model": {"kind": "mlp", "hidden": [16], "timesteps": 3}}))
-    assert main(["cost", "--config", str(config), "--samples", "8", "--presets", "rram-sa", "--out", str(tmp_path / "o")]) == 0
+    config.write_text(
+        json.dumps({"data": {"dataset": "digits"}, "model": {"kind": "mlp", "hidden": [16], "timesteps": 3}})
+    )
+    assert (
+        main(["cost", "--config", str(config), "--samples", "8", "--presets", "rram-sa", "--out", str(tmp_path / "o")])
+        == 0
+    )
     assert [r["preset"] for r in json.loads((tmp_path / "o" / "cost.json").read_text())] == ["rram-sa"]
     assert main(["cost", "--config", str(config), "--presets", "gpu"]) == 2
     assert "presets: unknown ['gpu']" in capsys.readouterr().err
@@ -127,7 +171,7 @@ def test_train_help_lists_the_allowed_values_of_every_choice(capsys):
             flag = f"--{name}.{field.name.replace('_', '-')}"
             entry = f"{flag} {field.type.replace(' ', '')} {field.metadata['help']} (default: {default}"
             assert entry in help_text, flag
-            described = help_text[help_text.index(entry) + len(entry):].split(")")[0]
+            described = help_text[help_text.index(entry) + len(entry) :].split(")")[0]
             assert described.startswith("; allowed: "), flag  # every field says what it admits
     assert "--neuron.beta float membrane decay (default: 0.9; allowed: >= 0 and <= 1)" in help_text
     assert "allowed: lif, if, synaptic, rlif, alif" in help_text
@@ -136,7 +180,7 @@ def test_train_help_lists_the_allowed_values_of_every_choice(capsys):
 
 def test_config_selects_the_neuron_model():
     from hwsnn.neurons import ALIF, IF, Synaptic
-    from hwsnn.train.config import build_model
+    from hwsnn.train.builders import build_model
 
     for name, kind in (("synaptic", Synaptic), ("alif", ALIF), ("if", IF)):
         neuron = {"kind": name, "learn_threshold": "true", "alpha": "0.7", "rho": 0.5, "gamma": 1}
@@ -144,25 +188,43 @@ def test_config_selects_the_neuron_model():
         neurons = model.layers[0].neurons
         assert type(neurons.model) is kind and neurons.model.learn == ("threshold",)
         assert isinstance(neurons.threshold, nnx.Param)
-    assert float(build_model(config_from_dict({"neuron": {"kind": "synaptic", "alpha": 0.7}}), (8, 8, 1), 3).layers[0].neurons.alpha[...]) \
-        == pytest.approx(0.7)
-    assert float(build_model(config_from_dict({"neuron": {"kind": "alif", "rho": 0.5}}), (8, 8, 1), 3).layers[0].neurons.rho[...]) == 0.5
-    with pytest.raises(ValueError, match="neuron.kind: got 'hh'; allowed: \\['lif', 'if', 'synaptic', 'rlif', 'alif'\\]"):
+    assert float(
+        build_model(config_from_dict({"neuron": {"kind": "synaptic", "alpha": 0.7}}), (8, 8, 1), 3)
+        .layers[0]
+        .neurons.alpha[...]
+    ) == pytest.approx(0.7)
+    assert (
+        float(
+            build_model(config_from_dict({"neuron": {"kind": "alif", "rho": 0.5}}), (8, 8, 1), 3)
+            .layers[0]
+            .neurons.rho[...]
+        )
+        == 0.5
+    )
+    with pytest.raises(
+        ValueError, match="neuron.kind: got 'hh'; allowed: \\['lif', 'if', 'synaptic', 'rlif', 'alif'\\]"
+    ):
         NeuronConfig(kind="hh")
 
 
-@pytest.mark.parametrize("values, message", [
-    ({"model": {"hidden": [16.9]}}, "model.hidden: got \\[16.9\\]; allowed: tuple\\[int, ...\\]"),
-    ({"training": {"epochs": 1.7}}, "training.epochs: got 1.7; allowed: int"),
-    ({"training": {"epochs": True}}, "training.epochs: got True; allowed: int"),
-    ({"neuron": {"beta": True}}, "neuron.beta: got True; allowed: finite float"),
-    ({"neuron": {"learn_beta": "maybe"}}, "neuron.learn_beta: got 'maybe'; allowed: bool"),
-    ({"neuron": {"learn_beta": 1}}, "neuron.learn_beta: got 1; allowed: bool"),
-    ({"data": {"dataset": 5}}, "data.dataset: got 5; allowed: str"),
-    ({"neuron": {"threshold": "inf"}}, "neuron.threshold: got 'inf'; allowed: finite float"),
-    ({"training": {"learning_rate": float("nan")}}, "training.learning_rate: got nan; allowed: finite float"),
-    ({"hardware": {"preset": "rram-sa", "weight_clip": "inf"}}, "hardware.weight_clip: got 'inf'; allowed: finite float | None"),
-])
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"model": {"hidden": [16.9]}}, "model.hidden: got \\[16.9\\]; allowed: tuple\\[int, ...\\]"),
+        ({"training": {"epochs": 1.7}}, "training.epochs: got 1.7; allowed: int"),
+        ({"training": {"epochs": True}}, "training.epochs: got True; allowed: int"),
+        ({"neuron": {"beta": True}}, "neuron.beta: got True; allowed: finite float"),
+        ({"neuron": {"learn_beta": "maybe"}}, "neuron.learn_beta: got 'maybe'; allowed: bool"),
+        ({"neuron": {"learn_beta": 1}}, "neuron.learn_beta: got 1; allowed: bool"),
+        ({"data": {"dataset": 5}}, "data.dataset: got 5; allowed: str"),
+        ({"neuron": {"threshold": "inf"}}, "neuron.threshold: got 'inf'; allowed: finite float"),
+        ({"training": {"learning_rate": float("nan")}}, "training.learning_rate: got nan; allowed: finite float"),
+        (
+            {"hardware": {"preset": "rram-sa", "weight_clip": "inf"}},
+            "hardware.weight_clip: got 'inf'; allowed: finite float | None",
+        ),
+    ],
+)
 def test_config_values_are_never_rounded_or_coerced(values, message):
     with pytest.raises(ValueError, match=message):
         config_from_dict(values)
@@ -174,8 +236,13 @@ def test_config_values_keep_their_exact_type():
 
     from hwsnn.train.config import Section, bound, setting
 
-    config = config_from_dict({"training": {"epochs": 3.0, "max_steps": "none"}, "neuron": {"beta": 1, "surrogate_param": "2.5"},
-                               "model": {"hidden": "64, 32", "layer_timesteps": []}})
+    config = config_from_dict(
+        {
+            "training": {"epochs": 3.0, "max_steps": "none"},
+            "neuron": {"beta": 1, "surrogate_param": "2.5"},
+            "model": {"hidden": "64, 32", "layer_timesteps": []},
+        }
+    )
     assert config.training.epochs == 3 and type(config.training.epochs) is int and config.training.max_steps is None
     assert config.neuron.beta == 1.0 and type(config.neuron.beta) is float and config.neuron.surrogate_param == 2.5
     assert config.model.hidden == (64, 32) and config.model.layer_timesteps == ()
@@ -196,17 +263,59 @@ def test_resnet19_trains_and_is_costed_from_local_cifar10_batches(tmp_path):
     rng = np.random.default_rng(0)
     data = tmp_path / "cifar"
     data.mkdir()
-    for name, count in (("data_batch_1.bin", 8), ("test_batch.bin", 4)):  # CIFAR-10's binary format: label byte, R, G, B planes
+    for name, count in (
+        ("data_batch_1.bin", 8),
+        ("test_batch.bin", 4),
+    ):  # CIFAR-10's binary format: label byte, R, G, B planes
         records = np.concatenate([rng.integers(0, 10, (count, 1)), rng.integers(0, 256, (count, 3 * 32 * 32))], axis=1)
         records.astype(np.uint8).tofile(data / name)
     workdir = tmp_path / "r19"
-    assert main(["train", "--workdir", str(workdir), "--model.kind", "resnet19", "--model.norm", "tdbn",
-                 "--data.dataset", "cifar10", "--data.data-dir", str(data), "--data.encoding", "direct",
-                 "--model.timesteps", "1", "--training.batch-size", "4", "--training.eval-batch-size", "4", "--training.epochs", "1",
-                 "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--workdir",
+                str(workdir),
+                "--model.kind",
+                "resnet19",
+                "--model.norm",
+                "tdbn",
+                "--data.dataset",
+                "cifar10",
+                "--data.data-dir",
+                str(data),
+                "--data.encoding",
+                "direct",
+                "--model.timesteps",
+                "1",
+                "--training.batch-size",
+                "4",
+                "--training.eval-batch-size",
+                "4",
+                "--training.epochs",
+                "1",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     assert json.loads((workdir / "summary.json").read_text())["steps"] == 2
-    assert main(["cost", "--workdir", str(workdir), "--samples", "4", "--presets", "systolic-sata",
-                 "--out", str(tmp_path / "cost")]) == 0
+    assert (
+        main(
+            [
+                "cost",
+                "--workdir",
+                str(workdir),
+                "--samples",
+                "4",
+                "--presets",
+                "systolic-sata",
+                "--out",
+                str(tmp_path / "cost"),
+            ]
+        )
+        == 0
+    )
     [cost] = json.loads((tmp_path / "cost" / "cost.json").read_text())
     names = [layer["layer"] for layer in cost["layers"]]
     assert names[:21] == [f"layer{i}" for i in range(21)] and names[21:] == [f"add{i}" for i in range(8)]
@@ -217,17 +326,61 @@ def test_evaluate_deploys_on_programming_draws(tmp_path, capsys):
     """``hwsnn evaluate --hardware PRESET --draws N``: an ideally trained run deployed on sense-amplifier
     crossbars gets its scales calibrated once, then N chips (independent programming draws) are
     evaluated; draw 0 is the chip ``Run.evaluate`` reports; a run trained on the preset keeps its scales."""
-    from hwsnn.train.loop import deploy
+    from hwsnn.train.deploy import deploy
 
-    flags = ["--data.dataset", "digits", "--model.kind", "mlp", "--model.hidden", "24", "--model.timesteps", "3",
-             "--data.encoding", "rate", "--training.epochs", "2", "--training.learning-rate", "0.01", "--no-progress"]
+    flags = [
+        "--data.dataset",
+        "digits",
+        "--model.kind",
+        "mlp",
+        "--model.hidden",
+        "24",
+        "--model.timesteps",
+        "3",
+        "--data.encoding",
+        "rate",
+        "--training.epochs",
+        "2",
+        "--training.learning-rate",
+        "0.01",
+        "--no-progress",
+    ]
     ideal, on_sa = tmp_path / "ideal", tmp_path / "sa"
     assert main(["train", "--workdir", str(ideal), *flags]) == 0
-    assert main(["train", "--workdir", str(on_sa), "--hardware.preset", "rram-sa", "--hardware.learn-scale", "true",
-                 "--hardware.weight-clip", "2", *flags]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--workdir",
+                str(on_sa),
+                "--hardware.preset",
+                "rram-sa",
+                "--hardware.learn-scale",
+                "true",
+                "--hardware.weight-clip",
+                "2",
+                *flags,
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
-    assert main(["evaluate", "--workdir", str(ideal), "--hardware", "rram-sa", "--draws", "3",
-                 "--calibration-samples", "300"]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--workdir",
+                str(ideal),
+                "--hardware",
+                "rram-sa",
+                "--draws",
+                "3",
+                "--calibration-samples",
+                "300",
+            ]
+        )
+        == 0
+    )
     result = json.loads(capsys.readouterr().out.split("\nwrote ")[0])
     assert result["hardware"] == "rram-sa" and result["calibration"] == {"split": "train", "samples": 300}
     accuracy = result["accuracy"]
@@ -242,13 +395,16 @@ def test_evaluate_deploys_on_programming_draws(tmp_path, capsys):
     assert run.model.layers[0].hardware.name == "spikesim-rram-sa"
     # trained on the preset: its stored scales, no calibration
     assert deploy(on_sa, "rram-sa")[2] is None
-    # on another sense-amplifier preset: scales calibrated, the learned gains (relative to them) and the weight clip kept
+    # on another sense-amplifier preset: scales calibrated, the learned gains (relative to them) and weight clip kept
     trained = deploy(on_sa)[1]
     moved, moved_state, calibration = deploy(on_sa, "rram-sa-offset-free", calibration_samples=300)
     gain = lambda state: np.asarray(state.params["layers"][0]["readout_scale"]["log_gain"][...])
     assert calibration == {"split": "train", "samples": 300} and np.abs(gain(trained)).max() > 0
     np.testing.assert_array_equal(gain(moved_state), gain(trained))
-    assert moved.model.layers[0].hardware.weight_clip == 2.0 and float(moved.model.layers[0].hardware.readout.offset_sigma) == 0
+    assert (
+        moved.model.layers[0].hardware.weight_clip == 2.0
+        and float(moved.model.layers[0].hardware.readout.offset_sigma) == 0
+    )
     # conductance drift: the ideal run deployed on PCM read at 1 s and 1 y, without and with compensation
     capsys.readouterr()
     assert main(["evaluate", "--workdir", str(ideal), "--hardware", "pcm", "--draws", "2", "--at", "1s,1y"]) == 0
@@ -266,15 +422,30 @@ def test_evaluate_deploys_on_programming_draws(tmp_path, capsys):
     assert main(["evaluate", "--workdir", str(ideal), "--draws", "0"]) == 2
     assert "draws: got 0; allowed: an int >= 1" in capsys.readouterr().err
     assert main(["evaluate", "--workdir", str(ideal), "--hardware", "rram"]) == 2
-    assert "hardware: got 'rram'; allowed: ['pcm', 'rram-adc', 'rram-sa', 'rram-sa-ideal-devices', 'rram-sa-offset-free']" \
+    assert (
+        "hardware: got 'rram'; allowed: ['pcm', 'rram-adc', 'rram-sa', 'rram-sa-ideal-devices', 'rram-sa-offset-free']"
         in capsys.readouterr().err
+    )
 
 
 def test_a_run_folder_refuses_another_config(tmp_path, capsys):
     """A rerun with a config that shapes another run is refused before anything is written, naming the
     fields; a change that leaves the run alone resumes; --restart discards the run and trains anew."""
-    flags = ["--data.dataset", "digits", "--model.kind", "mlp", "--model.timesteps", "2", "--data.encoding", "rate",
-             "--training.epochs", "1", "--training.batch-size", "64", "--no-progress"]
+    flags = [
+        "--data.dataset",
+        "digits",
+        "--model.kind",
+        "mlp",
+        "--model.timesteps",
+        "2",
+        "--data.encoding",
+        "rate",
+        "--training.epochs",
+        "1",
+        "--training.batch-size",
+        "64",
+        "--no-progress",
+    ]
     workdir = tmp_path / "run"
     assert main(["train", "--workdir", str(workdir), "--model.hidden", "16", "--training.max-steps", "10", *flags]) == 0
     before = {p: p.read_bytes() for p in sorted(workdir.rglob("*")) if p.is_file()}
@@ -304,14 +475,32 @@ def test_a_diverging_run_stops_with_its_last_good_checkpoint(tmp_path, capsys):
     first check, skipping the bad updates and saving nothing after them; a checkpoint that does hold
     non-finite parameters is refused by evaluate and cost."""
     from hwsnn.train.checkpoint import Checkpointer
-    from hwsnn.train.loop import Run
+    from hwsnn.train.run import Run
 
-    flags = ["--data.dataset", "digits", "--model.kind", "mlp", "--model.hidden", "16", "--model.timesteps", "2",
-             "--data.encoding", "rate", "--training.epochs", "2", "--training.checkpoint-every", "5", "--no-progress"]
+    flags = [
+        "--data.dataset",
+        "digits",
+        "--model.kind",
+        "mlp",
+        "--model.hidden",
+        "16",
+        "--model.timesteps",
+        "2",
+        "--data.encoding",
+        "rate",
+        "--training.epochs",
+        "2",
+        "--training.checkpoint-every",
+        "5",
+        "--no-progress",
+    ]
     workdir = tmp_path / "run"
     assert main(["train", "--workdir", str(workdir), "--training.learning-rate", "1e38", *flags]) == 2
     error = capsys.readouterr().err
-    assert "training: the loss or the gradients were not finite at" in error and "training.learning_rate (got 1e+38)" in error
+    assert (
+        "training: the loss or the gradients were not finite at" in error
+        and "training.learning_rate (got 1e+38)" in error
+    )
     assert len(error.strip().splitlines()) == 1 and not (workdir / "summary.json").exists()
     run = Run(load_config(workdir / "config.json"))
     checkpointer = Checkpointer(workdir / "checkpoints", 5)
@@ -321,7 +510,8 @@ def test_a_diverging_run_stops_with_its_last_good_checkpoint(tmp_path, capsys):
     assert all(np.isfinite(np.asarray(leaf)).all() for leaf in jax.tree.leaves(state.params))
     # a checkpoint with NaN weights (written by hand) is refused, naming the parameter
     poisoned = jax.tree_util.tree_map_with_path(
-        lambda path, leaf: leaf * np.nan if "kernel" in jax.tree_util.keystr(path) else leaf, state)
+        lambda path, leaf: leaf * np.nan if "kernel" in jax.tree_util.keystr(path) else leaf, state
+    )
     checkpointer.maybe_save(saved + 1, poisoned, force=True)
     checkpointer.close()
     for command in (["evaluate", "--workdir", str(workdir)], ["cost", "--workdir", str(workdir)]):

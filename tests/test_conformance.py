@@ -23,7 +23,9 @@ BASE = dict(g_on_siemens=50e-6, g_off_siemens=5e-6, v_read_volt=0.1, weight_bits
 
 def product(spec, strength=1.0, x=X, w=W):
     scale = jnp.full((1, 4, 12), 0.05)  # 100 rows: 4 row tiles of 32
-    return analog_matmul(x, w, spec, jax.random.key(0), program_key=jax.random.key(1), strength=strength, sa_scale=scale)
+    return analog_matmul(
+        x, w, spec, jax.random.key(0), program_key=jax.random.key(1), strength=strength, sa_scale=scale
+    )
 
 
 @pytest.mark.parametrize("name", list(STAGES))
@@ -34,7 +36,9 @@ def test_every_stage(name):
     assert all(leaf.dtype == jnp.float32 and leaf.ndim == 0 for leaf in jax.tree.leaves(stage))
     spec = CrossbarSpec(**BASE).with_stage(stage)
     # the stage at level 0 is the spec without it; removing it by name leaves the rest
-    np.testing.assert_allclose(np.asarray(product(spec, {name: 0.0})), np.asarray(product(spec.without(name))), atol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(product(spec, {name: 0.0})), np.asarray(product(spec.without(name))), atol=1e-6
+    )
     assert spec.without(name).stages == ()
     # jitted with the spec as an argument (its arrays traced, its stages structure) equals eager
     jitted = jax.jit(lambda s: product(s))(spec)

@@ -42,7 +42,9 @@ def test_latency_linear_exact_steps():
 def test_latency_log_times_closed_form():
     t = latency_times(jnp.asarray([0.02, 0.5, 1.0]), 5, method="log")
     tau = 4 / np.log(2.0)
-    np.testing.assert_allclose(np.asarray(t), tau * np.log(np.asarray([0.02, 0.5, 1.0]) / (np.asarray([0.02, 0.5, 1.0]) - 0.01)), rtol=1e-5)
+    np.testing.assert_allclose(
+        np.asarray(t), tau * np.log(np.asarray([0.02, 0.5, 1.0]) / (np.asarray([0.02, 0.5, 1.0]) - 0.01)), rtol=1e-5
+    )
     assert float(t[0]) == pytest.approx(4.0, rel=1e-5)
 
 

@@ -7,8 +7,11 @@ import pytest
 from experiments import energy_reality_check
 from hwsnn.train import DataConfig, ModelConfig, TrainConfig, TrainingConfig
 
-TINY = TrainConfig(data=DataConfig(dataset="digits"), model=ModelConfig(kind="conv", channels=(4,), hidden=()),
-                   training=TrainingConfig(epochs=1, batch_size=32, learning_rate=1e-2, eval_batch_size=200))
+TINY = TrainConfig(
+    data=DataConfig(dataset="digits"),
+    model=ModelConfig(kind="conv", channels=(4,), hidden=()),
+    training=TrainingConfig(epochs=1, batch_size=32, learning_rate=1e-2, eval_batch_size=200),
+)
 
 
 def test_energy_reality_check_tiny(tmp_path):
@@ -29,11 +32,20 @@ def test_energy_reality_check_tiny(tmp_path):
 def test_hyperparam_sweep_tiny(tmp_path):
     from experiments import hyperparam_sweep
 
-    base = hyperparam_sweep.DATE_NETWORK.replace(data={"dataset": "digits"},
-                                                 model={"channels": (4,), "hidden": (8,), "population": 3, "timesteps": 4},
-                                                 training={"epochs": 1, "eval_batch_size": 200})
-    result = hyperparam_sweep.study(str(tmp_path), base, surrogates=("fast_sigmoid", "atan"), betas=(0.25,),
-                                    thresholds=(0.5, 1.0), samples=64, progress=False)
+    base = hyperparam_sweep.DATE_NETWORK.replace(
+        data={"dataset": "digits"},
+        model={"channels": (4,), "hidden": (8,), "population": 3, "timesteps": 4},
+        training={"epochs": 1, "eval_batch_size": 200},
+    )
+    result = hyperparam_sweep.study(
+        str(tmp_path),
+        base,
+        surrogates=("fast_sigmoid", "atan"),
+        betas=(0.25,),
+        thresholds=(0.5, 1.0),
+        samples=64,
+        progress=False,
+    )
     points, summary = result["points"], result["summary"]
     assert len(points) == 4
     spec = hyperparam_sweep.preset("event-fpga")
@@ -44,8 +56,11 @@ def test_hyperparam_sweep_tiny(tmp_path):
     # other point is beaten on both by some front point
     name = lambda p: hyperparam_sweep.point_name(p["surrogate"], p["beta"], p["threshold"])
     front = [p for p in points if name(p) in summary["pareto"]]
-    beats = lambda q, p: q["test_accuracy"] >= p["test_accuracy"] and q["latency_us"] <= p["latency_us"] and (
-        q["test_accuracy"] > p["test_accuracy"] or q["latency_us"] < p["latency_us"])
+    beats = lambda q, p: (
+        q["test_accuracy"] >= p["test_accuracy"]
+        and q["latency_us"] <= p["latency_us"]
+        and (q["test_accuracy"] > p["test_accuracy"] or q["latency_us"] < p["latency_us"])
+    )
     assert front and not any(beats(q, p) for p in front for q in points)
     assert all(any(beats(q, p) for q in front) for p in points if p not in front)
     assert (tmp_path / "pareto.png").stat().st_size > 20_000
@@ -55,8 +70,11 @@ def test_hyperparam_sweep_tiny(tmp_path):
 def test_adc_less_tiny(tmp_path):
     from experiments import adc_less
 
-    base = TrainConfig(data=DataConfig(dataset="digits", encoding="rate"), model=ModelConfig(kind="mlp", hidden=(16,), timesteps=3),
-                       training=TrainingConfig(epochs=1, batch_size=32, learning_rate=1e-2, eval_batch_size=200))
+    base = TrainConfig(
+        data=DataConfig(dataset="digits", encoding="rate"),
+        model=ModelConfig(kind="mlp", hidden=(16,), timesteps=3),
+        training=TrainingConfig(epochs=1, batch_size=32, learning_rate=1e-2, eval_batch_size=200),
+    )
     ablation = {"no learned gain": adc_less.ABLATIONS["no learned gain"]}
     result = adc_less.study(str(tmp_path), base, seeds=(0,), draws=2, samples=64, progress=False, ablations=ablation)
     labels = set(adc_less.LABELS) - {f"recipe, {name}" for name in adc_less.ABLATIONS if name not in ablation}
@@ -80,20 +98,36 @@ def test_adc_less_tiny(tmp_path):
     assert readout(("flash", 6)) / readout(("flash", 4)) == pytest.approx(63 / 15, rel=1e-6)
     assert len({json.dumps(r["sa_energy_pj"]) for r in sweep.values()}) == 1
     assert all(sweep["walden", b]["energy_ratio"] < sweep["walden", b + 2]["energy_ratio"] for b in (4, 6))
-    assert (tmp_path / "accuracy.png").stat().st_size > 10_000 and (tmp_path / "readout_sweep.png").stat().st_size > 20_000
+    assert (tmp_path / "accuracy.png").stat().st_size > 10_000 and (
+        tmp_path / "readout_sweep.png"
+    ).stat().st_size > 20_000
     table = (tmp_path / "table.md").read_text()
     assert "| (d) recipe: progressive SA-aware |" in table and "| flash | 8 |" in table
     assert "| (e) ideal, 2 epochs |" in table and "| (e) recipe: progressive SA-aware, 2 epochs |" in table
+    assert (
+        "| (d) recipe, 1 year of drift, compensated |" in table
+        and "| (d) recipe, 1 day of drift, compensated |" in table
+    )
 
 
 def test_ld_snn_tiny(tmp_path):
     from experiments import ld_snn
 
-    net = TrainConfig(data=DataConfig(dataset="digits", encoding="rate", validation=200),
-                      model=ModelConfig(kind="mlp", hidden=(16,), timesteps=4),
-                      training=TrainingConfig(epochs=1, batch_size=32, learning_rate=1e-2, eval_batch_size=200))
-    result = ld_snn.study(str(tmp_path), {"mlp": net.replace(model={"timesteps": 3})}, uniform=(2, 3), weights=(1.0,), budget=0.2, finetune_steps=2,
-                          samples=100, progress=False)
+    net = TrainConfig(
+        data=DataConfig(dataset="digits", encoding="rate", validation=200),
+        model=ModelConfig(kind="mlp", hidden=(16,), timesteps=4),
+        training=TrainingConfig(epochs=1, batch_size=32, learning_rate=1e-2, eval_batch_size=200),
+    )
+    result = ld_snn.study(
+        str(tmp_path),
+        {"mlp": net.replace(model={"timesteps": 3})},
+        uniform=(2, 3),
+        weights=(1.0,),
+        budget=0.2,
+        finetune_steps=2,
+        samples=100,
+        progress=False,
+    )
     points = result["mlp"]
     assert set(points) == {"uniform T=2", "uniform T=3", "searched", "learned lambda=1.0"}
     reference = points["uniform T=3"]
@@ -118,8 +152,8 @@ def test_icassp_table2(tmp_path):
     # the section-8 list of VGG9 is the zoo's VGG9: same shapes, neurons and weights, layer by layer
     listed = icassp_table2.layer_workload(icassp_table2.VGG9, 50, analog_first=False)
     zoo = vgg9(50, rngs=nnx.Rngs(0), spiking_input=True).workload
-    assert [(l.in_shape, l.synapse_shape, l.out_shape, l.weights) for l in listed] == \
-        [(l.in_shape, l.synapse_shape, l.out_shape, l.weights) for l in zoo]
+    shapes = lambda layers: [(layer.in_shape, layer.synapse_shape, layer.out_shape, layer.weights) for layer in layers]
+    assert shapes(listed) == shapes(zoo)
     # the naive gain in closed form: E_MAC FLOPs_ANN / (E_MAC FLOPs_1 + E_AC T r sum_(l>1) connections_l)
     naive = icassp_table2.layer_workload(icassp_table2.VGG9, 50, analog_first=True)
     snn = 4.6 * naive[0].macs + 0.9 * 50 * 0.1 * sum(layer.connections for layer in naive.layers[1:])
@@ -131,7 +165,10 @@ def test_icassp_table2(tmp_path):
     for name, gain in skips["main_path"].items():
         assert gain == pytest.approx(result["works"][1]["gains"][name], rel=0.02)
         # the ANN pays its additions too, so the gain moves either way, by less than the skips' share
-        assert abs(skips["with_skips"][name] - gain) <= skips["skip_share"][name] * gain and 0 < skips["skip_share"][name] < 0.1
+        assert (
+            abs(skips["with_skips"][name] - gain) <= skips["skip_share"][name] * gain
+            and 0 < skips["skip_share"][name] < 0.1
+        )
     stops, sweep = result["vgg9_stops_winning_at"], [p["timesteps"] for p in result["vgg9_sweep"]]
     for name, t in stops.items():  # the first swept T where the SNN's gain falls below 1
         gains = [p["gains"][name] for p in result["vgg9_sweep"]]

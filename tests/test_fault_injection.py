@@ -16,11 +16,27 @@ import jax
 import numpy as np
 import pytest
 
-from hwsnn.train.loop import restore_run
+from hwsnn.train.deploy import restore_run
 
-FLAGS = ["--data.dataset", "digits", "--model.kind", "mlp", "--model.hidden", "32", "--model.timesteps", "3",
-         "--data.encoding", "rate", "--training.epochs", "20", "--training.batch-size", "32",
-         "--training.checkpoint-every", "7", "--no-progress"]
+FLAGS = [
+    "--data.dataset",
+    "digits",
+    "--model.kind",
+    "mlp",
+    "--model.hidden",
+    "32",
+    "--model.timesteps",
+    "3",
+    "--data.encoding",
+    "rate",
+    "--training.epochs",
+    "20",
+    "--training.batch-size",
+    "32",
+    "--training.checkpoint-every",
+    "7",
+    "--no-progress",
+]
 
 
 def command(workdir):
@@ -50,8 +66,12 @@ def test_a_run_killed_at_random_points_ends_as_an_uninterrupted_one(tmp_path):
     subprocess.run(command(victim), check=True, capture_output=True)  # resume to the end
     (_, expected), (_, got) = restore_run(reference), restore_run(victim)
     assert int(got.step) == int(expected.step)
-    for a, b in zip(jax.tree.leaves((expected.params, expected.opt_state)), jax.tree.leaves((got.params, got.opt_state))):
+    for a, b in zip(
+        jax.tree.leaves((expected.params, expected.opt_state)), jax.tree.leaves((got.params, got.opt_state))
+    ):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     assert timeless_records(victim) == timeless_records(reference)  # one record per epoch, each over the whole epoch
-    assert json.loads((victim / "summary.json").read_text())["test_accuracy"] == \
-        json.loads((reference / "summary.json").read_text())["test_accuracy"]
+    assert (
+        json.loads((victim / "summary.json").read_text())["test_accuracy"]
+        == json.loads((reference / "summary.json").read_text())["test_accuracy"]
+    )

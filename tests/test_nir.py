@@ -30,12 +30,24 @@ def _scaled(model: SNN, factor: float) -> SNN:
 
 def _conv_model() -> SNN:
     rngs = nnx.Rngs(3)
-    return _scaled(SNN([
-        SpikingConv(2, 4, 3, rngs=rngs, pool="avg", neuron=LIF(beta=0.85, threshold=0.8, reset="zero")),
-        Flatten(),
-        SpikingDense(64, 5, rngs=rngs, neuron=Synaptic(alpha=0.7, beta=0.9, threshold=0.9, reset="zero",
-                                                        reset_delay=False)),
-    ], (8, 8, 2), T, spiking_input=True), 3.0)
+    return _scaled(
+        SNN(
+            [
+                SpikingConv(2, 4, 3, rngs=rngs, pool="avg", neuron=LIF(beta=0.85, threshold=0.8, reset="zero")),
+                Flatten(),
+                SpikingDense(
+                    64,
+                    5,
+                    rngs=rngs,
+                    neuron=Synaptic(alpha=0.7, beta=0.9, threshold=0.9, reset="zero", reset_delay=False),
+                ),
+            ],
+            (8, 8, 2),
+            T,
+            spiking_input=True,
+        ),
+        3.0,
+    )
 
 
 def _events(shape) -> np.ndarray:
@@ -75,12 +87,25 @@ def test_snntorch_to_nir_to_hwsnn_gives_identical_spikes():
     torch.manual_seed(0)
     # NIR neuron parameters are per neuron: snnTorch's exporter needs them at the neuron shape.
     net = torch.nn.Sequential(
-        torch.nn.Conv2d(2, 4, 3, padding=1), torch.nn.AvgPool2d(2),
-        snntorch.Leaky(beta=torch.full((4, 4, 4), 0.8), threshold=torch.full((4, 4, 4), 0.5), init_hidden=True,
-                       reset_mechanism="zero"),
-        torch.nn.Flatten(), torch.nn.Linear(64, 6),
-        snntorch.Synaptic(alpha=torch.full((6,), 0.75), beta=torch.full((6,), 0.9), threshold=torch.full((6,), 0.4),
-                          init_hidden=True, reset_mechanism="zero", reset_delay=False, output=True),
+        torch.nn.Conv2d(2, 4, 3, padding=1),
+        torch.nn.AvgPool2d(2),
+        snntorch.Leaky(
+            beta=torch.full((4, 4, 4), 0.8),
+            threshold=torch.full((4, 4, 4), 0.5),
+            init_hidden=True,
+            reset_mechanism="zero",
+        ),
+        torch.nn.Flatten(),
+        torch.nn.Linear(64, 6),
+        snntorch.Synaptic(
+            alpha=torch.full((6,), 0.75),
+            beta=torch.full((6,), 0.9),
+            threshold=torch.full((6,), 0.4),
+            init_hidden=True,
+            reset_mechanism="zero",
+            reset_delay=False,
+            output=True,
+        ),
     )
     with torch.no_grad():
         net[0].weight.mul_(4.0), net[4].weight.mul_(3.0)
@@ -99,17 +124,43 @@ def _every_node_model() -> SNN:
     """IF, LIF with per-channel parameters, LI readout, sum pooling in a conv and as a Pool layer,
     a bias-free dense layer and a batch norm (folded on export)."""
     rngs = nnx.Rngs(5)
-    return _scaled(SNN([
-        SpikingConv(1, 3, 3, rngs=rngs, padding=1, pool="sum", neuron=IF(threshold=0.5, reset="zero"),
-                    norm=TdBN(3, threshold=0.5)),
-        Pool("avg", 2),
-        SpikingConv(3, 4, 3, rngs=rngs, padding="VALID", bias=False,
-                    neuron=LIF(beta=np.array([0.5, 0.7, 0.8, 0.95], np.float32),
-                               threshold=np.array([0.1, 0.15, 0.2, 0.25], np.float32), reset="zero")),
-        Flatten(),
-        SpikingDense(4, 7, rngs=rngs, bias=False, neuron=LIF(beta=0.6, threshold=0.3, reset="zero")),
-        SpikingDense(7, 3, rngs=rngs, neuron=Integrator(beta=0.8)),
-    ], (12, 12, 1), T, spiking_input=True), 2.5)
+    return _scaled(
+        SNN(
+            [
+                SpikingConv(
+                    1,
+                    3,
+                    3,
+                    rngs=rngs,
+                    padding=1,
+                    pool="sum",
+                    neuron=IF(threshold=0.5, reset="zero"),
+                    norm=TdBN(3, threshold=0.5),
+                ),
+                Pool("avg", 2),
+                SpikingConv(
+                    3,
+                    4,
+                    3,
+                    rngs=rngs,
+                    padding="VALID",
+                    bias=False,
+                    neuron=LIF(
+                        beta=np.array([0.5, 0.7, 0.8, 0.95], np.float32),
+                        threshold=np.array([0.1, 0.15, 0.2, 0.25], np.float32),
+                        reset="zero",
+                    ),
+                ),
+                Flatten(),
+                SpikingDense(4, 7, rngs=rngs, bias=False, neuron=LIF(beta=0.6, threshold=0.3, reset="zero")),
+                SpikingDense(7, 3, rngs=rngs, neuron=Integrator(beta=0.8)),
+            ],
+            (12, 12, 1),
+            T,
+            spiking_input=True,
+        ),
+        2.5,
+    )
 
 
 def test_hwsnn_to_nir_to_hwsnn_is_exact(tmp_path):
@@ -120,15 +171,22 @@ def test_hwsnn_to_nir_to_hwsnn_is_exact(tmp_path):
     export(model, tmp_path / "net.nir")
     loaded = load(tmp_path / "net.nir")
     assert loaded.timesteps == T and [type(layer).__name__ for layer in loaded.layers] == [
-        "SpikingConv", "Pool", "SpikingConv", "Flatten", "SpikingDense", "SpikingDense"]
+        "SpikingConv",
+        "Pool",
+        "SpikingConv",
+        "Flatten",
+        "SpikingDense",
+        "SpikingDense",
+    ]
     ours, activity = model(jnp.asarray(x))
     theirs, loaded_activity = loaded(jnp.asarray(x))
     np.testing.assert_allclose(np.asarray(theirs), np.asarray(ours), rtol=1e-6, atol=1e-6)  # BN folded: rounding
     for mine, read in zip(activity.layers, loaded_activity.layers):
         np.testing.assert_array_equal(np.asarray(read.output_spikes), np.asarray(mine.output_spikes))
     assert all(float(layer.output_spikes.sum()) > 0 for layer in activity.layers[:-1])
-    np.testing.assert_array_equal(np.asarray(loaded.layers[2].neurons.beta[...]),
-                                  np.array([0.5, 0.7, 0.8, 0.95], np.float32))
+    np.testing.assert_array_equal(
+        np.asarray(loaded.layers[2].neurons.beta[...]), np.array([0.5, 0.7, 0.8, 0.95], np.float32)
+    )
     # a second trip through NIR changes nothing at all
     again = load(export(loaded))
     np.testing.assert_array_equal(np.asarray(again(jnp.asarray(x))[0]), np.asarray(theirs))
@@ -138,9 +196,19 @@ def test_nir_nodes_follow_the_nir_equations_by_hand():
     """An IF, LIF and LI chain simulated from the NIR node fields with forward Euler (the NIR
     equations, written here from the node docstrings) gives hwsnn's output."""
     rngs, dt = nnx.Rngs(2), 1e-3
-    model = _scaled(SNN([SpikingDense(6, 5, rngs=rngs, neuron=IF(threshold=0.7, reset="zero")),
-                         SpikingDense(5, 4, rngs=rngs, neuron=LIF(beta=0.75, threshold=0.6, reset="zero")),
-                         SpikingDense(4, 2, rngs=rngs, neuron=Integrator(beta=0.9))], (6,), T, spiking_input=True), 2.0)
+    model = _scaled(
+        SNN(
+            [
+                SpikingDense(6, 5, rngs=rngs, neuron=IF(threshold=0.7, reset="zero")),
+                SpikingDense(5, 4, rngs=rngs, neuron=LIF(beta=0.75, threshold=0.6, reset="zero")),
+                SpikingDense(4, 2, rngs=rngs, neuron=Integrator(beta=0.9)),
+            ],
+            (6,),
+            T,
+            spiking_input=True,
+        ),
+        2.0,
+    )
     graph = export(model, dt=dt)
     x = _events((6,))
     nodes = [graph.nodes[name] for name in ("0.synapse", "0.neuron", "1.synapse", "1.neuron", "2.synapse", "2.neuron")]
@@ -170,9 +238,12 @@ def test_loading_folds_input_gains_into_the_weights():
     """A NIR LIF with R != tau / dt scales its input: the loaded layer carries the gain in its weights."""
     weight, bias = RNG.normal(size=(3, 4)).astype(np.float32), RNG.normal(size=3).astype(np.float32)
     tau, r, dt = np.full(3, 4e-4), np.full(3, 8.0), 1e-4  # beta 0.75, gain r dt / tau = 2
-    graph = nir.NIRGraph.from_list(nir.Input(np.array([4])), nir.Affine(weight, bias),
-                                   nir.LIF(tau=tau, r=r, v_leak=np.zeros(3), v_threshold=np.ones(3), v_reset=np.zeros(3)),
-                                   nir.Output(np.array([3])))
+    graph = nir.NIRGraph.from_list(
+        nir.Input(np.array([4])),
+        nir.Affine(weight, bias),
+        nir.LIF(tau=tau, r=r, v_leak=np.zeros(3), v_threshold=np.ones(3), v_reset=np.zeros(3)),
+        nir.Output(np.array([3])),
+    )
     model = load(graph, timesteps=3, dt=dt)
     np.testing.assert_allclose(np.asarray(model.layers[0].kernel[...]), 2.0 * weight.T)
     np.testing.assert_allclose(np.asarray(model.layers[0].bias[...]), 2.0 * bias)
@@ -193,24 +264,44 @@ def test_nir_refusals_name_what_is_wrong(tmp_path):
     with pytest.raises(ValueError, match="layers\\[1\\]: SEWResidual blocks are not exported"):
         export(SNN([SpikingConv(1, 2, 3, rngs=rngs, neuron=LIF(reset="zero")), SEWResidual(body)], (4, 4, 1), 2))
     with pytest.raises(ValueError, match="per-layer or learned timesteps"):
-        export(SNN([SpikingDense(3, 2, rngs=rngs, neuron=LIF(reset="zero")),
-                    SpikingDense(2, 2, rngs=rngs, neuron=LIF(reset="zero"))], (3,), (2, 3)))
+        export(
+            SNN(
+                [
+                    SpikingDense(3, 2, rngs=rngs, neuron=LIF(reset="zero")),
+                    SpikingDense(2, 2, rngs=rngs, neuron=LIF(reset="zero")),
+                ],
+                (3,),
+                (2, 3),
+            )
+        )
     with pytest.raises(ValueError, match="graph: no file"):
         load(tmp_path / "missing.nir", timesteps=2)
     (tmp_path / "bad.nir").write_bytes(b"not hdf5")
     with pytest.raises(ValueError, match="is not a readable NIR file"):
         load(tmp_path / "bad.nir", timesteps=2)
     lif = dict(tau=np.full(2, 1e-3), r=np.full(2, 10.0), v_threshold=np.ones(2), v_reset=np.zeros(2))
-    leaky = nir.NIRGraph.from_list(nir.Input(np.array([3])), nir.Linear(np.ones((2, 3))),
-                                   nir.LIF(v_leak=np.full(2, 0.5), **lif), nir.Output(np.array([2])))
+    leaky = nir.NIRGraph.from_list(
+        nir.Input(np.array([3])),
+        nir.Linear(np.ones((2, 3))),
+        nir.LIF(v_leak=np.full(2, 0.5), **lif),
+        nir.Output(np.array([2])),
+    )
     with pytest.raises(ValueError, match="v_leak = \\[0.5\\]; allowed: 0"):
         load(leaky, timesteps=2)
-    plain = nir.NIRGraph.from_list(nir.Input(np.array([3])), nir.Linear(np.ones((2, 3))),
-                                   nir.LIF(v_leak=np.zeros(2), **lif), nir.Output(np.array([2])))
+    plain = nir.NIRGraph.from_list(
+        nir.Input(np.array([3])),
+        nir.Linear(np.ones((2, 3))),
+        nir.LIF(v_leak=np.zeros(2), **lif),
+        nir.Output(np.array([2])),
+    )
     with pytest.raises(ValueError, match="timesteps: got None"):
         load(plain)
-    square = nir.NIRGraph.from_list(nir.Input(np.array([2])), nir.Linear(np.ones((2, 2))),
-                                    nir.LIF(v_leak=np.zeros(2), **lif), nir.Output(np.array([2])))
+    square = nir.NIRGraph.from_list(
+        nir.Input(np.array([2])),
+        nir.Linear(np.ones((2, 2))),
+        nir.LIF(v_leak=np.zeros(2), **lif),
+        nir.Output(np.array([2])),
+    )
     branched = nir.NIRGraph(nodes=dict(square.nodes), edges=list(square.edges) + [("input", "output")])
     with pytest.raises(ValueError, match="allowed: a chain"):
         load(branched, timesteps=2)
@@ -226,11 +317,17 @@ def test_nir_refusals_name_what_is_wrong(tmp_path):
 def _snntorch_digits_net(outputs: int) -> torch.nn.Sequential:
     torch.manual_seed(1)
     return torch.nn.Sequential(
-        torch.nn.Flatten(), torch.nn.Linear(64, 32),
+        torch.nn.Flatten(),
+        torch.nn.Linear(64, 32),
         snntorch.Leaky(beta=torch.full((32,), 0.9), threshold=torch.ones(32), init_hidden=True, reset_mechanism="zero"),
         torch.nn.Linear(32, outputs),
-        snntorch.Leaky(beta=torch.full((outputs,), 0.9), threshold=torch.ones(outputs), init_hidden=True,
-                       reset_mechanism="zero", output=True),
+        snntorch.Leaky(
+            beta=torch.full((outputs,), 0.9),
+            threshold=torch.ones(outputs),
+            init_hidden=True,
+            reset_mechanism="zero",
+            output=True,
+        ),
     )
 
 
@@ -243,10 +340,25 @@ def test_an_imported_snntorch_network_trains_on_crossbars_and_is_costed(tmp_path
     path = tmp_path / "digits.nir"
     nir.write(str(path), export_to_nir(_snntorch_digits_net(10), torch.zeros(1, 1, 8, 8), ignore_dims=[0]))
     workdir = tmp_path / "run"
-    flags = ["--data.dataset", "digits", "--model.kind", "nir", "--model.nir-file", str(path), "--model.timesteps", "4",
-             "--data.encoding", "rate", "--training.learning-rate", "0.01", "--no-progress"]
-    assert main(["train", "--workdir", str(workdir), "--hardware.preset", "rram-adc", "--training.epochs", "2",
-                 *flags]) == 0
+    flags = [
+        "--data.dataset",
+        "digits",
+        "--model.kind",
+        "nir",
+        "--model.nir-file",
+        str(path),
+        "--model.timesteps",
+        "4",
+        "--data.encoding",
+        "rate",
+        "--training.learning-rate",
+        "0.01",
+        "--no-progress",
+    ]
+    assert (
+        main(["train", "--workdir", str(workdir), "--hardware.preset", "rram-adc", "--training.epochs", "2", *flags])
+        == 0
+    )
     capsys.readouterr()
     assert main(["evaluate", "--workdir", str(workdir)]) == 0
     accuracy = json.loads(capsys.readouterr().out.split("\nwrote ")[0])["accuracy"]
@@ -257,8 +369,21 @@ def test_an_imported_snntorch_network_trains_on_crossbars_and_is_costed(tmp_path
     assert rows["naive-fp32"]["ann_energy_pj"] == pytest.approx(4.6 * (64 * 32 + 32 * 10), rel=1e-6)
     wrong = tmp_path / "five.nir"
     nir.write(str(wrong), export_to_nir(_snntorch_digits_net(5), torch.zeros(1, 1, 8, 8), ignore_dims=[0]))
-    assert main(["train", "--workdir", str(tmp_path / "bad"), "--training.epochs", "1",
-                 *[str(wrong) if flag == str(path) else flag for flag in flags]]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "--workdir",
+                str(tmp_path / "bad"),
+                "--training.epochs",
+                "1",
+                *[str(wrong) if flag == str(path) else flag for flag in flags],
+            ]
+        )
+        == 2
+    )
     assert "model.nir_file: the network outputs (5,); allowed: (10,)" in capsys.readouterr().err
-    assert main(["train", "--workdir", str(tmp_path / "bad"), "--model.kind", "mlp", "--model.nir-file", str(path)]) == 2
+    assert (
+        main(["train", "--workdir", str(tmp_path / "bad"), "--model.kind", "mlp", "--model.nir-file", str(path)]) == 2
+    )
     assert "nir_file: got" in capsys.readouterr().err

@@ -16,7 +16,9 @@ def test_notebook_executes(path, tmp_path, monkeypatch):
     workdir = tmp_path / "work"
     monkeypatch.setenv("HWSNN_WORKDIR", str(workdir))
     notebook = nbformat.read(path, as_version=4)
-    NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(
+        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
     pngs = sorted(workdir.glob("*.png"))

@@ -22,5 +22,16 @@ from hwsnn.data.events import bin_events, read_aedat31, read_gesture_labels, rea
 from hwsnn.data.files import read_cifar10_batch, read_svhn_mat
 from hwsnn.data.registry import load_dataset
 
-__all__ = ["DATASETS", "Dataset", "EVENT_DATASETS", "bin_events", "load_dataset", "read_aedat31", "read_cifar10_batch",
-           "read_gesture_labels", "read_nmnist", "read_shd", "read_svhn_mat"]
+__all__ = [
+    "DATASETS",
+    "Dataset",
+    "EVENT_DATASETS",
+    "bin_events",
+    "load_dataset",
+    "read_aedat31",
+    "read_cifar10_batch",
+    "read_gesture_labels",
+    "read_nmnist",
+    "read_shd",
+    "read_svhn_mat",
+]

@@ -23,7 +23,14 @@ import numpy as np
 
 from hwsnn.data.datasets import Dataset, require_dir
 from hwsnn.data.events import (
-    DVS128_SENSOR, NMNIST_SENSOR, SHD_CHANNELS, bin_events, read_aedat31, read_gesture_labels, read_nmnist, read_shd,
+    DVS128_SENSOR,
+    NMNIST_SENSOR,
+    SHD_CHANNELS,
+    bin_events,
+    read_aedat31,
+    read_gesture_labels,
+    read_nmnist,
+    read_shd,
 )
 
 _COUNT_LIMIT = np.iinfo(np.uint16).max
@@ -32,16 +39,22 @@ _COUNT_LIMIT = np.iinfo(np.uint16).max
 def _stack(frames: list[np.ndarray], where: str) -> np.ndarray:
     stacked = np.stack(frames)
     if stacked.max() > _COUNT_LIMIT:
-        raise ValueError(f"{where}: a bin holds {int(stacked.max())} events at one position; allowed: at most "
-                         f"{_COUNT_LIMIT} (use more timesteps or frames='binary').")
+        raise ValueError(
+            f"{where}: a bin holds {int(stacked.max())} events at one position; allowed: at most "
+            f"{_COUNT_LIMIT} (use more timesteps or frames='binary')."
+        )
     return stacked.astype(np.uint16)
 
 
 def _nmnist_split(folder: str, timesteps: int, frames: str) -> tuple[np.ndarray, np.ndarray]:
-    digits = [name for name in sorted(os.listdir(folder)) if name.isdigit() and os.path.isdir(os.path.join(folder, name))]
+    digits = [
+        name for name in sorted(os.listdir(folder)) if name.isdigit() and os.path.isdir(os.path.join(folder, name))
+    ]
     if not digits:
-        raise FileNotFoundError(f"data_dir: no digit folders (0-9) in {folder!r}; allowed: the N-MNIST layout "
-                                "Train/<digit>/*.bin, Test/<digit>/*.bin.")
+        raise FileNotFoundError(
+            f"data_dir: no digit folders (0-9) in {folder!r}; allowed: the N-MNIST layout "
+            "Train/<digit>/*.bin, Test/<digit>/*.bin."
+        )
     samples, labels = [], []
     for digit in digits:
         files = sorted(f for f in os.listdir(os.path.join(folder, digit)) if f.endswith(".bin"))

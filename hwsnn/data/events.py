@@ -39,6 +39,8 @@ import os
 
 import numpy as np
 
+from hwsnn import checks
+
 EVENT_DTYPE = np.dtype([("t", "<i8"), ("x", "<i2"), ("y", "<i2"), ("p", "<i1")])
 """One event: timestamp (us), x, y, polarity."""
 
@@ -52,8 +54,18 @@ SHD_CHANNELS = 700
 """SHD's cochlea channels (Cramer et al. 2022)."""
 FRAME_MODES = ("count", "binary")
 
-_AEDAT_PACKET_HEADER = np.dtype([("type", "<i2"), ("source", "<i2"), ("size", "<i4"), ("ts_offset", "<i4"),
-                                 ("ts_overflow", "<i4"), ("capacity", "<i4"), ("number", "<i4"), ("valid", "<i4")])
+_AEDAT_PACKET_HEADER = np.dtype(
+    [
+        ("type", "<i2"),
+        ("source", "<i2"),
+        ("size", "<i4"),
+        ("ts_offset", "<i4"),
+        ("ts_overflow", "<i4"),
+        ("capacity", "<i4"),
+        ("number", "<i4"),
+        ("valid", "<i4"),
+    ]
+)
 _AEDAT_POLARITY = 1
 _POLARITY_EVENT = np.dtype([("data", "<u4"), ("t", "<i4")])
 
@@ -84,8 +96,10 @@ def read_nmnist(path: str | os.PathLike) -> np.ndarray:
     path = _existing(path, "N-MNIST .bin")
     raw = np.fromfile(path, np.uint8)
     if raw.size % 5:
-        raise ValueError(f"path: {path!r} has {raw.size} bytes; allowed: a multiple of 5 (one 40-bit word per event; "
-                         "truncated file?).")
+        raise ValueError(
+            f"path: {path!r} has {raw.size} bytes; allowed: a multiple of 5 (one 40-bit word per event; "
+            "truncated file?)."
+        )
     words = raw.reshape(-1, 5).astype(np.int64)
     x, y = words[:, 0], words[:, 1]
     p = words[:, 2] >> 7
@@ -95,8 +109,10 @@ def read_nmnist(path: str | os.PathLike) -> np.ndarray:
     keep = ~overflow
     height, width = NMNIST_SENSOR
     if np.any(x[keep] >= width) or np.any(y[keep] >= height):
-        raise ValueError(f"path: {path!r} has addresses up to x={x[keep].max()}, y={y[keep].max()}; allowed: the "
-                         f"{width} x {height} N-MNIST sensor (not an N-MNIST file?).")
+        raise ValueError(
+            f"path: {path!r} has addresses up to x={x[keep].max()}, y={y[keep].max()}; allowed: the "
+            f"{width} x {height} N-MNIST sensor (not an N-MNIST file?)."
+        )
     return _events(t[keep], x[keep], y[keep], p[keep])
 
 
@@ -120,19 +136,25 @@ def read_shd(path: str | os.PathLike) -> tuple[list[np.ndarray], np.ndarray]:
     with handle:
         missing = [key for key in ("spikes/times", "spikes/units", "labels") if key not in handle]
         if missing:
-            raise ValueError(f"path: {path!r} lacks {missing}; allowed: an SHD file (spikes/times, spikes/units, labels).")
+            raise ValueError(
+                f"path: {path!r} lacks {missing}; allowed: an SHD file (spikes/times, spikes/units, labels)."
+            )
         times, units = handle["spikes/times"][:], handle["spikes/units"][:]
         labels = np.asarray(handle["labels"][:], np.int32)
     if not len(times) == len(units) == len(labels):
-        raise ValueError(f"path: {path!r} has {len(times)} time arrays, {len(units)} unit arrays and {len(labels)} "
-                         "labels; allowed: one of each per sample.")
+        raise ValueError(
+            f"path: {path!r} has {len(times)} time arrays, {len(units)} unit arrays and {len(labels)} "
+            "labels; allowed: one of each per sample."
+        )
     samples = []
     for index, (time, unit) in enumerate(zip(times, units)):
         unit = np.asarray(unit, np.int64)
         if len(time) != len(unit) or (unit.size and (unit.min() < 0 or unit.max() >= SHD_CHANNELS)):
-            raise ValueError(f"path: {path!r} sample {index} has {len(time)} times for {len(unit)} units, channels in "
-                             f"[{unit.min() if unit.size else 0}, {unit.max() if unit.size else 0}]; allowed: equal "
-                             f"lengths, channels 0-{SHD_CHANNELS - 1}.")
+            raise ValueError(
+                f"path: {path!r} sample {index} has {len(time)} times for {len(unit)} units, channels in "
+                f"[{unit.min() if unit.size else 0}, {unit.max() if unit.size else 0}]; allowed: equal "
+                f"lengths, channels 0-{SHD_CHANNELS - 1}."
+            )
         samples.append(_events(np.round(np.asarray(time, np.float64) * 1e6), unit, 0, 0))
     return samples, labels
 
@@ -164,8 +186,10 @@ def read_aedat31(path: str | os.PathLike) -> np.ndarray:
         offset += _AEDAT_PACKET_HEADER.itemsize
         length = int(header["size"]) * int(header["capacity"])
         if header["size"] <= 0 or header["capacity"] < 0 or offset + length > len(data):
-            raise ValueError(f"path: {path!r} has a packet of {header['capacity']} events of {header['size']} bytes "
-                             f"with {len(data) - offset} bytes left (truncated or corrupt file).")
+            raise ValueError(
+                f"path: {path!r} has a packet of {header['capacity']} events of {header['size']} bytes "
+                f"with {len(data) - offset} bytes left (truncated or corrupt file)."
+            )
         if header["type"] == _AEDAT_POLARITY:
             if header["size"] != _POLARITY_EVENT.itemsize:
                 raise ValueError(f"path: {path!r} has polarity events of {header['size']} bytes; allowed: 8.")
@@ -186,10 +210,14 @@ def read_gesture_labels(path: str | os.PathLike) -> np.ndarray:
     try:
         rows = np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.int64, ndmin=2)
     except ValueError as error:
-        raise ValueError(f"path: {path!r} is not 'class,startTime_usec,endTime_usec' rows of integers ({error}).") from error
+        raise ValueError(
+            f"path: {path!r} is not 'class,startTime_usec,endTime_usec' rows of integers ({error})."
+        ) from error
     if rows.shape[1] != 3 or rows.shape[0] == 0 or np.any(rows[:, 2] <= rows[:, 1]):
-        raise ValueError(f"path: {path!r} has rows of shape {rows.shape}; allowed: one or more rows (class, start, end) "
-                         "with end > start.")
+        raise ValueError(
+            f"path: {path!r} has rows of shape {rows.shape}; allowed: one or more rows (class, start, end) "
+            "with end > start."
+        )
     return rows
 
 
@@ -201,8 +229,7 @@ def bin_events(events: np.ndarray, timesteps: int, shape: tuple[int, ...], mode:
       ValueError: ``timesteps`` not an int >= 1, ``mode`` not in :data:`FRAME_MODES`, no events, or
         an event outside ``shape``.
     """
-    if not isinstance(timesteps, int) or isinstance(timesteps, bool) or timesteps < 1:
-        raise ValueError(f"timesteps: got {timesteps!r}; allowed: an int >= 1.")
+    checks.int_at_least(timesteps, "timesteps", 1)
     if mode not in FRAME_MODES:
         raise ValueError(f"mode: got {mode!r}; allowed: {list(FRAME_MODES)}.")
     if len(events) == 0:
@@ -220,8 +247,10 @@ def bin_events(events: np.ndarray, timesteps: int, shape: tuple[int, ...], mode:
         height, width = shape
         y = events["y"].astype(np.int64)
         if x.min() < 0 or x.max() >= width or y.min() < 0 or y.max() >= height:
-            raise ValueError(f"events: x in [{x.min()}, {x.max()}], y in [{y.min()}, {y.max()}]; allowed: a "
-                             f"{height} x {width} sensor.")
+            raise ValueError(
+                f"events: x in [{x.min()}, {x.max()}], y in [{y.min()}, {y.max()}]; allowed: a "
+                f"{height} x {width} sensor."
+            )
         frames = np.zeros((timesteps, height, width, 2), np.float32)
         np.add.at(frames, (step, y, x, events["p"].astype(np.int64)), 1.0)
     return np.minimum(frames, 1.0) if mode == "binary" else frames

@@ -60,8 +60,10 @@ def read_svhn_mat(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     if not _whole_numbers_in(labels, 1, 10):
         raise ValueError(f"path: {str(path)!r} has labels {_found(labels)}; allowed: whole numbers 1-10.")
     if not _whole_numbers_in(images, 0, 255):
-        raise ValueError(f"path: {str(path)!r} has pixels {_found(images)} ({images.dtype}); allowed: whole numbers "
-                         "0-255 (the published files hold uint8).")
+        raise ValueError(
+            f"path: {str(path)!r} has pixels {_found(images)} ({images.dtype}); allowed: whole numbers "
+            "0-255 (the published files hold uint8)."
+        )
     return images.transpose(3, 0, 1, 2).astype(np.uint8), (labels % 10).astype(np.int32)
 
 

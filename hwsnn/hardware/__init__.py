@@ -6,5 +6,17 @@ from hwsnn.hardware.platforms import stack_specs
 from hwsnn.hardware.presets import PRESETS, Preset, crossbar_preset, hardware_preset, preset, register
 from hwsnn.structure import LayerWorkload, Workload
 
-__all__ = ["LayerWorkload", "PRESETS", "Preset", "Workload", "cost", "crossbar", "crossbar_preset", "hardware_preset",
-           "platforms", "preset", "register", "stack_specs"]
+__all__ = [
+    "LayerWorkload",
+    "PRESETS",
+    "Preset",
+    "Workload",
+    "cost",
+    "crossbar",
+    "crossbar_preset",
+    "hardware_preset",
+    "platforms",
+    "preset",
+    "register",
+    "stack_specs",
+]

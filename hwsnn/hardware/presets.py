@@ -17,7 +17,10 @@ from typing import Any, Callable
 from hwsnn.hardware.cost.base import Cost
 from hwsnn.hardware.crossbar import CrossbarSpec
 from hwsnn.hardware.crossbar.presets import (
-    crossbar_aihwkit_pcm, crossbar_rram_sa, crossbar_rram_sa_ideal_devices, crossbar_rram_sa_offset_free,
+    crossbar_aihwkit_pcm,
+    crossbar_rram_sa,
+    crossbar_rram_sa_ideal_devices,
+    crossbar_rram_sa_offset_free,
     crossbar_spikesim_rram,
 )
 from hwsnn.hardware.platforms import IMC, Event, Naive, Platform, Systolic
@@ -48,8 +51,10 @@ class Preset:
 
     def __post_init__(self):
         if (self.platform is None) != (self.spec is None):
-            raise ValueError(f"preset {self.name!r}: platform and spec go together; got platform {self.platform!r} and "
-                             f"spec {self.spec!r}.")
+            raise ValueError(
+                f"preset {self.name!r}: platform and spec go together; got platform {self.platform!r} and "
+                f"spec {self.spec!r}."
+            )
         if self.platform is None and self.crossbar is None:
             raise ValueError(f"preset {self.name!r}: got neither a platform nor a crossbar; allowed: either or both.")
 

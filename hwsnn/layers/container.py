@@ -8,14 +8,14 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from hwsnn.structure import Activity, LayerActivity, Workload
 from hwsnn.hardware.crossbar import check_strength
 from hwsnn.layers.modules import Context, Layer, SynapticLayer
-from hwsnn.layers.residual import Residual
-from hwsnn.layers.ops import events_per_channel, events_per_step, repeat_over_time, weighted_events
 from hwsnn.layers.neurons import Neurons
+from hwsnn.layers.ops import events_per_channel, events_per_step, repeat_over_time, weighted_events
+from hwsnn.layers.residual import Residual
 from hwsnn.neurons.base import check_remat, scan_steps
 from hwsnn.neurons.timesteps import resample, resample_matrix, step_count, step_mask
+from hwsnn.structure import Activity, LayerActivity, Workload
 from hwsnn.typing import Array
 
 
@@ -72,9 +72,17 @@ class SNN(nnx.Module):
     layer's output ``[T, B, ...]`` and an :class:`Activity` with one entry per synaptic layer.
     """
 
-    def __init__(self, layers: Sequence[nnx.Module], input_shape: Sequence[int], timesteps: int | Sequence[int],
-                 *, spiking_input: bool = False, execution: str = "auto", learn_timesteps: bool = False,
-                 remat: int | None = None):
+    def __init__(
+        self,
+        layers: Sequence[nnx.Module],
+        input_shape: Sequence[int],
+        timesteps: int | Sequence[int],
+        *,
+        spiking_input: bool = False,
+        execution: str = "auto",
+        learn_timesteps: bool = False,
+        remat: int | None = None,
+    ):
         check_remat(remat)
         if execution not in EXECUTIONS:
             raise ValueError(f"execution: got {execution!r}; allowed: {list(EXECUTIONS)}.")
@@ -82,28 +90,48 @@ class SNN(nnx.Module):
             raise ValueError("layers: got an empty sequence; allowed: at least one synaptic layer.")
         for index, layer in enumerate(layers):
             if not isinstance(layer, Layer):
-                raise ValueError(f"layers[{index}]: got {type(layer).__name__}; allowed: a hwsnn.layers.Layer "
-                                 "(SpikingDense, SpikingConv, Pool, Flatten, a residual block, or your own subclass).")
+                raise ValueError(
+                    f"layers[{index}]: got {type(layer).__name__}; allowed: a hwsnn.layers.Layer "
+                    "(SpikingDense, SpikingConv, Pool, Flatten, a residual block, or your own subclass)."
+                )
         blocks = [layer for layer in layers if isinstance(layer, Residual)]
-        synaptic = sum(len(layer.synaptic_layers) if isinstance(layer, Residual) else int(layer.synaptic) for layer in layers)
-        per_layer = (timesteps,) * synaptic if isinstance(timesteps, int) and not isinstance(timesteps, bool) else tuple(timesteps)
-        if len(per_layer) != synaptic or not all(isinstance(t, int) and not isinstance(t, bool) and t >= 1 for t in per_layer):
-            raise ValueError(f"timesteps: got {timesteps!r}; allowed: an int >= 1, or one int >= 1 per synaptic layer ({synaptic}).")
+        synaptic = sum(
+            len(layer.synaptic_layers) if isinstance(layer, Residual) else int(layer.synaptic) for layer in layers
+        )
+        per_layer = (
+            (timesteps,) * synaptic
+            if isinstance(timesteps, int) and not isinstance(timesteps, bool)
+            else tuple(timesteps)
+        )
+        if len(per_layer) != synaptic or not all(
+            isinstance(t, int) and not isinstance(t, bool) and t >= 1 for t in per_layer
+        ):
+            raise ValueError(
+                f"timesteps: got {timesteps!r}; allowed: an int >= 1, or one int >= 1 per synaptic layer ({synaptic})."
+            )
         uniform = len(set(per_layer)) == 1
         if execution == "time" and (learn_timesteps or not uniform):
-            raise ValueError(f"execution: got 'time' with timesteps {per_layer} and learn_timesteps={learn_timesteps}; "
-                             "allowed: 'layer' or 'auto' for per-layer or learned timesteps.")
+            raise ValueError(
+                f"execution: got 'time' with timesteps {per_layer} and learn_timesteps={learn_timesteps}; "
+                "allowed: 'layer' or 'auto' for per-layer or learned timesteps."
+            )
         if execution == "time" and any(layer.hardware is not None for layer in layers):
-            raise ValueError("execution: got 'time' for a model with crossbar layers (hardware=CrossbarSpec); "
-                             "allowed: 'layer' or 'auto' (a crossbar reads all its timesteps in one call).")
+            raise ValueError(
+                "execution: got 'time' for a model with crossbar layers (hardware=CrossbarSpec); "
+                "allowed: 'layer' or 'auto' (a crossbar reads all its timesteps in one call)."
+            )
         if blocks and (learn_timesteps or not uniform):
-            raise ValueError(f"timesteps: got {per_layer} with learn_timesteps={learn_timesteps} for a model with residual "
-                             "blocks; allowed: one fixed T (both paths of a block must run the same steps).")
+            raise ValueError(
+                f"timesteps: got {per_layer} with learn_timesteps={learn_timesteps} for a model with residual "
+                "blocks; allowed: one fixed T (both paths of a block must run the same steps)."
+            )
         if execution == "time" and blocks:
             raise ValueError("execution: got 'time' for a model with residual blocks; allowed: 'layer' or 'auto'.")
         if execution == "time" and any(layer.norm is not None for layer in layers):
-            raise ValueError("execution: got 'time' for a model with batch norm (norm=TdBN or BNTT); "
-                             "allowed: 'layer' or 'auto' (its statistics span the time axis).")
+            raise ValueError(
+                "execution: got 'time' for a model with batch norm (norm=TdBN or BNTT); "
+                "allowed: 'layer' or 'auto' (its statistics span the time axis)."
+            )
         self.layers = nnx.List(list(layers))
         self.input_shape = tuple(int(d) for d in input_shape)
         self.layer_timesteps = per_layer
@@ -133,8 +161,9 @@ class SNN(nnx.Module):
         if self.execution != "auto":
             return self.execution
         all_dense = all(layer.kind == "dense" for layer in self.workload.layers)
-        has_hardware = any(layer.hardware is not None or layer.norm is not None or isinstance(layer, Residual)
-                           for layer in self.layers)
+        has_hardware = any(
+            layer.hardware is not None or layer.norm is not None or isinstance(layer, Residual) for layer in self.layers
+        )
         uniform = len(set(self.layer_timesteps)) == 1 and not self.learn_timesteps
         return "time" if all_dense and not has_hardware and uniform else "layer"
 
@@ -160,7 +189,9 @@ class SNN(nnx.Module):
         shape, spiking, entries, adds = self.input_shape, self.spiking_input, [], []
         for layer in self.layers:
             if isinstance(layer, Residual):
-                block, add, shape = layer.structure(f"add{len(adds)}", shape, self.timesteps, spiking, first=len(entries))
+                block, add, shape = layer.structure(
+                    f"add{len(adds)}", shape, self.timesteps, spiking, first=len(entries)
+                )
                 entries, adds, spiking = entries + block, adds + [add], True
                 continue
             if layer.synaptic:
@@ -176,12 +207,20 @@ class SNN(nnx.Module):
         """Raise ``ValueError`` unless ``x`` is ``[T, B, *input_shape]`` with this model's T, or
         ``[1, B, *input_shape]`` (the same input at every step)."""
         expected = (self.timesteps, "B") + self.input_shape
-        if x.ndim != len(self.input_shape) + 2 or x.shape[0] not in (1, self.timesteps) or tuple(x.shape[2:]) != self.input_shape:
-            raise ValueError(f"x: shape {tuple(x.shape)}; allowed: {expected} (time-major), or a time axis of 1 for "
-                             "the same input at every step.")
+        if (
+            x.ndim != len(self.input_shape) + 2
+            or x.shape[0] not in (1, self.timesteps)
+            or tuple(x.shape[2:]) != self.input_shape
+        ):
+            raise ValueError(
+                f"x: shape {tuple(x.shape)}; allowed: {expected} (time-major), or a time axis of 1 for "
+                "the same input at every step."
+            )
         if x.dtype != jnp.float32:
-            raise ValueError(f"x: dtype {x.dtype}; allowed: float32, the parameters' dtype (spikes as 0.0/1.0; cast "
-                             "with x.astype(jnp.float32)).")
+            raise ValueError(
+                f"x: dtype {x.dtype}; allowed: float32, the parameters' dtype (spikes as 0.0/1.0; cast "
+                "with x.astype(jnp.float32))."
+            )
 
     def _enter(self, x: Array, synaptic: int, previous) -> tuple[Array, Array, Array | None, Array | None]:
         """Synaptic layer ``synaptic``'s input at its timesteps, its events per step and channel (before
@@ -246,8 +285,9 @@ class SNN(nnx.Module):
             return new_states, (outputs if keep_all else outputs[-1:], events, spikes, updates)
 
         _, (outputs, events, spikes, updates) = scan_steps(body, states, x, self.remat)
-        return outputs, Activity(tuple(LayerActivity(jnp.sum(e, axis=1), s, e, None, u)
-                                       for e, s, u in zip(events, spikes, updates)))
+        return outputs, Activity(
+            tuple(LayerActivity(jnp.sum(e, axis=1), s, e, None, u) for e, s, u in zip(events, spikes, updates))
+        )
 
     def _run(self, x: Array, key, strength, training, calibrate, keep_all: bool) -> tuple[list[Array], Activity]:
         self.check_input(x)
@@ -257,13 +297,15 @@ class SNN(nnx.Module):
             return self._time_major(repeat_over_time(x, self.timesteps), context, keep_all)
         return self._layer_by_layer(x, context)
 
-    def layer_outputs(self, x: Array, *, key=None, hardware_strength=1.0, training: bool = False,
-                      calibrate: bool = False) -> tuple[list[Array], Activity]:
+    def layer_outputs(
+        self, x: Array, *, key=None, hardware_strength=1.0, training: bool = False, calibrate: bool = False
+    ) -> tuple[list[Array], Activity]:
         """Every layer's output ``[T, B, ...]`` (for rasters and probes) and the activity."""
         return self._run(x, key, hardware_strength, training, calibrate, keep_all=True)
 
-    def __call__(self, x: Array, *, key=None, hardware_strength=1.0, training: bool = False,
-                 calibrate: bool = False) -> tuple[Array, Activity]:
+    def __call__(
+        self, x: Array, *, key=None, hardware_strength=1.0, training: bool = False, calibrate: bool = False
+    ) -> tuple[Array, Activity]:
         outputs, activity = self._run(x, key, hardware_strength, training, calibrate, keep_all=False)
         return outputs[-1], activity
 
@@ -282,10 +324,21 @@ class Recorder:
 
     def _inputs(self, x: Array, events: Array | None) -> tuple[Array, Array | None]:
         fan_out = self.fan_outs[len(self.layers)]
-        return (events_per_channel(x) if events is None else events), None if fan_out is None else weighted_events(x, fan_out)
+        return (events_per_channel(x) if events is None else events), None if fan_out is None else weighted_events(
+            x, fan_out
+        )
 
-    def synaptic(self, layer, x: Array, context: Context, added: Array | None = None, *, events: Array | None = None,
-                 mask: Array | None = None, steps: int | None = None) -> Array:
+    def synaptic(
+        self,
+        layer,
+        x: Array,
+        context: Context,
+        added: Array | None = None,
+        *,
+        events: Array | None = None,
+        mask: Array | None = None,
+        steps: int | None = None,
+    ) -> Array:
         """Run ``layer`` on ``x`` (``added`` joins its currents before its neurons) and record its
         activity; ``events`` (the input's events per step and channel) and ``mask`` (learned timesteps'
         step mask) come from the container where it resampled or truncated the input; ``steps``: ``x``
@@ -306,7 +359,9 @@ class Recorder:
     def currents(self, layer, x: Array, context: Context) -> Array:
         """A projection's synaptic currents for ``x`` (its neurons do not run), recorded with no spikes."""
         events, updates = self._inputs(x, None)
-        self.layers.append(LayerActivity(jnp.sum(events, axis=1), jnp.zeros(x.shape[0], x.dtype), events, None, updates))
+        self.layers.append(
+            LayerActivity(jnp.sum(events, axis=1), jnp.zeros(x.shape[0], x.dtype), events, None, updates)
+        )
         return layer.synapse(x, context)
 
     def add(self, operand: Array) -> None:

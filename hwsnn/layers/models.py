@@ -28,7 +28,9 @@ from hwsnn.neurons import LIF, Neuron
 def check_hardware(hardware) -> None:
     """Validate ``hardware`` before any layer is built."""
     if hardware is not None and not isinstance(hardware, CrossbarSpec):
-        raise ValueError(f"hardware: got {type(hardware).__name__}; allowed: None or a CrossbarSpec (hwsnn.hardware.crossbar).")
+        raise ValueError(
+            f"hardware: got {type(hardware).__name__}; allowed: None or a CrossbarSpec (hwsnn.hardware.crossbar)."
+        )
 
 
 def norm_factory(norm, neuron: Neuron, timesteps, count: int):
@@ -39,12 +41,24 @@ def norm_factory(norm, neuron: Neuron, timesteps, count: int):
         raise ValueError(f"norm: got {norm!r}; allowed: None or a Norm class (TdBN, BNTT).")
     steps = iter((timesteps,) * count if isinstance(timesteps, int) else tuple(timesteps))
     threshold = neuron.firing_threshold
-    return lambda features, before_add=False: None if norm is None else norm.for_layer(features, next(steps), threshold, before_add)
+    return lambda features, before_add=False: (
+        None if norm is None else norm.for_layer(features, next(steps), threshold, before_add)
+    )
 
 
-def mlp(sizes: Sequence[int], timesteps: int | Sequence[int], *, rngs: nnx.Rngs, neuron: Neuron | None = None,
-        readout: Neuron | None = None, hardware: CrossbarSpec | None = None, spiking_input: bool = False,
-        execution: str = "auto", learn_timesteps: bool = False, norm: type[Norm] | None = None) -> SNN:
+def mlp(
+    sizes: Sequence[int],
+    timesteps: int | Sequence[int],
+    *,
+    rngs: nnx.Rngs,
+    neuron: Neuron | None = None,
+    readout: Neuron | None = None,
+    hardware: CrossbarSpec | None = None,
+    spiking_input: bool = False,
+    execution: str = "auto",
+    learn_timesteps: bool = False,
+    norm: type[Norm] | None = None,
+) -> SNN:
     """A spiking MLP ``sizes[0] -> ... -> sizes[-1]`` of ``neuron`` layers, the last of ``readout``;
     ``norm`` (a :class:`~hwsnn.layers.norm.Norm` class) normalises every hidden layer's currents."""
     if len(sizes) < 2:
@@ -56,18 +70,45 @@ def mlp(sizes: Sequence[int], timesteps: int | Sequence[int], *, rngs: nnx.Rngs,
     layers = []
     for index, (a, b) in enumerate(widths):
         last = index == len(widths) - 1
-        layers.append(SpikingDense(a, b, rngs=rngs, neuron=readout if last and readout is not None else neuron,
-                                   hardware=hardware if index > 0 or spiking_input else None,
-                                   norm=None if last else normed(b)))
-    return SNN(layers, (sizes[0],), timesteps, spiking_input=spiking_input, execution=execution,
-               learn_timesteps=learn_timesteps)
+        layers.append(
+            SpikingDense(
+                a,
+                b,
+                rngs=rngs,
+                neuron=readout if last and readout is not None else neuron,
+                hardware=hardware if index > 0 or spiking_input else None,
+                norm=None if last else normed(b),
+            )
+        )
+    return SNN(
+        layers,
+        (sizes[0],),
+        timesteps,
+        spiking_input=spiking_input,
+        execution=execution,
+        learn_timesteps=learn_timesteps,
+    )
 
 
-def conv_net(input_shape: Sequence[int], channels: Sequence[int], hidden: Sequence[int], outputs: int | None,
-             timesteps: int | Sequence[int], *, rngs: nnx.Rngs, neuron: Neuron | None = None,
-             readout: Neuron | None = None, hardware: CrossbarSpec | None = None, kernel_size: int = 3,
-             padding="SAME", pool: str | None | Sequence[str | None] = "max", spiking_input: bool = False,
-             execution: str = "auto", learn_timesteps: bool = False, norm: type[Norm] | None = None) -> SNN:
+def conv_net(
+    input_shape: Sequence[int],
+    channels: Sequence[int],
+    hidden: Sequence[int],
+    outputs: int | None,
+    timesteps: int | Sequence[int],
+    *,
+    rngs: nnx.Rngs,
+    neuron: Neuron | None = None,
+    readout: Neuron | None = None,
+    hardware: CrossbarSpec | None = None,
+    kernel_size: int = 3,
+    padding="SAME",
+    pool: str | None | Sequence[str | None] = "max",
+    spiking_input: bool = False,
+    execution: str = "auto",
+    learn_timesteps: bool = False,
+    norm: type[Norm] | None = None,
+) -> SNN:
     """Conv blocks ``conv(k) -> pool(2) -> neuron`` per entry of ``channels``, then a spiking MLP head
     of widths ``hidden`` and an output layer of ``outputs`` neurons (``readout``).
 
@@ -77,23 +118,35 @@ def conv_net(input_shape: Sequence[int], channels: Sequence[int], hidden: Sequen
     :class:`~hwsnn.layers.norm.Norm` class: :class:`~hwsnn.layers.TdBN`, :class:`~hwsnn.layers.BNTT`)
     normalises every conv and hidden layer's currents (``Norm.for_layer``), not the output layer's.
 
-    This is the layer order of the DATE 2024 network (REFERENCES.md section 1) and of
+    This is the layer order of the DATE 2024 network and of
     snnTorch's convolutional tutorial: pooling acts on currents before the neurons.
     """
     check_hardware(hardware)
     pools = tuple(pool) if isinstance(pool, (list, tuple)) else (pool,) * len(channels)
     if len(pools) != len(channels):
-        raise ValueError(f"pool: got {len(pools)} entries for {len(channels)} conv blocks; allowed: one kind, or one per block.")
+        raise ValueError(
+            f"pool: got {len(pools)} entries for {len(channels)} conv blocks; allowed: one kind, or one per block."
+        )
     if outputs is None and not channels and not hidden:
-        raise ValueError("outputs: got None with no conv block and no hidden layer; allowed: an int >= 1, or layers to end on.")
+        raise ValueError(
+            "outputs: got None with no conv block and no hidden layer; allowed: an int >= 1, or layers to end on."
+        )
     neuron = LIF() if neuron is None else neuron
     dense = list(hidden) + ([] if outputs is None else [outputs])
     normed = norm_factory(norm, neuron, timesteps, len(channels) + len(dense))
     layers, shape = [], tuple(input_shape)
     for index, (out_channels, block_pool) in enumerate(zip(channels, pools)):
-        conv = SpikingConv(shape[-1], out_channels, kernel_size, rngs=rngs, neuron=neuron, padding=padding,
-                           pool=block_pool, hardware=hardware if index > 0 or spiking_input else None,
-                           norm=normed(out_channels))
+        conv = SpikingConv(
+            shape[-1],
+            out_channels,
+            kernel_size,
+            rngs=rngs,
+            neuron=neuron,
+            padding=padding,
+            pool=block_pool,
+            hardware=hardware if index > 0 or spiking_input else None,
+            norm=normed(out_channels),
+        )
         shape = conv.output_shape(shape)
         layers.append(conv)
     if dense and len(shape) > 1:
@@ -104,18 +157,47 @@ def conv_net(input_shape: Sequence[int], channels: Sequence[int], hidden: Sequen
     spiking = bool(channels) or spiking_input  # whether the head's first layer sees spikes
     for index, size in enumerate(dense):
         last = outputs is not None and index == len(dense) - 1
-        layers.append(SpikingDense(width, size, rngs=rngs, neuron=readout if last and readout is not None else neuron,
-                                   hardware=hardware if spiking else None, norm=None if last else normed(size)))
+        layers.append(
+            SpikingDense(
+                width,
+                size,
+                rngs=rngs,
+                neuron=readout if last and readout is not None else neuron,
+                hardware=hardware if spiking else None,
+                norm=None if last else normed(size),
+            )
+        )
         width, spiking = size, True
-    return SNN(layers, input_shape, timesteps, spiking_input=spiking_input, execution=execution,
-               learn_timesteps=learn_timesteps)
+    return SNN(
+        layers,
+        input_shape,
+        timesteps,
+        spiking_input=spiking_input,
+        execution=execution,
+        learn_timesteps=learn_timesteps,
+    )
 
 
-def resnet(input_shape: Sequence[int], stem: int, stages: Sequence[tuple[int, int, int]], hidden: Sequence[int],
-           outputs: int | None, timesteps: int, *, rngs: nnx.Rngs, neuron: Neuron | None = None,
-           readout: Neuron | None = None, hardware: CrossbarSpec | None = None, spiking_input: bool = False,
-           execution: str = "auto", learn_timesteps: bool = False, norm: type[Norm] | None = TdBN,
-           block: type[Residual] = SpikingResidual, pool: str | None = "avg", pool_window: int = 2) -> SNN:
+def resnet(
+    input_shape: Sequence[int],
+    stem: int,
+    stages: Sequence[tuple[int, int, int]],
+    hidden: Sequence[int],
+    outputs: int | None,
+    timesteps: int,
+    *,
+    rngs: nnx.Rngs,
+    neuron: Neuron | None = None,
+    readout: Neuron | None = None,
+    hardware: CrossbarSpec | None = None,
+    spiking_input: bool = False,
+    execution: str = "auto",
+    learn_timesteps: bool = False,
+    norm: type[Norm] | None = TdBN,
+    block: type[Residual] = SpikingResidual,
+    pool: str | None = "avg",
+    pool_window: int = 2,
+) -> SNN:
     """A spiking ResNet: a 3x3 conv of ``stem`` filters, then per stage ``(channels, blocks, stride)``
     that many residual blocks of two 3x3 convs (the first block of a stage with its stride), ``pool``
     pooling (``pool_window``; ``None``: none) of the last block's spikes, a spiking MLP head of widths
@@ -133,19 +215,31 @@ def resnet(input_shape: Sequence[int], stem: int, stages: Sequence[tuple[int, in
     check_hardware(hardware)
     neuron = LIF() if neuron is None else neuron
     convs = 1 + sum(2 * blocks for _, blocks, _ in stages)
-    projections = sum(1 for index, (width, _, stride) in enumerate(stages)
-                      if stride > 1 or width != (stem if index == 0 else stages[index - 1][0]))
+    projections = sum(
+        1
+        for index, (width, _, stride) in enumerate(stages)
+        if stride > 1 or width != (stem if index == 0 else stages[index - 1][0])
+    )
     normed = norm_factory(norm, neuron, timesteps, convs + projections + len(hidden))
     pre_neuron = block.into == "currents"  # the shortcut joins the currents: tdBN's alpha 1/sqrt(2) on both branches
     conv = lambda c_in, c_out, k, stride=1, before_add=False, on_hardware=True: SpikingConv(
-        c_in, c_out, k, rngs=rngs, neuron=neuron, stride=stride, hardware=hardware if on_hardware else None,
-        norm=normed(c_out, before_add))
+        c_in,
+        c_out,
+        k,
+        rngs=rngs,
+        neuron=neuron,
+        stride=stride,
+        hardware=hardware if on_hardware else None,
+        norm=normed(c_out, before_add),
+    )
     layers, channels = [conv(input_shape[-1], stem, 3, on_hardware=spiking_input)], stem
     for width, blocks, first_stride in stages:
         for index in range(blocks):
             stride = first_stride if index == 0 else 1
             shortcut = conv(channels, width, 1, stride, pre_neuron) if stride > 1 or channels != width else None
-            layers.append(block([conv(channels, width, 3, stride), conv(width, width, 3, before_add=pre_neuron)], shortcut))
+            layers.append(
+                block([conv(channels, width, 3, stride), conv(width, width, 3, before_add=pre_neuron)], shortcut)
+            )
             channels = width
     if pool is not None:
         layers.append(Pool(pool, pool_window))
@@ -156,8 +250,22 @@ def resnet(input_shape: Sequence[int], stem: int, stages: Sequence[tuple[int, in
     width = shape[0]
     for index, size in enumerate(list(hidden) + ([] if outputs is None else [outputs])):
         last = index == len(hidden)
-        layers.append(SpikingDense(width, size, rngs=rngs, neuron=readout if last and readout is not None else neuron,
-                                   hardware=hardware, norm=None if last else normed(size)))
+        layers.append(
+            SpikingDense(
+                width,
+                size,
+                rngs=rngs,
+                neuron=readout if last and readout is not None else neuron,
+                hardware=hardware,
+                norm=None if last else normed(size),
+            )
+        )
         width = size
-    return SNN(layers, input_shape, timesteps, spiking_input=spiking_input, execution=execution,
-               learn_timesteps=learn_timesteps)
+    return SNN(
+        layers,
+        input_shape,
+        timesteps,
+        spiking_input=spiking_input,
+        execution=execution,
+        learn_timesteps=learn_timesteps,
+    )

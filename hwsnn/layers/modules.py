@@ -23,9 +23,9 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from hwsnn.checks import fraction, positive_int
 from hwsnn.hardware.crossbar import CrossbarSpec, HardwareStrength, analog_matmul_tiles, split_row_tiles
 from hwsnn.layers import ops
-from hwsnn.checks import fraction, positive_int
 from hwsnn.layers.neurons import Neurons
 from hwsnn.layers.norm import Norm
 from hwsnn.layers.readout_scale import ReadoutScale
@@ -97,7 +97,9 @@ def _hardware(spec: CrossbarSpec | None):
     if spec is None:
         return None
     if not isinstance(spec, CrossbarSpec):
-        raise ValueError(f"hardware: got {type(spec).__name__}; allowed: None or a CrossbarSpec (hwsnn.hardware.crossbar).")
+        raise ValueError(
+            f"hardware: got {type(spec).__name__}; allowed: None or a CrossbarSpec (hwsnn.hardware.crossbar)."
+        )
     return nnx.data(spec)
 
 
@@ -109,8 +111,12 @@ def _readout_scale(spec: CrossbarSpec | None, fan_in: int, fan_out: int) -> Read
 def _norm(norm, features: int):
     """Check a layer's batch norm (``None``, or a :class:`~hwsnn.layers.norm.Norm` of ``features``)."""
     if norm is not None and (not isinstance(norm, Norm) or norm.features != features):
-        got = type(norm).__name__ if not isinstance(norm, Norm) else f"{type(norm).__name__} of {norm.features} features"
-        raise ValueError(f"norm: got {got}; allowed: None or a Norm (TdBN, BNTT) of the layer's {features} output channels.")
+        got = (
+            type(norm).__name__ if not isinstance(norm, Norm) else f"{type(norm).__name__} of {norm.features} features"
+        )
+        raise ValueError(
+            f"norm: got {got}; allowed: None or a Norm (TdBN, BNTT) of the layer's {features} output channels."
+        )
     return norm
 
 
@@ -141,8 +147,9 @@ class SynapticLayer(Layer):
         """Synaptic currents for inputs ``x [..., in]`` (any leading axes)."""
         raise NotImplementedError
 
-    def __call__(self, x: Array, context: Context = Context(), added: Array | None = None, *,
-                 steps: int | None = None) -> Array:
+    def __call__(
+        self, x: Array, context: Context = Context(), added: Array | None = None, *, steps: int | None = None
+    ) -> Array:
         """``[T, B, ...]`` -> spikes (or membranes, for a non-spiking neuron) ``[T, B, ...]``; ``added``
         (a residual shortcut, same shape as the currents) joins the synaptic currents before the neurons.
 
@@ -176,8 +183,10 @@ class SynapticLayer(Layer):
         if self.norm is None:
             return nnx.clone(self)
         if self.norm.per_timestep:
-            raise ValueError(f"norm: got {type(self.norm).__name__}, whose folded weights differ per timestep; "
-                             "allowed: a time-invariant norm (TdBN), or layer.norm.fold(kernel, bias) per step.")
+            raise ValueError(
+                f"norm: got {type(self.norm).__name__}, whose folded weights differ per timestep; "
+                "allowed: a time-invariant norm (TdBN), or layer.norm.fold(kernel, bias) per step."
+            )
         kernel, bias = self.norm.fold(self.kernel[...], None if self.bias is None else self.bias[...])
         folded = nnx.clone(self)
         folded.kernel, folded.bias, folded.norm = nnx.Param(kernel), nnx.Param(bias), None
@@ -189,8 +198,9 @@ class SynapticLayer(Layer):
         and reads with the moved ones."""
         scale = self.readout_scale
         sa_scale = None if scale is None else scale.measured if context.measures else scale.value()
-        return analog_matmul_tiles(row_tiles, kernel, self.hardware, _hardware_key(context.key),
-                                   strength=context.strength, sa_scale=sa_scale).y
+        return analog_matmul_tiles(
+            row_tiles, kernel, self.hardware, _hardware_key(context.key), strength=context.strength, sa_scale=sa_scale
+        ).y
 
     def _normalised(self, currents: Array, context: Context) -> Array:
         """``currents`` through the layer's batch norm, if it has one."""
@@ -198,15 +208,26 @@ class SynapticLayer(Layer):
 
     def _neuron_structure(self) -> dict:
         """The workload fields the neuron model decides."""
-        return {"neuron": self.neurons.model.counts,
-                "recurrent_fan_out": self.neurons.model.recurrent_fan_out(self.neurons.features)}
+        return {
+            "neuron": self.neurons.model.counts,
+            "recurrent_fan_out": self.neurons.model.recurrent_fan_out(self.neurons.features),
+        }
 
 
 class SpikingDense(SynapticLayer):
     """Fully connected synapses ``[T, B, F_in] -> [T, B, F_out]`` followed by ``neuron`` (LIF by default)."""
 
-    def __init__(self, in_features: int, out_features: int, *, rngs: nnx.Rngs, neuron: Neuron | None = None,
-                 bias: bool = True, hardware: CrossbarSpec | None = None, norm: Norm | None = None):
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        *,
+        rngs: nnx.Rngs,
+        neuron: Neuron | None = None,
+        bias: bool = True,
+        hardware: CrossbarSpec | None = None,
+        norm: Norm | None = None,
+    ):
         self.hardware = _hardware(hardware)
         self.norm = _norm(norm, out_features)
         self.in_features = positive_int(in_features, "in_features")
@@ -238,26 +259,52 @@ class SpikingDense(SynapticLayer):
         if tuple(in_shape) != (self.in_features,):
             raise ValueError(f"{name}: input shape {tuple(in_shape)}; allowed: ({self.in_features},).")
         return dense_workload(
-            name, self.in_features, self.out_features, bias=self.bias is not None or self.norm is not None,
-            input_timesteps=input_timesteps, timesteps=timesteps, spiking_input=spiking_input,
-            spiking_output=self.spiking_output, **self._neuron_structure(),
+            name,
+            self.in_features,
+            self.out_features,
+            bias=self.bias is not None or self.norm is not None,
+            input_timesteps=input_timesteps,
+            timesteps=timesteps,
+            spiking_input=spiking_input,
+            spiking_output=self.spiking_output,
+            **self._neuron_structure(),
         )
 
 
-def Readout(in_features: int, out_features: int, *, rngs: nnx.Rngs, neuron: Neuron | None = None,
-            hardware: CrossbarSpec | None = None) -> SpikingDense:
+def Readout(
+    in_features: int,
+    out_features: int,
+    *,
+    rngs: nnx.Rngs,
+    neuron: Neuron | None = None,
+    hardware: CrossbarSpec | None = None,
+) -> SpikingDense:
     """Membrane readout: dense synapses into non-firing leaky integrators (``neuron``, by default
     :class:`~hwsnn.neurons.Integrator` with beta 0.95); returns the membranes ``[T, B, C]``."""
-    return SpikingDense(in_features, out_features, rngs=rngs, neuron=Integrator() if neuron is None else neuron,
-                        hardware=hardware)
+    return SpikingDense(
+        in_features, out_features, rngs=rngs, neuron=Integrator() if neuron is None else neuron, hardware=hardware
+    )
 
 
 class SpikingConv(SynapticLayer):
     """2-D convolution (NHWC) ``[T, B, H, W, C_in]``, optional pooling, then ``neuron`` (LIF by default)."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, *, rngs: nnx.Rngs,
-                 neuron: Neuron | None = None, stride: int = 1, padding="SAME", pool: str | None = None,
-                 pool_window: int = 2, bias: bool = True, hardware: CrossbarSpec | None = None, norm: Norm | None = None):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        *,
+        rngs: nnx.Rngs,
+        neuron: Neuron | None = None,
+        stride: int = 1,
+        padding="SAME",
+        pool: str | None = None,
+        pool_window: int = 2,
+        bias: bool = True,
+        hardware: CrossbarSpec | None = None,
+        norm: Norm | None = None,
+    ):
         self.hardware = _hardware(hardware)
         self.norm = _norm(norm, out_channels)
         self.in_channels = positive_int(in_channels, "in_channels")
@@ -284,9 +331,7 @@ class SpikingConv(SynapticLayer):
         pixel's receptive field (``k^2 C_in`` inputs) drives the rows, one column per output channel.
         """
         if x.ndim < 4 or x.shape[-1] != self.in_channels:
-            raise ValueError(
-                f"x: shape {x.shape}; allowed: [T, B, H, W, {self.in_channels}] (NHWC, time-major)."
-            )
+            raise ValueError(f"x: shape {x.shape}; allowed: [T, B, H, W, {self.in_channels}] (NHWC, time-major).")
         bias = None if self.bias is None else self.bias[...]
         # max(y + b) = max(y) + b per channel, to the bit (rounding is monotone): with max pooling and no
         # norm between them, the bias joins the pooled currents (a window's worth fewer additions and
@@ -296,7 +341,9 @@ class SpikingConv(SynapticLayer):
         if self.hardware is None:
             currents = ops.conv2d(x, self.kernel[...], early_bias, self.stride, self.padding)
         else:
-            tiles, (out_h, out_w) = ops.patch_row_tiles(x, self.kernel_size, self.stride, self.padding, self.hardware.size)
+            tiles, (out_h, out_w) = ops.patch_row_tiles(
+                x, self.kernel_size, self.stride, self.padding, self.hardware.size
+            )
             kernel = self.kernel[...].reshape(-1, self.out_channels)  # rows: (i, j, c), position-major
             products = self._on_crossbars(tiles, kernel, context)
             currents = ops.add_bias(products.reshape(x.shape[:-3] + (out_h, out_w, self.out_channels)), early_bias)
@@ -314,10 +361,20 @@ class SpikingConv(SynapticLayer):
         if len(in_shape) != 3 or in_shape[-1] != self.in_channels:
             raise ValueError(f"{name}: input shape {tuple(in_shape)}; allowed: (H, W, {self.in_channels}).")
         return conv_workload(
-            name, tuple(in_shape), self.out_channels, self.kernel_size, self.stride, self.padding,
-            bias=self.bias is not None or self.norm is not None, pool=self.pool, pool_window=self.pool_window,
-            input_timesteps=input_timesteps, timesteps=timesteps, spiking_input=spiking_input,
-            spiking_output=self.spiking_output, **self._neuron_structure(),
+            name,
+            tuple(in_shape),
+            self.out_channels,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            bias=self.bias is not None or self.norm is not None,
+            pool=self.pool,
+            pool_window=self.pool_window,
+            input_timesteps=input_timesteps,
+            timesteps=timesteps,
+            spiking_input=spiking_input,
+            spiking_output=self.spiking_output,
+            **self._neuron_structure(),
         )
 
 
@@ -342,7 +399,9 @@ class Pool(Layer):
         """``(H // w, W // w, C)``."""
         height, width, channels = in_shape
         if self.window > min(height, width):
-            raise ValueError(f"window: got {self.window} for a {height}x{width} map; allowed: at most {min(height, width)}.")
+            raise ValueError(
+                f"window: got {self.window} for a {height}x{width} map; allowed: at most {min(height, width)}."
+            )
         return (height // self.window, width // self.window, channels)
 
 

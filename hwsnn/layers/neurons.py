@@ -26,8 +26,10 @@ class Neurons(nnx.Module):
 
     def __init__(self, neuron: Neuron, features: int, *, kind: str, rngs: nnx.Rngs):
         if not isinstance(neuron, Neuron):
-            raise ValueError(f"neuron: got {type(neuron).__name__}; allowed: a hwsnn.neurons.Neuron "
-                             "(LIF(), IF(), Synaptic(), RLIF(), ALIF(), Integrator(), or your own subclass).")
+            raise ValueError(
+                f"neuron: got {type(neuron).__name__}; allowed: a hwsnn.neurons.Neuron "
+                "(LIF(), IF(), Synaptic(), RLIF(), ALIF(), Integrator(), or your own subclass)."
+            )
         neuron.check_layer(kind)
         self.model = neuron.stripped()
         self.features = features
@@ -37,7 +39,9 @@ class Neurons(nnx.Module):
             if value.ndim == 0 and neuron.per_neuron:
                 value = jnp.full((features,), value)
             elif value.ndim and value.shape != (features,):
-                raise ValueError(f"{name}: shape {value.shape}; allowed: a scalar or one value per neuron ({features},).")
+                raise ValueError(
+                    f"{name}: shape {value.shape}; allowed: a scalar or one value per neuron ({features},)."
+                )
             setattr(self, name, (nnx.Param if name in neuron.learn else NeuronConstant)(value))
         weights = neuron.weights(features, rngs)
         self.weight_names = tuple(weights)

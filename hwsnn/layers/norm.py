@@ -11,7 +11,8 @@ and costing.
 
 In training (``Context.training``) the batch statistics normalise and the running averages move,
 ``running = momentum running + (1 - momentum) batch`` (Flax's convention, momentum 0.9, the same as
-PyTorch's momentum 0.1; the batch variance kept unbiased, as PyTorch keeps it); in evaluation the running averages normalise.
+PyTorch's momentum 0.1; the batch variance kept unbiased, as PyTorch keeps it); in evaluation the
+running averages normalise.
 :meth:`Norm.fold` turns the evaluation-mode normalisation into the synapse's weights and biases:
 ``W' = W g``, ``b' = (b - mu) g + beta`` per output channel with ``g = scale / sqrt(var + eps)``.
 """
@@ -62,8 +63,9 @@ def _unbiased(variance: Array, count: int) -> Array:
 class TdBN(Norm):
     """Threshold-dependent batch norm over time (module doc); ``threshold`` is the neurons' ``theta``."""
 
-    def __init__(self, features: int, *, threshold: float = 1.0, alpha: float = 1.0, momentum: float = 0.9,
-                 eps: float = 1e-5):
+    def __init__(
+        self, features: int, *, threshold: float = 1.0, alpha: float = 1.0, momentum: float = 0.9, eps: float = 1e-5
+    ):
         self.features = positive_int(features, "features")
         self.threshold, self.alpha = positive(threshold, "threshold"), positive(alpha, "alpha")
         self.momentum, self.eps = fraction(momentum, "momentum"), positive(eps, "eps")
@@ -98,7 +100,9 @@ class TdBN(Norm):
     def fold(self, kernel: Array, bias: Array | None) -> tuple[Array, Array]:
         gain = self._gain(self.var[...])
         bias = jnp.zeros((self.features,)) if bias is None else bias
-        return kernel * gain.reshape((1,) * (kernel.ndim - 1) + (self.features,)), (bias - self.mean[...]) * gain + self.shift[...]
+        return kernel * gain.reshape((1,) * (kernel.ndim - 1) + (self.features,)), (
+            bias - self.mean[...]
+        ) * gain + self.shift[...]
 
 
 class BNTT(Norm):
@@ -139,8 +143,9 @@ class BNTT(Norm):
         """``(kernels [T, ...], biases [T, C])``: one folded pair per timestep."""
         gain = self.scale[...] / jnp.sqrt(self.var[...] + self.eps)  # [T, C]
         bias = jnp.zeros((self.features,)) if bias is None else bias
-        return kernel[None] * gain.reshape((self.timesteps,) + (1,) * (kernel.ndim - 1) + (self.features,)), \
-            (bias[None] - self.mean[...]) * gain
+        return kernel[None] * gain.reshape((self.timesteps,) + (1,) * (kernel.ndim - 1) + (self.features,)), (
+            bias[None] - self.mean[...]
+        ) * gain
 
 
 NORMS: dict[str, type[Norm]] = {"tdbn": TdBN, "bntt": BNTT}

@@ -45,8 +45,9 @@ def _sum_over_time(grad: Array) -> Array:
     return grad if leftover is None else grad + leftover
 
 
-repeat_over_time.defvjp(lambda x, steps: (repeat_over_time(x, steps), None),
-                        lambda steps, _, grad: (_sum_over_time(grad),))
+repeat_over_time.defvjp(
+    lambda x, steps: (repeat_over_time(x, steps), None), lambda steps, _, grad: (_sum_over_time(grad),)
+)
 
 
 def conv_padding(padding) -> str | tuple[tuple[int, int], tuple[int, int]]:
@@ -73,8 +74,10 @@ def conv2d(x: Array, kernel: Array, bias: Array | None, stride: int, padding) ->
     """
     lead = x.shape[:-3]
     flat = x.reshape((-1,) + x.shape[-3:])
-    pads = tuple(conv_geometry(size, kernel.shape[axis], stride, padding if isinstance(padding, str) else padding[axis])[1]
-                 for axis, size in enumerate(x.shape[-3:-1]))
+    pads = tuple(
+        conv_geometry(size, kernel.shape[axis], stride, padding if isinstance(padding, str) else padding[axis])[1]
+        for axis, size in enumerate(x.shape[-3:-1])
+    )
     y = convolution(flat, kernel, stride, pads)
     return add_bias(y.reshape(lead + y.shape[1:]), bias)
 
@@ -86,8 +89,12 @@ and still be chosen (:func:`row_matmul_passes`). From ``python benchmarks/bench_
 (12x12x12, 5x5 -> 32), at 1.5 times they take 1.6 times as long (8x8x32, 3x3 -> 32)."""
 
 
-def row_matmul_passes(input_shape: tuple[int, ...], kernel_shape: tuple[int, ...], stride: int,
-                      pads: tuple[tuple[int, int], tuple[int, int]]) -> tuple[bool, bool]:
+def row_matmul_passes(
+    input_shape: tuple[int, ...],
+    kernel_shape: tuple[int, ...],
+    stride: int,
+    pads: tuple[tuple[int, int], tuple[int, int]],
+) -> tuple[bool, bool]:
     """Whether :func:`convolution` computes its (forward pass, input gradient) as banded row matmuls
     (:func:`_banded`) rather than with XLA's convolution, for ``x [N, H, W, C_in]`` and
     ``kernel [kh, kw, C_in, C_out]``; only stride 1 has a banded form.
@@ -185,7 +192,9 @@ def _convolution_backward(stride, pads, residuals, grad):
 convolution.defvjp(_convolution_forward, _convolution_backward)
 
 
-def patch_row_tiles(x: Array, kernel_size: int, stride: int, padding, tile_rows: int) -> tuple[list[Array], tuple[int, int]]:
+def patch_row_tiles(
+    x: Array, kernel_size: int, stride: int, padding, tile_rows: int
+) -> tuple[list[Array], tuple[int, int]]:
     """Receptive fields of a convolution as crossbar row tiles, feature-major, without building the
     unrolled ``[P, k^2 C]`` matrix.
 
@@ -194,8 +203,8 @@ def patch_row_tiles(x: Array, kernel_size: int, stride: int, padding, tile_rows:
     kernel position; tile ``r`` holds rows ``r X .. r X + X_r - 1`` (``X = tile_rows``). Returns one
     ``[X_r, P]`` block per tile and ``(H', W')``, with ``P = prod(lead) H' W'`` output pixels in
     ``[..., H', W']`` order, so that ``sum_r tiles[r].T @ kernel.reshape(-1, C_out)[r X : r X + X_r]``
-    equals :func:`conv2d` for ``x [..., H, W, C]``. Each block is assembled from channel-major shifted planes of the padded
-    input (whole ``[c1 - c0, P]`` slabs; XLA-CPU copies these far faster than 16-float interleaved
+    equals :func:`conv2d` for ``x [..., H, W, C]``. Each block is assembled from channel-major shifted planes
+    of the padded input (whole ``[c1 - c0, P]`` slabs; XLA-CPU copies these far faster than 16-float interleaved
     chunks of a channels-last ``[P, k^2 C]`` matrix, ``benchmarks/bench_hardware_step.py``)."""
     height, width, channels = x.shape[-3:]
     pads = padding if not isinstance(padding, str) else None
@@ -204,14 +213,19 @@ def patch_row_tiles(x: Array, kernel_size: int, stride: int, padding, tile_rows:
     planes = jnp.moveaxis(x, -1, 0)  # [C, ..., H, W]
     padded = jnp.pad(planes, [(0, 0)] * (planes.ndim - 2) + [pad_h, pad_w])
     span_h, span_w = (out_h - 1) * stride + 1, (out_w - 1) * stride + 1
-    shifted = [padded[..., i : i + span_h : stride, j : j + span_w : stride].reshape(channels, -1)
-               for i in range(kernel_size) for j in range(kernel_size)]  # [C, P] per kernel position
+    shifted = [
+        padded[..., i : i + span_h : stride, j : j + span_w : stride].reshape(channels, -1)
+        for i in range(kernel_size)
+        for j in range(kernel_size)
+    ]  # [C, P] per kernel position
     rows = kernel_size * kernel_size * channels
     tiles = []
     for start in range(0, rows, tile_rows):
         stop = min(start + tile_rows, rows)
-        chunks = [shifted[pos][max(start - pos * channels, 0) : min(stop - pos * channels, channels)]
-                  for pos in range(start // channels, -(-stop // channels))]
+        chunks = [
+            shifted[pos][max(start - pos * channels, 0) : min(stop - pos * channels, channels)]
+            for pos in range(start // channels, -(-stop // channels))
+        ]
         tiles.append(chunks[0] if len(chunks) == 1 else jnp.concatenate(chunks, axis=0))
     return tiles, (out_h, out_w)
 

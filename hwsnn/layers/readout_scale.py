@@ -3,7 +3,8 @@ calibration over training data and optionally refined by gradient.
 
 A 1-bit sense amplifier reports only the sign of its column's partial sum; the digital periphery
 adds ``+-a`` for it, ``a`` one fixed number per slice, row tile and column (the sub-arrays' 1-bit
-results are summed with a fixed or learned scale: REFERENCES.md section 5). :class:`ReadoutScale`
+results are summed with a fixed or learned scale: Chen et al., NeuroSim; Walden and Schreier figures of merit).
+:class:`ReadoutScale`
 holds those numbers in units of the full-scale current::
 
     a = max(c, c_min) exp(g),     c_min = 1 / (f X)
@@ -14,9 +15,9 @@ the passes that measure it (training passes and calibration passes, ``Context.tr
 ``w = max(1 / n, 1 - momentum)`` for the ``n``-th measured batch: the plain mean of the first
 ``1 / (1 - momentum)`` batches, then an exponential moving average (momentum 0.9, as batch norm).
 ``c_min`` is one cell's largest current (one active row at ``g_on``, in units of the full-scale
-current ``f X v_read (g_on - g_off)``, ``f`` the readout's full-scale fraction): a column whose rows were silent in calibration
-measures ``c = 0``, and a zero scale would block every gradient through it for good (the network
-stays silent from the first step; measured in ``experiments/adc_less``), so no scale is set below
+current ``f X v_read (g_on - g_off)``, ``f`` the readout's full-scale fraction): a column whose rows
+were silent in calibration measures ``c = 0``, and a zero scale would block every gradient through it for
+good (the network stays silent from the first step; measured in ``experiments/adc_less``), so no scale is set below
 the resolution of one active input. ``g`` (``nnx.Param``, 0 at first) is a log gain per column; it
 has a gradient only with ``learn_gain=True`` (``model.set_attributes(learn_gain=True)``, which
 ``hardware.learn_scale`` does), otherwise it is held constant, so a frozen gain costs no backward
@@ -34,8 +35,8 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from hwsnn.hardware.crossbar import readout_scale_shape
 from hwsnn.checks import fraction
+from hwsnn.hardware.crossbar import readout_scale_shape
 from hwsnn.typing import Array
 
 
@@ -70,5 +71,8 @@ class ReadoutScale(nnx.Module):
 def uncalibrated(model: nnx.Module) -> list[str]:
     """Paths of the :class:`ReadoutScale` modules in ``model`` that have measured no batch (their
     decisions would all be worth 0): calibrate or train before evaluating."""
-    return ["/".join(str(part) for part in path) for path, module in nnx.iter_graph(model)
-            if isinstance(module, ReadoutScale) and int(module.batches[...]) == 0]
+    return [
+        "/".join(str(part) for part in path)
+        for path, module in nnx.iter_graph(model)
+        if isinstance(module, ReadoutScale) and int(module.batches[...]) == 0
+    ]

@@ -59,9 +59,13 @@ class Residual(Layer):
             raise ValueError(f"body: ends with {last}; allowed: layers ending with a spiking SynapticLayer.")
         for index, layer in enumerate(body):
             if not isinstance(layer, Layer) or isinstance(layer, Residual):
-                raise ValueError(f"body[{index}]: got {type(layer).__name__}; allowed: a hwsnn.layers.Layer that is not a block.")
+                raise ValueError(
+                    f"body[{index}]: got {type(layer).__name__}; allowed: a hwsnn.layers.Layer that is not a block."
+                )
         if shortcut is not None and not isinstance(shortcut, SynapticLayer):
-            raise ValueError(f"shortcut: got {type(shortcut).__name__}; allowed: None (identity) or a SynapticLayer projection.")
+            raise ValueError(
+                f"shortcut: got {type(shortcut).__name__}; allowed: None (identity) or a SynapticLayer projection."
+            )
         self.body = nnx.List(body)
         self.shortcut = shortcut
 
@@ -86,18 +90,25 @@ class Residual(Layer):
         """The body's output shape (checked against the shortcut's)."""
         return self.structure("check", tuple(in_shape), 1, True)[2]
 
-    def structure(self, name: str, in_shape: tuple[int, ...], timesteps: int, spiking_input: bool,
-                  first: int = 0) -> tuple[list[LayerWorkload], AddWorkload, tuple[int, ...]]:
+    def structure(
+        self, name: str, in_shape: tuple[int, ...], timesteps: int, spiking_input: bool, first: int = 0
+    ) -> tuple[list[LayerWorkload], AddWorkload, tuple[int, ...]]:
         """The workloads of the block's synaptic layers (in :attr:`synaptic_layers` order, named
         ``layer{first}``, ``layer{first + 1}``, ...), its :class:`~hwsnn.structure.AddWorkload` (``name``; its
         ``layer`` counted from ``first``) and its output shape, for a per-sample ``in_shape``."""
         entries, shape, spiking = [], in_shape, spiking_input
         if self.shortcut is not None:
-            projection = dataclasses.replace(self.shortcut.workload(f"layer{first}", in_shape, timesteps, timesteps,
-                                                                     spiking_input), shortcut=True)
+            projection = dataclasses.replace(
+                self.shortcut.workload(f"layer{first}", in_shape, timesteps, timesteps, spiking_input), shortcut=True
+            )
             if self.into == "currents":  # its currents join the last body layer's neurons: it has none of its own
-                projection = dataclasses.replace(projection, neurons=0, spiking_output=False,
-                                                 neuron=NeuronCounts(states=0, ops=0), recurrent_fan_out=0)
+                projection = dataclasses.replace(
+                    projection,
+                    neurons=0,
+                    spiking_output=False,
+                    neuron=NeuronCounts(states=0, ops=0),
+                    recurrent_fan_out=0,
+                )
             entries.append(projection)
             skip_shape = projection.out_shape
         else:
@@ -109,8 +120,10 @@ class Residual(Layer):
             shape = layer.output_shape(shape)
         if tuple(skip_shape) != tuple(shape):
             what = "the input" if self.shortcut is None else "the shortcut's output"
-            raise ValueError(f"shortcut: {what} has shape {tuple(skip_shape)} and the body's output {tuple(shape)}; "
-                             "allowed: equal shapes (give a projection shortcut with the body's stride and channels).")
+            raise ValueError(
+                f"shortcut: {what} has shape {tuple(skip_shape)} and the body's output {tuple(shape)}; "
+                "allowed: equal shapes (give a projection shortcut with the body's stride and channels)."
+            )
         add = AddWorkload(name, tuple(shape), timesteps, first + len(entries) - 1, self.operand, self.into)
         return entries, add, tuple(shape)
 

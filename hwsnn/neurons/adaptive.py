@@ -1,5 +1,5 @@
 """Adaptive-threshold LIF neurons (ALIF), after Bellec et al., "Long short-term memory and
-learning-to-learn in networks of spiking neurons", NeurIPS 2018 (REFERENCES.md section 6).
+learning-to-learn in networks of spiking neurons", NeurIPS 2018 (snnTorch 1.0; Bellec et al., NeurIPS 2018 for ALIF).
 
 Each spike raises the neuron's threshold, which then relaxes back with factor ``rho``::
 

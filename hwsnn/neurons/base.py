@@ -51,8 +51,10 @@ def as_surrogate(surrogate) -> Surrogate:
         return surrogate
     if isinstance(surrogate, str):
         return surrogate_from_name(surrogate)
-    raise ValueError(f"surrogate: got {type(surrogate).__name__}; allowed: a Surrogate (hwsnn.neurons.atan(), ...) "
-                     "or a surrogate name.")
+    raise ValueError(
+        f"surrogate: got {type(surrogate).__name__}; allowed: a Surrogate (hwsnn.neurons.atan(), ...) "
+        "or a surrogate name."
+    )
 
 
 def broadcast_parameter(value, name: str, state_shape: tuple[int, ...], dtype) -> Array:
@@ -61,7 +63,7 @@ def broadcast_parameter(value, name: str, state_shape: tuple[int, ...], dtype) -
     arr = jnp.asarray(value, dtype=dtype)
     if arr.ndim == 0:
         return arr
-    neuron_shape = state_shape[len(state_shape) - arr.ndim:]
+    neuron_shape = state_shape[len(state_shape) - arr.ndim :]
     if arr.ndim > len(state_shape) or arr.shape != neuron_shape:
         raise ValueError(
             f"{name}: shape {arr.shape} does not match the neuron shape; allowed: a scalar or "
@@ -82,7 +84,9 @@ class Neuron(abc.ABC):
     """
 
     parameters: ClassVar[tuple[str, ...]] = ()
-    ranges: ClassVar[dict[str, str]] = {}  # parameter -> "unit" ([0, 1], clipped in the forward pass), "positive", "nonnegative"
+    ranges: ClassVar[
+        dict[str, str]
+    ] = {}  # parameter -> "unit" ([0, 1], clipped in the forward pass), "positive", "nonnegative"
     counts: ClassVar[NeuronCounts]
     spiking: ClassVar[bool] = True
     layer_kinds: ClassVar[tuple[str, ...]] = ("dense", "conv")
@@ -133,7 +137,9 @@ class Neuron(abc.ABC):
     def check_layer(self, kind: str) -> None:
         """Raise ``ValueError`` if the neuron cannot sit in a ``kind`` ("dense" or "conv") layer."""
         if kind not in self.layer_kinds:
-            raise ValueError(f"neuron: {type(self).__name__} runs in {list(self.layer_kinds)} layers; got a {kind} layer.")
+            raise ValueError(
+                f"neuron: {type(self).__name__} runs in {list(self.layer_kinds)} layers; got a {kind} layer."
+            )
 
     def recurrent_fan_out(self, features: int) -> int:
         """Synaptic updates per output spike fed back into the layer (0: feed-forward)."""
@@ -173,8 +179,9 @@ class Neuron(abc.ABC):
     def step(self, params: dict, state: State, current: Array) -> tuple[State, Array]:
         """One timestep: ``(new state, output)`` for ``current [B, ...]`` and prepared ``params``."""
 
-    def run(self, params: dict, currents: Array, state: State | None = None, *,
-            remat: int | None = None) -> tuple[Array, State]:
+    def run(
+        self, params: dict, currents: Array, state: State | None = None, *, remat: int | None = None
+    ) -> tuple[Array, State]:
         """Scan :meth:`step` over the leading time axis of ``currents [T, B, ...]``: returns
         ``(outputs [T, B, ...], states)``, each state leaf stacked over time (after each step);
         ``remat``: checkpoint the scan in chunks of that many steps (:func:`scan_steps`)."""
@@ -195,8 +202,10 @@ class Neuron(abc.ABC):
 def check_remat(remat) -> int | None:
     """``remat``: ``None`` or a chunk length (an int >= 1) of :func:`scan_steps`."""
     if remat is not None and (not isinstance(remat, int) or isinstance(remat, bool) or remat < 1):
-        raise ValueError(f"remat: got {remat!r}; allowed: None (store every step for the backward pass) or an int >= 1 "
-                         "(steps per checkpointed chunk, e.g. about sqrt(T)).")
+        raise ValueError(
+            f"remat: got {remat!r}; allowed: None (store every step for the backward pass) or an int >= 1 "
+            "(steps per checkpointed chunk, e.g. about sqrt(T))."
+        )
     return remat
 
 

@@ -10,7 +10,7 @@ For inputs ``I[t]`` (any trailing shape) and ``v[-1] = v0`` (zeros by default)::
 
 ``v`` is returned before the reset (the reset shows at the next step, snnTorch's
 ``reset_delay=True``); ``beta`` is clipped to ``[0, 1]``. Source: snnTorch
-``snntorch/_neurons/leaky.py`` and ``neurons.py`` (REFERENCES.md section 6). The
+``snntorch/_neurons/leaky.py`` and ``neurons.py`` (snnTorch 1.0; Bellec et al., NeurIPS 2018 for ALIF). The
 integrate-and-fire neuron is ``beta = 1`` (:class:`IF`).
 
 Cost counts (:class:`~hwsnn.structure.NeuronCounts`): one state (``v``) and 4 operations per update
@@ -33,8 +33,9 @@ from hwsnn.typing import Array, Currents, Membrane, Spikes
 __all__ = ["IF", "LIF", "RESETS", "ThresholdMembrane", "integrate_and_fire", "lif", "lif_step"]
 
 
-def lif_step(v_prev: Array, current: Array, beta: Array, threshold: Array, reset: Reset, surrogate: Surrogate
-             ) -> tuple[Array, Array]:
+def lif_step(
+    v_prev: Array, current: Array, beta: Array, threshold: Array, reset: Reset, surrogate: Surrogate
+) -> tuple[Array, Array]:
     """One LIF update; returns ``(spike, v)`` with ``v`` before its reset (equations above).
 
     ``beta`` and ``threshold`` must already broadcast to ``v_prev`` without rank promotion
@@ -63,8 +64,9 @@ class ThresholdMembrane(Neuron):
         """The membrane's decay per step, ``beta`` (broadcastable to the state)."""
 
     def step(self, params, v_prev, current):
-        spike, v = lif_step(v_prev, current, self.leak(params, v_prev.dtype), params["threshold"], self.reset,
-                            params["surrogate"])
+        spike, v = lif_step(
+            v_prev, current, self.leak(params, v_prev.dtype), params["threshold"], self.reset, params["surrogate"]
+        )
         return v, spike
 
 
@@ -123,8 +125,15 @@ class IF(ThresholdMembrane):
         return jax.numpy.ones((), dtype)
 
 
-def lif(currents: Currents, beta: float | Array, threshold: float | Array = 1.0, *, reset: Reset = "subtract", surrogate: Surrogate | None = None,
-        v0: Array | None = None) -> tuple[Spikes, Membrane]:
+def lif(
+    currents: Currents,
+    beta: float | Array,
+    threshold: float | Array = 1.0,
+    *,
+    reset: Reset = "subtract",
+    surrogate: Surrogate | None = None,
+    v0: Array | None = None,
+) -> tuple[Spikes, Membrane]:
     """Run LIF neurons over the leading time axis of ``currents`` ``[T, ...]`` (functional form of :class:`LIF`).
 
     Args:
@@ -144,11 +153,21 @@ def lif(currents: Currents, beta: float | Array, threshold: float | Array = 1.0,
     if v0 is not None and v0.shape != currents.shape[1:]:
         raise ValueError(f"v0: shape {v0.shape}; allowed: the state shape {currents.shape[1:]}.")
     model = LIF(reset=reset)
-    params = {"beta": beta, "threshold": threshold, "surrogate": default_surrogate() if surrogate is None else surrogate}
+    params = {
+        "beta": beta,
+        "threshold": threshold,
+        "surrogate": default_surrogate() if surrogate is None else surrogate,
+    }
     return model.run(params, currents, v0)
 
 
-def integrate_and_fire(currents: Currents, threshold=1.0, *, reset: Reset = "subtract", surrogate: Surrogate | None = None,
-                       v0: Array | None = None) -> tuple[Spikes, Membrane]:
+def integrate_and_fire(
+    currents: Currents,
+    threshold=1.0,
+    *,
+    reset: Reset = "subtract",
+    surrogate: Surrogate | None = None,
+    v0: Array | None = None,
+) -> tuple[Spikes, Membrane]:
     """Integrate-and-fire neurons: :func:`lif` with ``beta = 1`` (no leak)."""
     return lif(currents, 1.0, threshold, reset=reset, surrogate=surrogate, v0=v0)

@@ -3,7 +3,7 @@
 Every factory returns a :class:`Surrogate`, a pytree whose shape parameter (slope, alpha or
 width) is an array leaf, so it can be traced under ``jit``, swept with ``vmap`` and passed
 through a loss. Calling it on ``x = v - theta`` returns ``H(x)`` (strict ``x > 0``, as
-snnTorch) and, in the backward pass, ``g * dS/dx`` with the formulas of REFERENCES.md
+snnTorch) and, in the backward pass, ``g * dS/dx`` with the formulas of snnTorch's surrogate module
 section 6 (snnTorch ``snntorch/surrogate.py``):
 
 =================  ===========================================================
@@ -132,7 +132,9 @@ def triangle(width=1.0) -> Surrogate:
 
 def straight_through(scale=1.0) -> Surrogate:
     """Straight-through estimator: ``dS/dx = scale`` everywhere (1 by default)."""
-    return Surrogate("straight_through", _straight_through_derivative, _positive_param(scale, "scale", "straight_through"))
+    return Surrogate(
+        "straight_through", _straight_through_derivative, _positive_param(scale, "scale", "straight_through")
+    )
 
 
 SURROGATES: dict[str, Callable[..., Surrogate]] = {

@@ -56,7 +56,9 @@ class Synaptic(Neuron):
 
     def __post_init__(self):
         if not self.reset_delay and self.reset != "zero":
-            raise ValueError(f"reset_delay: got False with reset={self.reset!r}; allowed: False only with reset='zero'.")
+            raise ValueError(
+                f"reset_delay: got False with reset={self.reset!r}; allowed: False only with reset='zero'."
+            )
         super().__post_init__()
 
     def init_state(self, shape, dtype):

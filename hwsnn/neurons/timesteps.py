@@ -1,6 +1,6 @@
 """Per-layer timesteps: the count-preserving hand-off between layers, and learnable step counts.
 
-Resampling rule (hwsnn's own; LD-SNN's is not public, REFERENCES.md section 6): input step ``i`` of
+Resampling rule (hwsnn's own; LD-SNN's is not public): input step ``i`` of
 ``T_in`` goes, whole, to output step ``floor(i T_out / T_in)`` of ``T_out``::
 
     out[k] = sum over i with floor(i T_out / T_in) = k of in[i]
@@ -64,7 +64,8 @@ def resample(spikes: Spikes, t_out: int) -> Spikes:
 def step_mask(tau: Array, length: int, *, temperature: float = 0.5, relaxed: bool = False) -> Array:
     """``[length]`` mask of the active steps of a learned count ``tau`` (module doc).
 
-    Forward: ``1[t < clip(round(tau), 1, length)]`` (``t + 1/2 < tau`` inside the range); backward: the gradient of ``sigmoid((tau - t - 1/2) / temperature)``.
+    Forward: ``1[t < clip(round(tau), 1, length)]`` (``t + 1/2 < tau`` inside the range); backward: the
+    gradient of ``sigmoid((tau - t - 1/2) / temperature)``.
     ``relaxed=True`` returns the sigmoid itself (the smooth objective the gradient belongs to).
     """
     steps = jnp.arange(length, dtype=jnp.float32)

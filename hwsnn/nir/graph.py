@@ -13,9 +13,9 @@ from hwsnn.hardware.crossbar import CrossbarSpec
 from hwsnn.layers import SNN, Flatten, Pool, SpikingConv, SpikingDense
 from hwsnn.layers.modules import Dropout
 from hwsnn.layers.residual import Residual
-from hwsnn.nir.neurons import NEURON_NODES, from_nir, to_nir
 from hwsnn.neurons.base import default_surrogate
 from hwsnn.neurons.surrogate import Surrogate
+from hwsnn.nir.neurons import NEURON_NODES, from_nir, to_nir
 
 DT = 1e-4
 """The default Euler step (s): snnTorch's ``export_nir``/``import_nir`` use it."""
@@ -41,8 +41,10 @@ def _padding(layer: SpikingConv, where: str) -> tuple[int, int]:
         return (0, 0)
     if layer.padding == "SAME":
         if layer.stride != 1 or layer.kernel_size % 2 == 0:
-            raise ValueError(f"{where}: padding 'SAME' with kernel {layer.kernel_size} and stride {layer.stride} pads "
-                             "unevenly; allowed: an odd kernel at stride 1, or explicit symmetric padding.")
+            raise ValueError(
+                f"{where}: padding 'SAME' with kernel {layer.kernel_size} and stride {layer.stride} pads "
+                "unevenly; allowed: an odd kernel at stride 1, or explicit symmetric padding."
+            )
         return (layer.kernel_size // 2,) * 2
     (top, bottom), (left, right) = layer.padding
     if top != bottom or left != right:
@@ -53,8 +55,9 @@ def _padding(layer: SpikingConv, where: str) -> tuple[int, int]:
 def _pool_node(kind: str, window: int, where: str) -> nir.NIRNode:
     if kind not in _POOL_NODES:
         raise ValueError(f"{where}: {kind} pooling has no NIR 1.0 node; allowed: 'avg' or 'sum' pooling.")
-    return _POOL_NODES[kind](kernel_size=np.array([window, window]), stride=np.array([window, window]),
-                             padding=np.array([0, 0]))
+    return _POOL_NODES[kind](
+        kernel_size=np.array([window, window]), stride=np.array([window, window]), padding=np.array([0, 0])
+    )
 
 
 def export(model: SNN, path: str | os.PathLike | None = None, *, dt: float = DT) -> nir.NIRGraph:
@@ -76,12 +79,16 @@ def export(model: SNN, path: str | os.PathLike | None = None, *, dt: float = DT)
     if not (isinstance(dt, (int, float)) and dt > 0):
         raise ValueError(f"dt: got {dt!r}; allowed: a time step > 0 (s).")
     if len(set(model.layer_timesteps)) != 1 or model.learn_timesteps:
-        raise ValueError(f"model: per-layer or learned timesteps {model.layer_timesteps}; allowed: one T for every "
-                         "layer (a NIR graph has no per-layer time axis).")
+        raise ValueError(
+            f"model: per-layer or learned timesteps {model.layer_timesteps}; allowed: one T for every "
+            "layer (a NIR graph has no per-layer time axis)."
+        )
     for index, layer in enumerate(model.layers):
         if isinstance(layer, Residual):
-            raise ValueError(f"layers[{index}]: {type(layer).__name__} blocks are not exported; allowed: a chain of "
-                             "dense, conv, pool and flatten layers.")
+            raise ValueError(
+                f"layers[{index}]: {type(layer).__name__} blocks are not exported; allowed: a chain of "
+                "dense, conv, pool and flatten layers."
+            )
     model = model.fold_norms()
     shape = model.input_shape
     nodes = {"input": nir.Input(input_type=np.array(_channels_first(shape)))}
@@ -102,17 +109,31 @@ def export(model: SNN, path: str | os.PathLike | None = None, *, dt: float = DT)
         elif isinstance(layer, SpikingConv):
             weight = np.asarray(layer.kernel[...]).transpose(3, 2, 0, 1)
             bias = np.zeros(layer.out_channels, np.float32) if layer.bias is None else np.asarray(layer.bias[...])
-            add(f"{index}.synapse", nir.Conv2d(input_shape=tuple(shape[:2]), weight=weight, stride=layer.stride,
-                                               padding=_padding(layer, where), dilation=1, groups=1, bias=bias))
+            add(
+                f"{index}.synapse",
+                nir.Conv2d(
+                    input_shape=tuple(shape[:2]),
+                    weight=weight,
+                    stride=layer.stride,
+                    padding=_padding(layer, where),
+                    dilation=1,
+                    groups=1,
+                    bias=bias,
+                ),
+            )
             if layer.pool is not None:
                 add(f"{index}.pool", _pool_node(layer.pool, layer.pool_window, where))
         elif isinstance(layer, Pool):
             add(f"{index}", _pool_node(layer.kind, layer.window, where))
         elif isinstance(layer, Flatten):
-            add(f"{index}", nir.Flatten(input_type={"input": np.array(_channels_first(shape))}, start_dim=0, end_dim=-1))
+            add(
+                f"{index}", nir.Flatten(input_type={"input": np.array(_channels_first(shape))}, start_dim=0, end_dim=-1)
+            )
         elif not isinstance(layer, Dropout):
-            raise ValueError(f"{where}: {type(layer).__name__} has no NIR node; allowed: SpikingDense, SpikingConv, "
-                             "Pool, Flatten, Dropout.")
+            raise ValueError(
+                f"{where}: {type(layer).__name__} has no NIR node; allowed: SpikingDense, SpikingConv, "
+                "Pool, Flatten, Dropout."
+            )
         if layer.synaptic:
             add(f"{index}.neuron", to_nir(layer.neurons, _channels_first(out_shape), float(dt), where))
         if isinstance(layer, Flatten):  # the next dense layer reads a channel-last flattening
@@ -121,8 +142,11 @@ def export(model: SNN, path: str | os.PathLike | None = None, *, dt: float = DT)
             flattened_from = None
         shape = out_shape
     add("output", nir.Output(output_type=np.array(_channels_first(shape))))
-    graph = nir.NIRGraph(nodes=nodes, edges=list(zip(chain[:-1], chain[1:])),
-                         metadata={"source": "hwsnn", "dt": float(dt), "timesteps": int(model.timesteps)})
+    graph = nir.NIRGraph(
+        nodes=nodes,
+        edges=list(zip(chain[:-1], chain[1:])),
+        metadata={"source": "hwsnn", "dt": float(dt), "timesteps": int(model.timesteps)},
+    )
     graph.infer_types()
     if path is not None:
         nir.write(os.fspath(path), graph)
@@ -139,7 +163,9 @@ def _read(graph) -> nir.NIRGraph:
         try:
             return nir.read(path)
         except Exception as error:  # h5py and nir raise OSError, KeyError, ... for a file that is not NIR
-            raise ValueError(f"graph: {path!r} is not a readable NIR file ({type(error).__name__}: {error}).") from error
+            raise ValueError(
+                f"graph: {path!r} is not a readable NIR file ({type(error).__name__}: {error})."
+            ) from error
     raise ValueError(f"graph: got {type(graph).__name__}; allowed: a nir.NIRGraph or the path of a NIR file.")
 
 
@@ -155,8 +181,10 @@ def _chain(graph: nir.NIRGraph) -> list[str]:
     while not isinstance(graph.nodes[chain[-1]], nir.Output):
         following = successors[chain[-1]]
         if len(following) != 1 or following[0] in chain:
-            raise ValueError(f"graph: node {chain[-1]!r} leads to {following}; allowed: a chain (each node feeding "
-                             "exactly one next node, no branches or recurrent loops).")
+            raise ValueError(
+                f"graph: node {chain[-1]!r} leads to {following}; allowed: a chain (each node feeding "
+                "exactly one next node, no branches or recurrent loops)."
+            )
         chain.append(following[0])
     if len(chain) != len(graph.nodes):
         left = sorted(set(graph.nodes) - set(chain))
@@ -175,13 +203,23 @@ def _pool(node, where: str) -> tuple[str, int]:
     kind = "avg" if isinstance(node, nir.AvgPool2d) else "sum"
     window = _square(node.kernel_size, "kernel_size", where)
     if _square(node.stride, "stride", where) != window or np.any(np.asarray(node.padding) != 0):
-        raise ValueError(f"{where}: pooling with stride {np.asarray(node.stride).tolist()} and padding "
-                         f"{np.asarray(node.padding).tolist()}; allowed: stride = kernel_size, no padding.")
+        raise ValueError(
+            f"{where}: pooling with stride {np.asarray(node.stride).tolist()} and padding "
+            f"{np.asarray(node.padding).tolist()}; allowed: stride = kernel_size, no padding."
+        )
     return kind, window
 
 
-def load(graph: nir.NIRGraph | str | os.PathLike, *, timesteps: int | None = None, dt: float | None = None, hardware: CrossbarSpec | None = None,
-         spiking_input: bool = True, surrogate: Surrogate | str | None = None, execution: str = "auto") -> SNN:
+def load(
+    graph: nir.NIRGraph | str | os.PathLike,
+    *,
+    timesteps: int | None = None,
+    dt: float | None = None,
+    hardware: CrossbarSpec | None = None,
+    spiking_input: bool = True,
+    surrogate: Surrogate | str | None = None,
+    execution: str = "auto",
+) -> SNN:
     """An :class:`~hwsnn.layers.SNN` from a NIR graph (or the path of a NIR file).
 
     The graph must be one chain from input to output in which each synapse (``Affine``, ``Linear``,
@@ -226,15 +264,19 @@ def load(graph: nir.NIRGraph | str | os.PathLike, *, timesteps: int | None = Non
             raise ValueError(f"{where}: a subgraph (recurrent neurons); allowed: a chain of synapses and neurons.")
         if isinstance(node, _SYNAPSE_NODES):
             if pending:
-                raise ValueError(f"{where}: a synapse follows {type(pending[0][1]).__name__} without a neuron; "
-                                 "allowed: each synapse followed by a neuron.")
+                raise ValueError(
+                    f"{where}: a synapse follows {type(pending[0][1]).__name__} without a neuron; "
+                    "allowed: each synapse followed by a neuron."
+                )
             pending = [(name, node)]
         elif isinstance(node, (nir.AvgPool2d, nir.SumPool2d)):
             if pending and isinstance(pending[0][1], nir.Conv2d) and len(pending) == 1:
                 pending.append((name, node))
             elif pending:
-                raise ValueError(f"{where}: pooling after {type(pending[-1][1]).__name__}; allowed: pooling after a "
-                                 "Conv2d or after a neuron.")
+                raise ValueError(
+                    f"{where}: pooling after {type(pending[-1][1]).__name__}; allowed: pooling after a "
+                    "Conv2d or after a neuron."
+                )
             else:
                 layers.append(Pool(*_pool(node, where)))
                 shape = layers[-1].output_shape(shape)
@@ -242,21 +284,27 @@ def load(graph: nir.NIRGraph | str | os.PathLike, *, timesteps: int | None = Non
             if pending:
                 raise ValueError(f"{where}: Flatten between a synapse and its neuron; allowed: after a neuron.")
             if int(node.start_dim) not in (0, -len(shape)) or int(node.end_dim) not in (-1, len(shape) - 1):
-                raise ValueError(f"{where}: Flatten of dims {node.start_dim}..{node.end_dim} of {_channels_first(shape)}; "
-                                 "allowed: all dims (start_dim 0, end_dim -1).")
+                raise ValueError(
+                    f"{where}: Flatten of dims {node.start_dim}..{node.end_dim} of {_channels_first(shape)}; "
+                    "allowed: all dims (start_dim 0, end_dim -1)."
+                )
             flattened_from = shape if len(shape) == 3 else None
             layers.append(Flatten())
             shape = layers[-1].output_shape(shape)
         elif isinstance(node, NEURON_NODES):
             if not pending:
-                raise ValueError(f"{where}: {type(node).__name__} without a synapse before it; allowed: a neuron after "
-                                 "Affine, Linear or Conv2d (and any pooling).")
+                raise ValueError(
+                    f"{where}: {type(node).__name__} without a synapse before it; allowed: a neuron after "
+                    "Affine, Linear or Conv2d (and any pooling)."
+                )
             neuron, gain = from_nir(node, dt, where, surrogate)
             layers.append(_synaptic_layer(pending, neuron, gain, shape, flattened_from, hardware, rngs))
             shape, pending, flattened_from = layers[-1].output_shape(shape), [], None
         else:
-            raise ValueError(f"{where}: {type(node).__name__} is not read; allowed: Affine, Linear, Conv2d, AvgPool2d, "
-                             "SumPool2d, Flatten, LIF, IF, CubaLIF, LI.")
+            raise ValueError(
+                f"{where}: {type(node).__name__} is not read; allowed: Affine, Linear, Conv2d, AvgPool2d, "
+                "SumPool2d, Flatten, LIF, IF, CubaLIF, LI."
+            )
     if pending:
         raise ValueError(f"graph node {pending[0][0]!r}: the graph ends on a synapse; allowed: a neuron after it.")
     return SNN(layers, input_shape, int(timesteps), spiking_input=spiking_input, execution=execution)
@@ -264,34 +312,51 @@ def load(graph: nir.NIRGraph | str | os.PathLike, *, timesteps: int | None = Non
 
 def _synaptic_layer(pending, neuron, gain, shape, flattened_from, hardware, rngs):
     """A SpikingDense or SpikingConv from its NIR synapse (and pooling) nodes, ``gain`` folded in."""
-    (name, node), pool = pending[0], (_pool(pending[1][1], f"graph node {pending[1][0]!r}") if len(pending) > 1 else None)
+    (name, node), pool = (
+        pending[0],
+        (_pool(pending[1][1], f"graph node {pending[1][0]!r}") if len(pending) > 1 else None),
+    )
     where = f"graph node {name!r}"
     weight = np.asarray(node.weight, np.float32)
     bias = np.asarray(node.bias, np.float32) if isinstance(node, (nir.Affine, nir.Conv2d)) else None
     gain = np.asarray(gain, np.float32)
     if isinstance(node, nir.Conv2d):
         if len(shape) != 3 or weight.ndim != 4 or weight.shape[1] != shape[-1]:
-            raise ValueError(f"{where}: weight {weight.shape} for input {shape}; allowed: [C_out, {shape[-1] if len(shape) == 3 else 'C'}, k, k].")
+            raise ValueError(
+                f"{where}: weight {weight.shape} for input {shape}; "
+                f"allowed: [C_out, {shape[-1] if len(shape) == 3 else 'C'}, k, k]."
+            )
         kernel = _square(weight.shape[2:], "kernel size", where)
         if _square(node.dilation, "dilation", where) != 1 or int(node.groups) != 1:
-            raise ValueError(f"{where}: dilation {np.asarray(node.dilation).tolist()}, groups {node.groups}; allowed: 1 and 1.")
+            raise ValueError(
+                f"{where}: dilation {np.asarray(node.dilation).tolist()}, groups {node.groups}; allowed: 1 and 1."
+            )
         if isinstance(node.padding, str):
             padding = node.padding.upper()
         else:
             pad_h, pad_w = np.broadcast_to(np.asarray(node.padding, int), (2,))
             padding = ((int(pad_h), int(pad_h)), (int(pad_w), int(pad_w)))
-        layer = SpikingConv(weight.shape[1], weight.shape[0], kernel, rngs=rngs, neuron=neuron,
-                            stride=_square(node.stride, "stride", where), padding=padding,
-                            pool=None if pool is None else pool[0], pool_window=2 if pool is None else pool[1],
-                            hardware=hardware)
+        layer = SpikingConv(
+            weight.shape[1],
+            weight.shape[0],
+            kernel,
+            rngs=rngs,
+            neuron=neuron,
+            stride=_square(node.stride, "stride", where),
+            padding=padding,
+            pool=None if pool is None else pool[0],
+            pool_window=2 if pool is None else pool[1],
+            hardware=hardware,
+        )
         layer.kernel = nnx.Param(weight.transpose(2, 3, 1, 0) * gain)
     else:
         if len(shape) != 1 or weight.ndim != 2 or weight.shape[1] != shape[0]:
             raise ValueError(f"{where}: weight {weight.shape} for input {shape}; allowed: [F_out, {math.prod(shape)}].")
         if flattened_from is not None:
             weight = weight[:, np.argsort(_chw_order(flattened_from))]
-        layer = SpikingDense(weight.shape[1], weight.shape[0], rngs=rngs, neuron=neuron, bias=bias is not None,
-                             hardware=hardware)
+        layer = SpikingDense(
+            weight.shape[1], weight.shape[0], rngs=rngs, neuron=neuron, bias=bias is not None, hardware=hardware
+        )
         layer.kernel = nnx.Param(weight.T * gain)
     if bias is not None:
         layer.bias = nnx.Param(bias * gain)

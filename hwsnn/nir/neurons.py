@@ -23,7 +23,8 @@ snnTorch's convention (its ``export_nir``, ``dt = 1e-4``). On import the gains `
 the preceding synapse's weights and bias (exact: the neuron equations are linear in the input), so
 a graph with any ``R`` and ``w_in`` loads exactly; a gain within ``1e-6`` of 1 (the rounding of
 ``tau / dt`` stored in float32, as snnTorch writes it) is taken as 1 and leaves the weights
-untouched. Export writes float64 time constants, so hwsnn -> NIR -> hwsnn returns the same numbers. ``v_leak != 0`` and ``v_reset != 0`` are refused
+untouched. Export writes float64 time constants, so hwsnn -> NIR -> hwsnn returns the same numbers.
+``v_leak != 0`` and ``v_reset != 0`` are refused
 (hwsnn neurons rest and reset at 0).
 
 NIR parameters have one value per neuron (shape ``(C, H, W)`` after a conv); hwsnn holds a scalar or
@@ -56,8 +57,10 @@ def _per_neuron(value: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 def _time_constant(decay: np.ndarray, name: str, where: str, dt: float) -> np.ndarray:
     """``tau = dt / (1 - decay)``; a decay of 1 has no finite time constant."""
     if np.any(decay >= 1.0):
-        raise ValueError(f"{where}: {name} = 1 has no NIR time constant (tau = dt / (1 - {name})); "
-                         f"allowed: {name} < 1, or IF neurons for no leak.")
+        raise ValueError(
+            f"{where}: {name} = 1 has no NIR time constant (tau = dt / (1 - {name})); "
+            f"allowed: {name} < 1, or IF neurons for no leak."
+        )
     return dt / (1.0 - decay)
 
 
@@ -70,27 +73,43 @@ def to_nir(neurons, shape: tuple[int, ...], dt: float, where: str) -> nir.NIRNod
         tau = _time_constant(_values(neurons, "beta"), "beta", where, dt)
         return nir.LI(tau=_per_neuron(tau, shape), r=_per_neuron(tau / dt, shape), v_leak=_per_neuron(0.0, shape))
     if type(model) not in (LIF, IF, Synaptic):
-        raise ValueError(f"{where}: neuron {kind} has no NIR 1.0 node; allowed: LIF, IF, Synaptic (CubaLIF), "
-                         "Integrator (LI).")
+        raise ValueError(
+            f"{where}: neuron {kind} has no NIR 1.0 node; allowed: LIF, IF, Synaptic (CubaLIF), Integrator (LI)."
+        )
     if model.reset != "zero":
-        raise ValueError(f"{where}: {kind}(reset={model.reset!r}); allowed: reset='zero' (NIR 1.0 neurons reset "
-                         "to v_reset and have no subtractive reset).")
+        raise ValueError(
+            f"{where}: {kind}(reset={model.reset!r}); allowed: reset='zero' (NIR 1.0 neurons reset "
+            "to v_reset and have no subtractive reset)."
+        )
     threshold = _per_neuron(_values(neurons, "threshold"), shape)
     zeros = _per_neuron(0.0, shape)
     if isinstance(model, IF):
         return nir.IF(r=_per_neuron(1.0 / dt, shape), v_threshold=threshold, v_reset=zeros)
     if isinstance(model, LIF):
         tau = _time_constant(_values(neurons, "beta"), "beta", where, dt)
-        return nir.LIF(tau=_per_neuron(tau, shape), r=_per_neuron(tau / dt, shape), v_leak=zeros,
-                       v_threshold=threshold, v_reset=zeros)
+        return nir.LIF(
+            tau=_per_neuron(tau, shape),
+            r=_per_neuron(tau / dt, shape),
+            v_leak=zeros,
+            v_threshold=threshold,
+            v_reset=zeros,
+        )
     if model.reset_delay:
-        raise ValueError(f"{where}: Synaptic(reset='zero', reset_delay=True) clears the membrane one step late; "
-                         "allowed: reset_delay=False (NIR's CubaLIF resets the step it fires).")
+        raise ValueError(
+            f"{where}: Synaptic(reset='zero', reset_delay=True) clears the membrane one step late; "
+            "allowed: reset_delay=False (NIR's CubaLIF resets the step it fires)."
+        )
     tau_syn = _time_constant(_values(neurons, "alpha"), "alpha", where, dt)
     tau_mem = _time_constant(_values(neurons, "beta"), "beta", where, dt)
-    return nir.CubaLIF(tau_syn=_per_neuron(tau_syn, shape), tau_mem=_per_neuron(tau_mem, shape),
-                       r=_per_neuron(tau_mem / dt, shape), v_leak=zeros, v_threshold=threshold, v_reset=zeros,
-                       w_in=_per_neuron(tau_syn / dt, shape))
+    return nir.CubaLIF(
+        tau_syn=_per_neuron(tau_syn, shape),
+        tau_mem=_per_neuron(tau_mem, shape),
+        r=_per_neuron(tau_mem / dt, shape),
+        v_leak=zeros,
+        v_threshold=threshold,
+        v_reset=zeros,
+        w_in=_per_neuron(tau_syn / dt, shape),
+    )
 
 
 NEURON_NODES = (nir.LIF, nir.IF, nir.CubaLIF, nir.LI)
@@ -114,23 +133,29 @@ def _per_channel(value, name: str, where: str) -> np.ndarray:
         return np.float32(value.flat[0] if value.ndim else value)
     flat = value.reshape(value.shape[0], -1)
     if not np.all(flat == flat[:, :1]):
-        raise ValueError(f"{where}: {name} varies across the positions of one channel; allowed: one value per "
-                         "channel (hwsnn conv layers hold per-channel neuron parameters).")
+        raise ValueError(
+            f"{where}: {name} varies across the positions of one channel; allowed: one value per "
+            "channel (hwsnn conv layers hold per-channel neuron parameters)."
+        )
     return flat[:, 0].astype(np.float32)
 
 
 def _zero(node, names: tuple[str, ...], where: str) -> None:
     for name in names:
         if not np.all(np.asarray(getattr(node, name)) == 0):
-            raise ValueError(f"{where}: {name} = {np.unique(getattr(node, name)).tolist()}; allowed: 0 "
-                             "(hwsnn neurons rest and reset at 0).")
+            raise ValueError(
+                f"{where}: {name} = {np.unique(getattr(node, name)).tolist()}; allowed: 0 "
+                "(hwsnn neurons rest and reset at 0)."
+            )
 
 
 def _decay(tau, name: str, where: str, dt: float) -> np.ndarray:
     tau = np.asarray(tau, np.float64)
     if np.any(tau < dt):
-        raise ValueError(f"{where}: {name} = {np.unique(tau).tolist()} is shorter than dt = {dt}; allowed: "
-                         f"{name} >= dt (the Euler decay 1 - dt / {name} must lie in [0, 1]).")
+        raise ValueError(
+            f"{where}: {name} = {np.unique(tau).tolist()} is shorter than dt = {dt}; allowed: "
+            f"{name} >= dt (the Euler decay 1 - dt / {name} must lie in [0, 1])."
+        )
     return 1.0 - dt / tau
 
 
@@ -148,11 +173,21 @@ def from_nir(node: nir.NIRNode, dt: float, where: str, surrogate) -> tuple[Neuro
         return IF(threshold=threshold, reset="zero", surrogate=surrogate), gain
     if isinstance(node, nir.LIF):
         beta, gain = _decay(node.tau, "tau", where, dt), np.asarray(node.r) * dt / np.asarray(node.tau)
-        return (LIF(beta=_per_channel(beta, "beta", where), threshold=threshold, reset="zero", surrogate=surrogate),
-                _gain(gain, "r dt / tau", where))
+        return (
+            LIF(beta=_per_channel(beta, "beta", where), threshold=threshold, reset="zero", surrogate=surrogate),
+            _gain(gain, "r dt / tau", where),
+        )
     alpha = _decay(node.tau_syn, "tau_syn", where, dt)
     beta = _decay(node.tau_mem, "tau_mem", where, dt)
-    gain = (np.asarray(node.w_in) * dt / np.asarray(node.tau_syn)) * (np.asarray(node.r) * dt / np.asarray(node.tau_mem))
-    neuron = Synaptic(alpha=_per_channel(alpha, "alpha", where), beta=_per_channel(beta, "beta", where),
-                      threshold=threshold, reset="zero", reset_delay=False, surrogate=surrogate)
+    gain = (np.asarray(node.w_in) * dt / np.asarray(node.tau_syn)) * (
+        np.asarray(node.r) * dt / np.asarray(node.tau_mem)
+    )
+    neuron = Synaptic(
+        alpha=_per_channel(alpha, "alpha", where),
+        beta=_per_channel(beta, "beta", where),
+        threshold=threshold,
+        reset="zero",
+        reset_delay=False,
+        surrogate=surrogate,
+    )
     return neuron, _gain(gain, "input gain", where)

@@ -66,12 +66,16 @@ class Checkpointer:
                 if step is not None:
                     raise
                 if self._readable(candidate):  # the files are fine: the state has another structure than ``like``
-                    raise ValueError(f"checkpoint: step folder {os.path.join(self.directory, str(candidate))} holds a "
-                                     f"state of another structure than this run's ({_first_line(error)}); allowed: a "
-                                     "checkpoint of the same model (its own config).") from None
+                    raise ValueError(
+                        f"checkpoint: step folder {os.path.join(self.directory, str(candidate))} holds a "
+                        f"state of another structure than this run's ({_first_line(error)}); allowed: a "
+                        "checkpoint of the same model (its own config)."
+                    ) from None
                 self._set_aside(candidate, error)
-        raise FileNotFoundError(f"checkpoint: none of the saved steps {steps} in {self.directory} can be read "
-                                "(each was moved aside to corrupted-<step>); allowed: a directory with a readable step.")
+        raise FileNotFoundError(
+            f"checkpoint: none of the saved steps {steps} in {self.directory} can be read "
+            "(each was moved aside to corrupted-<step>); allowed: a directory with a readable step."
+        )
 
     def _read(self, step: int, abstract=None):
         """``(state, progress)`` of ``step``, shaped as ``abstract`` (``None``: as stored)."""
@@ -106,8 +110,11 @@ class Checkpointer:
             aside, suffix = os.path.join(self.directory, f"corrupted-{step}.{suffix}"), suffix + 1
         os.replace(folder, aside)
         self._manager.reload()
-        warnings.warn(f"checkpoint: step folder {folder} cannot be read ({_first_line(error)}); moved to {aside}, "
-                      "trying the next older step.", stacklevel=3)
+        warnings.warn(
+            f"checkpoint: step folder {folder} cannot be read ({_first_line(error)}); moved to {aside}, "
+            "trying the next older step.",
+            stacklevel=3,
+        )
 
     def close(self) -> None:
         """Wait for pending (asynchronous) saves and release the manager."""

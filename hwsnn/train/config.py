@@ -31,22 +31,17 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import yaml
-from flax import nnx
 
 from hwsnn.data import DATASETS, EVENT_DATASETS
 from hwsnn.data.events import FRAME_MODES
 from hwsnn.encoding import ENCODERS
 from hwsnn.hardware.platforms.imc import MODES as IMC_MODES
-from hwsnn.hardware.presets import PLATFORMS, PRESETS, REFERENCE_PRESETS, cost_presets, crossbar_preset, crossbar_presets
-from hwsnn.hardware.crossbar import CrossbarSpec
-from hwsnn.layers import SNN, ZOO, conv_net, mlp
+from hwsnn.hardware.presets import PLATFORMS, PRESETS, cost_presets, crossbar_preset, crossbar_presets
+from hwsnn.layers import ZOO
 from hwsnn.layers.norm import NORMS
-from hwsnn.layers.readout_scale import ReadoutScale
-from hwsnn.nir import load as load_nir
-from hwsnn.neurons import NEURONS, RESETS, SURROGATES, Integrator, Neuron, surrogate_from_name
+from hwsnn.neurons import NEURONS, RESETS, SURROGATES
 from hwsnn.train.losses import TASK_LOSSES
 from hwsnn.train.step import RAMP_ORDERS
-
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,11 +62,19 @@ def choice(table: Callable[[], Iterable[str]]) -> Rule:
 
 def bound(low: float | None = None, high: float | None = None, *, open_low: bool = False) -> Rule:
     """``low <= value <= high`` (``low < value`` with ``open_low``); a missing side is unbounded."""
+
     def admits(value):
         above = low is None or (value > low if open_low else value >= low)
         return above and (high is None or value <= high)
-    text = " and ".join(part for part in (
-        None if low is None else f"{'>' if open_low else '>='} {low:g}", None if high is None else f"<= {high:g}") if part)
+
+    text = " and ".join(
+        part
+        for part in (
+            None if low is None else f"{'>' if open_low else '>='} {low:g}",
+            None if high is None else f"<= {high:g}",
+        )
+        if part
+    )
     return Rule(admits, lambda: text)
 
 
@@ -176,30 +179,44 @@ class ModelConfig(Section):
     neuron section, ``readout``, ``norm`` and the layout fields do not apply)."""
 
     section: typing.ClassVar[str] = "model"
-    kind: str = setting("conv", "network family, a zoo network, or nir (the network of nir_file)",
-                        choice(lambda: ("conv", "mlp", "nir", *ZOO)))
+    kind: str = setting(
+        "conv",
+        "network family, a zoo network, or nir (the network of nir_file)",
+        choice(lambda: ("conv", "mlp", "nir", *ZOO)),
+    )
     nir_file: str | None = setting(None, "nir: the NIR file (.nir) of the network")
     channels: tuple[int, ...] = setting((16, 32), "conv: filters of each conv block", POSITIVE_INT)
     kernel_size: int = setting(3, "conv: kernel size k of every conv layer", POSITIVE_INT)
     padding: str = setting("SAME", "conv: padding of every conv layer", choice(lambda: ("SAME", "VALID")))
     hidden: tuple[int, ...] = setting((128,), "widths of the hidden dense layers", POSITIVE_INT)
     population: int = setting(1, "output neurons per class", POSITIVE_INT)
-    readout: str = setting("spikes", "output layer: spike counts of the hidden neuron, or an integrator's membrane",
-                           choice(lambda: ("spikes", "membrane")))
+    readout: str = setting(
+        "spikes",
+        "output layer: spike counts of the hidden neuron, or an integrator's membrane",
+        choice(lambda: ("spikes", "membrane")),
+    )
     timesteps: int = setting(4, "timesteps T per sample", POSITIVE_INT)
     layer_timesteps: tuple[int, ...] = setting((), "per-synaptic-layer T_l (empty: timesteps everywhere)", POSITIVE_INT)
     learn_timesteps: bool = setting(False, "learn the per-layer step counts (LD-SNN)")
     norm: str | None = setting(None, "batch norm of every conv and hidden layer (None: none)", choice(lambda: NORMS))
-    remat: int | None = setting(None, "checkpoint the scans over time in chunks of this many steps: BPTT memory of "
-                                "about T / remat + remat steps (None: keep every step)", POSITIVE_INT)
+    remat: int | None = setting(
+        None,
+        "checkpoint the scans over time in chunks of this many steps: BPTT memory of "
+        "about T / remat + remat steps (None: keep every step)",
+        POSITIVE_INT,
+    )
 
     def conflicts(self) -> list[str]:
         if (self.kind == "nir") != (self.nir_file is not None):
-            return [f"nir_file: got {self.nir_file!r} with kind {self.kind!r}; allowed: a NIR file exactly when kind "
-                    "is 'nir'."]
+            return [
+                f"nir_file: got {self.nir_file!r} with kind {self.kind!r}; allowed: a NIR file exactly when kind "
+                "is 'nir'."
+            ]
         if self.kind == "nir" and (self.layer_timesteps or self.learn_timesteps or self.norm is not None):
-            return ["kind: got 'nir' with layer_timesteps, learn_timesteps or norm; allowed: the network as the file "
-                    "gives it, run for one T (timesteps)."]
+            return [
+                "kind: got 'nir' with layer_timesteps, learn_timesteps or norm; allowed: the network as the file "
+                "gives it, run for one T (timesteps)."
+            ]
         return []
 
 
@@ -227,19 +244,26 @@ class DataConfig(Section):
     """The dataset and how samples become input currents or spikes."""
 
     section: typing.ClassVar[str] = "data"
-    dataset: str = setting("mnist5k", "dataset (loaders in hwsnn.data.DATASETS and EVENT_DATASETS)",
-                           choice(lambda: (*DATASETS, *EVENT_DATASETS)))
+    dataset: str = setting(
+        "mnist5k",
+        "dataset (loaders in hwsnn.data.DATASETS and EVENT_DATASETS)",
+        choice(lambda: (*DATASETS, *EVENT_DATASETS)),
+    )
     data_dir: str | None = setting(None, "folder of a dataset read from local files")
     validation: int = setting(0, "training images held out as the 'validation' split (a fixed draw)", bound(0))
-    encoding: str = setting("direct", "input encoding over the timesteps (events: an event dataset's frames)",
-                            choice(lambda: ENCODERS))
-    frames: str = setting("count", "event datasets: each bin's value per position and polarity",
-                          choice(lambda: FRAME_MODES))
+    encoding: str = setting(
+        "direct", "input encoding over the timesteps (events: an event dataset's frames)", choice(lambda: ENCODERS)
+    )
+    frames: str = setting(
+        "count", "event datasets: each bin's value per position and polarity", choice(lambda: FRAME_MODES)
+    )
 
     def conflicts(self) -> list[str]:
         if self.dataset in EVENT_DATASETS and self.encoding != "events":
-            return [f"encoding: got {self.encoding!r} for dataset {self.dataset!r}; allowed: 'events' for the event "
-                    f"datasets {list(EVENT_DATASETS)} (and for any dataset whose samples have a time axis)."]
+            return [
+                f"encoding: got {self.encoding!r} for dataset {self.dataset!r}; allowed: 'events' for the event "
+                f"datasets {list(EVENT_DATASETS)} (and for any dataset whose samples have a time axis)."
+            ]
         return []
 
 
@@ -255,24 +279,25 @@ class HardwareConfig(Section):
     ramp_steps: int = setting(0, "steps of the ramp to full strength", bound(0))
     ramp_order: str = setting("together", "which non-idealities ramp when", choice(lambda: RAMP_ORDERS))
     learn_scale: bool = setting(False, "learn a per-column gain over the calibrated sense-amplifier scales")
-    weight_clip: float | None = setting(None, "weight programmed at the top conductance level, in RMS weights of its "
-                                        "layer (None: the preset's)", bound(1.0))
-
-    def spec(self) -> CrossbarSpec | None:
-        """The crossbar spec every synaptic layer runs on: the preset, with ``weight_clip`` where set
-        (:func:`~hwsnn.hardware.crossbar.quantize_weights`); ``None`` for ideal layers."""
-        if self.preset is None:
-            return None
-        spec = crossbar_preset(self.preset)
-        return spec if self.weight_clip is None else spec.replace(weight_clip=self.weight_clip)
+    weight_clip: float | None = setting(
+        None,
+        "weight programmed at the top conductance level, in RMS weights of its layer (None: the preset's)",
+        bound(1.0),
+    )
 
     def conflicts(self) -> list[str]:
-        if self.learn_scale and (self.preset not in crossbar_presets() or not crossbar_preset(self.preset).readout.needs_scale):
-            return [f"learn_scale: got True with preset {self.preset!r}; allowed: a sense-amplifier preset "
-                    f"({[name for name in crossbar_presets() if crossbar_preset(name).readout.needs_scale]})."]
+        if self.learn_scale and (
+            self.preset not in crossbar_presets() or not crossbar_preset(self.preset).readout.needs_scale
+        ):
+            return [
+                f"learn_scale: got True with preset {self.preset!r}; allowed: a sense-amplifier preset "
+                f"({[name for name in crossbar_presets() if crossbar_preset(name).readout.needs_scale]})."
+            ]
         if self.weight_clip is not None and self.preset is None:
-            return [f"weight_clip: got {self.weight_clip!r} with no preset; allowed: a crossbar preset "
-                    f"({sorted(crossbar_presets())}) whose weights it maps."]
+            return [
+                f"weight_clip: got {self.weight_clip!r} with no preset; allowed: a crossbar preset "
+                f"({sorted(crossbar_presets())}) whose weights it maps."
+            ]
         return []
 
 
@@ -285,12 +310,17 @@ class EnergyConfig(Section):
     model: str | None = setting(None, "cost platform of the energy term", choice(lambda: PLATFORMS))
     preset: str | None = setting(None, "hardware preset of the energy term", choice(cost_presets))
     weight: float = setting(0.0, "weight of E / E_ANN in the loss", bound(0.0))
-    imc_mode: str | None = setting(None, "IMC accounting, dense or event (None: the preset's own)",
-                                   choice(lambda: IMC_MODES))
+    imc_mode: str | None = setting(
+        None, "IMC accounting, dense or event (None: the preset's own)", choice(lambda: IMC_MODES)
+    )
 
     def conflicts(self) -> list[str]:
         found = []
-        if self.preset in cost_presets() and self.model is not None and PRESETS[self.preset].platform.name != self.model:
+        if (
+            self.preset in cost_presets()
+            and self.model is not None
+            and PRESETS[self.preset].platform.name != self.model
+        ):
             found.append(f"preset: got {self.preset!r}; allowed: a preset of energy.model {self.model!r}.")
         if self.weight != 0 and self.model is None and self.preset is None:
             found.append(f"weight: got {self.weight!r}; allowed: 0 unless energy.model or energy.preset is set.")
@@ -309,7 +339,9 @@ class TrainingConfig(Section):
     optimizer: str = setting("adam", "optimizer (sgd: momentum 0.9)", choice(lambda: ("adam", "sgd")))
     learning_rate: float = setting(5e-3, "peak learning rate", bound(0.0, open_low=True))
     cosine_decay: bool = setting(True, "cosine decay of the learning rate to 0")
-    timestep_learning_rate: float = setting(0.05, "Adam rate of learned step counts, in steps", bound(0.0, open_low=True))
+    timestep_learning_rate: float = setting(
+        0.05, "Adam rate of learned step counts, in steps", bound(0.0, open_low=True)
+    )
     batch_size: int = setting(64, "training batch", POSITIVE_INT)
     epochs: int = setting(8, "passes over the training split", POSITIVE_INT)
     eval_batch_size: int = setting(500, "evaluation batch", POSITIVE_INT)
@@ -337,16 +369,23 @@ class TrainConfig:
     training: TrainingConfig = dataclasses.field(default_factory=TrainingConfig)
 
     def __post_init__(self):
-        errors = [f"{name}: got {getattr(self, name)!r}; allowed: a {kind.__name__}."
-                  for name, kind in SECTIONS.items() if not isinstance(getattr(self, name), kind)]
+        errors = [
+            f"{name}: got {getattr(self, name)!r}; allowed: a {kind.__name__}."
+            for name, kind in SECTIONS.items()
+            if not isinstance(getattr(self, name), kind)
+        ]
         if not errors:
             model, training = self.model, self.training
             if model.learn_timesteps and training.loss == "ce_rate":
-                errors.append("model.learn_timesteps: got True; allowed: False with training.loss ce_rate (its "
-                              "per-step average would count skipped steps); use ce_count or mse_count.")
+                errors.append(
+                    "model.learn_timesteps: got True; allowed: False with training.loss ce_rate (its "
+                    "per-step average would count skipped steps); use ce_count or mse_count."
+                )
             if training.loss == "ce_rate" and model.population != 1:
-                errors.append(f"training.loss: got 'ce_rate'; allowed: ce_count or mse_count with "
-                              f"model.population {model.population} > 1.")
+                errors.append(
+                    f"training.loss: got 'ce_rate'; allowed: ce_count or mse_count with "
+                    f"model.population {model.population} > 1."
+                )
         if errors:
             raise ValueError("invalid TrainConfig:\n  " + "\n  ".join(errors))
 
@@ -390,8 +429,11 @@ def config_from_dict(values: Mapping[str, Any], base: TrainConfig | None = None)
     unknown = sorted(set(values) - set(SECTIONS))
     if unknown:
         homes = {field.name: name for name, section in SECTIONS.items() for field in dataclasses.fields(section)}
-        hints = "".join(f" '{key}' is a field of section '{homes[key]}' (write {homes[key]}: {{{key}: ...}})."
-                        for key in unknown if key in homes)
+        hints = "".join(
+            f" '{key}' is a field of section '{homes[key]}' (write {homes[key]}: {{{key}: ...}})."
+            for key in unknown
+            if key in homes
+        )
         raise ValueError(f"config: unknown keys {unknown}; allowed: the sections {list(SECTIONS)}.{hints}")
     changes = {}
     for name, fields in values.items():
@@ -411,14 +453,18 @@ def load_config(path: str | os.PathLike, base: TrainConfig | None = None) -> Tra
         values = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as error:
         where = " ".join(str(error).split())[:240]
-        raise ValueError(f"config: {str(path)!r} is not valid {'JSON' if str(path).endswith('.json') else 'YAML'} "
-                         f"({where}); allowed: a file of sections, e.g. 'training: {{epochs: 3}}'.") from None
+        raise ValueError(
+            f"config: {str(path)!r} is not valid {'JSON' if str(path).endswith('.json') else 'YAML'} "
+            f"({where}); allowed: a file of sections, e.g. 'training: {{epochs: 3}}'."
+        ) from None
     if not isinstance(values, dict):
         raise ValueError(f"config: {str(path)!r} holds {type(values).__name__}; allowed: a mapping of sections.")
     return config_from_dict(values, base)
 
 
-RUN_NEUTRAL_FIELDS = frozenset({("training", "max_steps"), ("training", "checkpoint_every"), ("training", "eval_batch_size")})
+RUN_NEUTRAL_FIELDS = frozenset(
+    {("training", "max_steps"), ("training", "checkpoint_every"), ("training", "eval_batch_size")}
+)
 """Fields a rerun may change in a run folder: where the run stops (it resumes, or stops, at the same
 steps), how often it saves, and the evaluation batch; none of them changes what is trained."""
 
@@ -440,84 +486,3 @@ def save_config(config: TrainConfig, path: str | os.PathLike) -> None:
     from hwsnn.train.metrics import write_atomically
 
     write_atomically(path, json.dumps(config.to_dict(), indent=2))
-
-
-def energy_term(config: TrainConfig):
-    """``cost(workload, activity) -> Cost`` of the config's energy term, or ``None`` without one: the
-    preset ``energy.preset`` (default: ``energy.model``'s reference preset) from the one preset table,
-    with ``energy.imc_mode`` applied to IMC presets."""
-    energy = config.energy
-    if energy.model is None and energy.preset is None:
-        return None
-    entry = PRESETS[energy.preset or REFERENCE_PRESETS[energy.model]]
-    spec = entry.spec()
-    mode = energy.imc_mode if entry.platform.modes else None
-    return lambda workload, activity: entry.cost(workload, activity, spec, mode=mode)
-
-
-def model_timesteps(model: ModelConfig) -> int | tuple[int, ...]:
-    """The ``timesteps`` argument of the network: ``layer_timesteps`` if given, else ``timesteps``."""
-    return tuple(model.layer_timesteps) if model.layer_timesteps else model.timesteps
-
-
-def build_neuron(config: NeuronConfig) -> Neuron:
-    """The hidden layers' neuron model: ``config.kind`` with the parameters it has (``beta``, not IF;
-    ``alpha``, Synaptic's current decay; ``rho`` and ``gamma``, ALIF's adaptation decay and strength),
-    the threshold, reset, surrogate and the learned ones."""
-    model = NEURONS[config.kind]
-    learn = tuple(name for name, on in (("beta", config.learn_beta), ("threshold", config.learn_threshold))
-                  if on and name in model.parameters)
-    fields = dict(threshold=config.threshold, reset=config.reset, learn=learn,
-                  surrogate=surrogate_from_name(config.surrogate, config.surrogate_param))
-    for name in ("beta", "alpha", "rho", "gamma"):  # each model takes the parameters it has (IF: no beta)
-        if name in model.parameters:
-            fields[name] = getattr(config, name)
-    return model(**fields)
-
-
-def build_readout(config: TrainConfig) -> Neuron | None:
-    """The output layer's neuron: ``None`` (the hidden neuron: spike counts) or, for
-    ``model.readout="membrane"``, an :class:`~hwsnn.neurons.Integrator` with the neuron's beta."""
-    if config.model.readout == "spikes":
-        return None
-    return Integrator(beta=config.neuron.beta, learn=("beta",) if config.neuron.learn_beta else ())
-
-
-def _nir_network(config: TrainConfig, input_shape: tuple[int, ...], outputs: int) -> SNN:
-    """The network of ``model.nir_file`` on the config's crossbars, checked against the dataset."""
-    network = load_nir(config.model.nir_file, timesteps=config.model.timesteps, hardware=config.hardware.spec(),
-                       spiking_input=config.data.encoding != "direct")
-    if network.input_shape != tuple(input_shape):
-        raise ValueError(f"model.nir_file: the network takes inputs {network.input_shape}; allowed: the dataset's "
-                         f"{tuple(input_shape)} (channel-last).")
-    produced = network.layer_shapes()[-1]
-    if produced != (outputs,):
-        raise ValueError(f"model.nir_file: the network outputs {produced}; allowed: ({outputs},) "
-                         "(num_classes x population).")
-    return network
-
-
-def build_model(config: TrainConfig, input_shape: tuple[int, ...], num_classes: int) -> SNN:
-    """The SNN a config describes, initialised from ``training.seed``."""
-    model = config.model
-    shared = dict(neuron=build_neuron(config.neuron), readout=build_readout(config), hardware=config.hardware.spec(),
-                  rngs=nnx.Rngs(config.training.seed), spiking_input=config.data.encoding != "direct",
-                  learn_timesteps=model.learn_timesteps, norm=None if model.norm is None else NORMS[model.norm])
-    outputs = num_classes * model.population
-    if model.kind == "mlp":
-        flat = 1
-        for d in input_shape:
-            flat *= d
-        network = mlp([flat, *model.hidden, outputs], model_timesteps(model), **shared)
-    elif model.kind == "nir":
-        network = _nir_network(config, input_shape, outputs)
-    elif model.kind in ZOO:
-        network = ZOO[model.kind](model_timesteps(model), input_shape=tuple(input_shape), outputs=outputs, **shared)
-    else:
-        network = conv_net(input_shape, model.channels, model.hidden, outputs, model_timesteps(model),
-                           kernel_size=model.kernel_size, padding=model.padding, **shared)
-    if model.remat is not None:  # the container and every neuron population (SNN(remat=K))
-        network.set_attributes(remat=model.remat)
-    if config.hardware.learn_scale:  # the sense amplifiers' gains get a gradient (ReadoutScale)
-        network.set_attributes(ReadoutScale, learn_gain=True)
-    return network

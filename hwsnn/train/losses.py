@@ -44,8 +44,9 @@ def ce_count(out: Array, labels: Array, num_classes: int | None = None) -> Array
     return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(population_counts(out, num_classes), labels))
 
 
-def mse_count(out: Array, labels: Array, *, correct_rate: float = 1.0, incorrect_rate: float = 0.0,
-              num_classes: int | None = None) -> Array:
+def mse_count(
+    out: Array, labels: Array, *, correct_rate: float = 1.0, incorrect_rate: float = 0.0, num_classes: int | None = None
+) -> Array:
     """``mean_{b,k} (count_bk - target_bk)^2 / T`` with integer targets (snnTorch ``mse_count_loss``)."""
     steps, outputs = out.shape[0], out.shape[-1]
     per_class = 1 if num_classes is None else outputs // num_classes
@@ -68,17 +69,23 @@ def predict(out: Array, num_classes: int | None = None) -> Array:
     return jnp.argmax(population_counts(out, num_classes), axis=-1)
 
 
-TASK_LOSSES = ("ce_rate", "ce_count", "mse_count")
+def _rate_loss(num_classes: int | None):
+    if num_classes is not None:
+        raise ValueError("loss: 'ce_rate' takes no population code; allowed: ce_count or mse_count.")
+    return ce_rate
+
+
+TASK_LOSSES = {
+    "ce_rate": _rate_loss,
+    "ce_count": lambda num_classes: lambda out, labels: ce_count(out, labels, num_classes),
+    "mse_count": lambda num_classes: lambda out, labels: mse_count(out, labels, num_classes=num_classes),
+}
+"""The task losses a config names, each as ``make(num_classes) -> loss(out, labels)`` (``num_classes``:
+the class count of a population code, else ``None``); add one by adding an entry."""
 
 
 def task_loss_from_name(name: str, num_classes: int | None):
     """``loss(out, labels)`` for a config name in :data:`TASK_LOSSES`."""
-    if name == "ce_rate":
-        if num_classes is not None:
-            raise ValueError("loss: 'ce_rate' takes no population code; allowed: ce_count or mse_count.")
-        return ce_rate
-    if name == "ce_count":
-        return lambda out, labels: ce_count(out, labels, num_classes)
-    if name == "mse_count":
-        return lambda out, labels: mse_count(out, labels, num_classes=num_classes)
-    raise ValueError(f"loss: got {name!r}; allowed: {list(TASK_LOSSES)}.")
+    if name not in TASK_LOSSES:
+        raise ValueError(f"loss: got {name!r}; allowed: {list(TASK_LOSSES)}.")
+    return TASK_LOSSES[name](num_classes)

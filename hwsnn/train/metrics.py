@@ -49,11 +49,14 @@ def read_jsonl(path: str | os.PathLike) -> list[dict[str, Any]]:
                 raise ValueError(f"a JSON {type(record).__name__}, not an object")
         except ValueError as error:
             if number == len(lines) and not text.endswith("\n"):
-                warnings.warn(f"{path}, line {number}: dropped a partial last line (a write cut short): {line[:80]!r}",
-                              stacklevel=2)
+                warnings.warn(
+                    f"{path}, line {number}: dropped a partial last line (a write cut short): {line[:80]!r}",
+                    stacklevel=2,
+                )
                 break
-            raise ValueError(f"{path}, line {number}: not a metrics record ({error}); allowed: one JSON object per "
-                             "line.") from None
+            raise ValueError(
+                f"{path}, line {number}: not a metrics record ({error}); allowed: one JSON object per line."
+            ) from None
         records.append(record)
     return records
 

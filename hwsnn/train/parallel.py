@@ -30,7 +30,6 @@ def shard_batch(tree, mesh: Mesh):
     for leaf in jax.tree.leaves(tree):
         if leaf.shape[0] % size:
             raise ValueError(
-                f"batch_size: {leaf.shape[0]} is not divisible by the {size} devices; "
-                f"allowed: a multiple of {size}."
+                f"batch_size: {leaf.shape[0]} is not divisible by the {size} devices; allowed: a multiple of {size}."
             )
     return jax.device_put(tree, NamedSharding(mesh, PartitionSpec("data")))

@@ -25,11 +25,13 @@ import os
 
 import jax.numpy as jnp
 
+from hwsnn import checks
 from hwsnn.hardware.cost import neurons_evaluated, synaptic_updates
 from hwsnn.train.checkpoint import Checkpointer
 from hwsnn.train.config import save_config
-from hwsnn.train.loop import Run, batch_slice, epoch_order, restore_run
+from hwsnn.train.deploy import restore_run
 from hwsnn.train.parallel import shard_batch
+from hwsnn.train.run import Run, batch_slice, epoch_order
 from hwsnn.train.step import TrainState
 
 
@@ -39,7 +41,7 @@ def _candidates(timesteps: tuple[int, ...], shrink: float) -> list[tuple[int, ..
     for layer, t in enumerate(timesteps):
         if t > 1:
             cut = max(1, min(t - 1, math.floor(shrink * t)))
-            out.append(timesteps[:layer] + (cut,) + timesteps[layer + 1:])
+            out.append(timesteps[:layer] + (cut,) + timesteps[layer + 1 :])
     return out
 
 
@@ -47,14 +49,18 @@ def counts(run: Run, state, split: str, samples: int | None) -> dict[str, float]
     """Per-sample LD-SNN counts (synaptic updates, neurons evaluated) of ``state`` on a split."""
     activity = run.mean_activity(state, split, samples)
     workload = run.model.workload
-    return {"synaptic_updates": float(synaptic_updates(workload, activity)),
-            "neurons_evaluated": float(neurons_evaluated(workload, activity))}
+    return {
+        "synaptic_updates": float(synaptic_updates(workload, activity)),
+        "neurons_evaluated": float(neurons_evaluated(workload, activity)),
+    }
 
 
 def _adapted(base: Run, timesteps: tuple[int, ...], state, learning_rate: float) -> tuple[Run, TrainState]:
     """A run of ``base``'s model at ``timesteps`` starting from ``state``'s weights (fresh optimizer)."""
-    config = base.config.replace(model={"layer_timesteps": timesteps},
-                                 training={"cosine_decay": False, "learning_rate": learning_rate, "max_steps": None})
+    config = base.config.replace(
+        model={"layer_timesteps": timesteps},
+        training={"cosine_decay": False, "learning_rate": learning_rate, "max_steps": None},
+    )
     run = Run(config, base.dataset)
     return run, TrainState(state.params, state.constants, run.optimizer.init(state.params), jnp.zeros((), jnp.int32))
 
@@ -70,8 +76,16 @@ def finetune(run: Run, state: TrainState, steps: int, seed: int) -> TrainState:
     return state
 
 
-def search_timesteps(workdir: str | os.PathLike, *, budget: float = 0.01, shrink: float = 0.75, samples: int = 1000,
-                     finetune_steps: int = 20, finetune_learning_rate: float = 5e-4, progress=print) -> dict:
+def search_timesteps(
+    workdir: str | os.PathLike,
+    *,
+    budget: float = 0.01,
+    shrink: float = 0.75,
+    samples: int = 1000,
+    finetune_steps: int = 20,
+    finetune_learning_rate: float = 5e-4,
+    progress=print,
+) -> dict:
     """Greedy per-layer timestep search (module doc) on the trained run in ``workdir``.
 
     Args:
@@ -88,10 +102,8 @@ def search_timesteps(workdir: str | os.PathLike, *, budget: float = 0.01, shrink
         raise ValueError(f"budget: got {budget!r}; allowed: a fraction in [0, 1) (0.01 = 1 accuracy point).")
     if not 0.0 < shrink < 1.0:
         raise ValueError(f"shrink: got {shrink!r}; allowed: 0 < shrink < 1.")
-    if not isinstance(samples, int) or samples < 1:
-        raise ValueError(f"samples: got {samples!r}; allowed: an int >= 1.")
-    if not isinstance(finetune_steps, int) or finetune_steps < 0:
-        raise ValueError(f"finetune_steps: got {finetune_steps!r}; allowed: an int >= 0.")
+    checks.int_at_least(samples, "samples", 1)
+    checks.int_at_least(finetune_steps, "finetune_steps", 0)
     base, state = restore_run(workdir)
     if base.config.model.learn_timesteps:
         raise ValueError("workdir: its model learns its timesteps; allowed: a run with fixed timesteps to search from.")
@@ -104,7 +116,10 @@ def search_timesteps(workdir: str | os.PathLike, *, budget: float = 0.01, shrink
     progress(f"uniform {timesteps}: {selection} accuracy {reference['accuracy']:.4f} (floor {floor:.4f})")
 
     def work(c):
-        return c["synaptic_updates"] / start_counts["synaptic_updates"] + c["neurons_evaluated"] / start_counts["neurons_evaluated"]
+        return (
+            c["synaptic_updates"] / start_counts["synaptic_updates"]
+            + c["neurons_evaluated"] / start_counts["neurons_evaluated"]
+        )
 
     history, current, current_run, seed = [], timesteps, base, 0
     while True:
@@ -128,11 +143,22 @@ def search_timesteps(workdir: str | os.PathLike, *, budget: float = 0.01, shrink
         progress(f"accept {current}")
 
     result = {
-        "budget": budget, "shrink": shrink, "samples": samples, "finetune_steps": finetune_steps, "selection_split": selection,
-        "uniform": {"timesteps": list(timesteps), "selection_accuracy": reference["accuracy"],
-                    "test_accuracy": base.evaluate(trained)["accuracy"], **counts(base, trained, "test", None)},
-        "chosen": {"timesteps": list(current), "test_accuracy": current_run.evaluate(state)["accuracy"],
-                   **counts(current_run, state, "test", None)},
+        "budget": budget,
+        "shrink": shrink,
+        "samples": samples,
+        "finetune_steps": finetune_steps,
+        "selection_split": selection,
+        "uniform": {
+            "timesteps": list(timesteps),
+            "selection_accuracy": reference["accuracy"],
+            "test_accuracy": base.evaluate(trained)["accuracy"],
+            **counts(base, trained, "test", None),
+        },
+        "chosen": {
+            "timesteps": list(current),
+            "test_accuracy": current_run.evaluate(state)["accuracy"],
+            **counts(current_run, state, "test", None),
+        },
         "history": history,
     }
     for name in ("synaptic_updates", "neurons_evaluated"):
@@ -140,10 +166,16 @@ def search_timesteps(workdir: str | os.PathLike, *, budget: float = 0.01, shrink
     # the budget holds on the selection images; say what it cost on the test set, which the search never saw
     lost = result["uniform"]["test_accuracy"] - result["chosen"]["test_accuracy"]
     result["test_accuracy_loss"], result["within_budget_on_test"] = lost, lost <= budget
-    result["note"] = (f"the budget ({budget:g}) was checked on {samples} {selection} images; on the test set the chosen "
-                      f"timesteps lose {lost:+.4f} accuracy, {'within' if lost <= budget else 'BEYOND'} the budget"
-                      + ("" if lost <= budget else " (more selection images, a larger budget or more fine-tuning "
-                                                   "steps make the selection more representative)"))
+    result["note"] = (
+        f"the budget ({budget:g}) was checked on {samples} {selection} images; on the test set the chosen "
+        f"timesteps lose {lost:+.4f} accuracy, {'within' if lost <= budget else 'BEYOND'} the budget"
+        + (
+            ""
+            if lost <= budget
+            else " (more selection images, a larger budget or more fine-tuning "
+            "steps make the selection more representative)"
+        )
+    )
     progress(result["note"])
     out = os.path.join(workdir, "search")
     os.makedirs(out, exist_ok=True)

@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import optax
 from flax import nnx
 
+from hwsnn import checks
 from hwsnn.compile import jit
 from hwsnn.hardware.crossbar import PHASES, ramped_names
 from hwsnn.train.losses import firing_rate_loss, predict
@@ -41,8 +42,14 @@ def init_state(model: nnx.Module, optimizer: optax.GradientTransformation) -> tu
 Objective = Callable[..., tuple[Array, dict[str, Array]]]
 
 
-def make_objective(task_loss: Callable[[Array, Array], Array], num_classes: int | None = None,
-                   rate_weight: float = 0.0, rate_target: float = 0.0, energy=None, energy_weight: float = 0.0) -> Objective:
+def make_objective(
+    task_loss: Callable[[Array, Array], Array],
+    num_classes: int | None = None,
+    rate_weight: float = 0.0,
+    rate_target: float = 0.0,
+    energy=None,
+    energy_weight: float = 0.0,
+) -> Objective:
     """``objective(out, labels, activity, workload) -> (loss, metrics)``.
 
     ``loss = task_loss(out, labels) + rate_weight * firing_rate_loss(activity, workload, rate_target)
@@ -53,7 +60,9 @@ def make_objective(task_loss: Callable[[Array, Array], Array], num_classes: int 
     samples, spikes, and ``energy_ratio`` with an energy term) so they add across batches.
     """
     if energy_weight and energy is None:
-        raise ValueError(f"energy_weight: got {energy_weight!r} without a cost model; allowed: 0, or energy=cost function.")
+        raise ValueError(
+            f"energy_weight: got {energy_weight!r} without a cost model; allowed: 0, or energy=cost function."
+        )
 
     def objective(out, labels, activity, workload):
         loss = task_loss(out, labels)
@@ -96,13 +105,18 @@ def ramp_groups(order="together") -> tuple[tuple[str, ...], ...]:
             raise ValueError(f"order: got {order!r}; allowed: {list(RAMP_ORDERS)} or groups of stage names.")
         if order == "together":
             return (tuple(names),)
-        return tuple(tuple(name for name, phase in names.items() if phase == p) for p in sorted(PHASES)
-                     if any(phase == p for phase in names.values()))
+        return tuple(
+            tuple(name for name, phase in names.items() if phase == p)
+            for p in sorted(PHASES)
+            if any(phase == p for phase in names.values())
+        )
     groups = tuple(tuple(group) for group in order)
     named = [name for group in groups for name in group]
     if not groups or not all(groups) or any(name not in names for name in named) or len(set(named)) != len(named):
-        raise ValueError(f"order: got {order!r}; allowed: a name in {list(RAMP_ORDERS)} or non-empty groups of "
-                         f"distinct stage names from {list(names)}.")
+        raise ValueError(
+            f"order: got {order!r}; allowed: a name in {list(RAMP_ORDERS)} or non-empty groups of "
+            f"distinct stage names from {list(names)}."
+        )
     return groups
 
 
@@ -117,8 +131,7 @@ def hardware_ramp(start: float, ramp_steps: int, order="together") -> Callable[[
     """
     if not 0.0 <= start <= 1.0:
         raise ValueError(f"start: got {start!r}; allowed: 0 <= start <= 1.")
-    if not isinstance(ramp_steps, int) or ramp_steps < 0:
-        raise ValueError(f"ramp_steps: got {ramp_steps!r}; allowed: an int >= 0.")
+    checks.int_at_least(ramp_steps, "ramp_steps", 0)
     groups = ramp_groups(order)
     if ramp_steps == 0:
         return lambda step: 1.0
@@ -126,7 +139,9 @@ def hardware_ramp(start: float, ramp_steps: int, order="together") -> Callable[[
 
     def ramp(step):
         progress = step.astype(jnp.float32)
-        levels = [start + (1.0 - start) * jnp.clip((progress - k * length) / length, 0.0, 1.0) for k in range(len(groups))]
+        levels = [
+            start + (1.0 - start) * jnp.clip((progress - k * length) / length, 0.0, 1.0) for k in range(len(groups))
+        ]
         return {stage: levels[k] for k, group in enumerate(groups) for stage in group}
 
     return ramp
@@ -138,13 +153,25 @@ def _forward(graphdef, params, constants, encode, timesteps, x, key, strength, t
     carry batch norm's moved running statistics, in training and calibration the sense amplifiers'
     moved scales."""
     model = nnx.merge(graphdef, params, constants, copy=True)  # fresh variables: mutable under jax.grad (flax#5050)
-    out, activity = model(encode(x, timesteps, key), key=jax.random.fold_in(key, 1), hardware_strength=strength,
-                          training=training, calibrate=calibrate)
+    out, activity = model(
+        encode(x, timesteps, key),
+        key=jax.random.fold_in(key, 1),
+        hardware_strength=strength,
+        training=training,
+        calibrate=calibrate,
+    )
     return out, activity, model.workload, nnx.split(model, nnx.Param, ...)[2]
 
 
-def make_train_step(graphdef: nnx.GraphDef, optimizer: optax.GradientTransformation, objective: Objective,
-                    encode: Callable, timesteps: int, base_key: Array, hardware_strength: Callable | None = None):
+def make_train_step(
+    graphdef: nnx.GraphDef,
+    optimizer: optax.GradientTransformation,
+    objective: Objective,
+    encode: Callable,
+    timesteps: int,
+    base_key: Array,
+    hardware_strength: Callable | None = None,
+):
     """``train_step(state, x, labels) -> (state, metrics)``, jitted. A step whose loss or gradients are
     not finite leaves the state as it was (but for the step count) and sets ``metrics["nonfinite_steps"]``
     to 1 (the training loop stops on it).
@@ -157,8 +184,9 @@ def make_train_step(graphdef: nnx.GraphDef, optimizer: optax.GradientTransformat
     schedule = hardware_ramp(1.0, 0) if hardware_strength is None else hardware_strength
 
     def loss_fn(params, constants, x, labels, key, strength):
-        out, activity, workload, constants = _forward(graphdef, params, constants, encode, timesteps, x, key, strength,
-                                                      training=True)
+        out, activity, workload, constants = _forward(
+            graphdef, params, constants, encode, timesteps, x, key, strength, training=True
+        )
         loss, metrics = objective(out, labels, activity, workload)
         return loss, (metrics, constants)
 
@@ -166,13 +194,17 @@ def make_train_step(graphdef: nnx.GraphDef, optimizer: optax.GradientTransformat
     def train_step(state: TrainState, x: Array, labels: Array):
         key = jax.random.fold_in(base_key, state.step)
         (loss, (metrics, constants)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
-            state.params, state.constants, x, labels, key, schedule(state.step))
+            state.params, state.constants, x, labels, key, schedule(state.step)
+        )
         updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
         # a step whose loss or gradients are not finite changes nothing; it is counted, and the loop stops
         finite = jnp.isfinite(loss) & jnp.all(jnp.asarray([jnp.all(jnp.isfinite(g)) for g in jax.tree.leaves(grads)]))
-        kept = jax.tree.map(lambda new, old: jnp.where(finite, new, old), (params, constants, opt_state),
-                            (state.params, state.constants, state.opt_state))
+        kept = jax.tree.map(
+            lambda new, old: jnp.where(finite, new, old),
+            (params, constants, opt_state),
+            (state.params, state.constants, state.opt_state),
+        )
         metrics = {**metrics, "nonfinite_steps": 1.0 - finite.astype(jnp.float32)}
         return TrainState(*kept, state.step + 1), metrics
 

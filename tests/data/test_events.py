@@ -62,9 +62,19 @@ def test_shd_reader_matches_tonic_and_the_written_spikes(tmp_path):
 
 
 def _aedat_packet(kind: int, events: np.ndarray, overflow: int = 0, size: int = 8) -> bytes:
-    header = np.array([(kind, 1, size, 4, overflow, len(events), len(events), len(events))],
-                      dtype=[("type", "<i2"), ("source", "<i2"), ("size", "<i4"), ("ts_offset", "<i4"),
-                             ("ts_overflow", "<i4"), ("capacity", "<i4"), ("number", "<i4"), ("valid", "<i4")])
+    header = np.array(
+        [(kind, 1, size, 4, overflow, len(events), len(events), len(events))],
+        dtype=[
+            ("type", "<i2"),
+            ("source", "<i2"),
+            ("size", "<i4"),
+            ("ts_offset", "<i4"),
+            ("ts_overflow", "<i4"),
+            ("capacity", "<i4"),
+            ("number", "<i4"),
+            ("valid", "<i4"),
+        ],
+    )
     return header.tobytes() + events.tobytes()
 
 
@@ -82,8 +92,11 @@ def test_aedat31_reader_matches_tonic_event_by_event(tmp_path):
     x, y, p = RNG.integers(0, 128, n), RNG.integers(0, 128, n), RNG.integers(0, 2, n)
     t = np.sort(RNG.integers(0, 10**7, n)).astype(np.int32)
     path = tmp_path / "user01_fluorescent.aedat"
-    path.write_bytes(HEADER + _aedat_packet(1, _polarity_events(x[:120], y[:120], p[:120], t[:120]))
-                     + _aedat_packet(1, _polarity_events(x[120:], y[120:], p[120:], t[120:])))
+    path.write_bytes(
+        HEADER
+        + _aedat_packet(1, _polarity_events(x[:120], y[:120], p[:120], t[:120]))
+        + _aedat_packet(1, _polarity_events(x[120:], y[120:], p[120:], t[120:]))
+    )
     events = read_aedat31(path)
     tonic_io = pytest.importorskip("tonic.io")
     version, start, _ = tonic_io.read_aedat_header_from_file(str(path))
@@ -100,16 +113,24 @@ def test_aedat31_reader_matches_tonic_event_by_event(tmp_path):
 def test_aedat31_skips_other_packets_drops_invalid_events_and_adds_the_overflow(tmp_path):
     special = np.zeros(3, dtype=[("data", "<u4"), ("t", "<i4")])
     path = tmp_path / "rec.aedat"
-    path.write_bytes(HEADER + _aedat_packet(0, special)
-                     + _aedat_packet(1, _polarity_events([5, 6, 7], [1, 2, 3], [1, 0, 1], [10, 20, 30],
-                                                         valid=np.array([1, 0, 1], np.uint32)), overflow=2))
+    path.write_bytes(
+        HEADER
+        + _aedat_packet(0, special)
+        + _aedat_packet(
+            1,
+            _polarity_events([5, 6, 7], [1, 2, 3], [1, 0, 1], [10, 20, 30], valid=np.array([1, 0, 1], np.uint32)),
+            overflow=2,
+        )
+    )
     events = read_aedat31(path)
     assert [tuple(e) for e in events] == [((2 << 31) | 10, 5, 1, 1), ((2 << 31) | 30, 7, 3, 1)]
 
 
 def test_binning_by_hand():
-    events = np.array([(100, 0, 0, 1), (101, 1, 0, 0), (150, 1, 0, 0), (150, 1, 0, 0), (199, 2, 1, 1)],
-                      dtype=[("t", "<i8"), ("x", "<i2"), ("y", "<i2"), ("p", "<i1")])
+    events = np.array(
+        [(100, 0, 0, 1), (101, 1, 0, 0), (150, 1, 0, 0), (150, 1, 0, 0), (199, 2, 1, 1)],
+        dtype=[("t", "<i8"), ("x", "<i2"), ("y", "<i2"), ("p", "<i1")],
+    )
     frames = bin_events(events, 4, (2, 3))  # span 100 us: bins of 25 us from t0 = 100
     assert frames.shape == (4, 2, 3, 2) and frames.sum() == 5
     assert frames[0, 0, 0, 1] == 1 and frames[0, 0, 1, 0] == 1 and frames[2, 0, 1, 0] == 2 and frames[3, 1, 2, 1] == 1

@@ -12,8 +12,13 @@ from hwsnn.hardware.presets import PLATFORMS
 from hwsnn.layers import conv_net
 from hwsnn.structure import Activity, LayerActivity
 
-CASES = [("naive", "naive-fp32"), ("systolic", "systolic-sata"), ("imc", "rram-adc"), ("imc", "rram-sa"),
-         ("event", "event-fpga")]
+CASES = [
+    ("naive", "naive-fp32"),
+    ("systolic", "systolic-sata"),
+    ("imc", "rram-adc"),
+    ("imc", "rram-sa"),
+    ("event", "event-fpga"),
+]
 
 
 def random_case(seed: int):
@@ -21,11 +26,22 @@ def random_case(seed: int):
     layer's inputs and neurons active per step)."""
     rng = np.random.default_rng(seed)
     channels = tuple(int(c) for c in rng.integers(2, 9, size=2))
-    model = conv_net((8, 8, 1), channels, (int(rng.integers(4, 12)),), 4, int(rng.integers(2, 5)), rngs=nnx.Rngs(seed),
-                     spiking_input=bool(seed % 2))
-    layers = tuple(LayerActivity(jnp.asarray(rng.uniform(0.05, 0.95, layer.input_timesteps) * np.prod(layer.in_shape)),
-                                 jnp.asarray(rng.uniform(0.05, 0.95, layer.timesteps) * layer.neurons))
-                   for layer in model.workload)
+    model = conv_net(
+        (8, 8, 1),
+        channels,
+        (int(rng.integers(4, 12)),),
+        4,
+        int(rng.integers(2, 5)),
+        rngs=nnx.Rngs(seed),
+        spiking_input=bool(seed % 2),
+    )
+    layers = tuple(
+        LayerActivity(
+            jnp.asarray(rng.uniform(0.05, 0.95, layer.input_timesteps) * np.prod(layer.in_shape)),
+            jnp.asarray(rng.uniform(0.05, 0.95, layer.timesteps) * layer.neurons),
+        )
+        for layer in model.workload
+    )
     return model.workload, Activity(layers)
 
 
@@ -34,6 +50,7 @@ def objective(fn, workload):
         c = fn(spec, workload, activity)
         total = c.energy_pj.total
         return total if c.latency_ns is None else total + 1e3 * c.latency_ns
+
     return f
 
 
@@ -57,10 +74,12 @@ def test_gradients_match_finite_differences(model, preset_name, seed):
         # every continuous spec field
         leaves, treedef = jax.tree.flatten(spec)
         for i, (leaf, g) in enumerate(zip(leaves, jax.tree.leaves(grad_spec))):
+
             def along(value, i=i):
                 new = list(leaves)
                 new[i] = value
                 return f(jax.tree.unflatten(treedef, new), activity)
+
             eps = 1e-6 * max(1.0, abs(float(leaf)))
             fd = float(central_difference(along, leaf, 0, eps))
             np.testing.assert_allclose(float(g), fd, rtol=1e-3, atol=1e-6 * abs(float(f(spec, activity))))
@@ -69,13 +88,17 @@ def test_gradients_match_finite_differences(model, preset_name, seed):
         # activity entries of every layer
         act_leaves, act_def = jax.tree.flatten(activity)
         for i, (leaf, g) in enumerate(zip(act_leaves, jax.tree.leaves(grad_act))):
+
             def along(value, i=i):
                 new = list(act_leaves)
                 new[i] = value
                 return f(spec, jax.tree.unflatten(act_def, new))
+
             for j in range(leaf.size):
                 fd = float(central_difference(along, leaf, j, 1e-4))
-                np.testing.assert_allclose(float(g.reshape(-1)[j]), fd, rtol=1e-3, atol=1e-7 * abs(float(f(spec, activity))))
+                np.testing.assert_allclose(
+                    float(g.reshape(-1)[j]), fd, rtol=1e-3, atol=1e-7 * abs(float(f(spec, activity)))
+                )
 
 
 @pytest.mark.parametrize("model,preset_name", CASES)

@@ -11,7 +11,7 @@ from hwsnn.hardware.crossbar import Exact, Relaxation, Resummed, check_relaxatio
 def random_array(seed, rows=64, cols=64, batch=6):
     rng = np.random.default_rng(seed)
     g = 1.0 / rng.uniform(20e3, 200e3, size=(rows, cols))  # cells of 20-200 kOhm
-    v = (rng.random((batch, rows)) < 0.5) * 0.2            # binary inputs at 0.2 V
+    v = (rng.random((batch, rows)) < 0.5) * 0.2  # binary inputs at 0.2 V
     return v, g
 
 
@@ -32,10 +32,7 @@ def test_two_rows_one_column_by_hand():
     v0, v1, g0, g1, r = 1.0, 0.5, 1e-3, 2e-3, 10.0
     c = 1 / r
     # unknowns W0, W1, B0, B1; Kirchhoff's current law at each node
-    a = np.array([[c + g0, 0, -g0, 0],
-                  [0, c + g1, 0, -g1],
-                  [-g0, 0, g0 + c, -c],
-                  [0, -g1, -c, g1 + 2 * c]])
+    a = np.array([[c + g0, 0, -g0, 0], [0, c + g1, 0, -g1], [-g0, 0, g0 + c, -c], [0, -g1, -c, g1 + 2 * c]])
     w0, w1, b0, b1 = np.linalg.solve(a, [c * v0, c * v1, 0, 0])
     expected = b1 / r
     got = exact_currents(np.asarray([v0, v1]), np.asarray([[g0], [g1]]), r)[0]
@@ -80,8 +77,10 @@ def test_gradients_match_finite_differences():
             e = jnp.zeros((8, 6)).at[i, j].set(1e-9)
             np.testing.assert_allclose(float(grad_g[i, j]), float((f(v, g + e) - f(v, g - e)) / 2e-9), rtol=1e-5)
         # the relaxation's gradient is the exact solution's: check one entry against the nodal solve
-        fd_exact = (exact_currents(np.asarray(v), np.asarray(g + jnp.zeros((8, 6)).at[3, 2].set(1e-9)), 200.0)
-                    - exact_currents(np.asarray(v), np.asarray(g - jnp.zeros((8, 6)).at[3, 2].set(1e-9)), 200.0)) / 2e-9
+        fd_exact = (
+            exact_currents(np.asarray(v), np.asarray(g + jnp.zeros((8, 6)).at[3, 2].set(1e-9)), 200.0)
+            - exact_currents(np.asarray(v), np.asarray(g - jnp.zeros((8, 6)).at[3, 2].set(1e-9)), 200.0)
+        ) / 2e-9
         np.testing.assert_allclose(float(grad_g[3, 2]), float(np.dot(np.asarray(weights), fd_exact)), rtol=1e-4)
 
 

@@ -10,7 +10,8 @@ from hwsnn.hardware.platforms import IMC
 from hwsnn.hardware.presets import PLATFORMS, cost_presets, crossbar_presets
 from hwsnn.hardware.report import cost_on_presets
 from hwsnn.layers import mlp
-from hwsnn.train.config import EnergyConfig, TrainConfig, energy_term
+from hwsnn.train.builders import energy_term
+from hwsnn.train.config import EnergyConfig, TrainConfig
 
 MODEL = mlp([6, 5, 3], 3, rngs=nnx.Rngs(0), spiking_input=True)
 X = jnp.asarray((np.random.default_rng(0).random((3, 4, 6)) < 0.5).astype(np.float32))
@@ -70,10 +71,13 @@ def test_report_and_energy_term_read_the_table_and_the_imc_mode():
     assert rows[0]["snn_energy_pj"] == pytest.approx(float(dense.energy_pj.total), rel=1e-6)
     assert rows[1]["model"] == "naive"
     term = energy_term(TrainConfig(energy=EnergyConfig(model="imc", imc_mode="dense")))
-    assert float(term(MODEL.workload, ACTIVITY).energy_pj.total) == pytest.approx(float(dense.energy_pj.total), rel=1e-6)
+    assert float(term(MODEL.workload, ACTIVITY).energy_pj.total) == pytest.approx(
+        float(dense.energy_pj.total), rel=1e-6
+    )
     event = energy_term(TrainConfig(energy=EnergyConfig(preset="rram-sa")))(MODEL.workload, ACTIVITY)
     assert float(event.energy_pj.total) == pytest.approx(
-        float(cost.imc(PRESETS["rram-sa"].spec(), MODEL.workload, ACTIVITY, mode="event").energy_pj.total), rel=1e-6)
+        float(cost.imc(PRESETS["rram-sa"].spec(), MODEL.workload, ACTIVITY, mode="event").energy_pj.total), rel=1e-6
+    )
     assert energy_term(TrainConfig()) is None
 
 
@@ -103,6 +107,7 @@ def test_cost_help_lists_every_preset(capsys):
 
 def test_report_tables_keep_their_columns_for_every_preset_name():
     from hwsnn.hardware.report import format_layer_table, format_table
+
     rows = cost_on_presets(MODEL.workload, ACTIVITY)
     lines = format_table(rows).splitlines()
     assert {len(line) for line in lines[2:]} == {len(lines[0])}  # fixed width, the longest name included

@@ -6,7 +6,9 @@ import jax
 import jax.numpy as jnp
 import pytest
 
-from hwsnn.hardware.platforms import imc as imc_platform, naive as naive_platform, stack_specs
+from hwsnn.hardware.platforms import imc as imc_platform
+from hwsnn.hardware.platforms import naive as naive_platform
+from hwsnn.hardware.platforms import stack_specs
 from hwsnn.hardware.platforms import systolic as systolic_platform
 from hwsnn.hardware.platforms.event import event_spec
 from hwsnn.hardware.platforms.imc import imc_spec
@@ -18,7 +20,7 @@ from hwsnn.hardware.presets import cost_presets, preset
 def test_presets_reproduce_reference_composites():
     sata = systolic_sata_28nm()
     t = 1000.0 / float(sata.clock_mhz)  # 2.5 ns
-    # REFERENCES section 3: spike-AC 0.111 pJ, LIF update 0.188 pJ, Eyeriss-like MAC 0.436 pJ
+    # SATA (Yin et al., TCAD 2022): spike-AC 0.111 pJ, LIF update 0.188 pJ, Eyeriss-like MAC 0.436 pJ
     assert float(sata.accumulate.gated_mw + sata.accumulate.ungated_mw) * t == pytest.approx(0.111, abs=5e-4)
     assert float(sata.lif.gated_mw + sata.lif.ungated_mw) * t == pytest.approx(0.188, abs=5e-4)
     assert float(sata.mac.gated_mw + sata.mac.ungated_mw) * t == pytest.approx(0.436, abs=1e-3)
@@ -33,15 +35,21 @@ def test_tsweep_preset_equals_sata_sims_committed_t_sweep_components():
     per-PE dynamic power gated (y) and ungated (n) and leakage, mW; GLB pJ per access and mW; the ICASSP
     preset's scratchpads as its runs' comp-stat.yaml."""
     sweep, sata = systolic_platform.systolic_sata_tsweep_28nm(), systolic_sata_28nm()
-    for unit, (gated, ungated, leak) in ((sweep.spad, (3.59712, 0.91177, 0.007256)), (sweep.lif, (0.01886, 0.05625, 8.4e-5)),
-                                         (sweep.accumulate, (0.02511, 0.01924, 6.2e-5)),
-                                         (sata.spad, (0.11241, 0.21233, 0.000523))):  # results/tdbn/comp-stat.yaml
+    for unit, (gated, ungated, leak) in (
+        (sweep.spad, (3.59712, 0.91177, 0.007256)),
+        (sweep.lif, (0.01886, 0.05625, 8.4e-5)),
+        (sweep.accumulate, (0.02511, 0.01924, 6.2e-5)),
+        (sata.spad, (0.11241, 0.21233, 0.000523)),
+    ):  # results/tdbn/comp-stat.yaml
         assert (float(unit.gated_mw), float(unit.ungated_mw)) == pytest.approx((gated, ungated), rel=1e-5)
         assert float(unit.leak_mw) == pytest.approx(leak, rel=1e-2)  # SATA_Sim rounds leakage to 3 digits
     ifmap = sweep.glb_ifmap
     assert (ifmap.size_bytes, float(ifmap.read_pj), float(ifmap.write_pj), float(ifmap.leak_mw)) == pytest.approx(
-        (8192, 6.65794, 7.03328, 1.81265))
-    assert sweep.glb_ofmap == sata.glb_ofmap and sweep.glb_weight == sata.glb_weight and sata.glb_ifmap.size_bytes == 32768
+        (8192, 6.65794, 7.03328, 1.81265)
+    )
+    assert (
+        sweep.glb_ofmap == sata.glb_ofmap and sweep.glb_weight == sata.glb_weight and sata.glb_ifmap.size_bytes == 32768
+    )
     assert sweep.tick_batched and not sata.tick_batched and sweep.psum_spad_bytes == 64
 
 
@@ -77,8 +85,19 @@ def _buffer(**overrides):
 
 def _systolic(**overrides):
     unit = _unit()
-    values = dict(clock_mhz=400.0, accumulate=unit, lif=unit, spad=unit, mac=unit, relu=unit, ann_spad=unit,
-                  glb_weight=_buffer(), glb_ifmap=_buffer(), glb_ofmap=_buffer(), dram_pj_per_byte=1.0)
+    values = dict(
+        clock_mhz=400.0,
+        accumulate=unit,
+        lif=unit,
+        spad=unit,
+        mac=unit,
+        relu=unit,
+        ann_spad=unit,
+        glb_weight=_buffer(),
+        glb_ifmap=_buffer(),
+        glb_ofmap=_buffer(),
+        dram_pj_per_byte=1.0,
+    )
     values.update(overrides)
     return systolic_spec(**values)
 
@@ -124,8 +143,11 @@ INVALID = [
     ("imc negative crossbar energy", lambda: _imc(e_xbar_pj=-1.0), "e_xbar_pj must be >= 0"),
     ("imc negative area", lambda: _imc(a_adc_um2=-3.0), "a_adc_um2 must be >= 0"),
     ("imc zero clock", lambda: _imc(clock_mhz=0.0), "clock_mhz must be > 0"),
-    ("imc missing constant", lambda: imc_spec(**{k: v for k, v in imc_platform._spikesim_constants().items() if k != "e_sa_pj"}),
-     r"missing constants \['e_sa_pj'\]"),
+    (
+        "imc missing constant",
+        lambda: imc_spec(**{k: v for k, v in imc_platform._spikesim_constants().items() if k != "e_sa_pj"}),
+        r"missing constants \['e_sa_pj'\]",
+    ),
     ("imc unknown constant", lambda: _imc(e_dac_pj=1.0), r"unknown constants \['e_dac_pj'\]"),
     ("imc zero storage bits", lambda: _imc(storage_bits=0), "storage_bits must be an int >= 1"),
     ("event zero power", lambda: _event(power_w=0.0), "power_w must be > 0"),
@@ -133,7 +155,11 @@ INVALID = [
     ("event zero neurons per unit", lambda: _event(neurons_per_unit=0), "neurons_per_unit must be an int >= 1"),
     ("event pipelined not bool", lambda: _event(pipelined="yes"), "pipelined must be a bool"),
     ("unknown preset", lambda: preset("tpu"), "preset: got 'tpu'"),
-    ("stack of different specs", lambda: stack_specs([preset("rram-adc"), preset("rram-sa")]), "differs in type or static"),
+    (
+        "stack of different specs",
+        lambda: stack_specs([preset("rram-adc"), preset("rram-sa")]),
+        "differs in type or static",
+    ),
 ]
 
 

@@ -23,7 +23,13 @@ def test_conv_net_workload_by_hand():
     assert second.synapse_shape == (8, 8, 32) and second.out_shape == (4, 4, 32)
     assert second.fan_in == 25 * 12 and second.weights == 25 * 12 * 32 and second.macs == 8 * 8 * 32 * 300
     assert second.connections == (8 * 5) ** 2 * 12 * 32
-    assert (head.kind, head.fan_in, head.fan_out_per_event, head.weights, head.neurons) == ("dense", 512, 10.0, 5120, 10)
+    assert (head.kind, head.fan_in, head.fan_out_per_event, head.weights, head.neurons) == (
+        "dense",
+        512,
+        10.0,
+        5120,
+        10,
+    )
     assert all(layer.timesteps == 6 for layer in model.workload)
     assert model.workload.macs == first.macs + second.macs + head.macs
     assert not first.spiking_input and second.spiking_input
@@ -34,6 +40,7 @@ def test_same_padding_and_stride_fan_out_by_hand():
     # output windows on one axis cover inputs [-1..1], [1..3], [3..5] -> real inputs 2 + 3 + 2 = 7
     model = conv_net((5, 5, 2), (), (), 3, 1, rngs=nnx.Rngs(0))  # dense-only baseline for comparison
     from hwsnn.layers import SNN, SpikingConv
+
     layer = SpikingConv(2, 4, 3, rngs=nnx.Rngs(0), stride=2, padding="SAME")
     workload = SNN([layer], (5, 5, 2), 2).workload[0]
     assert workload.synapse_shape == (3, 3, 4) and workload.padding == ((1, 1), (1, 1))
@@ -63,13 +70,16 @@ def test_conv_counts_each_event_with_its_real_fan_out(kernel, stride, padding):
     _, activity = model(jnp.asarray(spikes))
     workload = model.workload[0]
     out_hw = workload.synapse_shape[:2]
-    by_hand = [sum(_updates_by_hand(spikes[t, b], kernel, stride, workload.padding, out_hw, 3) for b in range(4)) / 4
-               for t in range(2)]
+    by_hand = [
+        sum(_updates_by_hand(spikes[t, b], kernel, stride, workload.padding, out_hw, 3) for b in range(4)) / 4
+        for t in range(2)
+    ]
     np.testing.assert_allclose(activity[0].synaptic_updates, by_hand, rtol=1e-6)
     # the same count as NeuroBench and SpikingJelly take it: the spikes convolved with an all-ones kernel
     ones = jnp.ones((kernel, kernel, 2, 3))
-    np.testing.assert_allclose(float(jnp.sum(ops.conv2d(jnp.asarray(spikes), ones, None, stride, layer.padding))) / 4,
-                               sum(by_hand), rtol=1e-6)
+    np.testing.assert_allclose(
+        float(jnp.sum(ops.conv2d(jnp.asarray(spikes), ones, None, stride, layer.padding))) / 4, sum(by_hand), rtol=1e-6
+    )
     assert float(cost.synaptic_updates(model.workload, activity)) == pytest.approx(sum(by_hand), rel=1e-6)
 
 
@@ -96,7 +106,9 @@ def test_activity_from_published_rates_costs_a_network_without_running_it():
     from hwsnn.structure import Activity
 
     workload = ZOO["vgg9"](50, rngs=nnx.Rngs(0), spiking_input=True).workload
-    activity = Activity.from_rates(workload, 1 - 0.9)  # S-BP's VGG9: T = 50, sparsity 0.9 (REFERENCES.md section 8)
+    activity = Activity.from_rates(
+        workload, 1 - 0.9
+    )  # S-BP's VGG9: T = 50, sparsity 0.9 (SATA_Sim, RuokaiYin/SATA_Sim ``inference-energy-cal/workloads/icassp/``)
     # uniformly placed events: updates = sum_l r T connections_l, the naive estimate's T r FLOPs
     updates = sum(0.1 * 50 * layer.connections for layer in workload)
     assert float(cost.synaptic_updates(workload, activity)) == pytest.approx(updates, rel=1e-6)
@@ -110,9 +122,13 @@ def test_activity_from_published_rates_costs_a_network_without_running_it():
     assert float(per_layer[0].input_events[0]) == pytest.approx(32 * 32 * 3)
     np.testing.assert_allclose(per_layer.firing_rates(workload), [0.05] * 9, rtol=1e-6)
     # differentiable in the rates: d E_naive / d r = E_AC T sum_l connections_l
-    grad = jax.grad(lambda r: cost.naive(preset("naive-fp32"), workload, Activity.from_rates(workload, r)).energy_pj.total)
+    grad = jax.grad(
+        lambda r: cost.naive(preset("naive-fp32"), workload, Activity.from_rates(workload, r)).energy_pj.total
+    )
     assert float(grad(0.1)) == pytest.approx(0.9 * 50 * sum(layer.connections for layer in workload), rel=1e-5)
     with pytest.raises(ValueError, match="input_rates: got \\[1.5"):
         Activity.from_rates(workload, [1.5] + [0.1] * 8)
-    with pytest.raises(ValueError, match="output_rates: shape \\(2,\\); allowed: one number, or one per synaptic layer \\(9,\\)"):
+    with pytest.raises(
+        ValueError, match="output_rates: shape \\(2,\\); allowed: one number, or one per synaptic layer \\(9,\\)"
+    ):
         Activity.from_rates(workload, 0.1, output_rates=[0.1, 0.2])

@@ -19,8 +19,11 @@ X = jnp.asarray((np.random.default_rng(0).random((4, 3, 8, 8, 1)) < 0.5).astype(
 
 @pytest.mark.parametrize("kind", ["mlp", "conv"])
 def test_ideal_crossbars_reproduce_the_exact_model(kind):
-    build = (lambda hw: conv_net((8, 8, 1), (4,), (6,), 3, 4, rngs=nnx.Rngs(0), hardware=hw)) if kind == "conv" else (
-        lambda hw: mlp([64, 20, 3], 4, rngs=nnx.Rngs(0), hardware=hw))
+    build = (
+        (lambda hw: conv_net((8, 8, 1), (4,), (6,), 3, 4, rngs=nnx.Rngs(0), hardware=hw))
+        if kind == "conv"
+        else (lambda hw: mlp([64, 20, 3], 4, rngs=nnx.Rngs(0), hardware=hw))
+    )
     x = X if kind == "conv" else X.reshape(4, 3, 64)
     exact, hardware = build(None), build(IDEAL)
     assert hardware.resolved_execution == "layer"
@@ -43,11 +46,14 @@ def test_conv_on_crossbars_is_analog_matmul_of_the_unrolled_receptive_fields():
     x = jnp.asarray((np.random.default_rng(1).random((2, 3, 6, 6, 12)) < 0.3).astype(np.float32))
     key = jax.random.key(4)
     padded = np.pad(np.asarray(x), ((0, 0), (0, 0), (1, 1), (1, 1), (0, 0)))
-    fields = np.stack([padded[:, :, i:i + 6, j:j + 6, :] for i in range(3) for j in range(3)], axis=-2)
+    fields = np.stack([padded[:, :, i : i + 6, j : j + 6, :] for i in range(3) for j in range(3)], axis=-2)
     unrolled = jnp.asarray(fields.reshape(2, 3, 6, 6, 108))
-    layer.readout_scale.calibrated[...] = jnp.asarray(np.random.default_rng(2).uniform(0.01, 0.1, (1, 2, 5)), jnp.float32)
-    expected = analog_matmul(unrolled, layer.kernel[...].reshape(108, 5), spec, key, sa_scale=layer.readout_scale.value()) \
-        + layer.bias[...].reshape(1, 1, 1, 1, 5)
+    layer.readout_scale.calibrated[...] = jnp.asarray(
+        np.random.default_rng(2).uniform(0.01, 0.1, (1, 2, 5)), jnp.float32
+    )
+    expected = analog_matmul(
+        unrolled, layer.kernel[...].reshape(108, 5), spec, key, sa_scale=layer.readout_scale.value()
+    ) + layer.bias[...].reshape(1, 1, 1, 1, 5)
     np.testing.assert_allclose(np.asarray(layer.synapse(x, Context(key))), np.asarray(expected), rtol=1e-5, atol=1e-5)
 
 
@@ -68,12 +74,27 @@ def test_hardware_ramp_schedule():
     assert hardware_ramp(0.0, 0)(jnp.asarray(3)) == 1.0
     # staged: noise over steps 0-4, IR drop over 4-8, readout over 8-12 (thirds of 12)
     staged = hardware_ramp(0.0, 12, "staged")
-    expected = {0: (0, 0, 0), 2: (0.5, 0, 0), 4: (1, 0, 0), 6: (1, 0.5, 0), 11: (1, 1, 0.75), 12: (1, 1, 1), 40: (1, 1, 1)}
+    expected = {
+        0: (0, 0, 0),
+        2: (0.5, 0, 0),
+        4: (1, 0, 0),
+        6: (1, 0.5, 0),
+        11: (1, 1, 0.75),
+        12: (1, 1, 1),
+        40: (1, 1, 1),
+    }
     for step, levels in expected.items():
         got = staged(jnp.asarray(step))
-        np.testing.assert_allclose([float(got[s]) for s in ("programming_noise", "ir_drop", "readout")], levels, atol=1e-6)
-        assert float(got["stuck_at"]) == float(got["read_noise"]) == float(got["sa_offset"]) == float(got["drift"]) \
+        np.testing.assert_allclose(
+            [float(got[s]) for s in ("programming_noise", "ir_drop", "readout")], levels, atol=1e-6
+        )
+        assert (
+            float(got["stuck_at"])
+            == float(got["read_noise"])
+            == float(got["sa_offset"])
+            == float(got["drift"])
             == float(got["programming_noise"])
+        )
     custom = hardware_ramp(0.0, 10, [("readout",)])  # one named stage ramped, the others at full strength
     assert float(custom(jnp.asarray(5))["readout"]) == 0.5 and "ir_drop" not in custom(jnp.asarray(5))
     with pytest.raises(ValueError, match="start"):
@@ -89,8 +110,15 @@ def test_training_on_crossbars_keeps_parameters_finite(preset):
     model = mlp([64, 32, 10], 4, rngs=nnx.Rngs(0), hardware=crossbar_preset(preset))
     optimizer = optax.adam(1e-2)
     graphdef, state = init_state(model, optimizer)
-    step = make_train_step(graphdef, optimizer, make_objective(ce_count), lambda x, t, k: jnp.broadcast_to(x, (t,) + x.shape),
-                           4, jax.random.PRNGKey(0), hardware_ramp(0.0, 4))
+    step = make_train_step(
+        graphdef,
+        optimizer,
+        make_objective(ce_count),
+        lambda x, t, k: jnp.broadcast_to(x, (t,) + x.shape),
+        4,
+        jax.random.PRNGKey(0),
+        hardware_ramp(0.0, 4),
+    )
     rng = np.random.default_rng(1)
     for _ in range(6):
         x = jnp.asarray(rng.random((16, 64)).astype(np.float32))
@@ -122,8 +150,9 @@ def test_a_samples_output_does_not_depend_on_its_batch(preset):
     other samples of its batch are, after a calibration with other data."""
     from hwsnn.neurons import Integrator
 
-    model = mlp([64, 48, 10], 4, rngs=nnx.Rngs(0), hardware=crossbar_preset(preset), spiking_input=True,
-                readout=Integrator())
+    model = mlp(
+        [64, 48, 10], 4, rngs=nnx.Rngs(0), hardware=crossbar_preset(preset), spiking_input=True, readout=Integrator()
+    )
     x = jnp.asarray((np.random.default_rng(3).random((4, 8, 64)) < 0.3).astype(np.float32))
     key = jax.random.key(1)
     model(_batch_mates_changed(x), key=key, calibrate=True)  # one pass calibrates every layer
@@ -152,18 +181,28 @@ def test_calibration_averages_the_partial_sums():
         model(x, key=key, calibrate=True)
         tiles = split_row_tiles(x.reshape(-1, 100).T, spec.size)
         ideal = spec.without("readout")  # the same partial sums, read exactly
-        measured.append(np.asarray(analog_matmul_tiles(tiles, layer.kernel[...], ideal, jax.random.fold_in(key, 0)).partial_magnitudes))
+        measured.append(
+            np.asarray(
+                analog_matmul_tiles(tiles, layer.kernel[...], ideal, jax.random.fold_in(key, 0)).partial_magnitudes
+            )
+        )
     assert uncalibrated(model) == [] and int(layer.readout_scale.batches[...]) == 3
     np.testing.assert_allclose(np.asarray(layer.readout_scale.calibrated[...]), np.mean(measured, axis=0), rtol=1e-5)
     for _ in range(20):  # past 1 / (1 - momentum) batches: c <- c + 0.1 (m - c)
         before = np.asarray(layer.readout_scale.calibrated[...])
         model(batches[0], key=key, calibrate=True)
-    np.testing.assert_allclose(np.asarray(layer.readout_scale.calibrated[...]), before + 0.1 * (measured[0] - before), rtol=1e-5)
+    np.testing.assert_allclose(
+        np.asarray(layer.readout_scale.calibrated[...]), before + 0.1 * (measured[0] - before), rtol=1e-5
+    )
     # an evaluation pass moves nothing
     model(batches[1], key=key)
-    np.testing.assert_array_equal(np.asarray(layer.readout_scale.calibrated[...]), before + 0.1 * (measured[0] - before))
+    np.testing.assert_array_equal(
+        np.asarray(layer.readout_scale.calibrated[...]), before + 0.1 * (measured[0] - before)
+    )
     _, params, stats, _ = nnx.split(model, nnx.Param, nnx.BatchStat, ...)
-    assert "log_gain" in str(jax.tree_util.tree_structure(params)) and "calibrated" in str(jax.tree_util.tree_structure(stats))
+    assert "log_gain" in str(jax.tree_util.tree_structure(params)) and "calibrated" in str(
+        jax.tree_util.tree_structure(stats)
+    )
 
 
 def test_a_silent_input_keeps_the_sense_amplifiers_gradient():

@@ -23,7 +23,10 @@ X = jnp.asarray([[1, 0, 0, 0], [0, 0, 0, 0], [1, 1, 0, 0], [1, 1, 1, 1]], jnp.fl
 
 def hand_network(timesteps):
     """4 -> 3 -> 2, every weight 2, no bias, beta 0 (no memory), threshold 1, subtract reset."""
-    layers = [SpikingDense(4, 3, rngs=nnx.Rngs(0), bias=False, neuron=LIF(beta=0.0)), SpikingDense(3, 2, rngs=nnx.Rngs(1), bias=False, neuron=LIF(beta=0.0))]
+    layers = [
+        SpikingDense(4, 3, rngs=nnx.Rngs(0), bias=False, neuron=LIF(beta=0.0)),
+        SpikingDense(3, 2, rngs=nnx.Rngs(1), bias=False, neuron=LIF(beta=0.0)),
+    ]
     for layer in layers:
         layer.kernel[...] = jnp.full(layer.kernel[...].shape, 2.0)
     return SNN(layers, (4,), timesteps, spiking_input=True)
@@ -41,12 +44,15 @@ def test_ld_snn_counts_by_hand():
     assert float(synaptic_updates(model.workload, activity)) == 33.0
     # neurons evaluated: 3 x 4 + 2 x 2 = 16
     assert float(neurons_evaluated(model.workload, activity)) == 16.0
-    assert [(l.input_timesteps, l.timesteps) for l in model.workload] == [(4, 4), (2, 2)]
+    assert [(layer.input_timesteps, layer.timesteps) for layer in model.workload] == [(4, 4), (2, 2)]
     assert out.shape == (2, 1, 2)
 
 
 def test_timesteps_are_validated():
-    with pytest.raises(ValueError, match="timesteps: got \\(4, 2, 2\\); allowed: an int >= 1, or one int >= 1 per synaptic layer \\(2\\)"):
+    with pytest.raises(
+        ValueError,
+        match="timesteps: got \\(4, 2, 2\\); allowed: an int >= 1, or one int >= 1 per synaptic layer \\(2\\)",
+    ):
         hand_network((4, 2, 2))
     with pytest.raises(ValueError, match="timesteps: got \\(4, 0\\)"):
         hand_network((4, 0))
@@ -56,9 +62,13 @@ def test_timesteps_are_validated():
 
 
 def learned_and_static(counts, maxima=(6, 6, 6)):
-    learned = mlp([12, 10, 8, 4], maxima, rngs=nnx.Rngs(0), spiking_input=True, learn_timesteps=True, neuron=LIF(beta=0.8))
+    learned = mlp(
+        [12, 10, 8, 4], maxima, rngs=nnx.Rngs(0), spiking_input=True, learn_timesteps=True, neuron=LIF(beta=0.8)
+    )
     learned.step_counts[...] = jnp.asarray(counts, jnp.float32)
-    static = mlp([12, 10, 8, 4], tuple(int(round(c)) for c in counts), rngs=nnx.Rngs(0), spiking_input=True, neuron=LIF(beta=0.8))
+    static = mlp(
+        [12, 10, 8, 4], tuple(int(round(c)) for c in counts), rngs=nnx.Rngs(0), spiking_input=True, neuron=LIF(beta=0.8)
+    )
     return learned, static
 
 
@@ -72,8 +82,13 @@ def test_learned_masks_equal_the_resampled_model_and_its_costs():
     out_s, act_s = static(X_RATE[:4])  # the static model's encoder runs T_1 = 4 steps
     np.testing.assert_allclose(np.asarray(out_l[:5]), np.asarray(out_s), atol=1e-6)
     assert float(jnp.abs(out_l[5:]).sum()) == 0.0
-    specs = {"naive": preset("naive-fp32"), "systolic": preset("systolic-sata"), "imc": preset("rram-adc"),
-             "event": preset("event-fpga"), "event-serial": dataclasses.replace(preset("event-fpga"), pipelined=False)}
+    specs = {
+        "naive": preset("naive-fp32"),
+        "systolic": preset("systolic-sata"),
+        "imc": preset("rram-adc"),
+        "event": preset("event-fpga"),
+        "event-serial": dataclasses.replace(preset("event-fpga"), pipelined=False),
+    }
     for name, spec in specs.items():
         learned_cost = PLATFORMS[name.split("-")[0]]().cost(spec, learned.workload, act_l)
         static_cost = PLATFORMS[name.split("-")[0]]().cost(spec, static.workload, act_s)
@@ -88,8 +103,12 @@ def test_timestep_gradients_agree_in_sign_with_finite_differences(cost_model, mo
     """d/dtau of task + lambda E / E_ANN (straight-through) against central differences of the
     relaxed objective (soft masks in the forward pass), for every layer's tau."""
     labels = jnp.asarray(np.random.default_rng(1).integers(0, 4, 16))
-    spec = {"naive": preset("naive-fp32"), "systolic": preset("systolic-sata"), "imc": preset("rram-adc"),
-            "event": preset("event-fpga")}[cost_model]
+    spec = {
+        "naive": preset("naive-fp32"),
+        "systolic": preset("systolic-sata"),
+        "imc": preset("rram-adc"),
+        "event": preset("event-fpga"),
+    }[cost_model]
     learned, _ = learned_and_static((4.2, 2.9, 5.1))
     graphdef, counts_state, rest = nnx.split(learned, nnx.PathContains("step_counts"), ...)
 

@@ -28,8 +28,14 @@ def run_snntorch(layers_torch, x: np.ndarray, beta: float):
 
 
 def test_dense_stack_matches_snntorch():
-    model = SNN([SpikingDense(20, 30, rngs=nnx.Rngs(0), neuron=LIF(beta=0.9)),
-                 SpikingDense(30, 5, rngs=nnx.Rngs(1), neuron=LIF(beta=0.9))], (20,), 25)
+    model = SNN(
+        [
+            SpikingDense(20, 30, rngs=nnx.Rngs(0), neuron=LIF(beta=0.9)),
+            SpikingDense(30, 5, rngs=nnx.Rngs(1), neuron=LIF(beta=0.9)),
+        ],
+        (20,),
+        25,
+    )
     torch_layers = []
     for layer in model.layers:
         lin = torch.nn.Linear(layer.in_features, layer.out_features)
@@ -56,19 +62,24 @@ def test_conv_pool_layer_matches_pytorch_and_snntorch():
     np.testing.assert_array_equal(ours, ref)
 
 
-@pytest.mark.parametrize("channels, tile_rows, stride, padding, top_left", [
-    (16, 64, 1, "SAME", (1, 1)),   # whole kernel positions per tile, short last tile
-    (5, 16, 2, "SAME", (1, 0)),    # positions straddle tiles; stride-2 SAME pads 9 rows (1, 1), 8 columns (0, 1)
-    (20, 8, 1, "VALID", (0, 0)),   # one position spans several tiles
-    (3, 7, 2, ((2, 0), (1, 3)), (2, 1)),
-])
+@pytest.mark.parametrize(
+    "channels, tile_rows, stride, padding, top_left",
+    [
+        (16, 64, 1, "SAME", (1, 1)),  # whole kernel positions per tile, short last tile
+        (5, 16, 2, "SAME", (1, 0)),  # positions straddle tiles; stride-2 SAME pads 9 rows (1, 1), 8 columns (0, 1)
+        (20, 8, 1, "VALID", (0, 0)),  # one position spans several tiles
+        (3, 7, 2, ((2, 0), (1, 3)), (2, 1)),
+    ],
+)
 def test_patch_row_tiles_are_the_unrolled_convolution(channels, tile_rows, stride, padding, top_left):
     rng = np.random.default_rng(3)
     x = jnp.asarray(rng.normal(size=(2, 3, 9, 8, channels)).astype(np.float32))
     kernel = jnp.asarray(rng.normal(size=(3, 3, channels, 4)).astype(np.float32))
     tiles, (out_h, out_w) = patch_row_tiles(x, 3, stride, padding, tile_rows)
     rows = 9 * channels
-    assert [t.shape[0] for t in tiles] == [tile_rows] * (rows // tile_rows) + ([rows % tile_rows] if rows % tile_rows else [])
+    assert [t.shape[0] for t in tiles] == [tile_rows] * (rows // tile_rows) + (
+        [rows % tile_rows] if rows % tile_rows else []
+    )
     unrolled = np.concatenate([np.asarray(t) for t in tiles], axis=0)  # [k^2 C, P], row (i k + j) C + c
     y = (unrolled.T @ np.asarray(kernel).reshape(rows, 4)).reshape(2, 3, out_h, out_w, 4)
     np.testing.assert_allclose(y, np.asarray(conv2d(x, kernel, None, stride, padding)), rtol=1e-4, atol=1e-4)
@@ -97,7 +108,9 @@ def test_readout_returns_leaky_membrane():
 
 def test_activity_counts_events_and_spikes():
     model = SNN([SpikingDense(4, 3, rngs=nnx.Rngs(0), neuron=LIF(beta=0.9))], (4,), 3, spiking_input=True)
-    x = jnp.asarray([[[1, 0, 1, 1], [0, 0, 0, 1]], [[0, 0, 0, 0], [1, 1, 1, 1]], [[1, 0, 0, 0], [0, 0, 0, 0]]], jnp.float32)
+    x = jnp.asarray(
+        [[[1, 0, 1, 1], [0, 0, 0, 1]], [[0, 0, 0, 0], [1, 1, 1, 1]], [[1, 0, 0, 0], [0, 0, 0, 0]]], jnp.float32
+    )
     out, activity = model(x)
     np.testing.assert_allclose(np.asarray(activity[0].input_events), [2.0, 2.0, 0.5])
     np.testing.assert_allclose(np.asarray(activity[0].output_spikes), np.asarray(out.sum(axis=(1, 2)) / 2))
@@ -173,27 +186,43 @@ def test_shape_errors_name_the_argument():
         conv_net((4, 4, 1), (2,), (), 2, 2, rngs=nnx.Rngs(0), kernel_size=7, padding="VALID")
 
 
-@pytest.mark.parametrize("build, neuron", [
-    ("mlp", LIF(beta=0.9, surrogate="fast_sigmoid")), ("conv", LIF(beta=0.9, surrogate="fast_sigmoid")),
-    ("mlp", Synaptic()), ("mlp", RLIF()), ("mlp", ALIF(gamma=0.5)),
-], ids=["lif-mlp", "lif-conv", "synaptic-mlp", "rlif-mlp", "alif-mlp"])
+@pytest.mark.parametrize(
+    "build, neuron",
+    [
+        ("mlp", LIF(beta=0.9, surrogate="fast_sigmoid")),
+        ("conv", LIF(beta=0.9, surrogate="fast_sigmoid")),
+        ("mlp", Synaptic()),
+        ("mlp", RLIF()),
+        ("mlp", ALIF(gamma=0.5)),
+    ],
+    ids=["lif-mlp", "lif-conv", "synaptic-mlp", "rlif-mlp", "alif-mlp"],
+)
 def test_time_major_and_layer_by_layer_agree(build, neuron):
     """Both execution orders give the same outputs, activity and gradients, for every neuron model."""
     if build == "mlp":
-        layers = lambda: [SpikingDense(12, 16, rngs=nnx.Rngs(0), neuron=neuron), Readout(16, 3, rngs=nnx.Rngs(1), neuron=Integrator(beta=0.9))]
+        layers = lambda: [
+            SpikingDense(12, 16, rngs=nnx.Rngs(0), neuron=neuron),
+            Readout(16, 3, rngs=nnx.Rngs(1), neuron=Integrator(beta=0.9)),
+        ]
         shape = (12,)
     else:
-        layers = lambda: [SpikingConv(1, 4, 3, rngs=nnx.Rngs(0), pool="max", neuron=neuron), Pool("sum"), Flatten(),
-                          SpikingDense(16, 3, rngs=nnx.Rngs(1), neuron=neuron)]
+        layers = lambda: [
+            SpikingConv(1, 4, 3, rngs=nnx.Rngs(0), pool="max", neuron=neuron),
+            Pool("sum"),
+            Flatten(),
+            SpikingDense(16, 3, rngs=nnx.Rngs(1), neuron=neuron),
+        ]
         shape = (8, 8, 1)
     x = jnp.asarray((np.random.default_rng(2).random((7, 5) + shape) < 0.5).astype(np.float32))
     models = {order: SNN(layers(), shape, 7, spiking_input=True, execution=order) for order in ("layer", "time")}
     results = {}
     for order, model in models.items():
         graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+
         def loss(p):
             out, activity = nnx.merge(graphdef, p, rest)(x)
-            return jnp.sum(out ** 2) + activity.total_output_spikes(), (out, activity)
+            return jnp.sum(out**2) + activity.total_output_spikes(), (out, activity)
+
         grads, (out, activity) = jax.grad(loss, has_aux=True)(params)
         results[order] = (out, activity, grads)
     (out_l, act_l, grad_l), (out_t, act_t, grad_t) = results["layer"], results["time"]
@@ -213,7 +242,9 @@ def test_a_model_refuses_inputs_of_another_dtype(dtype):
         model(jnp.zeros((2, 1, 4), dtype))
 
 
-@pytest.mark.parametrize("strength, where", [(5.0, ""), (-1.0, ""), (float("nan"), ""), ({"readout": 1.5}, " for stage 'readout'")])
+@pytest.mark.parametrize(
+    "strength, where", [(5.0, ""), (-1.0, ""), (float("nan"), ""), ({"readout": 1.5}, " for stage 'readout'")]
+)
 def test_a_model_refuses_a_strength_outside_0_1(strength, where):
     model = SNN([SpikingDense(4, 3, rngs=nnx.Rngs(0))], (4,), 2, spiking_input=True)
     with pytest.raises(ValueError, match=rf"hardware_strength: got .*{where}; allowed: a number in \[0, 1\]"):
@@ -222,12 +253,14 @@ def test_a_model_refuses_a_strength_outside_0_1(strength, where):
 
 def _conv_batches(fn, *args) -> list[int]:
     """The batch sizes of every XLA convolution in ``fn(*args)``."""
+
     def walk(jaxpr):
         for eqn in jaxpr.eqns:
             if eqn.primitive.name == "conv_general_dilated":
                 yield eqn.invars[0].aval.shape[0]
             for sub in jax.extend.core.jaxprs_in_params(eqn.params):
                 yield from walk(sub)
+
     return list(walk(jax.make_jaxpr(fn)(*args).jaxpr))
 
 
@@ -236,15 +269,25 @@ def test_an_input_given_once_equals_the_repeated_input(build):
     """``x [1, B, ...]`` (a direct code) gives the outputs, activity and gradients of the input
     repeated over T; a plain first conv layer then convolves the B images once, not T x B."""
     from hwsnn.hardware.presets import crossbar_preset
+
     steps, batch = 5, 3
     neuron = LIF(beta=0.9, surrogate="fast_sigmoid")
     if build == "mlp":
-        layers, shape = [SpikingDense(12, 16, rngs=nnx.Rngs(0), neuron=neuron), SpikingDense(16, 3, rngs=nnx.Rngs(1), neuron=neuron)], (12,)
+        layers, shape = (
+            [
+                SpikingDense(12, 16, rngs=nnx.Rngs(0), neuron=neuron),
+                SpikingDense(16, 3, rngs=nnx.Rngs(1), neuron=neuron),
+            ],
+            (12,),
+        )
     else:
         head = [Pool("max")] if build == "pool-first" else []
         hardware = crossbar_preset("rram-adc") if build == "crossbar" else None
-        layers = head + [SpikingConv(1, 4, 3, rngs=nnx.Rngs(0), pool="max", neuron=neuron, hardware=hardware), Flatten(),
-                         SpikingDense(64, 3, rngs=nnx.Rngs(1), neuron=neuron)]
+        layers = head + [
+            SpikingConv(1, 4, 3, rngs=nnx.Rngs(0), pool="max", neuron=neuron, hardware=hardware),
+            Flatten(),
+            SpikingDense(64, 3, rngs=nnx.Rngs(1), neuron=neuron),
+        ]
         shape = (16, 16, 1) if build == "pool-first" else (8, 8, 1)
     model = SNN(layers, shape, steps, learn_timesteps=build == "learned-steps")
     x_once = jnp.asarray(np.random.default_rng(3).random((1, batch) + shape).astype(np.float32) * 4.0)
@@ -252,12 +295,18 @@ def test_an_input_given_once_equals_the_repeated_input(build):
 
     def loss(p, x):
         out, activity = nnx.merge(graphdef, p, rest)(x, key=jax.random.key(4))
-        return jnp.sum(out * jnp.arange(out.shape[-1]).reshape(1, 1, -1)) + activity.total_output_spikes() + activity.total_input_events(), (out, activity)
+        return jnp.sum(
+            out * jnp.arange(out.shape[-1]).reshape(1, 1, -1)
+        ) + activity.total_output_spikes() + activity.total_input_events(), (out, activity)
 
-    results = [jax.grad(loss, has_aux=True)(params, x) for x in (x_once, jnp.broadcast_to(x_once, (steps, batch) + shape))]
+    results = [
+        jax.grad(loss, has_aux=True)(params, x) for x in (x_once, jnp.broadcast_to(x_once, (steps, batch) + shape))
+    ]
     (grads_once, (out_once, act_once)), (grads_rep, (out_rep, act_rep)) = results
     np.testing.assert_allclose(np.asarray(out_once), np.asarray(out_rep), rtol=1e-6, atol=1e-6)
-    assert float(act_rep.total_output_spikes()) > 0 and all(float(jnp.abs(g).sum()) > 0 for g in jax.tree.leaves(grads_rep))
+    assert float(act_rep.total_output_spikes()) > 0 and all(
+        float(jnp.abs(g).sum()) > 0 for g in jax.tree.leaves(grads_rep)
+    )
     assert jax.tree.structure(act_once) == jax.tree.structure(act_rep)
     for a, b in zip(jax.tree.leaves(act_once), jax.tree.leaves(act_rep)):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6, atol=1e-6)
@@ -277,16 +326,24 @@ def test_max_pooling_passes_the_gradient_to_the_first_maximum_as_pytorch():
     # spike-like inputs tie often; PyTorch's MaxPool2d gives a window's gradient to its first maximum
     rng = np.random.default_rng(5)
     for window, size in ((2, 6), (3, 6), (12, 12)):
-        x = (rng.random((2, 3, size, size, 4)) < 0.3).astype(np.float32) * rng.integers(1, 3, (2, 3, size, size, 4)).astype(np.float32)
+        x = (rng.random((2, 3, size, size, 4)) < 0.3).astype(np.float32) * rng.integers(
+            1, 3, (2, 3, size, size, 4)
+        ).astype(np.float32)
         grad_out = rng.normal(size=(2, 3, size // window, size // window, 4)).astype(np.float32)
         ours = jax.grad(lambda v: jnp.sum(pool2d(v, "max", window) * grad_out))(jnp.asarray(x))
         x_torch = torch.tensor(x.reshape(6, size, size, 4).transpose(0, 3, 1, 2), requires_grad=True)
         pooled = torch.nn.functional.max_pool2d(x_torch, window)
-        torch.sum(pooled * torch.from_numpy(grad_out.reshape(6, size // window, size // window, 4).transpose(0, 3, 1, 2))).backward()
-        np.testing.assert_array_equal(np.asarray(pool2d(jnp.asarray(x), "max", window)),
-                                      pooled.detach().numpy().transpose(0, 2, 3, 1).reshape(grad_out.shape))
+        torch.sum(
+            pooled * torch.from_numpy(grad_out.reshape(6, size // window, size // window, 4).transpose(0, 3, 1, 2))
+        ).backward()
+        np.testing.assert_array_equal(
+            np.asarray(pool2d(jnp.asarray(x), "max", window)),
+            pooled.detach().numpy().transpose(0, 2, 3, 1).reshape(grad_out.shape),
+        )
         np.testing.assert_array_equal(np.asarray(ours), x_torch.grad.numpy().transpose(0, 2, 3, 1).reshape(x.shape))
         assert (x_torch.grad.numpy() == 0).mean() > 0.5  # ties were broken, not split
     # a window's only maximum at its last position, 143 of 12 x 12: past an int8 residual (ops._window_max)
     last = jnp.zeros((1, 24, 12, 1)).at[:, 11, 11].set(1.0).at[:, 23, 11].set(2.0)
-    np.testing.assert_array_equal(np.asarray(jax.grad(lambda v: jnp.sum(pool2d(v, "max", 12)))(last)), np.asarray(last > 0))
+    np.testing.assert_array_equal(
+        np.asarray(jax.grad(lambda v: jnp.sum(pool2d(v, "max", 12)))(last)), np.asarray(last > 0)
+    )

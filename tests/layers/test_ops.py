@@ -14,24 +14,36 @@ RNG = np.random.default_rng(0)
 
 
 def lax_conv(x, kernel, stride, padding):
-    return jax.lax.conv_general_dilated(x, kernel, (stride, stride), padding, dimension_numbers=("NHWC", "HWIO", "NHWC"))
+    return jax.lax.conv_general_dilated(
+        x, kernel, (stride, stride), padding, dimension_numbers=("NHWC", "HWIO", "NHWC")
+    )
 
 
 def assert_equals_xla(conv, x, kernel, bias, stride, padding):
     """``conv(x, kernel)`` of time-major ``x`` equals XLA's convolution run step by step plus ``bias``:
     the value to 1e-5, both gradients (under a random cotangent) to 1e-4 of their largest entry."""
-    reference = lambda x, k: jnp.stack([lax_conv(step, k, stride, padding) for step in x]) + bias.reshape(1, 1, 1, 1, -1)
+    reference = lambda x, k: (
+        jnp.stack([lax_conv(step, k, stride, padding) for step in x]) + bias.reshape(1, 1, 1, 1, -1)
+    )
     np.testing.assert_allclose(np.asarray(conv(x, kernel)), np.asarray(reference(x, kernel)), rtol=1e-5, atol=1e-5)
     cotangent = jnp.asarray(RNG.normal(size=reference(x, kernel).shape).astype(np.float32))
-    loss = lambda f: (lambda x, k: jnp.sum(cotangent * f(x, k)))
-    for got, want in zip(jax.grad(loss(conv), argnums=(0, 1))(x, kernel), jax.grad(loss(reference), argnums=(0, 1))(x, kernel)):
+    loss = lambda f: lambda x, k: jnp.sum(cotangent * f(x, k))
+    for got, want in zip(
+        jax.grad(loss(conv), argnums=(0, 1))(x, kernel), jax.grad(loss(reference), argnums=(0, 1))(x, kernel)
+    ):
         np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-5, atol=1e-4 * float(jnp.abs(want).max()))
 
 
 # (input [N, H, W, C], kernel size, C_out, stride, padding)
-SHAPES = [((6, 28, 28, 1), 5, 12, 1, "VALID"), ((4, 14, 14, 16), 3, 32, 1, "SAME"), ((5, 12, 12, 12), 5, 32, 1, "VALID"),
-          ((3, 9, 11, 1), 3, 4, 2, "SAME"), ((3, 10, 10, 24), 3, 8, 2, ((2, 0), (1, 1))), ((4, 28, 28, 1), 3, 16, 1, "SAME"),
-          ((3, 7, 7, 8), 5, 16, 1, ((1, 0), (0, 1)))]
+SHAPES = [
+    ((6, 28, 28, 1), 5, 12, 1, "VALID"),
+    ((4, 14, 14, 16), 3, 32, 1, "SAME"),
+    ((5, 12, 12, 12), 5, 32, 1, "VALID"),
+    ((3, 9, 11, 1), 3, 4, 2, "SAME"),
+    ((3, 10, 10, 24), 3, 8, 2, ((2, 0), (1, 1))),
+    ((4, 28, 28, 1), 3, 16, 1, "SAME"),
+    ((3, 7, 7, 8), 5, 16, 1, ((1, 0), (0, 1))),
+]
 # which passes of each shape run as banded row matmuls (ops.row_matmul_passes): (forward, input gradient)
 BANDED = [(True, False), (False, False), (False, True), (False, False), (False, False), (True, False), (False, True)]
 
@@ -41,8 +53,10 @@ def test_the_banded_row_matmuls_are_chosen_where_they_are_faster():
     # 12x12 VALID 5x5: 8*8*12 = 768 against 12*12*5 = 720; 7x7 padded to 8x8: 4*4*8 = 128 against 245;
     # not 14x14 SAME 3x3: 14*14*16 against 14*14*3
     for (shape, size, outputs, stride, padding), banded in zip(SHAPES, BANDED):
-        pads = tuple(conv_geometry(n, size, stride, padding if isinstance(padding, str) else padding[axis])[1]
-                     for axis, n in enumerate(shape[1:3]))
+        pads = tuple(
+            conv_geometry(n, size, stride, padding if isinstance(padding, str) else padding[axis])[1]
+            for axis, n in enumerate(shape[1:3])
+        )
         assert ops.row_matmul_passes(shape, (size, size, shape[-1], outputs), stride, pads) == banded
 
 
@@ -90,10 +104,14 @@ def test_the_compiler_options_keep_convolutions_out_of_ynnpack_and_change_no_val
     loss = lambda x, k: jnp.sum(jnp.tanh(ops.conv2d(x, k, None, 1, "SAME").reshape(32, -1) @ dense))
     grad = lambda x, k: jax.grad(loss, argnums=1)(x, k)
     hlo = lambda f: f.lower(x, kernel).compile().as_text()
-    assert compiler_options() == {"xla_cpu_experimental_ynn_fusion_type":
-                                  "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT,LIBRARY_FUSION_TYPE_REDUCE"}
-    ynn_ops = lambda text: {line.split("op_name=")[1].split("/")[-1].split('"')[0]
-                            for line in text.splitlines() if "__ynn_fusion" in line and "op_name=" in line}
+    assert compiler_options() == {
+        "xla_cpu_experimental_ynn_fusion_type": "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT,LIBRARY_FUSION_TYPE_REDUCE"
+    }
+    ynn_ops = lambda text: {
+        line.split("op_name=")[1].split("/")[-1].split('"')[0]
+        for line in text.splitlines()
+        if "__ynn_fusion" in line and "op_name=" in line
+    }
     default, ours = ynn_ops(hlo(jax.jit(grad))), ynn_ops(hlo(jit(grad)))
     assert "conv_general_dilated" in default and "conv_general_dilated" not in ours
     assert "dot_general" in ours
@@ -107,4 +125,6 @@ def test_the_gradient_of_a_repeat_is_the_sum_over_its_steps(steps):
     x = jnp.asarray(RNG.normal(size=(1, 3, 4)).astype(np.float32))
     cotangent = RNG.normal(size=(steps, 3, 4)).astype(np.float32)
     grad = jax.grad(lambda x: jnp.sum(jnp.asarray(cotangent) * ops.repeat_over_time(x, steps)))(x)
-    np.testing.assert_allclose(np.asarray(grad), cotangent.astype(np.float64).sum(axis=0, keepdims=True), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(grad), cotangent.astype(np.float64).sum(axis=0, keepdims=True), rtol=1e-6, atol=1e-6
+    )

@@ -29,17 +29,22 @@ def loss_and_grads(model, x):
 
     def loss(params):
         out, activity = nnx.merge(graphdef, params, rest)(x)
-        return jnp.sum(out * jnp.arange(1.0, out.shape[-1] + 1.0).reshape(1, 1, -1)) + jnp.sum(activity.layers[0].output_spikes)
+        return jnp.sum(out * jnp.arange(1.0, out.shape[-1] + 1.0).reshape(1, 1, -1)) + jnp.sum(
+            activity.layers[0].output_spikes
+        )
 
     return jax.value_and_grad(loss)(params)
 
 
-@pytest.mark.parametrize("build, shape", [
-    (lambda r: mlp(r, "time"), (12,)),  # one scan over T for every layer: chunks of 3 over 10 steps, one left over
-    (lambda r: mlp(r, "layer"), (12,)),  # each layer's neuron scan checkpointed
-    (lambda r: mlp(r, "layer", Synaptic(alpha=0.8, beta=0.9)), (12,)),  # a two-variable state
-    (conv, (8, 8, 1)),
-])
+@pytest.mark.parametrize(
+    "build, shape",
+    [
+        (lambda r: mlp(r, "time"), (12,)),  # one scan over T for every layer: chunks of 3 over 10 steps, one left over
+        (lambda r: mlp(r, "layer"), (12,)),  # each layer's neuron scan checkpointed
+        (lambda r: mlp(r, "layer", Synaptic(alpha=0.8, beta=0.9)), (12,)),  # a two-variable state
+        (conv, (8, 8, 1)),
+    ],
+)
 @pytest.mark.parametrize("remat", [3, 5, 16])  # 16 > T: one chunk of all 10 steps
 def test_remat_gives_the_plain_outputs_and_gradients(build, shape, remat):
     x = jnp.asarray((RNG.random((10, 6) + shape) < 0.4).astype(np.float32))
@@ -58,8 +63,13 @@ def test_remat_holds_fewer_steps_for_the_backward_pass():
     x = jnp.zeros((400, 8, 64))
 
     def temp_bytes(remat):
-        model = SNN([SpikingDense(64, 256, rngs=rngs), SpikingDense(256, 10, rngs=rngs)], (64,), 400, spiking_input=True,
-                    remat=remat)
+        model = SNN(
+            [SpikingDense(64, 256, rngs=rngs), SpikingDense(256, 10, rngs=rngs)],
+            (64,),
+            400,
+            spiking_input=True,
+            remat=remat,
+        )
         graphdef, params, rest = nnx.split(model, nnx.Param, ...)
         grad = jax.jit(jax.grad(lambda p: jnp.sum(nnx.merge(graphdef, p, rest)(x)[0])))
         return grad.lower(params).compile().memory_analysis().temp_size_in_bytes
@@ -79,7 +89,7 @@ def test_the_config_checkpoints_every_scan():
     # --model.remat K reaches the container and every neuron population, and changes no gradient
     from hwsnn.layers.neurons import Neurons
     from hwsnn.train import TrainConfig
-    from hwsnn.train.config import build_model
+    from hwsnn.train.builders import build_model
 
     config = TrainConfig().replace(model={"kind": "mlp", "hidden": [16], "timesteps": 7}, data={"encoding": "rate"})
     plain, chunked = build_model(config, (12,), 5), build_model(config.replace(model={"remat": 3}), (12,), 5)

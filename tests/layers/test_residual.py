@@ -1,5 +1,6 @@
 """Residual blocks (spiking ResNet and SEW) against their closed forms, their workload and activity,
-what every cost model charges for an addition, and ResNet-19's layer list (REFERENCES.md section 8)."""
+what every cost model charges for an addition, and ResNet-19's layer list (SATA_Sim, RuokaiYin/SATA_Sim
+``inference-energy-cal/workloads/icassp/``)."""
 
 import jax
 import jax.numpy as jnp
@@ -7,10 +8,30 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from hwsnn.hardware.platforms import event as event_platform, imc as imc_platform, naive as naive_platform, systolic as systolic_platform
 from hwsnn.hardware.cost import event, imc, naive, systolic
+from hwsnn.hardware.platforms import (
+    event as event_platform,
+)
+from hwsnn.hardware.platforms import (
+    imc as imc_platform,
+)
+from hwsnn.hardware.platforms import (
+    naive as naive_platform,
+)
+from hwsnn.hardware.platforms import (
+    systolic as systolic_platform,
+)
 from hwsnn.layers import (
-    SEWResidual, SNN, Flatten, SpikingConv, SpikingDense, SpikingResidual, TdBN, ops, resnet, resnet19,
+    SNN,
+    Flatten,
+    SEWResidual,
+    SpikingConv,
+    SpikingDense,
+    SpikingResidual,
+    TdBN,
+    ops,
+    resnet,
+    resnet19,
 )
 from hwsnn.neurons import LIF
 from hwsnn.structure import Activity
@@ -82,14 +103,24 @@ def test_gradients_flow_through_both_paths():
     grads, x_grad = jax.grad(loss, argnums=(0, 1))(params, X)
     assert float(jnp.abs(grads["layers"][0]["body"][0]["kernel"][...]).sum()) > 0
     # the add events count the input spikes straight-through: d/dx of sum(x)/B is 1/B on top of the body's part
-    body_only = jax.grad(lambda x: jnp.sum(nnx.merge(graphdef, params, rest)(x)[0] * jnp.arange(4.0).reshape(1, 1, 4)))(X)
+    body_only = jax.grad(lambda x: jnp.sum(nnx.merge(graphdef, params, rest)(x)[0] * jnp.arange(4.0).reshape(1, 1, 4)))(
+        X
+    )
     np.testing.assert_allclose(x_grad - body_only, 1 / 5, rtol=1e-6)
 
 
 def test_every_cost_model_charges_residual_additions():
-    model = SNN([SpikingConv(2, 4, 3, rngs=nnx.Rngs(0), pool="avg"),
-                 SpikingResidual([SpikingConv(4, 4, 3, rngs=nnx.Rngs(1)), SpikingConv(4, 4, 3, rngs=nnx.Rngs(2))]),
-                 Flatten(), SpikingDense(64, 3, rngs=nnx.Rngs(3))], (8, 8, 2), 4, spiking_input=True)
+    model = SNN(
+        [
+            SpikingConv(2, 4, 3, rngs=nnx.Rngs(0), pool="avg"),
+            SpikingResidual([SpikingConv(4, 4, 3, rngs=nnx.Rngs(1)), SpikingConv(4, 4, 3, rngs=nnx.Rngs(2))]),
+            Flatten(),
+            SpikingDense(64, 3, rngs=nnx.Rngs(3)),
+        ],
+        (8, 8, 2),
+        4,
+        spiking_input=True,
+    )
     workload = model.workload
     activity = Activity.from_rates(workload, 0.2)
     assert len(workload) == 4 and len(activity.adds) == 1
@@ -101,22 +132,34 @@ def test_every_cost_model_charges_residual_additions():
     np.testing.assert_allclose(cost.layers[-1].energy_pj.total, 0.9 * operands, rtol=1e-6)
     np.testing.assert_allclose(cost.ann.layers[-1].energy_pj.total, 0.9 * 64, rtol=1e-6)  # one add per element
     without = Activity(activity.layers, (jnp.zeros(4),))
-    for model_cost in (lambda w, a: systolic(systolic_platform.systolic_sata_28nm(), w, a),
-                       lambda w, a: imc(imc_platform.imc_spikesim_65nm_adc4(), w, a),
-                       lambda w, a: event(event_platform.event_fpga(), w, a)):
+    for model_cost in (
+        lambda w, a: systolic(systolic_platform.systolic_sata_28nm(), w, a),
+        lambda w, a: imc(imc_platform.imc_spikesim_65nm_adc4(), w, a),
+        lambda w, a: event(event_platform.event_fpga(), w, a),
+    ):
         charged, free = model_cost(workload, activity), model_cost(workload, without)
         assert charged.layers[-1].name == "add0" and float(charged.energy_pj.total) > float(free.energy_pj.total)
-        np.testing.assert_allclose(charged.energy_pj.total, sum(layer.energy_pj.total for layer in charged.layers), rtol=1e-6)
+        np.testing.assert_allclose(
+            charged.energy_pj.total, sum(layer.energy_pj.total for layer in charged.layers), rtol=1e-6
+        )
     spec = imc_platform.imc_spikesim_65nm_adc4()
     per_operand = (8 * 16 * 1.15e-6 + 8 * 0.2) / 64  # one column's share of SpikeSim's subtractor and psum buffer
-    np.testing.assert_allclose(imc(spec, workload, activity).layers[-1].energy_pj.total, per_operand * operands, rtol=1e-5)
-    np.testing.assert_allclose(imc(spec, workload, activity, mode="dense").layers[-1].energy_pj.total,
-                               per_operand * 64 * 4, rtol=1e-5)
+    np.testing.assert_allclose(
+        imc(spec, workload, activity).layers[-1].energy_pj.total, per_operand * operands, rtol=1e-5
+    )
+    np.testing.assert_allclose(
+        imc(spec, workload, activity, mode="dense").layers[-1].energy_pj.total, per_operand * 64 * 4, rtol=1e-5
+    )
     fpga = event_platform.event_fpga()
     gained = float(event(fpga, workload, activity).latency_ns - event(fpga, workload, without).latency_ns)
     assert gained > 0  # the adds run on the engine of the layer they add into
-    grad = jax.grad(lambda r: naive(naive_platform.naive_fp32_45nm(), workload,
-                                          Activity.from_rates(workload, 0.2, add_rates=r)).energy_pj.total)(0.3)
+    grad = jax.grad(
+        lambda r: (
+            naive(
+                naive_platform.naive_fp32_45nm(), workload, Activity.from_rates(workload, 0.2, add_rates=r)
+            ).energy_pj.total
+        )
+    )(0.3)
     np.testing.assert_allclose(grad, 0.9 * 64 * 4, rtol=1e-5)  # dE/dr = E_AC x elements x T
     with pytest.raises(ValueError, match="activity: 0 residual additions; allowed: one per workload add \\(1\\)"):
         naive(naive_platform.naive_fp32_45nm(), workload, Activity(activity.layers))
@@ -136,9 +179,7 @@ def test_residual_models_fold_their_norms():
 
 
 def test_resnet19_has_the_published_layer_list_and_projection_shortcuts():
-    from experiments.icassp_table2 import RESNET19
-
-    from experiments.icassp_table2 import layer_workload
+    from experiments.icassp_table2 import RESNET19, layer_workload
 
     model = resnet19(4, rngs=nnx.Rngs(0), outputs=None)
     main = list(model.workload.without_shortcuts())
@@ -149,16 +190,33 @@ def test_resnet19_has_the_published_layer_list_and_projection_shortcuts():
         else:
             size, c_in, kernel, c_out, stride = listed
             out = size // stride
-            assert (layer.in_shape, layer.kernel_size, layer.stride, layer.synapse_shape) == \
-                ((size, size, c_in), kernel, stride, (out, out, c_out))
-    assert sum(layer.weights for layer in main) == 14_486_912  # by hand from REFERENCES.md section 8
+            assert (layer.in_shape, layer.kernel_size, layer.stride, layer.synapse_shape) == (
+                (size, size, c_in),
+                kernel,
+                stride,
+                (out, out, c_out),
+            )
+    assert (
+        sum(layer.weights for layer in main) == 14_486_912
+    )  # by hand from ResNet-19's layer list (Zheng et al., AAAI 2021)
     published = layer_workload(RESNET19, 4, analog_first=True)  # SATA_Sim's list; the zoo's first conv takes the image
-    strip = lambda layer: (layer.kind, layer.in_shape, layer.synapse_shape, layer.kernel_size, layer.stride, layer.padding,
-                           layer.weights, layer.macs, layer.connections)
+    strip = lambda layer: (
+        layer.kind,
+        layer.in_shape,
+        layer.synapse_shape,
+        layer.kernel_size,
+        layer.stride,
+        layer.padding,
+        layer.weights,
+        layer.macs,
+        layer.connections,
+    )
     assert [strip(layer) for layer in main] == [strip(layer) for layer in published]
     projections = [layer for layer in model.workload if layer.shortcut]
-    assert [(p.in_shape, p.synapse_shape, p.stride, p.neurons) for p in projections] == \
-        [((32, 32, 128), (16, 16, 256), 2, 0), ((16, 16, 256), (8, 8, 512), 2, 0)]
+    assert [(p.in_shape, p.synapse_shape, p.stride, p.neurons) for p in projections] == [
+        ((32, 32, 128), (16, 16, 256), 2, 0),
+        ((16, 16, 256), (8, 8, 512), 2, 0),
+    ]
     assert [add.shape for add in model.workload.adds] == [(32, 32, 128)] * 3 + [(16, 16, 256)] * 3 + [(8, 8, 512)] * 2
     assert [add.operand for add in model.workload.adds].count("currents") == 2
 
@@ -166,11 +224,15 @@ def test_resnet19_has_the_published_layer_list_and_projection_shortcuts():
 def test_bad_blocks_and_residual_models_are_refused_by_name():
     with pytest.raises(ValueError, match="shortcut: the input has shape \\(4,\\) and the body's output \\(3,\\)"):
         SNN([SpikingResidual([dense(0, 4, 3)])], (4,), 3)
-    with pytest.raises(ValueError, match="body: ends with Flatten; allowed: layers ending with a spiking SynapticLayer"):
+    with pytest.raises(
+        ValueError, match="body: ends with Flatten; allowed: layers ending with a spiking SynapticLayer"
+    ):
         SpikingResidual([dense(0), Flatten()])
     with pytest.raises(ValueError, match="shortcut: got Flatten"):
         SEWResidual([dense(0)], Flatten())
-    with pytest.raises(ValueError, match="timesteps: got \\(3, 2, 2\\) with learn_timesteps=False for a model with residual"):
+    with pytest.raises(
+        ValueError, match="timesteps: got \\(3, 2, 2\\) with learn_timesteps=False for a model with residual"
+    ):
         SNN([dense(1), SpikingResidual([dense(2), dense(3)])], (4,), (3, 2, 2))
     with pytest.raises(ValueError, match="execution: got 'time' for a model with residual blocks"):
         SNN([SpikingResidual([dense(2), dense(3)])], (4,), 3, execution="time")
@@ -194,7 +256,9 @@ def test_a_small_bn_resnet_learns_the_digits(block):
     model = resnet((8, 8, 1), 8, ((8, 1, 1), (16, 1, 2)), (), 10, 4, rngs=nnx.Rngs(0), block=block)
     optimizer = optax.adam(5e-3)
     graphdef, state = init_state(model, optimizer)
-    step = make_train_step(graphdef, optimizer, make_objective(ce_count), encoder_from_name("direct"), 4, jax.random.key(0))
+    step = make_train_step(
+        graphdef, optimizer, make_objective(ce_count), encoder_from_name("direct"), 4, jax.random.key(0)
+    )
     losses = []
     for index in range(40):
         batch = np.arange(index * 32, (index + 1) * 32) % len(data.y_train)

@@ -1,4 +1,5 @@
-"""The model zoo: layer lists and weight counts equal the published tables (REFERENCES.md sections 1 and 8)."""
+"""The model zoo: layer lists and weight counts equal the published tables (Aliyev et al., DATE 2024; SATA_Sim's
+ICASSP workload files)."""
 
 import pytest
 from flax import nnx
@@ -7,15 +8,29 @@ from hwsnn.layers import ZOO, conv_net
 
 
 def layer_list(model):
-    """Each synaptic layer as REFERENCES.md section 8 writes it: (H, W, C_in, k, filters); FC as (F_in, F_out)."""
-    return [(*layer.in_shape, layer.kernel_size, layer.out_channels) if layer.kind == "conv"
-            else (layer.fan_in, layer.out_channels) for layer in model.workload]
+    """Each synaptic layer as SATA_Sim's ICASSP workload files write it: (H, W, C_in, k, filters); FC as
+    (F_in, F_out)."""
+    return [
+        (*layer.in_shape, layer.kernel_size, layer.out_channels)
+        if layer.kind == "conv"
+        else (layer.fan_in, layer.out_channels)
+        for layer in model.workload
+    ]
 
 
 def test_vgg9_is_the_icassp_layer_list():
     model = ZOO["vgg9"](2, rngs=nnx.Rngs(0))
-    assert layer_list(model) == [(32, 32, 3, 3, 64), (32, 32, 64, 3, 64), (16, 16, 64, 3, 128), (8, 8, 128, 3, 128),
-                                 (4, 4, 128, 3, 256), (4, 4, 256, 3, 256), (4, 4, 256, 3, 256), (1024, 1024), (1024, 512)]
+    assert layer_list(model) == [
+        (32, 32, 3, 3, 64),
+        (32, 32, 64, 3, 64),
+        (16, 16, 64, 3, 128),
+        (8, 8, 128, 3, 128),
+        (4, 4, 128, 3, 256),
+        (4, 4, 256, 3, 256),
+        (4, 4, 256, 3, 256),
+        (1024, 1024),
+        (1024, 512),
+    ]
     workload = model.workload
     assert workload.weights == 3_307_200
     assert sum(layer.weights for layer in workload if layer.kind == "conv") == 1_734_336
@@ -25,11 +40,21 @@ def test_vgg9_is_the_icassp_layer_list():
 
 def test_conv5_fc2_is_the_icassp_layer_list():
     model = ZOO["conv5_fc2"](2, rngs=nnx.Rngs(0))
-    assert layer_list(model) == [(32, 32, 3, 3, 128), (32, 32, 128, 3, 256), (16, 16, 256, 3, 512),
-                                 (8, 8, 512, 3, 1024), (4, 4, 1024, 3, 512), (8192, 1024), (1024, 512)]
+    assert layer_list(model) == [
+        (32, 32, 3, 3, 128),
+        (32, 32, 128, 3, 256),
+        (16, 16, 256, 3, 512),
+        (8, 8, 512, 3, 1024),
+        (4, 4, 1024, 3, 512),
+        (8192, 1024),
+        (1024, 512),
+    ]
     # 9 (3 128 + 128 256 + 256 512 + 512 1024 + 1024 512) + 8192 1024 + 1024 512
-    assert model.workload.weights == 9 * (3 * 128 + 128 * 256 + 256 * 512 + 512 * 1024 + 1024 * 512) \
-        + 8192 * 1024 + 1024 * 512 == 19_828_096
+    assert (
+        model.workload.weights
+        == 9 * (3 * 128 + 128 * 256 + 256 * 512 + 512 * 1024 + 1024 * 512) + 8192 * 1024 + 1024 * 512
+        == 19_828_096
+    )
 
 
 def test_vgg16_date2024_and_the_main_job_network_by_hand():
@@ -58,7 +83,8 @@ def test_conv_net_pools_per_block_and_ends_where_asked():
 
 
 def test_the_config_builds_a_zoo_network_with_its_classifier():
-    from hwsnn.train.config import ModelConfig, TrainConfig, build_model
+    from hwsnn.train.builders import build_model
+    from hwsnn.train.config import ModelConfig, TrainConfig
 
     model = build_model(TrainConfig(model=ModelConfig(kind="vgg9", timesteps=2)), (32, 32, 3), 10)
     assert model.workload.weights == 3_307_200 + 512 * 10 and model.workload[-1].out_shape == (10,)

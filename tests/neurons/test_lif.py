@@ -12,8 +12,7 @@ from hwsnn.neurons import atan, fast_sigmoid, integrate_and_fire, lif, sigmoid
 
 def snntorch_leaky(currents: np.ndarray, beta, threshold, reset: str):
     """Run snnTorch's Leaky step by step; returns (spikes, membranes) as numpy."""
-    neuron = snntorch.Leaky(beta=torch.as_tensor(beta), threshold=torch.as_tensor(threshold),
-                            reset_mechanism=reset)
+    neuron = snntorch.Leaky(beta=torch.as_tensor(beta), threshold=torch.as_tensor(threshold), reset_mechanism=reset)
     mem = neuron.reset_mem()
     spikes, mems = [], []
     for current in torch.from_numpy(currents):
@@ -57,8 +56,9 @@ def test_hand_computed_spike_train():
     currents = jnp.full((8, 1, 1), 0.6)
     spikes, v = lif(currents, 0.5)
     np.testing.assert_array_equal(np.asarray(spikes[:, 0, 0]), [0, 0, 1, 0, 0, 0, 1, 0])
-    np.testing.assert_allclose(np.asarray(v[:, 0, 0]),
-                               [0.6, 0.9, 1.05, 0.125, 0.6625, 0.93125, 1.065625, 0.1328125], rtol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(v[:, 0, 0]), [0.6, 0.9, 1.05, 0.125, 0.6625, 0.93125, 1.065625, 0.1328125], rtol=1e-6
+    )
 
 
 def test_zero_reset_keeps_the_input_of_the_reset_step():
@@ -84,9 +84,11 @@ def test_strict_threshold_no_spike_at_equality():
 @pytest.mark.parametrize("surrogate", [atan(), fast_sigmoid(), sigmoid()])
 def test_gradients_finite_for_huge_inputs(surrogate):
     currents = jnp.asarray([1e30, -1e30, 3.0, 0.0]).reshape(4, 1, 1) * jnp.ones((4, 2, 3))
+
     def total(c, beta, theta):
         spikes, v = lif(c, beta, theta, surrogate=surrogate)
         return jnp.sum(spikes) + jnp.sum(jnp.tanh(v))
+
     grads = jax.grad(total, argnums=(0, 1, 2))(currents, jnp.asarray(0.9), jnp.asarray(1.0))
     for g in grads:
         assert np.all(np.isfinite(np.asarray(g)))
@@ -95,8 +97,10 @@ def test_gradients_finite_for_huge_inputs(surrogate):
 def test_learnable_beta_gradient_matches_finite_differences():
     rng = np.random.default_rng(0)
     currents = jnp.asarray(rng.normal(0.3, 0.5, size=(12, 4, 3)).astype(np.float32))
+
     def mean_membrane(beta):
         return jnp.mean(lif(currents, beta, reset="none")[1])
+
     beta = jnp.asarray([0.7, 0.8, 0.9])
     grad = jax.grad(mean_membrane)(beta)
     eps = 1e-3

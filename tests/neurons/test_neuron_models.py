@@ -14,7 +14,16 @@ from hwsnn.hardware.cost import imc, naive, synaptic_updates, systolic
 from hwsnn.hardware.presets import preset
 from hwsnn.layers import SNN, Readout, SpikingConv, SpikingDense, mlp
 from hwsnn.neurons import (
-    ALIF, IF, LIF, RLIF, Neuron, Synaptic, fast_sigmoid, integrate_and_fire, lif, straight_through,
+    ALIF,
+    IF,
+    LIF,
+    RLIF,
+    Neuron,
+    Synaptic,
+    fast_sigmoid,
+    integrate_and_fire,
+    lif,
+    straight_through,
 )
 
 RNG = np.random.default_rng(7)
@@ -28,8 +37,12 @@ def test_synaptic_matches_snntorch(reset, per_neuron):
     alpha = RNG.uniform(0.5, 0.95, 12).astype(np.float32) if per_neuron else np.float32(0.85)
     beta = RNG.uniform(0.5, 0.95, 12).astype(np.float32) if per_neuron else np.float32(0.8)
     theta = RNG.uniform(0.7, 1.5, 12).astype(np.float32) if per_neuron else np.float32(1.2)
-    ref = snntorch.Synaptic(alpha=torch.as_tensor(alpha), beta=torch.as_tensor(beta), threshold=torch.as_tensor(theta),
-                            reset_mechanism=reset)
+    ref = snntorch.Synaptic(
+        alpha=torch.as_tensor(alpha),
+        beta=torch.as_tensor(beta),
+        threshold=torch.as_tensor(theta),
+        reset_mechanism=reset,
+    )
     syn, mem = ref.reset_mem()
     spikes, syns, mems = [], [], []
     for current in torch.from_numpy(SYNAPTIC_CURRENTS):
@@ -61,7 +74,9 @@ def test_undelayed_zero_reset_matches_snntorch_synaptic_without_reset_delay():
     np.testing.assert_allclose(np.asarray(syn_ours), np.stack(syns), atol=1e-5, rtol=0)
     np.testing.assert_allclose(np.where(spikes > 0, 0.0, np.asarray(mem_ours)), np.stack(mems), atol=1e-5, rtol=0)
     delayed = Synaptic(alpha=0.85, beta=0.8, threshold=1.2, reset="zero")
-    assert not np.array_equal(np.asarray(delayed.run(delayed.default_params(), jnp.asarray(SYNAPTIC_CURRENTS))[0]), spikes)
+    assert not np.array_equal(
+        np.asarray(delayed.run(delayed.default_params(), jnp.asarray(SYNAPTIC_CURRENTS))[0]), spikes
+    )
 
 
 @pytest.mark.parametrize("reset", ["subtract", "zero", "none"])
@@ -129,13 +144,18 @@ def test_layers_take_surrogate_objects():
     layer.kernel[...] = jnp.full((1, 1), 2.0)
     grad = jax.grad(lambda x: jnp.sum(layer(x)))(jnp.full((1, 1, 1), 0.3))
     np.testing.assert_allclose(float(grad.ravel()[0]), 2.0 / (10 * abs(0.6 - 1.0) + 1) ** 2, rtol=1e-6)
-    assert mlp([3, 2], 2, rngs=nnx.Rngs(0), neuron=LIF(surrogate=straight_through(0.5))).layers[0].neurons.surrogate_form[0] \
+    assert (
+        mlp([3, 2], 2, rngs=nnx.Rngs(0), neuron=LIF(surrogate=straight_through(0.5)))
+        .layers[0]
+        .neurons.surrogate_form[0]
         == "straight_through"
+    )
 
 
 def test_learned_per_neuron_parameters_are_params_and_match_finite_differences():
-    layer = SpikingDense(4, 3, rngs=nnx.Rngs(0), neuron=Synaptic(alpha=0.7, beta=0.6, reset="none",
-                                                                    learn=("alpha",), per_neuron=True))
+    layer = SpikingDense(
+        4, 3, rngs=nnx.Rngs(0), neuron=Synaptic(alpha=0.7, beta=0.6, reset="none", learn=("alpha",), per_neuron=True)
+    )
     assert isinstance(layer.neurons.alpha, nnx.Param) and layer.neurons.alpha[...].shape == (3,)
     assert not isinstance(layer.neurons.beta, nnx.Param)
     x = jnp.asarray(RNG.random((10, 2, 4)).astype(np.float32))
@@ -157,8 +177,10 @@ def test_learned_per_neuron_parameters_are_params_and_match_finite_differences()
 
 def test_cost_models_charge_each_neuron_by_its_counts():
     x = jnp.asarray((RNG.random((4, 3, 10)) < 0.4).astype(np.float32))
-    models = {name: mlp([10, 20, 5], 4, rngs=nnx.Rngs(0), neuron=neuron, spiking_input=True)
-              for name, neuron in (("lif", LIF()), ("synaptic", Synaptic()), ("rlif", RLIF()))}
+    models = {
+        name: mlp([10, 20, 5], 4, rngs=nnx.Rngs(0), neuron=neuron, spiking_input=True)
+        for name, neuron in (("lif", LIF()), ("synaptic", Synaptic()), ("rlif", RLIF()))
+    }
     _, activity = models["lif"](x)  # one activity, so only the neuron model differs
     cost = {name: systolic(preset("systolic-sata"), m.workload, activity) for name, m in models.items()}
     lif_c, syn_c = cost["lif"].energy_pj, cost["synaptic"].energy_pj
@@ -166,15 +188,22 @@ def test_cost_models_charge_each_neuron_by_its_counts():
     np.testing.assert_allclose(float(syn_c["lif_ungated"]), 6 / 4 * float(lif_c["lif_ungated"]), rtol=1e-6)
     assert float(syn_c["glb_ofmap_dynamic"]) > float(lif_c["glb_ofmap_dynamic"])  # two states read and written
     imc_cost = {name: imc(preset("rram-adc"), m.workload, activity) for name, m in models.items()}
-    np.testing.assert_allclose(float(imc_cost["synaptic"].energy_pj["neuron"]),
-                               1.5 * float(imc_cost["lif"].energy_pj["neuron"]), rtol=1e-6)
+    np.testing.assert_allclose(
+        float(imc_cost["synaptic"].energy_pj["neuron"]), 1.5 * float(imc_cost["lif"].energy_pj["neuron"]), rtol=1e-6
+    )
     # recurrent: every output spike but the last step's reaches all N neurons of its layer again
     spikes = [np.asarray(act.output_spikes) for act in activity.layers]
     extra = sum(s[:-1].sum() * n for s, n in zip(spikes, (20, 5)))
-    np.testing.assert_allclose(float(synaptic_updates(models["rlif"].workload, activity)),
-                               float(synaptic_updates(models["lif"].workload, activity)) + extra, rtol=1e-6)
-    np.testing.assert_allclose(float(naive(preset("naive-fp32"), models["rlif"].workload, activity).energy_pj["ac"]),
-                               0.9 * float(synaptic_updates(models["rlif"].workload, activity)), rtol=1e-5)
+    np.testing.assert_allclose(
+        float(synaptic_updates(models["rlif"].workload, activity)),
+        float(synaptic_updates(models["lif"].workload, activity)) + extra,
+        rtol=1e-6,
+    )
+    np.testing.assert_allclose(
+        float(naive(preset("naive-fp32"), models["rlif"].workload, activity).energy_pj["ac"]),
+        0.9 * float(synaptic_updates(models["rlif"].workload, activity)),
+        rtol=1e-5,
+    )
     assert float(imc_cost["rlif"].energy_pj.total) > float(imc_cost["lif"].energy_pj.total)
 
 
@@ -191,7 +220,9 @@ def test_neuron_errors_name_the_argument():
         ALIF(gamma=-1.0)
     with pytest.raises(ValueError, match="reset: got 'hard'"):
         Synaptic(reset="hard")
-    with pytest.raises(ValueError, match="reset_delay: got False with reset='subtract'; allowed: False only with reset='zero'"):
+    with pytest.raises(
+        ValueError, match="reset_delay: got False with reset='subtract'; allowed: False only with reset='zero'"
+    ):
         Synaptic(reset_delay=False)
     with pytest.raises(ValueError, match="surrogate"):
         LIF(surrogate=3.0)

@@ -11,13 +11,16 @@ import numpy as np
 import pytest
 
 from hwsnn.train.checkpoint import Checkpointer
-from hwsnn.train.metrics import append_jsonl, read_jsonl
 from hwsnn.train.config import DataConfig, ModelConfig, TrainConfig, TrainingConfig
-from hwsnn.train.loop import Run, train_and_evaluate
+from hwsnn.train.loop import train_and_evaluate
+from hwsnn.train.metrics import append_jsonl, read_jsonl
+from hwsnn.train.run import Run
 
-SMALL = TrainConfig(data=DataConfig(dataset="digits", encoding="rate"), model=ModelConfig(kind="mlp", hidden=(32,), timesteps=3),
-                    training=TrainingConfig(batch_size=32, epochs=2, checkpoint_every=10, eval_batch_size=200,
-                                            learning_rate=1e-2))
+SMALL = TrainConfig(
+    data=DataConfig(dataset="digits", encoding="rate"),
+    model=ModelConfig(kind="mlp", hidden=(32,), timesteps=3),
+    training=TrainingConfig(batch_size=32, epochs=2, checkpoint_every=10, eval_batch_size=200, learning_rate=1e-2),
+)
 
 
 def final_params(workdir):
@@ -45,7 +48,7 @@ def test_resume_reaches_the_same_parameters(tmp_path):
     keys = ("epoch", "step", "train_loss", "train_accuracy", "test_loss", "test_accuracy")
     records = lambda folder: [{k: r[k] for k in keys} for r in read_jsonl(folder / "metrics.jsonl")]
     assert records(split) == records(tmp_path / "full") and [r["epoch"] for r in records(split)] == [1, 2]
-    records = [json.loads(l) for l in open(tmp_path / "full" / "metrics.jsonl")]
+    records = [json.loads(line) for line in open(tmp_path / "full" / "metrics.jsonl")]
     assert [r["epoch"] for r in records] == [1, 2]
     assert (tmp_path / "full" / "training_curve.png").stat().st_size > 10_000
 
@@ -55,8 +58,8 @@ def test_identical_seeds_identical_metrics(tmp_path):
     train_and_evaluate(config, tmp_path / "a", progress=False)
     train_and_evaluate(config, tmp_path / "b", progress=False)
     drop = lambda r: {k: v for k, v in r.items() if k != "seconds"}
-    a = [drop(json.loads(l)) for l in open(tmp_path / "a" / "metrics.jsonl")]
-    b = [drop(json.loads(l)) for l in open(tmp_path / "b" / "metrics.jsonl")]
+    a = [drop(json.loads(line)) for line in open(tmp_path / "a" / "metrics.jsonl")]
+    b = [drop(json.loads(line)) for line in open(tmp_path / "b" / "metrics.jsonl")]
     assert a == b
     assert a[0]["test_accuracy"] > 0.6
 
@@ -64,9 +67,10 @@ def test_identical_seeds_identical_metrics(tmp_path):
 PARALLEL_SCRIPT = """
 import jax, json, numpy as np
 from hwsnn.train.config import config_from_dict
-from hwsnn.train.loop import Run, batch_slice, epoch_order
+from hwsnn.train.run import Run, batch_slice, epoch_order
 from hwsnn.train.parallel import shard_batch
-config = config_from_dict({"data": {"dataset": "digits", "encoding": "rate"}, "model": {"kind": "mlp", "hidden": [32], "timesteps": 3},
+config = config_from_dict({"data": {"dataset": "digits", "encoding": "rate"},
+                          "model": {"kind": "mlp", "hidden": [32], "timesteps": 3},
                           "training": {"batch_size": 32, "learning_rate": 1e-2}})
 losses = {}
 for n in (1, 4):
@@ -86,7 +90,9 @@ print(json.dumps({"devices": len(jax.devices()), "losses": losses, "param_specs"
 
 def test_data_parallel_on_four_devices_matches_one():
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu")
-    result = subprocess.run([sys.executable, "-c", PARALLEL_SCRIPT], env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", PARALLEL_SCRIPT], env=env, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["devices"] == 4
@@ -96,7 +102,7 @@ def test_data_parallel_on_four_devices_matches_one():
 
 def test_validation_images_are_held_out_of_training():
     from hwsnn.data import load_dataset
-    from hwsnn.train.loop import Run, hold_out
+    from hwsnn.train.run import Run, hold_out
 
     data = load_dataset("digits")
     rest, (x_val, y_val) = hold_out(data, 300)
@@ -104,13 +110,17 @@ def test_validation_images_are_held_out_of_training():
     # disjoint and complete: every training image is in exactly one of the two
     flat = lambda x: {row.tobytes() for row in x.reshape(len(x), -1)}
     assert flat(x_val).isdisjoint(flat(rest.x_train)) and flat(x_val) | flat(rest.x_train) == flat(data.x_train)
-    run = Run(TrainConfig(data=DataConfig(dataset="digits", validation=300), model=ModelConfig(kind="mlp", hidden=(8,))), data)
+    run = Run(
+        TrainConfig(data=DataConfig(dataset="digits", validation=300), model=ModelConfig(kind="mlp", hidden=(8,))), data
+    )
     assert run.steps_per_epoch == (len(data.y_train) - 300) // 64
     assert 0.0 <= run.evaluate(None, "validation")["accuracy"] <= 1.0
     with pytest.raises(ValueError, match="validation: got 5000; allowed: fewer than the 1438 training images"):
         hold_out(data, 5000)
     with pytest.raises(ValueError, match="split: got 'validation'; allowed: \\['test', 'train'\\]"):
-        Run(TrainConfig(data=DataConfig(dataset="digits"), model=ModelConfig(kind="mlp", hidden=(8,))), data).evaluate(None, "validation")
+        Run(TrainConfig(data=DataConfig(dataset="digits"), model=ModelConfig(kind="mlp", hidden=(8,))), data).evaluate(
+            None, "validation"
+        )
 
 
 @pytest.mark.parametrize("learn", [False, True])
@@ -123,15 +133,18 @@ def test_sense_amplifier_gains_learn_only_when_asked(learn):
 
     from hwsnn.layers import Context
 
-    config = TrainConfig(data=DataConfig(dataset="digits"), model=ModelConfig(kind="mlp", hidden=(8,), timesteps=2)).replace(
-        hardware={"preset": "rram-sa", "learn_scale": learn})
+    config = TrainConfig(
+        data=DataConfig(dataset="digits"), model=ModelConfig(kind="mlp", hidden=(8,), timesteps=2)
+    ).replace(hardware={"preset": "rram-sa", "learn_scale": learn})
     layer = Run(config).model.layers[-1]  # 8 -> 10 on crossbars
     x = jnp.asarray((np.random.default_rng(0).random((2, 4, 8)) < 0.5).astype(np.float32))
     layer.synapse(x, Context(jax.random.key(0), calibrate=True))
     grads = nnx.grad(lambda m: jnp.sum(m.synapse(x, Context(jax.random.key(0))) ** 2))(layer)
     assert bool(np.any(np.asarray(grads["readout_scale"]["log_gain"][...]) != 0)) == learn
     assert float(np.abs(np.asarray(grads["kernel"][...])).sum()) > 0
-    with pytest.raises(ValueError, match="hardware.learn_scale: got True with preset 'rram-adc'; allowed: a sense-amplifier preset"):
+    with pytest.raises(
+        ValueError, match="hardware.learn_scale: got True with preset 'rram-adc'; allowed: a sense-amplifier preset"
+    ):
         config.replace(hardware={"preset": "rram-adc", "learn_scale": True})
 
 
@@ -149,19 +162,25 @@ def test_a_corrupted_checkpoint_is_set_aside_and_the_last_intact_one_used(tmp_pa
     with pytest.warns(UserWarning) as caught:
         train_and_evaluate(SMALL, broken, progress=False)
     messages = [str(w.message) for w in caught]
-    assert any(f"step folder {broken / 'checkpoints' / '30'} cannot be read" in m and "corrupted-30" in m for m in messages)
+    assert any(
+        f"step folder {broken / 'checkpoints' / '30'} cannot be read" in m and "corrupted-30" in m for m in messages
+    )
     assert any("metrics.jsonl, line 2: dropped a partial last line" in m for m in messages)
     assert (broken / "checkpoints" / "corrupted-30").is_dir()  # kept for inspection
     for x, y in zip(jax.tree.leaves(final_params(full).params), jax.tree.leaves(final_params(broken).params)):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))  # resumed from step 20: the same run
-    timeless = lambda folder: [{k: v for k, v in r.items() if k != "seconds"} for r in read_jsonl(folder / "metrics.jsonl")]
+    timeless = lambda folder: [
+        {k: v for k, v in r.items() if k != "seconds"} for r in read_jsonl(folder / "metrics.jsonl")
+    ]
     assert timeless(broken) == timeless(full)  # one record per epoch, each over the whole epoch
 
 
 def test_metrics_lines_are_checked(tmp_path):
     path = tmp_path / "metrics.jsonl"
     path.write_text('{"epoch": 1}\n{"epoch": 2\n{"epoch": 3}\n')
-    with pytest.raises(ValueError, match=r"metrics.jsonl, line 2: not a metrics record .*allowed: one JSON object per line"):
+    with pytest.raises(
+        ValueError, match=r"metrics.jsonl, line 2: not a metrics record .*allowed: one JSON object per line"
+    ):
         read_jsonl(path)
     path.write_text('{"epoch": 1}\n[1, 2]\n')
     with pytest.raises(ValueError, match=r"line 2: not a metrics record \(a JSON list, not an object\)"):
@@ -189,7 +208,9 @@ def test_a_checkpoint_of_the_earlier_layout_restores(tmp_path):
 
 def test_a_network_that_fires_no_spike_is_reported(tmp_path):
     silent = SMALL.replace(neuron={"threshold": 1e6}, training={"epochs": 1})
-    with pytest.warns(UserWarning, match=r"epoch 1: the network fired no spike in training, .*neuron.threshold 1000000.0"):
+    with pytest.warns(
+        UserWarning, match=r"epoch 1: the network fired no spike in training, .*neuron.threshold 1000000.0"
+    ):
         summary = train_and_evaluate(silent, tmp_path, progress=False)
     assert summary["test_spikes_per_sample"] == 0
 
@@ -229,8 +250,12 @@ def test_a_checkpoint_of_another_structure_is_refused_not_set_aside(tmp_path):
     checkpointer = Checkpointer(tmp_path, 1)
     checkpointer.maybe_save(3, {"w": jnp.zeros(3)}, force=True)
     checkpointer.close()
-    for like, reason in (({"w": jnp.zeros(4)}, "Requested shape: \\(4,\\) is not compatible with the stored shape: \\(3,\\)"),
-                         ({"w": jnp.zeros(3), "b": jnp.zeros(2)}, "structures do not match")):
-        with pytest.raises(ValueError, match=rf"step folder {tmp_path / '3'} holds a state of another structure .*{reason}"):
+    for like, reason in (
+        ({"w": jnp.zeros(4)}, "Requested shape: \\(4,\\) is not compatible with the stored shape: \\(3,\\)"),
+        ({"w": jnp.zeros(3), "b": jnp.zeros(2)}, "structures do not match"),
+    ):
+        with pytest.raises(
+            ValueError, match=rf"step folder {tmp_path / '3'} holds a state of another structure .*{reason}"
+        ):
             Checkpointer(tmp_path, 1).restore(like)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["3"]

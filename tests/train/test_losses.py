@@ -35,10 +35,14 @@ def test_mse_count_matches_snntorch(correct, incorrect):
     ref = torch_loss(SF.mse_count_loss(correct_rate=correct, incorrect_rate=incorrect), SPIKES[..., :10].copy(), LABELS)
     ours = mse_count(jnp.asarray(SPIKES[..., :10]), jnp.asarray(LABELS), correct_rate=correct, incorrect_rate=incorrect)
     assert float(ours) == pytest.approx(ref, rel=1e-5)
-    ref_pop = torch_loss(SF.mse_count_loss(correct_rate=correct, incorrect_rate=incorrect, population_code=True,
-                                           num_classes=10), SPIKES, LABELS)
-    ours_pop = mse_count(jnp.asarray(SPIKES), jnp.asarray(LABELS), correct_rate=correct,
-                         incorrect_rate=incorrect, num_classes=10)
+    ref_pop = torch_loss(
+        SF.mse_count_loss(correct_rate=correct, incorrect_rate=incorrect, population_code=True, num_classes=10),
+        SPIKES,
+        LABELS,
+    )
+    ours_pop = mse_count(
+        jnp.asarray(SPIKES), jnp.asarray(LABELS), correct_rate=correct, incorrect_rate=incorrect, num_classes=10
+    )
     assert float(ours_pop) == pytest.approx(ref_pop, rel=1e-5)
 
 

@@ -22,7 +22,9 @@ def make(seed=0):
     optimizer = optax.adam(1e-2)
     graphdef, state = init_state(model, optimizer)
     traced_objective = chex.assert_max_traces(make_objective(ce_count, rate_weight=0.1), n=1)
-    step = make_train_step(graphdef, optimizer, traced_objective, encoder_from_name("rate"), 4, jax.random.PRNGKey(seed))
+    step = make_train_step(
+        graphdef, optimizer, traced_objective, encoder_from_name("rate"), 4, jax.random.PRNGKey(seed)
+    )
     x = data.x_train.reshape(-1, 64)
     return step, state, x, data.y_train
 
@@ -49,8 +51,13 @@ def test_step_traces_once_learns_and_is_deterministic():
 
 def test_firing_rate_loss_by_hand():
     from hwsnn.layers import SNN, SpikingDense
+
     model = SNN([SpikingDense(4, 2, rngs=nnx.Rngs(0)), SpikingDense(2, 5, rngs=nnx.Rngs(0))], (4,), 10)
-    activity = Activity((LayerActivity(jnp.zeros(10), jnp.full(10, 1.0)),   # 10 spikes / (2 x 10) = 0.5
-                         LayerActivity(jnp.zeros(10), jnp.full(10, 0.5))))  # 5 spikes / (5 x 10) = 0.1
+    activity = Activity(
+        (
+            LayerActivity(jnp.zeros(10), jnp.full(10, 1.0)),  # 10 spikes / (2 x 10) = 0.5
+            LayerActivity(jnp.zeros(10), jnp.full(10, 0.5)),
+        )
+    )  # 5 spikes / (5 x 10) = 0.1
     value = firing_rate_loss(activity, model.workload, target=0.1)
     assert abs(float(value) - ((0.5 - 0.1) ** 2 + 0.0) / 2) < 1e-7

@@ -8,8 +8,21 @@ import pytest
 from hwsnn.cli import main
 from hwsnn.train.config import TrainConfig
 
-SMALL = ["--data.dataset", "digits", "--model.kind", "mlp", "--model.hidden", "32", "--data.encoding", "rate", "--training.batch-size", "32",
-         "--training.learning-rate", "0.01", "--no-progress"]
+SMALL = [
+    "--data.dataset",
+    "digits",
+    "--model.kind",
+    "mlp",
+    "--model.hidden",
+    "32",
+    "--data.encoding",
+    "rate",
+    "--training.batch-size",
+    "32",
+    "--training.learning-rate",
+    "0.01",
+    "--no-progress",
+]
 
 
 def train(workdir, *flags):
@@ -18,8 +31,18 @@ def train(workdir, *flags):
 
 
 def test_energy_weight_shortens_learned_timesteps(tmp_path, capsys):
-    learned = ["--model.timesteps", "8", "--model.learn-timesteps", "true", "--training.timestep-learning-rate", "0.1", "--training.epochs", "2",
-               "--energy.model", "imc"]
+    learned = [
+        "--model.timesteps",
+        "8",
+        "--model.learn-timesteps",
+        "true",
+        "--training.timestep-learning-rate",
+        "0.1",
+        "--training.epochs",
+        "2",
+        "--energy.model",
+        "imc",
+    ]
     free = train(tmp_path / "free", *learned, "--energy.weight", "0")
     costly = train(tmp_path / "costly", *learned, "--energy.weight", "3")
     capsys.readouterr()
@@ -34,16 +57,26 @@ def test_energy_weight_shortens_learned_timesteps(tmp_path, capsys):
         assert record["active_timesteps"] == [min(max(round(c), 1), 8) for c in record["step_counts"]]
 
 
-@pytest.mark.parametrize("changes, message", [
-    (dict(energy={"weight": 0.5}), "energy.weight: got 0.5; allowed: 0 unless energy.model or energy.preset is set"),
-    (dict(energy={"model": "imc", "preset": "systolic-sata"}),
-     "energy.preset: got 'systolic-sata'; allowed: a preset of energy.model 'imc'"),
-    (dict(energy={"model": "analog"}), "energy.model: got 'analog'"),
-    (dict(model={"learn_timesteps": True}, training={"loss": "ce_rate"}),
-     "model.learn_timesteps: got True; allowed: False with training.loss ce_rate"),
-    (dict(model={"layer_timesteps": (4, 0)}), "model.layer_timesteps: got (4, 0); allowed: >= 1"),
-    (dict(training={"timestep_learning_rate": 0.0}), "training.timestep_learning_rate: got 0.0; allowed: > 0"),
-])
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        (
+            dict(energy={"weight": 0.5}),
+            "energy.weight: got 0.5; allowed: 0 unless energy.model or energy.preset is set",
+        ),
+        (
+            dict(energy={"model": "imc", "preset": "systolic-sata"}),
+            "energy.preset: got 'systolic-sata'; allowed: a preset of energy.model 'imc'",
+        ),
+        (dict(energy={"model": "analog"}), "energy.model: got 'analog'"),
+        (
+            dict(model={"learn_timesteps": True}, training={"loss": "ce_rate"}),
+            "model.learn_timesteps: got True; allowed: False with training.loss ce_rate",
+        ),
+        (dict(model={"layer_timesteps": (4, 0)}), "model.layer_timesteps: got (4, 0); allowed: >= 1"),
+        (dict(training={"timestep_learning_rate": 0.0}), "training.timestep_learning_rate: got 0.0; allowed: > 0"),
+    ],
+)
 def test_config_rejects_bad_timestep_and_energy_settings(changes, message):
     with pytest.raises(ValueError, match=message.replace("(", "\\(").replace(")", "\\)")):
         TrainConfig().replace(**changes)
@@ -52,8 +85,10 @@ def test_config_rejects_bad_timestep_and_energy_settings(changes, message):
 def test_search_cli_reduces_timesteps_within_budget(tmp_path, capsys):
     workdir = tmp_path / "run"
     train(workdir, "--model.timesteps", "6", "--training.epochs", "3", "--data.validation", "300")
-    assert main(["search", "--workdir", str(workdir), "--budget", "0.05", "--samples", "300",
-                 "--finetune-steps", "5"]) == 0
+    assert (
+        main(["search", "--workdir", str(workdir), "--budget", "0.05", "--samples", "300", "--finetune-steps", "5"])
+        == 0
+    )
     printed = capsys.readouterr().out
     result = json.loads((workdir / "search" / "search.json").read_text())
     assert "synaptic_updates_reduction" in printed
@@ -66,7 +101,9 @@ def test_search_cli_reduces_timesteps_within_budget(tmp_path, capsys):
     assert accepted[-1]["timesteps"] == chosen["timesteps"]
     # neurons evaluated is structural: 32 x T_1 + 10 x T_2
     assert chosen["neurons_evaluated"] == 32 * chosen["timesteps"][0] + 10 * chosen["timesteps"][1]
-    assert result["neurons_evaluated_reduction"] == pytest.approx(uniform["neurons_evaluated"] / chosen["neurons_evaluated"])
+    assert result["neurons_evaluated_reduction"] == pytest.approx(
+        uniform["neurons_evaluated"] / chosen["neurons_evaluated"]
+    )
     assert result["synaptic_updates_reduction"] > 1.0
     # the report says what the chosen timesteps cost on the test set, which the search never saw
     lost = uniform["test_accuracy"] - chosen["test_accuracy"]
@@ -77,11 +114,21 @@ def test_search_cli_reduces_timesteps_within_budget(tmp_path, capsys):
     assert main(["evaluate", "--workdir", str(workdir / "search")]) == 0
     evaluated = json.loads(capsys.readouterr().out)
     assert evaluated["accuracy"] == pytest.approx(chosen["test_accuracy"])
-    assert main(["cost", "--workdir", str(workdir / "search"), "--samples", "100", "--presets", "event-fpga,rram-adc"]) == 0
+    assert (
+        main(["cost", "--workdir", str(workdir / "search"), "--samples", "100", "--presets", "event-fpga,rram-adc"])
+        == 0
+    )
     capsys.readouterr()
     # the chosen timesteps train and evaluate as a config
-    final = train(tmp_path / "final", "--model.timesteps", "6", "--training.epochs", "1",
-                  "--model.layer-timesteps", ",".join(map(str, chosen["timesteps"])))
+    final = train(
+        tmp_path / "final",
+        "--model.timesteps",
+        "6",
+        "--training.epochs",
+        "1",
+        "--model.layer-timesteps",
+        ",".join(map(str, chosen["timesteps"])),
+    )
     assert np.isfinite(final["test_loss"])
 
 

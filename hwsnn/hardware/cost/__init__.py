@@ -11,5 +11,16 @@ from hwsnn.hardware.platforms.imc import imc
 from hwsnn.hardware.platforms.naive import naive
 from hwsnn.hardware.platforms.systolic import systolic
 
-__all__ = ["Cost", "Energy", "LayerCost", "event", "fps_per_watt", "imc", "naive", "neurons_evaluated", "synaptic_operations",
-           "synaptic_updates", "systolic"]
+__all__ = [
+    "Cost",
+    "Energy",
+    "LayerCost",
+    "event",
+    "fps_per_watt",
+    "imc",
+    "naive",
+    "neurons_evaluated",
+    "synaptic_operations",
+    "synaptic_updates",
+    "systolic",
+]

@@ -104,8 +104,10 @@ class Cost:
 def check_spec(spec, kind: type, model: str) -> None:
     """Raise ``ValueError`` unless ``spec`` is a ``kind`` (the spec type cost model ``model`` reads)."""
     if not isinstance(spec, kind):
-        raise ValueError(f"spec: got {type(spec).__name__}; allowed: a {kind.__name__} (the {model} cost model's spec, "
-                         "from hwsnn.hardware.platforms or a preset's .spec()).")
+        raise ValueError(
+            f"spec: got {type(spec).__name__}; allowed: a {kind.__name__} (the {model} cost model's spec, "
+            "from hwsnn.hardware.platforms or a preset's .spec())."
+        )
 
 
 def check_inputs(workload: Workload, activity) -> None:
@@ -113,9 +115,13 @@ def check_inputs(workload: Workload, activity) -> None:
     if not isinstance(workload, Workload):
         raise ValueError(f"workload: got {type(workload).__name__}; allowed: a hwsnn Workload (model.workload).")
     if not isinstance(activity, Activity):
-        raise ValueError(f"activity: got {type(activity).__name__}; allowed: a hwsnn Activity (the second output of model(x)).")
+        raise ValueError(
+            f"activity: got {type(activity).__name__}; allowed: a hwsnn Activity (the second output of model(x))."
+        )
     if len(activity.layers) != len(workload.layers):
-        raise ValueError(f"activity: {len(activity.layers)} layers; allowed: one per workload layer ({len(workload.layers)}).")
+        raise ValueError(
+            f"activity: {len(activity.layers)} layers; allowed: one per workload layer ({len(workload.layers)})."
+        )
     for layer, act in zip(workload.layers, activity.layers):
         if act.input_events.shape != (layer.input_timesteps,) or act.output_spikes.shape != (layer.timesteps,):
             raise ValueError(
@@ -123,22 +129,32 @@ def check_inputs(workload: Workload, activity) -> None:
                 f"{act.output_spikes.shape}; allowed: ({layer.input_timesteps},) and ({layer.timesteps},)."
             )
         if act.step_mask is not None and act.step_mask.shape != (layer.timesteps,):
-            raise ValueError(f"activity: {layer.name} has step_mask {act.step_mask.shape}; allowed: ({layer.timesteps},).")
+            raise ValueError(
+                f"activity: {layer.name} has step_mask {act.step_mask.shape}; allowed: ({layer.timesteps},)."
+            )
         channels = (layer.input_timesteps, layer.in_shape[-1])
         if act.channel_events is not None and act.channel_events.shape != channels:
-            raise ValueError(f"activity: {layer.name} has channel_events {act.channel_events.shape}; allowed: {channels} "
-                             "(steps, input channels): the activity of the network this workload describes.")
-        for name, values, most, what in (("input_events", act.input_events, input_size(layer), "inputs"),
-                                         ("output_spikes", act.output_spikes, layer.neurons, "neurons")):
+            raise ValueError(
+                f"activity: {layer.name} has channel_events {act.channel_events.shape}; allowed: {channels} "
+                "(steps, input channels): the activity of the network this workload describes."
+            )
+        for name, values, most, what in (
+            ("input_events", act.input_events, input_size(layer), "inputs"),
+            ("output_spikes", act.output_spikes, layer.neurons, "neurons"),
+        ):
             if isinstance(values, jax.core.Tracer):
                 continue  # traced (under jit or grad): its values are known only at run time
             found = np.asarray(values)
             if not np.all(np.isfinite(found)) or found.min() < 0 or found.max() > most * (1 + 1e-6):
-                raise ValueError(f"activity: {layer.name} has {name} per step in [{found.min().item()!r}, {found.max().item()!r}]; "
-                                 f"allowed: finite counts from 0 to its {most} {what} per sample (the activity of "
-                                 "the network this workload describes).")
+                raise ValueError(
+                    f"activity: {layer.name} has {name} per step in [{found.min().item()!r}, {found.max().item()!r}]; "
+                    f"allowed: finite counts from 0 to its {most} {what} per sample (the activity of "
+                    "the network this workload describes)."
+                )
     if len(activity.adds) != len(workload.adds):
-        raise ValueError(f"activity: {len(activity.adds)} residual additions; allowed: one per workload add ({len(workload.adds)}).")
+        raise ValueError(
+            f"activity: {len(activity.adds)} residual additions; allowed: one per workload add ({len(workload.adds)})."
+        )
     for add, events in zip(workload.adds, activity.adds):
         if events.shape != (add.timesteps,):
             raise ValueError(f"activity: {add.name} has {events.shape} add events; allowed: ({add.timesteps},).")
@@ -197,8 +213,10 @@ def synaptic_updates(workload: Workload, activity) -> Array:
     real fan-out) per sample (every layer, the analog first layer of a direct-coded model included:
     each nonzero input is an update), plus the recurrent updates of recurrent layers
     (:func:`recurrent_operations`)."""
-    return sum(synaptic_operations(layer, act) + recurrent_operations(layer, act)
-               for layer, act in zip(workload, activity.layers))
+    return sum(
+        synaptic_operations(layer, act) + recurrent_operations(layer, act)
+        for layer, act in zip(workload, activity.layers)
+    )
 
 
 def neurons_evaluated(workload: Workload, activity) -> Array:

@@ -11,26 +11,79 @@
   quantisation, encodings, bit slices; :mod:`~hwsnn.hardware.crossbar.matmul`: :func:`analog_matmul`.
 """
 
+from hwsnn.hardware.crossbar.matmul import (
+    AnalogProduct,
+    analog_matmul,
+    analog_matmul_tiles,
+    readout_scale_shape,
+    split_row_tiles,
+)
 from hwsnn.hardware.crossbar.physics import (
-    Exact, IRDropSolver, Relaxation, Resummed, check_relaxation, column_currents, effective_conductance, exact_currents,
-    relaxation_currents, resummed_conductance,
+    Exact,
+    IRDropSolver,
+    Relaxation,
+    Resummed,
+    check_relaxation,
+    column_currents,
+    effective_conductance,
+    exact_currents,
+    relaxation_currents,
+    resummed_conductance,
 )
-from hwsnn.hardware.crossbar.stage import (
-    PHASES, READOUTS, STAGES, Component, HardwareStrength, Readout, Stage, as_strength, check_strength, ramped_names,
-)
-from hwsnn.hardware.crossbar.stages import Drift, IRDrop, ProgrammingNoise, ReadNoise, StuckAt
 from hwsnn.hardware.crossbar.readouts import ADC, Ideal, SenseAmplifier
 from hwsnn.hardware.crossbar.spec import CrossbarSpec
-from hwsnn.hardware.crossbar.weights import ENCODINGS, bit_slices, quantize_weights, weight_planes
-from hwsnn.hardware.crossbar.matmul import (
-    AnalogProduct, analog_matmul, analog_matmul_tiles, readout_scale_shape, split_row_tiles,
+from hwsnn.hardware.crossbar.stage import (
+    PHASES,
+    READOUTS,
+    STAGES,
+    Component,
+    HardwareStrength,
+    Readout,
+    Stage,
+    as_strength,
+    check_strength,
+    ramped_names,
 )
+from hwsnn.hardware.crossbar.stages import Drift, IRDrop, ProgrammingNoise, ReadNoise, StuckAt
+from hwsnn.hardware.crossbar.weights import ENCODINGS, bit_slices, quantize_weights, weight_planes
 
 __all__ = [
-    "ADC", "AnalogProduct", "Component", "CrossbarSpec", "Drift", "ENCODINGS", "Exact",
-    "HardwareStrength", "IRDrop", "IRDropSolver", "Ideal", "PHASES", "ProgrammingNoise", "READOUTS", "ReadNoise",
-    "Readout", "Relaxation", "Resummed", "STAGES", "SenseAmplifier", "Stage", "StuckAt", "analog_matmul",
-    "analog_matmul_tiles", "as_strength", "bit_slices", "check_relaxation", "check_strength", "column_currents",
-    "effective_conductance", "exact_currents", "quantize_weights", "ramped_names",
-    "readout_scale_shape", "relaxation_currents", "resummed_conductance", "split_row_tiles", "weight_planes",
+    "ADC",
+    "AnalogProduct",
+    "Component",
+    "CrossbarSpec",
+    "Drift",
+    "ENCODINGS",
+    "Exact",
+    "HardwareStrength",
+    "IRDrop",
+    "IRDropSolver",
+    "Ideal",
+    "PHASES",
+    "ProgrammingNoise",
+    "READOUTS",
+    "ReadNoise",
+    "Readout",
+    "Relaxation",
+    "Resummed",
+    "STAGES",
+    "SenseAmplifier",
+    "Stage",
+    "StuckAt",
+    "analog_matmul",
+    "analog_matmul_tiles",
+    "as_strength",
+    "bit_slices",
+    "check_relaxation",
+    "check_strength",
+    "column_currents",
+    "effective_conductance",
+    "exact_currents",
+    "quantize_weights",
+    "ramped_names",
+    "readout_scale_shape",
+    "relaxation_currents",
+    "resummed_conductance",
+    "split_row_tiles",
+    "weight_planes",
 ]

@@ -59,7 +59,9 @@ def _tiles(g: Array, size: int, pad_value) -> Array:
     """``[A, K, M] -> [A, K/X, X, M/X, X]``: each of ``A`` arrays as row tiles of ``X x X`` crossbars
     side by side (padded with ``pad_value`` conductance): a reshape of the padded stack, no transpose."""
     rows, cols = -(-g.shape[1] // size), -(-g.shape[2] // size)
-    padded = jnp.pad(g, ((0, 0), (0, rows * size - g.shape[1]), (0, cols * size - g.shape[2])), constant_values=pad_value)
+    padded = jnp.pad(
+        g, ((0, 0), (0, rows * size - g.shape[1]), (0, cols * size - g.shape[2])), constant_values=pad_value
+    )
     return padded.reshape(g.shape[0], rows, size, cols, size)
 
 
@@ -106,8 +108,16 @@ def _digital_sum(partials: list[Array], spec: CrossbarSpec, levels: float, input
     return planes_sum if differential else planes_sum - levels * input_sum
 
 
-def analog_matmul(x: Array, w: Array, spec: CrossbarSpec, key: Key, *, program_key: Key | None = None,
-                  strength: HardwareStrength | float = 1.0, sa_scale=None) -> Array:
+def analog_matmul(
+    x: Array,
+    w: Array,
+    spec: CrossbarSpec,
+    key: Key,
+    *,
+    program_key: Key | None = None,
+    strength: HardwareStrength | float = 1.0,
+    sa_scale=None,
+) -> Array:
     """``x @ w`` computed on crossbars described by ``spec`` (DESIGN.md section 7), for ``x [..., K]``
     and ``w [K, M]``: :func:`analog_matmul_tiles` on the row tiles of ``x^T`` (one transpose), reshaped
     back to ``[..., M]``. Arguments as for :func:`analog_matmul_tiles`.
@@ -126,9 +136,16 @@ def analog_matmul(x: Array, w: Array, spec: CrossbarSpec, key: Key, *, program_k
     return y.reshape(x.shape[:-1] + (w.shape[1],))
 
 
-def analog_matmul_tiles(row_tiles: list[Array], w: Array, spec: CrossbarSpec, key: Key, *, program_key: Key | None = None,
-                        strength: HardwareStrength | float = 1.0,
-                        sa_scale: Array | Callable[[Array], Array] | None = None) -> AnalogProduct:
+def analog_matmul_tiles(
+    row_tiles: list[Array],
+    w: Array,
+    spec: CrossbarSpec,
+    key: Key,
+    *,
+    program_key: Key | None = None,
+    strength: HardwareStrength | float = 1.0,
+    sa_scale: Array | Callable[[Array], Array] | None = None,
+) -> AnalogProduct:
     """``x @ w`` ``[P, M]`` on crossbars, for inputs given as crossbar row tiles (DESIGN.md section 7),
     with each column's partial-sum magnitudes (:class:`AnalogProduct`).
 
@@ -162,18 +179,28 @@ def analog_matmul_tiles(row_tiles: list[Array], w: Array, spec: CrossbarSpec, ke
     """
     size = spec.size
     heights = [tile.shape[0] for tile in row_tiles]
-    if w.ndim != 2 or not row_tiles or sum(heights) != w.shape[0] or any(h != size for h in heights[:-1]) \
-            or not 0 < heights[-1] <= size or len({tile.shape[1:] for tile in row_tiles}) != 1:
-        raise ValueError(f"row_tiles, w: tile shapes {[tuple(t.shape) for t in row_tiles]} and w {tuple(w.shape)}; "
-                         f"allowed: [{size}, P] blocks (the last [X_r <= {size}, P]) whose rows add up to w's [K, M].")
+    if (
+        w.ndim != 2
+        or not row_tiles
+        or sum(heights) != w.shape[0]
+        or any(h != size for h in heights[:-1])
+        or not 0 < heights[-1] <= size
+        or len({tile.shape[1:] for tile in row_tiles}) != 1
+    ):
+        raise ValueError(
+            f"row_tiles, w: tile shapes {[tuple(t.shape) for t in row_tiles]} and w {tuple(w.shape)}; "
+            f"allowed: [{size}, P] blocks (the last [X_r <= {size}, P]) whose rows add up to w's [K, M]."
+        )
     if not isinstance(spec, CrossbarSpec):
         raise ValueError(f"spec: got {type(spec).__name__}; allowed: a CrossbarSpec (hwsnn.hardware.crossbar).")
     readout = spec.readout
     scale_shape = readout_scale_shape(spec, w.shape[0], w.shape[1])
     if readout.needs_scale and (sa_scale is None or not callable(sa_scale) and tuple(sa_scale.shape) != scale_shape):
         got = None if sa_scale is None else f"shape {tuple(sa_scale.shape)}"
-        raise ValueError(f"sa_scale: got {got}; allowed: an array {scale_shape} (slices, row tiles, columns) of "
-                         f"calibrated or learned sense-amplifier scales, required by a {type(readout).__name__} readout.")
+        raise ValueError(
+            f"sa_scale: got {got}; allowed: an array {scale_shape} (slices, row tiles, columns) of "
+            f"calibrated or learned sense-amplifier scales, required by a {type(readout).__name__} readout."
+        )
     levels = as_strength(strength)
     program_key = key if program_key is None else program_key
     fan_out, rows = w.shape[1], len(heights)
@@ -203,12 +230,23 @@ def analog_matmul_tiles(row_tiles: list[Array], w: Array, spec: CrossbarSpec, ke
     partials = []  # [slice][row tile] -> [P, M]
     for s in range(count):
         keys = jax.random.split(jax.random.fold_in(key, 2 + s), rows)
-        partials.append([_tile_current(inputs, blocks[r][s * pair:(s + 1) * pair], spec, keys[r], levels)
-                         for r, inputs in enumerate(row_tiles)])
+        partials.append(
+            [
+                _tile_current(inputs, blocks[r][s * pair : (s + 1) * pair], spec, keys[r], levels)
+                for r, inputs in enumerate(row_tiles)
+            ]
+        )
     driven = [jnp.any(tile != 0, axis=0) for tile in row_tiles]  # [P] per row tile: any row driven
     reads = [jnp.maximum(jnp.sum(d), 1) for d in driven]  # inputs each tile is read for
-    magnitudes = jnp.stack([jnp.stack([jnp.sum(jnp.abs(jax.lax.stop_gradient(p)), axis=0) / reads[r] for r, p in enumerate(tiles)])
-                            for tiles in partials]) / full_scale
+    magnitudes = (
+        jnp.stack(
+            [
+                jnp.stack([jnp.sum(jnp.abs(jax.lax.stop_gradient(p)), axis=0) / reads[r] for r, p in enumerate(tiles)])
+                for tiles in partials
+            ]
+        )
+        / full_scale
+    )
     scales = sa_scale(magnitudes) if callable(sa_scale) else sa_scale
     frozen = readout.frozen(jax.random.fold_in(key, 1), (count, rows, 1, fan_out), w.dtype, full_scale, levels)
     exact = getattr(readout, "exact", False)
@@ -217,8 +255,14 @@ def analog_matmul_tiles(row_tiles: list[Array], w: Array, spec: CrossbarSpec, ke
         total = 0.0
         for r, partial in enumerate(tiles):
             if not exact:
-                read = readout.read(partial, full_scale, differential, None if frozen is None else frozen[s, r],
-                                    None if scales is None else full_scale * scales[s, r][None, :], driven[r])
+                read = readout.read(
+                    partial,
+                    full_scale,
+                    differential,
+                    None if frozen is None else frozen[s, r],
+                    None if scales is None else full_scale * scales[s, r][None, :],
+                    driven[r],
+                )
                 partial = read if is_one(levels["readout"]) else partial + levels["readout"] * (read - partial)
             total = total + partial
         summed.append(total)

@@ -27,8 +27,8 @@ Three solvers, each an :class:`IRDropSolver` object passed to :func:`column_curr
       W = v - r cumsum_j(revcumsum_j(I)),     B = r revcumsum_i(cumsum_i(I))
       I <- I + gamma (g (W - B) - I)          starting from I = g v (the ideal solution)
 
-  and ``I_j = sum_i I_ij``. Severity scales as ``eps = r_wire G_max N^2`` (REFERENCES.md section
-  5); undamped iteration diverges for large eps, damping ``gamma`` in 0.5-0.7 converges where
+  and ``I_j = sum_i I_ij``. Severity scales as ``eps = r_wire G_max N^2`` (the line drop relative
+  to the cells'); undamped iteration diverges for large eps, damping ``gamma`` in 0.5-0.7 converges where
   ``gamma = 1`` does not. The two nested cumulative sums are matmuls with the line kernels
   ``Kw[m, j] = min(m, j) + 1`` and ``Kb[i, m] = N - max(i, m)`` (0-based):
   ``W = v - r I Kw``, ``B = r Kb I`` (XLA's CPU cumsum is quadratic; a 64 x 64 matmul is not).
@@ -167,20 +167,25 @@ def exact_currents(v, g, r_wire) -> np.ndarray:
     return currents.reshape(v64.shape[:-1] + (m,))
 
 
-def check_relaxation(rows: int, columns: int, g_max, r_wire, *, iterations: int, damping, tolerance: float = 1e-3) -> float:
+def check_relaxation(
+    rows: int, columns: int, g_max, r_wire, *, iterations: int, damping, tolerance: float = 1e-3
+) -> float:
     """Relative size of the relaxation's last update in the worst case (all cells at ``g_max``).
 
     Raises:
       ValueError: the relaxation does not converge to ``tolerance`` in ``iterations`` steps.
     """
     g = jnp.full((rows, columns), float(g_max), jnp.float64 if jax.config.jax_enable_x64 else jnp.float32)
-    _, residual = relaxation_currents(jnp.ones((rows,), g.dtype), g, float(r_wire), iterations=iterations, damping=float(damping))
+    _, residual = relaxation_currents(
+        jnp.ones((rows,), g.dtype), g, float(r_wire), iterations=iterations, damping=float(damping)
+    )
     residual = float(residual)
     if not np.isfinite(residual) or residual > tolerance:
-        eps = float(r_wire) * float(g_max) * rows ** 2
+        eps = float(r_wire) * float(g_max) * rows**2
         raise ValueError(
-            f"ir_drop: the relaxation does not converge for a {rows}x{columns} crossbar with r_wire={float(r_wire)!r} ohm, "
-            f"g_max={float(g_max)!r} S (eps = r G N^2 = {eps:.3g}), damping {float(damping)!r}, {iterations} iterations: "
+            f"ir_drop: the relaxation does not converge for a {rows}x{columns} crossbar with "
+            f"r_wire={float(r_wire)!r} ohm, g_max={float(g_max)!r} S (eps = r G N^2 = {eps:.3g}), "
+            f"damping {float(damping)!r}, {iterations} iterations: "
             f"last relative update {residual:.3g} > {tolerance}; allowed: more iterations, smaller damping, smaller "
             "crossbars or the Exact() solver for evaluation."
         )
@@ -200,8 +205,6 @@ def effective_conductance(g: Array, r_wire, *, iterations: int, damping) -> Arra
     return relaxation_currents(eye, g, r_wire, iterations=iterations, damping=damping)[0]
 
 
-
-
 # --------------------------------------------------------------------------- solvers
 
 
@@ -217,8 +220,10 @@ class IRDropSolver(Record, abc.ABC):
 
     def fold(self, crossbars: Array, r_wire) -> Array:
         """Effective conductances of row tiles ``[R, N, C, X]`` (``C`` crossbars of ``N x X`` side by side)."""
-        raise ValueError(f"solver: {type(self).__name__} runs on the host to check the others; allowed in the loop: "
-                         "Resummed() or Relaxation(...).")
+        raise ValueError(
+            f"solver: {type(self).__name__} runs on the host to check the others; allowed in the loop: "
+            "Resummed() or Relaxation(...)."
+        )
 
     def check(self, rows: int, columns: int, g_max, r_wire) -> None:
         """Raise ``ValueError`` if it cannot solve a ``rows x columns`` crossbar of cells up to ``g_max``."""

@@ -59,13 +59,22 @@ class CrossbarSpec(Record):
 
     def __post_init__(self):
         s = "CrossbarSpec"
-        g_on, g_off = checks.strictly_positive(s, "g_on_siemens", self.g_on_siemens), checks.nonnegative(s, "g_off_siemens", self.g_off_siemens)
-        if not isinstance(g_on, jax.core.Tracer) and not isinstance(g_off, jax.core.Tracer) and float(g_off) >= float(g_on):
+        g_on, g_off = (
+            checks.strictly_positive(s, "g_on_siemens", self.g_on_siemens),
+            checks.nonnegative(s, "g_off_siemens", self.g_off_siemens),
+        )
+        if (
+            not isinstance(g_on, jax.core.Tracer)
+            and not isinstance(g_off, jax.core.Tracer)
+            and float(g_off) >= float(g_on)
+        ):
             raise ValueError(f"{s}: g_off_siemens must be < g_on_siemens = {float(g_on)!r}; got {float(g_off)!r}.")
         stages = tuple(self.stages) if isinstance(self.stages, (list, tuple)) else self.stages
         if not isinstance(stages, tuple) or not all(isinstance(stage, Stage) for stage in stages):
-            raise ValueError(f"{s}: stages must be a sequence of Stage objects (hwsnn.hardware.crossbar.stages); "
-                             f"got {self.stages!r}.")
+            raise ValueError(
+                f"{s}: stages must be a sequence of Stage objects (hwsnn.hardware.crossbar.stages); "
+                f"got {self.stages!r}."
+            )
         names = [stage.name for stage in stages]
         repeated = sorted({name for name in names if names.count(name) > 1})
         if repeated:
@@ -76,17 +85,28 @@ class CrossbarSpec(Record):
         if self.weight_bits is not None:
             checks.int_in(s, "weight_bits", self.weight_bits, 2, 16)
         clip = self.weight_clip
-        if clip is not None and (isinstance(clip, bool) or not isinstance(clip, (int, float)) or not np.isfinite(clip) or clip < 1.0):
-            raise ValueError(f"{s}: weight_clip must be None or a finite number >= 1 (in units of the layer's RMS weight; "
-                             f"below 1 most weights would sit at the top level); got {clip!r}.")
+        if clip is not None and (
+            isinstance(clip, bool) or not isinstance(clip, (int, float)) or not np.isfinite(clip) or clip < 1.0
+        ):
+            raise ValueError(
+                f"{s}: weight_clip must be None or a finite number >= 1 (in units of the layer's RMS weight; "
+                f"below 1 most weights would sit at the top level); got {clip!r}."
+            )
         if self.bits_per_cell is not None:
             if self.weight_bits is None:
-                raise ValueError(f"{s}: bits_per_cell={self.bits_per_cell!r} needs quantised weights; got weight_bits=None "
-                                 "(allowed: bits_per_cell=None with continuous weights, or an int weight_bits).")
+                raise ValueError(
+                    f"{s}: bits_per_cell={self.bits_per_cell!r} needs quantised weights; got weight_bits=None "
+                    "(allowed: bits_per_cell=None with continuous weights, or an int weight_bits)."
+                )
             stored_bits = self.weight_bits - 1 if self.encoding == "differential" else self.weight_bits
             checks.int_in(s, "bits_per_cell", self.bits_per_cell, 1, stored_bits)
-        self._set(g_on_siemens=g_on, g_off_siemens=g_off, v_read_volt=checks.strictly_positive(s, "v_read_volt", self.v_read_volt),
-                  stages=stages, weight_clip=None if clip is None else float(clip))
+        self._set(
+            g_on_siemens=g_on,
+            g_off_siemens=g_off,
+            v_read_volt=checks.strictly_positive(s, "v_read_volt", self.v_read_volt),
+            stages=stages,
+            weight_clip=None if clip is None else float(clip),
+        )
         for component in (*stages, self.readout):
             component.check(self)
 

@@ -125,8 +125,9 @@ class Readout(Component):
         return None
 
     @abc.abstractmethod
-    def read(self, partial: Array, full_scale, differential: bool, frozen: Array | None, scale: Array | None,
-             driven: Array) -> Array:
+    def read(
+        self, partial: Array, full_scale, differential: bool, frozen: Array | None, scale: Array | None, driven: Array
+    ) -> Array:
         """One row tile's partial sum ``partial [P, M]`` (amperes) as read; ``driven [P]``: whether the
         input drove any of the tile's rows; ``scale [M]`` (amperes) for readouts that need one."""
 
@@ -134,8 +135,10 @@ class Readout(Component):
 def _register(table: dict, cls: type, what: str, key: str | None = None) -> None:
     key = cls.name if key is None else key
     if key in table and table[key].__qualname__ != cls.__qualname__:
-        raise ValueError(f"{what} {key!r}: already registered by {table[key].__module__}.{table[key].__qualname__}; "
-                         f"allowed: a name no other {what} has.")
+        raise ValueError(
+            f"{what} {key!r}: already registered by {table[key].__module__}.{table[key].__qualname__}; "
+            f"allowed: a name no other {what} has."
+        )
     table[key] = cls
 
 
@@ -183,8 +186,10 @@ def check_strength(strength) -> None:
             number = None
         if number is None or not 0.0 <= number <= 1.0:  # NaN fails both comparisons
             where = "" if not isinstance(strength, dict) else f" for stage {name!r}"
-            raise ValueError(f"hardware_strength: got {value!r}{where}; allowed: a number in [0, 1] (0: ideal, 1: the "
-                             "spec's full non-idealities) or a mapping of stage names to such numbers.")
+            raise ValueError(
+                f"hardware_strength: got {value!r}{where}; allowed: a number in [0, 1] (0: ideal, 1: the "
+                "spec's full non-idealities) or a mapping of stage names to such numbers."
+            )
 
 
 def is_one(value) -> bool:

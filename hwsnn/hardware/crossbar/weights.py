@@ -71,11 +71,9 @@ def bit_slices(u: Array, plane_max: float, bits_per_cell: int | None) -> tuple[l
     shared so that the recombined value has the gradient of ``u``."""
     if bits_per_cell is None:
         return [u], plane_max
-    base = 2 ** bits_per_cell
+    base = 2**bits_per_cell
     count = slice_count(plane_max, bits_per_cell)
     whole = jax.lax.stop_gradient(jnp.round(u))
     through = (u - jax.lax.stop_gradient(u)) / count
-    digits = [jnp.floor(whole / base ** s) % base + through / base ** s for s in range(count)]
+    digits = [jnp.floor(whole / base**s) % base + through / base**s for s in range(count)]
     return digits, float(base - 1)
-
-

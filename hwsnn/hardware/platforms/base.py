@@ -43,7 +43,9 @@ def stack_specs(specs) -> Any:
     structure = jax.tree.structure(specs[0])
     for index, spec in enumerate(specs[1:], 1):
         if jax.tree.structure(spec) != structure:
-            raise ValueError(f"specs: spec {index} differs in type or static fields from spec 0; allowed: identical structure.")
+            raise ValueError(
+                f"specs: spec {index} differs in type or static fields from spec 0; allowed: identical structure."
+            )
     return jax.tree.map(lambda *leaves: jnp.stack(leaves), *specs)
 
 
@@ -84,6 +86,8 @@ class Platform(abc.ABC):
         if mode is None:
             return self
         if mode not in self.modes:
-            raise ValueError(f"mode: got {mode!r} for the {self.name} platform; allowed: "
-                             + (f"None or one of {list(self.modes)}." if self.modes else "None (it has no accounting modes)."))
+            raise ValueError(
+                f"mode: got {mode!r} for the {self.name} platform; allowed: "
+                + (f"None or one of {list(self.modes)}." if self.modes else "None (it has no accounting modes).")
+            )
         return dataclasses.replace(self, mode=mode)

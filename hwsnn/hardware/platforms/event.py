@@ -1,4 +1,4 @@
-"""Event-driven (FPGA-style) accelerator, after the DATE 2024 authors' design (REFERENCES.md section 1).
+"""Event-driven (FPGA-style) accelerator, after the DATE 2024 authors' design.
 
 Each layer compresses its input spike frame and iterates over the spike addresses; all its
 neurons accumulate in parallel. Cycles of layer ``l`` at timestep ``t``::
@@ -61,15 +61,31 @@ class EventSpec:
     name: str = static_field("event")
 
 
-def event_spec(*, clock_mhz, address_cycles, accumulate_cycles, step_cycles, power_w, neurons_per_unit: int = 1,
-               pipelined: bool = True, name: str = "event") -> EventSpec:
+def event_spec(
+    *,
+    clock_mhz,
+    address_cycles,
+    accumulate_cycles,
+    step_cycles,
+    power_w,
+    neurons_per_unit: int = 1,
+    pipelined: bool = True,
+    name: str = "event",
+) -> EventSpec:
     """A validated :class:`EventSpec`."""
     s = "EventSpec"
     if not isinstance(pipelined, bool):
         raise ValueError(f"{s}: pipelined must be a bool; got {pipelined!r}.")
-    return EventSpec(checks.strictly_positive(s, "clock_mhz", clock_mhz), checks.nonnegative(s, "address_cycles", address_cycles),
-                     checks.nonnegative(s, "accumulate_cycles", accumulate_cycles), checks.nonnegative(s, "step_cycles", step_cycles),
-                     checks.strictly_positive(s, "power_w", power_w), checks.int_in(s, "neurons_per_unit", neurons_per_unit, 1), pipelined, name)
+    return EventSpec(
+        checks.strictly_positive(s, "clock_mhz", clock_mhz),
+        checks.nonnegative(s, "address_cycles", address_cycles),
+        checks.nonnegative(s, "accumulate_cycles", accumulate_cycles),
+        checks.nonnegative(s, "step_cycles", step_cycles),
+        checks.strictly_positive(s, "power_w", power_w),
+        checks.int_in(s, "neurons_per_unit", neurons_per_unit, 1),
+        pipelined,
+        name,
+    )
 
 
 def event_fpga() -> EventSpec:
@@ -82,8 +98,9 @@ def event_fpga() -> EventSpec:
     200 MHz drawing 0.477 W (Han et al. 2020, as tabulated in the FPGA-SNN survey in Neural
     Computation); the DATE 2024 paper's own board power is not public.
     """
-    return event_spec(clock_mhz=200.0, address_cycles=1.0, accumulate_cycles=4.0, step_cycles=4.0, power_w=0.477,
-                      name="fpga-event")
+    return event_spec(
+        clock_mhz=200.0, address_cycles=1.0, accumulate_cycles=4.0, step_cycles=4.0, power_w=0.477, name="fpga-event"
+    )
 
 
 def layer_step_cycles(spec: EventSpec, events, step_mask=None) -> object:
@@ -99,7 +116,9 @@ def pipelined_cycles(stage_cycles: list, step_counts: list | None = None) -> obj
     ``stage_cycles[l]`` is ``[T_l]``; ``step_counts[l]`` the layer's active steps ``n_l`` (default
     ``T_l``; a traced count only sets which upstream step each step waits for, so it carries no gradient).
     """
-    counts = [c.shape[0] for c in stage_cycles] if step_counts is None else [jax.lax.stop_gradient(n) for n in step_counts]
+    counts = (
+        [c.shape[0] for c in stage_cycles] if step_counts is None else [jax.lax.stop_gradient(n) for n in step_counts]
+    )
     upstream = None  # F_{l-1}[:]
     for layer, cycles in enumerate(stage_cycles):
         finish, last = [], jnp.zeros((), cycles.dtype)
@@ -123,8 +142,10 @@ class Event(Platform):
     spec_type = EventSpec
 
     def snn(self, spec: EventSpec, workload: Workload, activity) -> Cost:
-        stage = [layer_step_cycles(spec, act.input_events + recurrent_events(layer, act), act.step_mask)
-                 for layer, act in zip(workload, activity.layers)]
+        stage = [
+            layer_step_cycles(spec, act.input_events + recurrent_events(layer, act), act.step_mask)
+            for layer, act in zip(workload, activity.layers)
+        ]
         adds = [_add_cycles(spec, add, events) for add, events in zip(workload.adds, activity.adds)]
         steps = [layer_steps(layer, act) for layer, act in zip(workload, activity.layers)]
         return _run(spec, workload, stage, adds, steps)
@@ -154,8 +175,10 @@ def _run(spec: EventSpec, workload: Workload, stage: list, adds: list, steps: li
     names = [layer.name for layer in workload] + [add.name for add in workload.adds]
     busy = [jnp.sum(c) for c in stage + adds]
     energy = _board_energy(spec, cycles)
-    layers = [LayerCost(name, Energy({"board": energy * b / sum(busy)}), cycles=b, latency_ns=_ns(spec, b))
-              for name, b in zip(names, busy)]
+    layers = [
+        LayerCost(name, Energy({"board": energy * b / sum(busy)}), cycles=b, latency_ns=_ns(spec, b))
+        for name, b in zip(names, busy)
+    ]
     return Cost.of_layers(layers, latency_ns=_ns(spec, cycles))
 
 
@@ -168,7 +191,9 @@ def _board_energy(spec: EventSpec, cycles) -> object:
 
 
 def _ann(spec: EventSpec, workload: Workload) -> Cost:
-    stage = [layer_step_cycles(spec, jnp.full((1,), float(input_size(layer)), spec.power_w.dtype)) for layer in workload]
+    stage = [
+        layer_step_cycles(spec, jnp.full((1,), float(input_size(layer)), spec.power_w.dtype)) for layer in workload
+    ]
     adds = [_add_cycles(spec, add, jnp.full((1,), float(add.elements), spec.power_w.dtype)) for add in workload.adds]
     return _run(spec, workload, stage, adds, None)
 

@@ -1,4 +1,5 @@
-"""SpikeSim-like in-memory-computing crossbar architecture (REFERENCES.md section 4).
+"""SpikeSim-like in-memory-computing crossbar architecture (Moitra et al., IEEE TCAD 2023; code
+Intelligent-Computing-Lab-Yale/SpikeSim).
 
 A layer with ``C_in`` input and ``C_out`` output channels, ``k x k`` kernel and ``H_out^2``
 output pixels occupies ``PEs_l = ceil(C_in / X) ceil(C_out / X) ceil(k^2 / crossbars_per_pe)``
@@ -11,7 +12,8 @@ Energy of one PE cycle (SpikeSim's equation, with the readout generalised)::
            + (X/8) 16 E_sub + (X/8) E_temp + E_tilebuf
 
 with ``k'^2 = min(k^2, crossbars_per_pe)`` active crossbars and ``E_ADC(b) = E_ADC(b_ref) x
-2^(b - b_ref)`` (Walden; ``x 4^(b - b_ref)`` Schreier; ``x (2^b - 1) / (2^b_ref - 1)`` flash). SpikeSim writes the ADC term as
+2^(b - b_ref)`` (Walden; ``x 4^(b - b_ref)`` Schreier; ``x (2^b - 1) / (2^b_ref - 1)`` flash). SpikeSim
+writes the ADC term as
 ``(X/8)[k^2 E_xbar + (X/8)(E_ADC + E_mux)]``: identical for its 64 x 64 crossbar with one ADC
 per 8 columns (``c = X/8 = 8``). hwsnn's form says what that count is: ``X`` conversions, ``X/c``
 ADCs converting ``c`` columns each, the crossbar driven once per conversion round.
@@ -69,20 +71,27 @@ import jax.numpy as jnp
 
 from hwsnn import checks
 from hwsnn.hardware.cost.base import (
-    Cost, Energy, LayerCost, input_size, layer_steps, neuron_op_ratio, output_pixels, pipeline_latency, recurrent_events,
+    Cost,
+    Energy,
+    LayerCost,
+    input_size,
+    layer_steps,
+    neuron_op_ratio,
+    output_pixels,
+    pipeline_latency,
+    recurrent_events,
 )
 from hwsnn.hardware.platforms.base import Platform, static_field
 from hwsnn.structure import LayerWorkload, Workload
 from hwsnn.typing import Array
 
-
 READOUTS = ("adc", "sa")
 ADC_SCALINGS = ("walden", "schreier", "flash")
-"""How an ADC's energy per conversion and its conversion time grow with its resolution ``b`` from the
-reference ``b_ref`` (REFERENCES.md section 5): "walden" and "schreier" are a SAR converter whose energy
-follows that figure of merit (x2 per bit; x4 per bit at high resolution) and which takes ``b + 1``
-steps of ``adc_step_ns``; "flash" is ``2^b - 1`` comparators, energy in proportion to their count
-(``(2^b - 1) / (2^b_ref - 1)``), one step per conversion."""
+"""How an ADC's energy per conversion and its conversion time grow with its resolution ``b`` from
+the reference ``b_ref`` (Chen et al., NeuroSim; Walden and Schreier figures of merit): "walden" and
+"schreier" are a SAR converter whose energy follows that figure of merit (x2 per bit; x4 per bit at
+high resolution) and which takes ``b + 1`` steps of ``adc_step_ns``; "flash" is ``2^b - 1`` comparators,
+energy in proportion to their count (``(2^b - 1) / (2^b_ref - 1)``), one step per conversion."""
 
 
 @jax.tree_util.register_dataclass
@@ -133,7 +142,7 @@ class IMCSpec:
         """Energy per conversion at ``adc_bits`` (:data:`ADC_SCALINGS`): Walden (x2 per bit), Schreier
         (x4 per bit), or flash (in proportion to its ``2^b - 1`` comparators)."""
         if self.adc_scaling == "flash":
-            return self.e_adc_pj * (2 ** self.adc_bits - 1) / (2 ** self.adc_reference_bits - 1)
+            return self.e_adc_pj * (2**self.adc_bits - 1) / (2**self.adc_reference_bits - 1)
         factor = 2.0 if self.adc_scaling == "walden" else 4.0
         return self.e_adc_pj * factor ** (self.adc_bits - self.adc_reference_bits)
 
@@ -142,9 +151,21 @@ class IMCSpec:
         return self.adc_step_ns * (1 if self.adc_scaling == "flash" else self.adc_bits + 1)
 
 
-def imc_spec(*, readout: str = "adc", adc_bits: int = 4, adc_reference_bits: int = 4, adc_scaling: str = "walden",
-             crossbar_size: int = 64, crossbars_per_pe: int = 9, pes_per_tile: int = 8, columns_per_adc: int = 8,
-             storage_bits: int = 22, ann_activation_bits: int = 8, name: str = "imc", **constants) -> IMCSpec:
+def imc_spec(
+    *,
+    readout: str = "adc",
+    adc_bits: int = 4,
+    adc_reference_bits: int = 4,
+    adc_scaling: str = "walden",
+    crossbar_size: int = 64,
+    crossbars_per_pe: int = 9,
+    pes_per_tile: int = 8,
+    columns_per_adc: int = 8,
+    storage_bits: int = 22,
+    ann_activation_bits: int = 8,
+    name: str = "imc",
+    **constants,
+) -> IMCSpec:
     """A validated :class:`IMCSpec`; ``constants`` are the array fields (all required, >= 0; clock > 0)."""
     s = "IMCSpec"
     checks.one_of(s, "readout", readout, READOUTS)
@@ -161,12 +182,23 @@ def imc_spec(*, readout: str = "adc", adc_bits: int = 4, adc_reference_bits: int
     missing, unknown = sorted(set(fields) - set(constants)), sorted(set(constants) - set(fields))
     if missing or unknown:
         raise ValueError(f"{s}: missing constants {missing}, unknown constants {unknown}; allowed: {fields}.")
-    values = {k: (checks.strictly_positive if k == "clock_mhz" else checks.nonnegative)(s, k, constants[k]) for k in fields}
-    return IMCSpec(**values, crossbar_size=crossbar_size, crossbars_per_pe=checks.int_in(s, "crossbars_per_pe", crossbars_per_pe, 1),
-                   pes_per_tile=checks.int_in(s, "pes_per_tile", pes_per_tile, 1), columns_per_adc=columns_per_adc,
-                   readout=readout, adc_bits=adc_bits, adc_reference_bits=adc_reference_bits, adc_scaling=adc_scaling,
-                   storage_bits=checks.int_in(s, "storage_bits", storage_bits, 1),
-                   ann_activation_bits=checks.int_in(s, "ann_activation_bits", ann_activation_bits, 1, 32), name=name)
+    values = {
+        k: (checks.strictly_positive if k == "clock_mhz" else checks.nonnegative)(s, k, constants[k]) for k in fields
+    }
+    return IMCSpec(
+        **values,
+        crossbar_size=crossbar_size,
+        crossbars_per_pe=checks.int_in(s, "crossbars_per_pe", crossbars_per_pe, 1),
+        pes_per_tile=checks.int_in(s, "pes_per_tile", pes_per_tile, 1),
+        columns_per_adc=columns_per_adc,
+        readout=readout,
+        adc_bits=adc_bits,
+        adc_reference_bits=adc_reference_bits,
+        adc_scaling=adc_scaling,
+        storage_bits=checks.int_in(s, "storage_bits", storage_bits, 1),
+        ann_activation_bits=checks.int_in(s, "ann_activation_bits", ann_activation_bits, 1, 32),
+        name=name,
+    )
 
 
 def _spikesim_constants() -> dict[str, float]:
@@ -180,11 +212,29 @@ def _spikesim_constants() -> dict[str, float]:
     so one comparator is about 693.633 / 15 = 46.24 um2.
     """
     return dict(
-        clock_mhz=250.0, e_adc_pj=2.03084, e_mux_pj=0.094245, e_sa_pj=0.001, e_xbar_pj=1.76423,
-        e_htree_pj=19.64 * 8, e_memfetch_pj=4.64, e_neuron_pj=1.274 * 4, e_tilebuf_pj=397.0, e_temp_pj=0.2,
-        e_sub_pj=1.15e-6, a_adc_um2=693.633, a_mux_um2=45.9, a_sa_um2=693.633 / 15, a_xbar_um2=26.2144,
-        a_htree_um2=433660.0, a_tilebuf_um2=0.7391 * 64 * 128, a_temp_um2=484.64, a_sub_um2=13411.4,
-        a_bit_um2=0.7391, pe_fixed_ns=104.0 - 8 * (4 + 1), adc_step_ns=1.0, sa_ns=1.0,
+        clock_mhz=250.0,
+        e_adc_pj=2.03084,
+        e_mux_pj=0.094245,
+        e_sa_pj=0.001,
+        e_xbar_pj=1.76423,
+        e_htree_pj=19.64 * 8,
+        e_memfetch_pj=4.64,
+        e_neuron_pj=1.274 * 4,
+        e_tilebuf_pj=397.0,
+        e_temp_pj=0.2,
+        e_sub_pj=1.15e-6,
+        a_adc_um2=693.633,
+        a_mux_um2=45.9,
+        a_sa_um2=693.633 / 15,
+        a_xbar_um2=26.2144,
+        a_htree_um2=433660.0,
+        a_tilebuf_um2=0.7391 * 64 * 128,
+        a_temp_um2=484.64,
+        a_sub_um2=13411.4,
+        a_bit_um2=0.7391,
+        pe_fixed_ns=104.0 - 8 * (4 + 1),
+        adc_step_ns=1.0,
+        sa_ns=1.0,
     )
 
 
@@ -193,8 +243,13 @@ def imc_spikesim_65nm_adc(adc_bits: int = 4, adc_scaling: str = "walden") -> IMC
     columns, its energy and conversion time scaled from SpikeSim's 4-bit SAR by ``adc_scaling``
     (:data:`ADC_SCALINGS`)."""
     suffix = "" if adc_scaling == "walden" else f"-{adc_scaling}"
-    return imc_spec(readout="adc", adc_bits=adc_bits, adc_scaling=adc_scaling, name=f"spikesim-65nm-adc{adc_bits}{suffix}",
-                    **_spikesim_constants())
+    return imc_spec(
+        readout="adc",
+        adc_bits=adc_bits,
+        adc_scaling=adc_scaling,
+        name=f"spikesim-65nm-adc{adc_bits}{suffix}",
+        **_spikesim_constants(),
+    )
 
 
 def imc_spikesim_65nm_adc4() -> IMCSpec:
@@ -214,14 +269,17 @@ _DIGITAL_GROUP = 8  # SpikeSim's X/8 for the subtractors and partial-sum buffers
 def pes_of(spec: IMCSpec, layer: LayerWorkload) -> int:
     """PEs a layer occupies: ``ceil(C_in / X) ceil(C_out / X) ceil(k^2 / crossbars_per_pe)``."""
     x = spec.crossbar_size
-    return (math.ceil(layer.in_shape[-1] / x) * math.ceil(layer.out_channels / x)
-            * math.ceil(layer.kernel_size ** 2 / spec.crossbars_per_pe))
+    return (
+        math.ceil(layer.in_shape[-1] / x)
+        * math.ceil(layer.out_channels / x)
+        * math.ceil(layer.kernel_size**2 / spec.crossbars_per_pe)
+    )
 
 
 def pe_cycle_energy(spec: IMCSpec, layer: LayerWorkload, with_neuron: bool = True) -> dict[str, object]:
     """Energy per component of one PE cycle of ``layer`` (all rows active)."""
     x, c = spec.crossbar_size, spec.columns_per_adc
-    crossbars = min(layer.kernel_size ** 2, spec.crossbars_per_pe)
+    crossbars = min(layer.kernel_size**2, spec.crossbars_per_pe)
     group = x / _DIGITAL_GROUP
     parts = {
         "htree": spec.e_htree_pj,
@@ -257,9 +315,18 @@ def area_mm2(spec: IMCSpec, workload: Workload) -> object:
     else:
         a_pe = spec.crossbars_per_pe * spec.a_xbar_um2 + x * spec.a_sa_um2
     tiles = math.ceil(sum(pes_of(spec, layer) + recurrent_pes(spec, layer) for layer in workload) / spec.pes_per_tile)
-    per_tile = ((x / _DIGITAL_GROUP) * spec.a_sub_um2 + spec.a_temp_um2 + spec.a_tilebuf_um2
-                + spec.pes_per_tile * a_pe + spec.a_htree_um2)
-    storage = sum(input_size(layer) + layer.neurons * layer.neuron.states for layer in workload) * spec.storage_bits * spec.a_bit_um2
+    per_tile = (
+        (x / _DIGITAL_GROUP) * spec.a_sub_um2
+        + spec.a_temp_um2
+        + spec.a_tilebuf_um2
+        + spec.pes_per_tile * a_pe
+        + spec.a_htree_um2
+    )
+    storage = (
+        sum(input_size(layer) + layer.neurons * layer.neuron.states for layer in workload)
+        * spec.storage_bits
+        * spec.a_bit_um2
+    )
     return (tiles * per_tile + storage) / 1e6
 
 
@@ -277,10 +344,16 @@ def _recurrent_energy(spec: IMCSpec, layer: LayerWorkload, act, mode: str) -> di
     pes = recurrent_pes(spec, layer)
     if not pes:
         return {}
-    dense = dataclasses.replace(layer, in_shape=(layer.neurons,), synapse_shape=(layer.recurrent_fan_out,), kernel_size=1)
+    dense = dataclasses.replace(
+        layer, in_shape=(layer.neurons,), synapse_shape=(layer.recurrent_fan_out,), kernel_size=1
+    )
     active = jnp.sum(recurrent_events(layer, act)) / layer.neurons
-    return {name: per_cycle * pes * (active if mode == "event" and name in ("crossbar", "memfetch") else layer_steps(layer, act))
-            for name, per_cycle in pe_cycle_energy(spec, dense, with_neuron=False).items()}
+    return {
+        name: per_cycle
+        * pes
+        * (active if mode == "event" and name in ("crossbar", "memfetch") else layer_steps(layer, act))
+        for name, per_cycle in pe_cycle_energy(spec, dense, with_neuron=False).items()
+    }
 
 
 def active_steps(spec: IMCSpec, layer: LayerWorkload, act) -> object:
@@ -328,9 +401,15 @@ class IMC(Platform):
                 energy[name] = per_cycle * cycles_per_step * (steps_active if driven else steps)
             for name, value in _recurrent_energy(spec, layer, act, mode).items():
                 energy[name] = energy[name] + value
-            layers.append(LayerCost(layer.name, Energy(energy), cycles=cycles_per_step * steps + recurrent_pes(spec, layer) * steps,
-                                    units=pes_of(spec, layer) + recurrent_pes(spec, layer),
-                                    latency_ns=steps * output_pixels(layer) * pe_cycle_ns(spec)))
+            layers.append(
+                LayerCost(
+                    layer.name,
+                    Energy(energy),
+                    cycles=cycles_per_step * steps + recurrent_pes(spec, layer) * steps,
+                    units=pes_of(spec, layer) + recurrent_pes(spec, layer),
+                    latency_ns=steps * output_pixels(layer) * pe_cycle_ns(spec),
+                )
+            )
         stages = [layer.latency_ns for layer in layers]
         for add, events in zip(workload.adds, activity.adds):
             layers.append(_add_cost(spec, add, jnp.sum(events) if mode == "event" else add.elements * add.timesteps))
@@ -348,11 +427,16 @@ def imc(spec: IMCSpec, workload: Workload, activity, *, mode: str = "event") -> 
 def add_energy_pj(spec: IMCSpec) -> dict[str, object]:
     """Energy per residual-addition operand (module doc): one column's share of a PE cycle's digital adds."""
     group = spec.crossbar_size / _DIGITAL_GROUP
-    return {"subtractor": group * 16 * spec.e_sub_pj / spec.crossbar_size, "psum_buffer": group * spec.e_temp_pj / spec.crossbar_size}
+    return {
+        "subtractor": group * 16 * spec.e_sub_pj / spec.crossbar_size,
+        "psum_buffer": group * spec.e_temp_pj / spec.crossbar_size,
+    }
 
 
 def _add_cost(spec: IMCSpec, add, operands) -> LayerCost:
-    return LayerCost(add.name, Energy({name: per_operand * operands for name, per_operand in add_energy_pj(spec).items()}))
+    return LayerCost(
+        add.name, Energy({name: per_operand * operands for name, per_operand in add_energy_pj(spec).items()})
+    )
 
 
 def _ann(spec: IMCSpec, workload: Workload) -> Cost:
@@ -360,9 +444,18 @@ def _ann(spec: IMCSpec, workload: Workload) -> Cost:
     layers = []
     for layer in workload:
         cycles = pes_of(spec, layer) * output_pixels(layer) * bits
-        energy = {name: per_cycle * cycles for name, per_cycle in pe_cycle_energy(spec, layer, with_neuron=False).items()}
-        layers.append(LayerCost(layer.name, Energy(energy), cycles=cycles, units=pes_of(spec, layer),
-                                latency_ns=bits * output_pixels(layer) * pe_cycle_ns(spec)))
+        energy = {
+            name: per_cycle * cycles for name, per_cycle in pe_cycle_energy(spec, layer, with_neuron=False).items()
+        }
+        layers.append(
+            LayerCost(
+                layer.name,
+                Energy(energy),
+                cycles=cycles,
+                units=pes_of(spec, layer),
+                latency_ns=bits * output_pixels(layer) * pe_cycle_ns(spec),
+            )
+        )
     stages = [layer.latency_ns for layer in layers]
     layers += [_add_cost(spec, add, float(add.elements)) for add in workload.adds]
     return Cost.of_layers(layers, latency_ns=pipeline_latency(stages), area_mm2=area_mm2(spec, workload))

@@ -37,7 +37,9 @@ class NaiveSpec:
 
 def naive_spec(*, e_mac_pj, e_ac_pj, name: str = "naive") -> NaiveSpec:
     """A validated :class:`NaiveSpec` (energies >= 0)."""
-    return NaiveSpec(checks.nonnegative("NaiveSpec", "e_mac_pj", e_mac_pj), checks.nonnegative("NaiveSpec", "e_ac_pj", e_ac_pj), name)
+    return NaiveSpec(
+        checks.nonnegative("NaiveSpec", "e_mac_pj", e_mac_pj), checks.nonnegative("NaiveSpec", "e_ac_pj", e_ac_pj), name
+    )
 
 
 def naive_fp32_45nm() -> NaiveSpec:
@@ -62,17 +64,25 @@ class Naive(Platform):
         for layer, act in zip(workload, activity.layers):
             sops = (synaptic_operations(layer, act) if layer.spiking_input else 0.0) + recurrent_operations(layer, act)
             macs = 0 if layer.spiking_input else layer.macs
-            layers.append(LayerCost(layer.name, Energy({"mac": spec.e_mac_pj * macs,
-                                                        "ac": spec.e_ac_pj * jnp.asarray(sops, spec.e_ac_pj.dtype)})))
+            layers.append(
+                LayerCost(
+                    layer.name,
+                    Energy({"mac": spec.e_mac_pj * macs, "ac": spec.e_ac_pj * jnp.asarray(sops, spec.e_ac_pj.dtype)}),
+                )
+            )
         for add, events in zip(workload.adds, activity.adds):  # one accumulate per shortcut spike (module doc)
             charged = float(add.operand == "spikes")
-            layers.append(LayerCost(add.name, Energy({"ac": charged * spec.e_ac_pj * jnp.sum(events).astype(spec.e_ac_pj.dtype)})))
+            layers.append(
+                LayerCost(add.name, Energy({"ac": charged * spec.e_ac_pj * jnp.sum(events).astype(spec.e_ac_pj.dtype)}))
+            )
         return Cost.of_layers(layers)
 
     def baseline(self, spec: NaiveSpec, workload: Workload) -> Cost:
         layers = [LayerCost(layer.name, Energy({"mac": spec.e_mac_pj * layer.macs})) for layer in workload]
-        layers += [LayerCost(add.name, Energy({"ac": float(add.operand == "spikes") * spec.e_ac_pj * add.elements}))
-                   for add in workload.adds]
+        layers += [
+            LayerCost(add.name, Energy({"ac": float(add.operand == "spikes") * spec.e_ac_pj * add.elements}))
+            for add in workload.adds
+        ]
         return Cost.of_layers(layers)
 
 

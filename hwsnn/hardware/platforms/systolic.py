@@ -1,4 +1,4 @@
-"""SATA-like weight-stationary systolic array (REFERENCES.md section 3).
+"""SATA-like weight-stationary systolic array (Yin et al., IEEE TCAD 2022; code RuokaiYin/SATA_Sim).
 
 Computation, per component class ``c`` (SATA_Sim ``energy-cal.py``)::
 
@@ -12,8 +12,8 @@ Neurons are charged by their own counts (:class:`~hwsnn.structure.NeuronCounts`)
 LIF unit SATA sized (1 state, 4 operations): a neuron update gates ``ops / 4`` LIF units' worth of
 energy; the ungated and leakage power of the PE's neuron unit scale with the largest ``ops / 4`` in
 the network (the unit must fit the most complex neuron); every state variable is read and written
-once per update (``states x membrane_bits``). LIF networks cost exactly as SATA's accounting. ANN baseline: ``mac`` and ``ann_spad``
-gate once per MAC, ``relu`` never gates; one pass.
+once per update (``states x membrane_bits``). LIF networks cost exactly as SATA's accounting. ANN
+baseline: ``mac`` and ``ann_spad`` gate once per MAC, ``relu`` never gates; one pass.
 
 Cycles, from tiling each layer (``K = fan_in`` reduction on the rows, ``N`` output channels on
 the columns, ``M`` output pixels streamed; SCALE-Sim's weight-stationary schedule)::
@@ -68,7 +68,14 @@ import jax.numpy as jnp
 
 from hwsnn import checks
 from hwsnn.hardware.cost.base import (
-    Cost, Energy, LayerCost, input_size, layer_steps, neuron_op_ratio, output_pixels, recurrent_operations,
+    Cost,
+    Energy,
+    LayerCost,
+    input_size,
+    layer_steps,
+    neuron_op_ratio,
+    output_pixels,
+    recurrent_operations,
     synaptic_operations,
 )
 from hwsnn.hardware.platforms.base import Platform, static_field
@@ -89,8 +96,11 @@ class PEUnit:
 
 def pe_unit(spec: str, name: str, *, gated_mw, ungated_mw, leak_mw) -> PEUnit:
     """A validated :class:`PEUnit` (powers >= 0)."""
-    return PEUnit(checks.nonnegative(spec, f"{name}.gated_mw", gated_mw), checks.nonnegative(spec, f"{name}.ungated_mw", ungated_mw),
-                  checks.nonnegative(spec, f"{name}.leak_mw", leak_mw))
+    return PEUnit(
+        checks.nonnegative(spec, f"{name}.gated_mw", gated_mw),
+        checks.nonnegative(spec, f"{name}.ungated_mw", ungated_mw),
+        checks.nonnegative(spec, f"{name}.leak_mw", leak_mw),
+    )
 
 
 @jax.tree_util.register_dataclass
@@ -107,8 +117,12 @@ class GlobalBuffer:
 
 def global_buffer(spec: str, name: str, *, size_bytes: int, read_pj, write_pj, leak_mw) -> GlobalBuffer:
     """A validated :class:`GlobalBuffer` (energies and power >= 0, capacity an int >= 1)."""
-    return GlobalBuffer(checks.nonnegative(spec, f"{name}.read_pj", read_pj), checks.nonnegative(spec, f"{name}.write_pj", write_pj),
-                        checks.nonnegative(spec, f"{name}.leak_mw", leak_mw), checks.int_in(spec, f"{name}.size_bytes", size_bytes, 1))
+    return GlobalBuffer(
+        checks.nonnegative(spec, f"{name}.read_pj", read_pj),
+        checks.nonnegative(spec, f"{name}.write_pj", write_pj),
+        checks.nonnegative(spec, f"{name}.leak_mw", leak_mw),
+        checks.int_in(spec, f"{name}.size_bytes", size_bytes, 1),
+    )
 
 
 @jax.tree_util.register_dataclass
@@ -148,41 +162,96 @@ class SystolicSpec:
     name: str = static_field("systolic")
 
 
-def systolic_spec(*, clock_mhz, accumulate: PEUnit, lif: PEUnit, spad: PEUnit, mac: PEUnit, relu: PEUnit,
-                  ann_spad: PEUnit, glb_weight: GlobalBuffer, glb_ifmap: GlobalBuffer, glb_ofmap: GlobalBuffer,
-                  dram_pj_per_byte, rows: int = 16, cols: int = 8, spike_bits: int = 1, weight_bits: int = 8,
-                  membrane_bits: int = 8, psum_bits: int = 16, ann_activation_bits: int = 8, glb_word_bytes: int = 32,
-                  psum_spad_bytes: int = 8, tick_batched: bool = False, name: str = "systolic") -> SystolicSpec:
+def systolic_spec(
+    *,
+    clock_mhz,
+    accumulate: PEUnit,
+    lif: PEUnit,
+    spad: PEUnit,
+    mac: PEUnit,
+    relu: PEUnit,
+    ann_spad: PEUnit,
+    glb_weight: GlobalBuffer,
+    glb_ifmap: GlobalBuffer,
+    glb_ofmap: GlobalBuffer,
+    dram_pj_per_byte,
+    rows: int = 16,
+    cols: int = 8,
+    spike_bits: int = 1,
+    weight_bits: int = 8,
+    membrane_bits: int = 8,
+    psum_bits: int = 16,
+    ann_activation_bits: int = 8,
+    glb_word_bytes: int = 32,
+    psum_spad_bytes: int = 8,
+    tick_batched: bool = False,
+    name: str = "systolic",
+) -> SystolicSpec:
     """A validated :class:`SystolicSpec`."""
     s = "SystolicSpec"
-    for unit_name, unit in (("accumulate", accumulate), ("lif", lif), ("spad", spad), ("mac", mac), ("relu", relu), ("ann_spad", ann_spad)):
+    for unit_name, unit in (
+        ("accumulate", accumulate),
+        ("lif", lif),
+        ("spad", spad),
+        ("mac", mac),
+        ("relu", relu),
+        ("ann_spad", ann_spad),
+    ):
         if not isinstance(unit, PEUnit):
             raise ValueError(f"{s}: {unit_name} must be a PEUnit (see pe_unit); got {type(unit).__name__}.")
     for buffer_name, buffer in (("glb_weight", glb_weight), ("glb_ifmap", glb_ifmap), ("glb_ofmap", glb_ofmap)):
         if not isinstance(buffer, GlobalBuffer):
-            raise ValueError(f"{s}: {buffer_name} must be a GlobalBuffer (see global_buffer); got {type(buffer).__name__}.")
+            raise ValueError(
+                f"{s}: {buffer_name} must be a GlobalBuffer (see global_buffer); got {type(buffer).__name__}."
+            )
     if not isinstance(tick_batched, bool):
         raise ValueError(f"{s}: tick_batched must be a bool; got {tick_batched!r}.")
     return SystolicSpec(
-        checks.strictly_positive(s, "clock_mhz", clock_mhz), accumulate, lif, spad, mac, relu, ann_spad, glb_weight, glb_ifmap, glb_ofmap,
+        checks.strictly_positive(s, "clock_mhz", clock_mhz),
+        accumulate,
+        lif,
+        spad,
+        mac,
+        relu,
+        ann_spad,
+        glb_weight,
+        glb_ifmap,
+        glb_ofmap,
         checks.nonnegative(s, "dram_pj_per_byte", dram_pj_per_byte),
-        rows=checks.int_in(s, "rows", rows, 1), cols=checks.int_in(s, "cols", cols, 1), spike_bits=checks.int_in(s, "spike_bits", spike_bits, 1, 32),
-        weight_bits=checks.int_in(s, "weight_bits", weight_bits, 1, 32), membrane_bits=checks.int_in(s, "membrane_bits", membrane_bits, 1, 64),
-        psum_bits=checks.int_in(s, "psum_bits", psum_bits, 1, 64), ann_activation_bits=checks.int_in(s, "ann_activation_bits", ann_activation_bits, 1, 32),
-        glb_word_bytes=checks.int_in(s, "glb_word_bytes", glb_word_bytes, 1), psum_spad_bytes=checks.int_in(s, "psum_spad_bytes", psum_spad_bytes, 1),
-        tick_batched=tick_batched, name=name,
+        rows=checks.int_in(s, "rows", rows, 1),
+        cols=checks.int_in(s, "cols", cols, 1),
+        spike_bits=checks.int_in(s, "spike_bits", spike_bits, 1, 32),
+        weight_bits=checks.int_in(s, "weight_bits", weight_bits, 1, 32),
+        membrane_bits=checks.int_in(s, "membrane_bits", membrane_bits, 1, 64),
+        psum_bits=checks.int_in(s, "psum_bits", psum_bits, 1, 64),
+        ann_activation_bits=checks.int_in(s, "ann_activation_bits", ann_activation_bits, 1, 32),
+        glb_word_bytes=checks.int_in(s, "glb_word_bytes", glb_word_bytes, 1),
+        psum_spad_bytes=checks.int_in(s, "psum_spad_bytes", psum_spad_bytes, 1),
+        tick_batched=tick_batched,
+        name=name,
     )
 
 
 # SATA_Sim hw_kernels.py, 28 nm: dynamic power (internal + switching, mW) and leakage (uW) per kernel.
 _KERNEL_DYNAMIC_MW = {
-    "and8": 1.35e-3 + 1.00e-3, "adder8": 7.62e-3 + 9.27e-3, "reg16": 4.41e-3 + 2.07e-2,
-    "comparator16": 1.46e-2 + 4.95e-3, "subtractor16": 1.68e-2 + 1.99e-2, "reg4": 1.17e-3 + 5.20e-3,
-    "reg8": 2.19e-3 + 1.03e-2, "mul8": 4.82e-2 + 3.39e-2,
+    "and8": 1.35e-3 + 1.00e-3,
+    "adder8": 7.62e-3 + 9.27e-3,
+    "reg16": 4.41e-3 + 2.07e-2,
+    "comparator16": 1.46e-2 + 4.95e-3,
+    "subtractor16": 1.68e-2 + 1.99e-2,
+    "reg4": 1.17e-3 + 5.20e-3,
+    "reg8": 2.19e-3 + 1.03e-2,
+    "mul8": 4.82e-2 + 3.39e-2,
 }
 _KERNEL_LEAK_UW = {
-    "and8": 4.81e-3, "adder8": 1.70e-2, "reg16": 4.02e-2, "comparator16": 1.82e-2, "subtractor16": 3.50e-2,
-    "reg4": 1.02e-2, "reg8": 2.01e-2, "mul8": 6.13e-2,
+    "and8": 4.81e-3,
+    "adder8": 1.70e-2,
+    "reg16": 4.02e-2,
+    "comparator16": 1.82e-2,
+    "subtractor16": 3.50e-2,
+    "reg4": 1.02e-2,
+    "reg8": 2.01e-2,
+    "mul8": 6.13e-2,
 }
 
 
@@ -200,7 +269,9 @@ _SATA_GLB = {147456: (28.6315, 28.2197, 24.9086), 32768: (11.0295, 12.772, 6.258
 
 def _sata_buffer(name: str, size_bytes: int) -> GlobalBuffer:
     read_pj, write_pj, leak_mw = _SATA_GLB[size_bytes]
-    return global_buffer("SystolicSpec", name, size_bytes=size_bytes, read_pj=read_pj, write_pj=write_pj, leak_mw=leak_mw)
+    return global_buffer(
+        "SystolicSpec", name, size_bytes=size_bytes, read_pj=read_pj, write_pj=write_pj, leak_mw=leak_mw
+    )
 
 
 def _sata_array(*, spad: PEUnit, ifmap_bytes: int, psum_spad_bytes: int, tick_batched: bool, name: str) -> SystolicSpec:
@@ -219,9 +290,13 @@ def _sata_array(*, spad: PEUnit, ifmap_bytes: int, psum_spad_bytes: int, tick_ba
         mac=_sata_unit({"mul8": 1, "reg16": 1}, {"reg8": 2, "reg16": 1, "adder8": 1}, "mac"),
         relu=_sata_unit({}, {"comparator16": 1}, "relu"),
         ann_spad=_sata_unit({"reg8": 288}, {"reg8": 72 + 64}, "ann_spad"),
-        glb_weight=_sata_buffer("glb_weight", 147456), glb_ifmap=_sata_buffer("glb_ifmap", ifmap_bytes),
-        glb_ofmap=_sata_buffer("glb_ofmap", 32768), dram_pj_per_byte=468.762,
-        psum_spad_bytes=psum_spad_bytes, tick_batched=tick_batched, name=name,
+        glb_weight=_sata_buffer("glb_weight", 147456),
+        glb_ifmap=_sata_buffer("glb_ifmap", ifmap_bytes),
+        glb_ofmap=_sata_buffer("glb_ofmap", 32768),
+        dram_pj_per_byte=468.762,
+        psum_spad_bytes=psum_spad_bytes,
+        tick_batched=tick_batched,
+        name=name,
     )
 
 
@@ -231,20 +306,30 @@ def systolic_sata_28nm() -> SystolicSpec:
     (read 11.0295 / write 12.772 pJ, leakage 6.25862 mW), weight GLB 144 KiB (28.6315 / 28.2197 pJ,
     24.9086 mW); spikes fetched one step at a time. The rest as :func:`_sata_array`.
     """
-    return _sata_array(spad=_sata_unit({"reg8": 9}, {"reg8": 9 + 8}, "spad"), ifmap_bytes=32768, psum_spad_bytes=8,
-                       tick_batched=False, name="sata-28nm")
+    return _sata_array(
+        spad=_sata_unit({"reg8": 9}, {"reg8": 9 + 8}, "spad"),
+        ifmap_bytes=32768,
+        psum_spad_bytes=8,
+        tick_batched=False,
+        name="sata-28nm",
+    )
 
 
 def systolic_sata_tsweep_28nm() -> SystolicSpec:
-    """SATA as its own T-sweep ran it (SNN vs 8-bit ANN on VGG9; SATA_Sim ``archs/eyeriss-T*-config.yaml``,
-    REFERENCES.md section 8): Eyeriss-sized scratchpads, weight 288 B gated, spike 9 B and psum 64 B
+    """SATA as its own T-sweep ran it (SNN vs 8-bit ANN on VGG9; SATA_Sim ``archs/eyeriss-T*-config.yaml``):
+    Eyeriss-sized scratchpads, weight 288 B gated, spike 9 B and psum 64 B
     ungated; an 8 KiB ifmap GLB (CACTI: read 6.65794 / write 7.03328 pJ, leakage 1.81265 mW); T-bit
     tick-batched activations (``act-prec: T``), the 64 B psum scratchpad holding 32 steps' 16-bit
     partial sums (longer layers run in chunks; :mod:`hwsnn.hardware.platforms.systolic`). The rest as
     :func:`_sata_array`.
     """
-    return _sata_array(spad=_sata_unit({"reg8": 288}, {"reg8": 9 + 64}, "spad"), ifmap_bytes=8192, psum_spad_bytes=64,
-                       tick_batched=True, name="sata-tsweep-28nm")
+    return _sata_array(
+        spad=_sata_unit({"reg8": 288}, {"reg8": 9 + 64}, "spad"),
+        ifmap_bytes=8192,
+        psum_spad_bytes=64,
+        tick_batched=True,
+        name="sata-tsweep-28nm",
+    )
 
 
 def layer_cycles(spec: SystolicSpec, layer: LayerWorkload) -> tuple[int, int]:
@@ -254,12 +339,16 @@ def layer_cycles(spec: SystolicSpec, layer: LayerWorkload) -> tuple[int, int]:
 
 
 def _unit_energy(unit: PEUnit, ops, cycles: float, t_ns, n_pe: int) -> dict[str, object]:
-    return {"gated": unit.gated_mw * ops * t_ns, "ungated": unit.ungated_mw * cycles * t_ns * n_pe,
-            "leakage": unit.leak_mw * cycles * t_ns * n_pe}
+    return {
+        "gated": unit.gated_mw * ops * t_ns,
+        "ungated": unit.ungated_mw * cycles * t_ns * n_pe,
+        "leakage": unit.leak_mw * cycles * t_ns * n_pe,
+    }
 
 
-def _layer_memory(spec: SystolicSpec, layer: LayerWorkload, passes, steps, bits: int, spiking: bool, cycles, t_ns,
-                  network_input: bool) -> dict[str, object]:
+def _layer_memory(
+    spec: SystolicSpec, layer: LayerWorkload, passes, steps, bits: int, spiking: bool, cycles, t_ns, network_input: bool
+) -> dict[str, object]:
     """One layer's GLB and DRAM energy (module doc): ``passes`` input passes (``bits`` per input
     activation), ``steps`` neuron steps (``spiking``: spikes and membranes, else one ANN activation
     write), its weights loaded once, each GLB leaking while the layer runs; ``network_input``: the
@@ -323,19 +412,27 @@ class Systolic(Platform):
             steps = layer_steps(layer, act)
             stream, load = layer_cycles(spec, layer)
             cycles = steps * stream + load
-            acs = jnp.asarray((synaptic_operations(layer, act) if layer.spiking_input else 0.0)
-                              + recurrent_operations(layer, act), t_ns.dtype)
+            acs = jnp.asarray(
+                (synaptic_operations(layer, act) if layer.spiking_input else 0.0) + recurrent_operations(layer, act),
+                t_ns.dtype,
+            )
             macs = 0 if layer.spiking_input else layer.macs
             energy = _flatten("accumulate", _unit_energy(spec.accumulate, acs, cycles, t_ns, n_pe))
             lif = _unit_energy(spec.lif, layer.neurons * steps * neuron_op_ratio(layer), cycles, t_ns, n_pe)
-            energy.update(_flatten("lif", {**lif, "ungated": neuron_unit * lif["ungated"], "leakage": neuron_unit * lif["leakage"]}))
+            energy.update(
+                _flatten(
+                    "lif", {**lif, "ungated": neuron_unit * lif["ungated"], "leakage": neuron_unit * lif["leakage"]}
+                )
+            )
             energy.update(_flatten("spad", _unit_energy(spec.spad, acs + macs, cycles, t_ns, n_pe)))
             energy["mac_gated"] = spec.mac.gated_mw * macs * t_ns
             bits, passes = (spec.spike_bits, steps) if layer.spiking_input else (spec.ann_activation_bits, 1)
             energy.update(_layer_memory(spec, layer, passes, steps, bits, True, cycles, t_ns, index == 0))
             layers.append(LayerCost(layer.name, Energy(energy), cycles=cycles, latency_ns=cycles * t_ns))
         for add, events in zip(workload.adds, activity.adds):
-            layers.append(_add_cost(spec, add, jnp.sum(events).astype(t_ns.dtype), add.timesteps, t_ns, n_pe, ann=False))
+            layers.append(
+                _add_cost(spec, add, jnp.sum(events).astype(t_ns.dtype), add.timesteps, t_ns, n_pe, ann=False)
+            )
         return Cost.of_layers(layers, latency_ns=sum(layer.latency_ns for layer in layers))
 
     def baseline(self, spec: SystolicSpec, workload: Workload) -> Cost:

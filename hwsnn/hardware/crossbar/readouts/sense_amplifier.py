@@ -56,8 +56,10 @@ class SenseAmplifier(Readout):
     offset_sigma: Array = 0.0
 
     def __post_init__(self):
-        self._set(reference=checks.scalar("SenseAmplifier", "reference", self.reference),
-                  offset_sigma=checks.nonnegative("SenseAmplifier", "offset_sigma", self.offset_sigma))
+        self._set(
+            reference=checks.scalar("SenseAmplifier", "reference", self.reference),
+            offset_sigma=checks.nonnegative("SenseAmplifier", "offset_sigma", self.offset_sigma),
+        )
 
     @classmethod
     def ramped_by(cls):
@@ -73,8 +75,10 @@ class SenseAmplifier(Readout):
 
     def check(self, spec):
         if spec.encoding != "differential":
-            raise ValueError(f"CrossbarSpec: a SenseAmplifier compares a differential pair's currents, so encoding must be "
-                             f"'differential'; got {spec.encoding!r}.")
+            raise ValueError(
+                f"CrossbarSpec: a SenseAmplifier compares a differential pair's currents, so encoding must be "
+                f"'differential'; got {spec.encoding!r}."
+            )
 
     def frozen(self, key, shape, dtype, full_scale, strength):
         if _concrete_zero(self.offset_sigma):

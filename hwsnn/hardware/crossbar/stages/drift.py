@@ -58,8 +58,11 @@ class Drift(Stage):
     compensated: bool = static(True)
 
     def __post_init__(self):
-        self._set(time_s=checks.nonnegative("Drift", "time_s", self.time_s), t0_s=checks.strictly_positive("Drift", "t0_s", self.t0_s),
-                  spread=checks.nonnegative("Drift", "spread", self.spread))
+        self._set(
+            time_s=checks.nonnegative("Drift", "time_s", self.time_s),
+            t0_s=checks.strictly_positive("Drift", "t0_s", self.t0_s),
+            spread=checks.nonnegative("Drift", "spread", self.spread),
+        )
         checks.boolean("Drift", "compensated", self.compensated)
 
     def exponents(self, target: Array, spec, key) -> Array:

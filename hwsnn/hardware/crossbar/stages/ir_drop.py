@@ -31,9 +31,11 @@ class IRDrop(Stage):
     def __post_init__(self):
         checks.instance("IRDrop", "solver", self.solver, IRDropSolver, " (Resummed() or Relaxation(...))")
         if not self.solver.in_loop:
-            raise ValueError(f"IRDrop: solver {type(self.solver).__name__}() is the host-side nodal solve that "
-                             "validates the others (not differentiable, not jittable); allowed in the loop: Resummed() "
-                             "or Relaxation(...).")
+            raise ValueError(
+                f"IRDrop: solver {type(self.solver).__name__}() is the host-side nodal solve that "
+                "validates the others (not differentiable, not jittable); allowed in the loop: Resummed() "
+                "or Relaxation(...)."
+            )
         self._set(r_wire_ohm=checks.nonnegative("IRDrop", "r_wire_ohm", self.r_wire_ohm))
 
     def check(self, spec):

@@ -30,8 +30,11 @@ class ProgrammingNoise(Stage):
 
     def __post_init__(self):
         owner = "ProgrammingNoise"
-        self._set(sigma_0=checks.nonnegative(owner, "sigma_0", self.sigma_0), sigma_1=checks.scalar(owner, "sigma_1", self.sigma_1),
-                  sigma_2=checks.scalar(owner, "sigma_2", self.sigma_2))
+        self._set(
+            sigma_0=checks.nonnegative(owner, "sigma_0", self.sigma_0),
+            sigma_1=checks.scalar(owner, "sigma_1", self.sigma_1),
+            sigma_2=checks.scalar(owner, "sigma_2", self.sigma_2),
+        )
 
     def program(self, g, target, spec, key, level):
         u = target / spec.g_on_siemens

@@ -32,5 +32,7 @@ class ReadNoise(Stage):
         contract = lambda a, b: jax.lax.dot_general(a, b, (((0,), (0,)), ((), ())))
         v_read = spec.v_read_volt
         variance = contract(inputs * inputs, (v_read * v_read) * jnp.sum(arrays * arrays, axis=0))
-        std = scaled(self.sigma, level) * jnp.sqrt(jnp.maximum(variance, jnp.finfo(variance.dtype).tiny))  # finite gradient at 0
+        std = scaled(self.sigma, level) * jnp.sqrt(
+            jnp.maximum(variance, jnp.finfo(variance.dtype).tiny)
+        )  # finite gradient at 0
         return current + std * jax.random.normal(key, current.shape, current.dtype)

@@ -27,7 +27,10 @@ class StuckAt(Stage):
     p_off: Array = 0.0
 
     def __post_init__(self):
-        p_on, p_off = checks.probability("StuckAt", "p_on", self.p_on), checks.probability("StuckAt", "p_off", self.p_off)
+        p_on, p_off = (
+            checks.probability("StuckAt", "p_on", self.p_on),
+            checks.probability("StuckAt", "p_off", self.p_off),
+        )
         checks.at_most("StuckAt", "p_on + p_off", p_on + p_off, 1.0, what="<= 1")
         self._set(p_on=p_on, p_off=p_off)
 
