@@ -8,8 +8,10 @@ import pytest
 from hwsnn.hardware.crossbar import (
     ADC,
     CrossbarSpec,
+    DifferentialPair,
     Exact,
     IRDrop,
+    Offset,
     ProgrammingNoise,
     ReadNoise,
     Relaxation,
@@ -37,7 +39,7 @@ def spec(**kw):
     return CrossbarSpec(**base)
 
 
-@pytest.mark.parametrize("encoding", ["differential", "offset"])
+@pytest.mark.parametrize("encoding", [DifferentialPair(), Offset()])
 def test_all_ideal_equals_matmul(encoding):
     y = analog_matmul(X, W, spec(encoding=encoding), jax.random.key(0))
     np.testing.assert_allclose(np.asarray(y), np.asarray(X @ W), atol=1e-5)
@@ -254,15 +256,22 @@ def test_strength_scales_each_nonideality():
 
 @pytest.mark.parametrize(
     "encoding, bits_per_cell, cells",
-    [("differential", 1, 5), ("differential", 2, 3), ("differential", 5, 1), ("offset", 2, 3), ("offset", 4, 2)],
+    [
+        (DifferentialPair(), 1, 5),
+        (DifferentialPair(), 2, 3),
+        (DifferentialPair(), 5, 1),
+        (Offset(), 2, 3),
+        (Offset(), 4, 2),
+    ],
 )
 def test_bit_slicing(encoding, bits_per_cell, cells):
-    from hwsnn.hardware.crossbar import bit_slices, quantize_weights, weight_planes
+    from hwsnn.hardware.crossbar import bit_slices, quantize_weights
 
     # digits recombine to the stored integer: sum_s 2^(b s) d_s = u, each digit in [0, 2^b - 1]
     n, _, levels = quantize_weights(W, 6)
-    for u in weight_planes(n, levels, encoding)[0]:
-        digits, digit_max = bit_slices(u, weight_planes(n, levels, encoding)[1], bits_per_cell)
+    planes, plane_max = encoding.planes(n, levels)
+    for u in planes:
+        digits, digit_max = bit_slices(u, plane_max, bits_per_cell)
         assert len(digits) == cells and digit_max == 2**bits_per_cell - 1
         assert all(float(d.min()) >= 0 and float(d.max()) <= digit_max for d in digits)
         np.testing.assert_array_equal(
@@ -362,8 +371,8 @@ def test_bad_inputs():
     ):
         with pytest.raises(ValueError, match=r"row_tiles, w: tile shapes .* allowed: \[64, P\] blocks"):
             analog_matmul_tiles(tiles, jnp.ones((100, 5)), spec(), jax.random.key(0))
-    with pytest.raises(ValueError, match="encoding must be 'differential'"):
-        spec(readout=SenseAmplifier(), encoding="offset")
+    with pytest.raises(ValueError, match=r"encoding must be DifferentialPair\(\); got Offset\(\)"):
+        spec(readout=SenseAmplifier(), encoding=Offset())
     with pytest.raises(ValueError, match="g_off_siemens must be <"):
         spec(g_off_siemens=1e-3)
     with pytest.raises(ValueError, match=r"StuckAt: p_on \+ p_off must be <= 1; got 1\.29"):
@@ -445,8 +454,8 @@ def test_replace_keeps_the_spec_consistent():
     """A spec is built by keyword and checked when built; ``replace`` builds a new one, so no copy can
     hold a stale derived field, and a replacement that breaks a rule is refused."""
     sa = spec(weight_bits=4, readout=SenseAmplifier())
-    with pytest.raises(ValueError, match="encoding must be 'differential'"):
-        sa.replace(encoding="offset")
+    with pytest.raises(ValueError, match=r"encoding must be DifferentialPair\(\); got Offset\(\)"):
+        sa.replace(encoding=Offset())
     with pytest.raises(ValueError, match="does not converge"):
         sa.replace(stages=(IRDrop(r_wire_ohm=100.0, solver=Relaxation(iterations=5, damping=1.0)),))
     with pytest.raises(ValueError, match=r"stages holds \['ir_drop'\] more than once"):

@@ -45,7 +45,7 @@ from hwsnn.hardware.crossbar.stage import (
     ramped_names,
 )
 from hwsnn.hardware.crossbar.stages import Drift, IRDrop, ProgrammingNoise, ReadNoise, StuckAt
-from hwsnn.hardware.crossbar.weights import ENCODINGS, bit_slices, quantize_weights, weight_planes
+from hwsnn.hardware.crossbar.weights import DifferentialPair, Encoding, Offset, bit_slices, quantize_weights
 
 __all__ = [
     "ADC",
@@ -53,7 +53,8 @@ __all__ = [
     "Component",
     "CrossbarSpec",
     "Drift",
-    "ENCODINGS",
+    "DifferentialPair",
+    "Encoding",
     "Exact",
     "HardwareStrength",
     "IRDrop",
@@ -62,6 +63,7 @@ __all__ = [
     "PHASES",
     "ProgrammingNoise",
     "READOUTS",
+    "Offset",
     "ReadNoise",
     "Readout",
     "Relaxation",
@@ -85,5 +87,4 @@ __all__ = [
     "relaxation_currents",
     "resummed_conductance",
     "split_row_tiles",
-    "weight_planes",
 ]

@@ -17,15 +17,14 @@ import numpy as np
 
 from hwsnn.hardware.crossbar.spec import CrossbarSpec
 from hwsnn.hardware.crossbar.stage import HardwareStrength, as_strength, is_one
-from hwsnn.hardware.crossbar.weights import bit_slices, levels_of, quantize_weights, slice_count, weight_planes
+from hwsnn.hardware.crossbar.weights import bit_slices, levels_of, quantize_weights, slice_count
 from hwsnn.typing import Array, Key
 
 
 def readout_scale_shape(spec: CrossbarSpec, fan_in: int, fan_out: int) -> tuple[int, int, int]:
     """``(slices, row tiles, columns)``: the shape of a layer's sense-amplifier scales, one per column
     of every row tile and bit slice (each such column has its own sense amplifier)."""
-    levels = levels_of(spec.weight_bits)
-    plane_max = levels if spec.encoding == "differential" else 2.0 * levels  # as weight_planes
+    plane_max = spec.encoding.planes(jnp.zeros(()), levels_of(spec.weight_bits))[1]
     slices = 1 if spec.bits_per_cell is None else slice_count(plane_max, spec.bits_per_cell)
     return slices, -(-fan_in // spec.size), fan_out
 
@@ -97,15 +96,13 @@ def _tile_current(inputs: Array, arrays: Array, spec: CrossbarSpec, key: Key, le
 def _digital_sum(partials: list[Array], spec: CrossbarSpec, levels: float, input_sum, digit_max: float) -> Array:
     """Shift-and-add over slices (``2^(b s)``), the offset encoding's ``g_off`` floor and level offset
     removed digitally, and the result in units of the weight planes: ``sum_k x_k u_k``."""
-    differential = spec.encoding == "differential"
     span = spec.g_on_siemens - spec.g_off_siemens
     total = 0.0
     for s, current in enumerate(partials):
-        if not differential:  # remove the g_off floor digitally
-            current = current - spec.v_read_volt * spec.g_off_siemens * input_sum
+        current = spec.encoding.corrected(current, spec.v_read_volt, spec.g_off_siemens, input_sum)
         total = total + (2.0 ** (s * (spec.bits_per_cell or 0))) * current
     planes_sum = total * digit_max / (spec.v_read_volt * span)
-    return planes_sum if differential else planes_sum - levels * input_sum
+    return spec.encoding.level_corrected(planes_sum, levels, input_sum)
 
 
 def analog_matmul(
@@ -205,13 +202,18 @@ def analog_matmul_tiles(
     program_key = key if program_key is None else program_key
     fan_out, rows = w.shape[1], len(heights)
     n, w_max, level_count = quantize_weights(w, spec.weight_bits, spec.weight_clip)
-    planes, plane_max = weight_planes(n, level_count, spec.encoding)
+    planes, plane_max = spec.encoding.planes(n, level_count)
     sliced = [bit_slices(u, plane_max, spec.bits_per_cell) for u in planes]
     digit_max, count = sliced[0][1], len(sliced[0][0])
     span = spec.g_on_siemens - spec.g_off_siemens
-    differential = spec.encoding == "differential"
-    full_scale = readout.full_scale_fraction() * size * spec.v_read_volt * (span if differential else spec.g_on_siemens)
-    input_sum = sum(jnp.sum(tile, axis=0) for tile in row_tiles)[:, None] if not differential else None  # [P, 1]
+    signed = spec.encoding.signed
+    full_scale = (
+        readout.full_scale_fraction()
+        * size
+        * spec.v_read_volt
+        * spec.encoding.cell_span(spec.g_on_siemens, spec.g_off_siemens)
+    )
+    input_sum = sum(jnp.sum(tile, axis=0) for tile in row_tiles)[:, None]  # [P, 1]: the digital corrections' sum(x)
     pair = len(planes)
     digits = jnp.stack([sliced[p][0][s] for s in range(count) for p in range(pair)])  # [slice x array, K, M]
     target = spec.g_off_siemens + span * digits / digit_max
@@ -258,7 +260,7 @@ def analog_matmul_tiles(
                 read = readout.read(
                     partial,
                     full_scale,
-                    differential,
+                    signed,
                     None if frozen is None else frozen[s, r],
                     None if scales is None else full_scale * scales[s, r][None, :],
                     driven[r],

@@ -8,7 +8,7 @@ import numpy as np
 from hwsnn import checks
 from hwsnn.hardware.crossbar.readouts import Ideal
 from hwsnn.hardware.crossbar.stage import Readout, Stage, ramped_names
-from hwsnn.hardware.crossbar.weights import ENCODINGS
+from hwsnn.hardware.crossbar.weights import DifferentialPair, Encoding
 from hwsnn.pytree import Record, static
 from hwsnn.typing import Array
 
@@ -40,8 +40,8 @@ class CrossbarSpec(Record):
         a finite number >= 1 (``None``: its largest ``|w|``; :func:`~hwsnn.hardware.crossbar.weights.quantize_weights`).
       bits_per_cell: ``None`` (each array's level in one cell) or ``b``: the level spread over cells of
         ``2^b`` levels (bit slicing; :func:`~hwsnn.hardware.crossbar.weights.bit_slices`).
-      encoding: "differential" (a pair, read as ``I+ - I-``) or "offset"
-        (:data:`~hwsnn.hardware.crossbar.weights.ENCODINGS`).
+      encoding: how signed levels become conductances: ``DifferentialPair()`` (read as ``I+ - I-``) or
+        ``Offset()`` (:class:`~hwsnn.hardware.crossbar.weights.Encoding`).
       name: a label.
     """
 
@@ -54,7 +54,7 @@ class CrossbarSpec(Record):
     weight_bits: int | None = static(4)
     weight_clip: float | None = static(None)
     bits_per_cell: int | None = static(None)
-    encoding: str = static("differential")
+    encoding: Encoding = static(DifferentialPair())
     name: str = static("crossbar")
 
     def __post_init__(self):
@@ -80,7 +80,7 @@ class CrossbarSpec(Record):
         if repeated:
             raise ValueError(f"{s}: stages holds {repeated} more than once; allowed: at most one stage of each kind.")
         checks.instance(s, "readout", self.readout, Readout, " (Ideal(), ADC(...) or SenseAmplifier(...))")
-        checks.one_of(s, "encoding", self.encoding, ENCODINGS)
+        checks.instance(s, "encoding", self.encoding, Encoding, " (DifferentialPair() or Offset())")
         checks.int_in(s, "size", self.size, 2, 4096)
         if self.weight_bits is not None:
             checks.int_in(s, "weight_bits", self.weight_bits, 2, 16)
@@ -98,7 +98,7 @@ class CrossbarSpec(Record):
                     f"{s}: bits_per_cell={self.bits_per_cell!r} needs quantised weights; got weight_bits=None "
                     "(allowed: bits_per_cell=None with continuous weights, or an int weight_bits)."
                 )
-            stored_bits = self.weight_bits - 1 if self.encoding == "differential" else self.weight_bits
+            stored_bits = self.encoding.stored_bits(self.weight_bits)
             checks.int_in(s, "bits_per_cell", self.bits_per_cell, 1, stored_bits)
         self._set(
             g_on_siemens=g_on,

@@ -126,10 +126,11 @@ class Readout(Component):
 
     @abc.abstractmethod
     def read(
-        self, partial: Array, full_scale, differential: bool, frozen: Array | None, scale: Array | None, driven: Array
+        self, partial: Array, full_scale, signed: bool, frozen: Array | None, scale: Array | None, driven: Array
     ) -> Array:
-        """One row tile's partial sum ``partial [P, M]`` (amperes) as read; ``driven [P]``: whether the
-        input drove any of the tile's rows; ``scale [M]`` (amperes) for readouts that need one."""
+        """One row tile's partial sum ``partial [P, M]`` (amperes) as read; ``signed``: whether it can be
+        negative (a pair's difference, :attr:`~hwsnn.hardware.crossbar.weights.Encoding.signed`); ``driven [P]``:
+        whether the input drove any of the tile's rows; ``scale [M]`` (amperes) for readouts that need one."""
 
 
 def _register(table: dict, cls: type, what: str, key: str | None = None) -> None:

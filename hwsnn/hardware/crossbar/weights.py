@@ -2,11 +2,14 @@
 
 A weight matrix ``w`` is quantised to ``L = 2^(b-1) - 1`` levels either side of zero
 (:func:`quantize_weights`), each level ``n`` is stored as non-negative integers in one or two arrays
-(:func:`weight_planes`: a differential pair or an offset), and each of those may be spread over cells of
+(:class:`Encoding`: a differential pair or an offset), and each of those may be spread over cells of
 fewer bits (:func:`bit_slices`), read separately and shift-added digitally (NeuroSim, SpikeSim).
 """
 
 from __future__ import annotations
+
+import abc
+from typing import ClassVar
 
 import jax
 import jax.numpy as jnp
@@ -14,9 +17,80 @@ import numpy as np
 
 from hwsnn.typing import Array
 
-ENCODINGS = ("differential", "offset")
-"""How signed levels become conductances: a differential pair ``(max(n, 0), max(-n, 0))`` read as
-``I+ - I-``, or one array at ``n + L`` read with a digital correction (:func:`weight_planes`)."""
+
+class Encoding(abc.ABC):
+    """How a signed level ``n`` in ``[-L, L]`` is stored as non-negative integer planes in one or two arrays
+    of cells, and what the digital periphery removes from their reads. Encodings are small frozen values
+    (static in a :class:`~hwsnn.hardware.crossbar.spec.CrossbarSpec`): compare and hash by value."""
+
+    signed: ClassVar[bool]
+    """Whether a row tile's partial sum is signed (a pair's difference): a signed ADC reads it."""
+
+    def __eq__(self, other):
+        return type(self) is type(other)
+
+    def __hash__(self):
+        return hash(type(self).__name__)
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+    @abc.abstractmethod
+    def planes(self, n: Array, levels: float) -> tuple[list[Array], float]:
+        """``(planes u, U)``: the non-negative planes stored in cells and their largest value."""
+
+    @abc.abstractmethod
+    def stored_bits(self, weight_bits: int) -> int:
+        """Bits of a plane's largest value for ``weight_bits``-bit weights (what bit slicing spreads)."""
+
+    @abc.abstractmethod
+    def cell_span(self, g_on, g_off):
+        """The conductance a full-scale cell contributes to a column's partial sum (S)."""
+
+    def corrected(self, current: Array, v_read, g_off, input_sum) -> Array:
+        """A slice's summed column current after the digital correction of the cells' floor."""
+        return current
+
+    def level_corrected(self, planes_sum: Array, levels: float, input_sum) -> Array:
+        """``sum_k x_k u_k`` turned into ``sum_k x_k n_k`` (the digital correction of the level offset)."""
+        return planes_sum
+
+
+class DifferentialPair(Encoding):
+    """``[max(n, 0), max(-n, 0)]`` (``U = L``) in two arrays, read as ``I+ - I-``: the cells' floor cancels."""
+
+    signed = True
+
+    def planes(self, n, levels):
+        return [jnp.maximum(n, 0.0), jnp.maximum(-n, 0.0)], levels
+
+    def stored_bits(self, weight_bits):
+        return weight_bits - 1
+
+    def cell_span(self, g_on, g_off):
+        return g_on - g_off
+
+
+class Offset(Encoding):
+    """``[n + L]`` (``U = 2 L``) in one array, read with digital corrections of the ``g_off`` floor
+    (``v_read g_off sum(x)``) and of the level offset (``L sum(x)``)."""
+
+    signed = False
+
+    def planes(self, n, levels):
+        return [n + levels], 2.0 * levels
+
+    def stored_bits(self, weight_bits):
+        return weight_bits
+
+    def cell_span(self, g_on, g_off):
+        return g_on
+
+    def corrected(self, current, v_read, g_off, input_sum):
+        return current - v_read * g_off * input_sum
+
+    def level_corrected(self, planes_sum, levels, input_sum):
+        return planes_sum - levels * input_sum
 
 
 def levels_of(bits: int | None) -> float:
@@ -51,17 +125,6 @@ def quantize_weights(w: Array, bits: int | None, clip: float | None = None) -> t
     if bits is not None:
         scaled = scaled + jax.lax.stop_gradient(jnp.round(scaled) - scaled)
     return scaled, w_max, levels
-
-
-def weight_planes(n: Array, levels: float, encoding: str) -> tuple[list[Array], float]:
-    """Non-negative integer planes ``u`` stored in cells, and their largest value ``U``.
-
-    differential: ``[max(n, 0), max(-n, 0)]`` (``U = L``), read as ``I+ - I-``;
-    offset:       ``[n + L]`` (``U = 2 L``), read with a digital correction of ``L sum(x)``.
-    """
-    if encoding == "differential":
-        return [jnp.maximum(n, 0.0), jnp.maximum(-n, 0.0)], levels
-    return [n + levels], 2.0 * levels
 
 
 def bit_slices(u: Array, plane_max: float, bits_per_cell: int | None) -> tuple[list[Array], float]:

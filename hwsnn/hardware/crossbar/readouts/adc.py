@@ -36,8 +36,8 @@ class ADC(Readout):
     def full_scale_fraction(self):
         return self.range
 
-    def read(self, partial, full_scale, differential, frozen, scale, driven) -> Array:
-        levels = float(2 ** (self.bits - 1) - 1 if differential else 2**self.bits - 1)
-        low = -1.0 if differential else 0.0
+    def read(self, partial, full_scale, signed, frozen, scale, driven) -> Array:
+        levels = float(2 ** (self.bits - 1) - 1 if signed else 2**self.bits - 1)
+        low = -1.0 if signed else 0.0
         scaled = jnp.clip(partial / full_scale, low, 1.0) * levels
         return (scaled + jax.lax.stop_gradient(jnp.round(scaled) - scaled)) / levels * full_scale

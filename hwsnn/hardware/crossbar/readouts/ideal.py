@@ -13,5 +13,5 @@ class Ideal(Readout):
     kind = "ideal"
     exact: ClassVar[bool] = True
 
-    def read(self, partial, full_scale, differential, frozen, scale, driven):
+    def read(self, partial, full_scale, signed, frozen, scale, driven):
         return partial

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 
 from hwsnn import checks
 from hwsnn.hardware.crossbar.stage import Readout, scaled
+from hwsnn.hardware.crossbar.weights import DifferentialPair
 from hwsnn.neurons.surrogate import atan
 from hwsnn.typing import Array
 
@@ -74,10 +75,10 @@ class SenseAmplifier(Readout):
         return 1
 
     def check(self, spec):
-        if spec.encoding != "differential":
+        if not isinstance(spec.encoding, DifferentialPair):
             raise ValueError(
                 f"CrossbarSpec: a SenseAmplifier compares a differential pair's currents, so encoding must be "
-                f"'differential'; got {spec.encoding!r}."
+                f"DifferentialPair(); got {spec.encoding!r}."
             )
 
     def frozen(self, key, shape, dtype, full_scale, strength):
@@ -86,7 +87,7 @@ class SenseAmplifier(Readout):
         draw = _computed_once(jax.random.normal(key, shape, dtype))
         return scaled(self.offset_sigma * full_scale, strength["sa_offset"]) * draw
 
-    def read(self, partial, full_scale, differential, frozen, scale, driven):
+    def read(self, partial, full_scale, signed, frozen, scale, driven):
         reference = self.reference * full_scale
         threshold = reference if frozen is None else reference + frozen
         width = jax.lax.stop_gradient(jnp.maximum(scale, jnp.finfo(partial.dtype).tiny))  # a never-driven column: 0 out
