@@ -165,7 +165,7 @@ def study(
 
 
 SWEEP_BITS = (4, 6, 8)
-SWEEP_SCALINGS = ("walden", "schreier", "flash")
+SWEEP_SCALINGS = tuple(cls() for cls in imc.ADC_SCALINGS.values())
 PAPER_ENERGY, PAPER_LATENCY = (
     (2.0, 7.0),
     (8.9, 24.6),
@@ -189,7 +189,7 @@ def readout_sweep(workload, activity) -> list[dict]:
             readout_ns = spec.columns_per_adc * float(spec.adc_conversion_ns())
             rows.append(
                 {
-                    "scaling": scaling,
+                    "scaling": scaling.name,
                     "bits": bits,
                     "energy_ratio": float(adc.energy_pj.total / sa.energy_pj.total),
                     "latency_ratio": float(adc.latency_ns / sa.latency_ns),
@@ -312,10 +312,10 @@ def plot_readout_sweep(rows: list[dict], path: str) -> None:
     fig = Figure(figsize=(13.5, 3.9))
     energy_ax, latency_ax, parts_ax = fig.subplots(1, 3)
     for scaling in SWEEP_SCALINGS:
-        chosen = [r for r in rows if r["scaling"] == scaling]
+        chosen = [r for r in rows if r["scaling"] == scaling.name]
         bits = [r["bits"] for r in chosen]
-        energy_ax.plot(bits, [r["energy_ratio"] for r in chosen], "o-", label=scaling)
-        latency_ax.plot(bits, [r["latency_ratio"] for r in chosen], "o-", label=scaling)
+        energy_ax.plot(bits, [r["energy_ratio"] for r in chosen], "o-", label=scaling.name)
+        latency_ax.plot(bits, [r["latency_ratio"] for r in chosen], "o-", label=scaling.name)
     for ax, band, name in ((energy_ax, PAPER_ENERGY, "energy"), (latency_ax, PAPER_LATENCY, "latency")):
         ax.axhspan(*band, color="0.85", label="paper")
         ax.set(xlabel="ADC bits", ylabel=f"ADC / SA {name}", yscale="log", xticks=list(SWEEP_BITS))

@@ -17,7 +17,7 @@ from typing import Any
 
 import jax
 
-__all__ = ["Record", "static"]
+__all__ = ["Option", "Record", "static"]
 
 
 def static(default: Any = dataclasses.MISSING) -> Any:
@@ -68,3 +68,17 @@ class Record:
         if unknown:
             raise ValueError(f"{type(self).__name__}: unknown fields {unknown}; allowed: {sorted(names)}.")
         return dataclasses.replace(self, **changes)
+
+
+class Option:
+    """A behaviour chosen by passing an instance of a class without fields (a weight encoding, an ADC's
+    scaling law): static in a spec, so its instances compare and hash by their class."""
+
+    def __eq__(self, other):
+        return type(self) is type(other)
+
+    def __hash__(self):
+        return hash(type(self).__qualname__)
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"

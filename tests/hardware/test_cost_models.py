@@ -294,7 +294,11 @@ def test_cost_rejects_mismatched_activity():
 
 @pytest.mark.parametrize(
     "scaling,energy_ratio,conversion_ns",
-    [("walden", 2.0**4, (9, 5)), ("schreier", 4.0**4, (9, 5)), ("flash", 255 / 15, (1, 1))],
+    [
+        (imc_platform.Walden(), 2.0**4, (9, 5)),
+        (imc_platform.Schreier(), 4.0**4, (9, 5)),
+        (imc_platform.Flash(), 255 / 15, (1, 1)),
+    ],
 )
 def test_adc_energy_and_latency_grow_with_resolution(scaling, energy_ratio, conversion_ns):
     workload = three_layer_net()

@@ -63,10 +63,10 @@ def test_every_preset_builds_and_is_a_pytree():
 def test_adc_energy_scaling_laws():
     base = dict(imc_platform._spikesim_constants())
     walden = imc_spec(adc_bits=6, **base)
-    schreier = imc_spec(adc_bits=6, adc_scaling="schreier", **base)
+    schreier = imc_spec(adc_bits=6, adc_scaling=imc_platform.Schreier(), **base)
     assert float(walden.adc_energy_pj()) == pytest.approx(2.03084 * 4)
     assert float(schreier.adc_energy_pj()) == pytest.approx(2.03084 * 16)
-    flash = imc_spec(adc_bits=6, adc_scaling="flash", **base)
+    flash = imc_spec(adc_bits=6, adc_scaling=imc_platform.Flash(), **base)
     assert float(flash.adc_energy_pj()) == pytest.approx(2.03084 * 63 / 15)  # 63 comparators against 15
     assert float(flash.adc_conversion_ns()) == 1.0 and float(walden.adc_conversion_ns()) == 7.0
 
@@ -132,7 +132,7 @@ INVALID = [
     ("systolic negative DRAM energy", lambda: _systolic(dram_pj_per_byte=-5.0), "dram_pj_per_byte must be >= 0"),
     ("systolic unit not a PEUnit", lambda: _systolic(lif=0.3), "lif must be a PEUnit"),
     ("imc unknown readout", lambda: _imc(readout="tdc"), "readout must be one of"),
-    ("imc unknown ADC scaling", lambda: _imc(adc_scaling="linear"), "adc_scaling must be one of"),
+    ("imc unknown ADC scaling", lambda: _imc(adc_scaling="linear"), "adc_scaling must be a ADCScaling .*; got str"),
     ("imc 0-bit ADC", lambda: _imc(adc_bits=0), r"adc_bits must be an int in \[1, 16\]"),
     ("imc 20-bit ADC", lambda: _imc(adc_bits=20), r"adc_bits must be an int in \[1, 16\]"),
     ("imc multi-bit sense amplifier", lambda: _imc(readout="sa", adc_bits=4), "adc_bits must be 1"),

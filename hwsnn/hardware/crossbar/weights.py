@@ -15,25 +15,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from hwsnn.pytree import Option
 from hwsnn.typing import Array
 
 
-class Encoding(abc.ABC):
+class Encoding(Option, abc.ABC):
     """How a signed level ``n`` in ``[-L, L]`` is stored as non-negative integer planes in one or two arrays
-    of cells, and what the digital periphery removes from their reads. Encodings are small frozen values
-    (static in a :class:`~hwsnn.hardware.crossbar.spec.CrossbarSpec`): compare and hash by value."""
+    of cells, and what the digital periphery removes from their reads (static in a
+    :class:`~hwsnn.hardware.crossbar.spec.CrossbarSpec`)."""
 
     signed: ClassVar[bool]
     """Whether a row tile's partial sum is signed (a pair's difference): a signed ADC reads it."""
-
-    def __eq__(self, other):
-        return type(self) is type(other)
-
-    def __hash__(self):
-        return hash(type(self).__name__)
-
-    def __repr__(self):
-        return f"{type(self).__name__}()"
 
     @abc.abstractmethod
     def planes(self, n: Array, levels: float) -> tuple[list[Array], float]:

@@ -63,8 +63,10 @@ output pixel, one pass), no LIF module.
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import math
+from typing import ClassVar
 
 import jax
 import jax.numpy as jnp
@@ -82,16 +84,66 @@ from hwsnn.hardware.cost.base import (
     recurrent_events,
 )
 from hwsnn.hardware.platforms.base import Platform, static_field
+from hwsnn.pytree import Option
 from hwsnn.structure import LayerWorkload, Workload
 from hwsnn.typing import Array
 
 READOUTS = ("adc", "sa")
-ADC_SCALINGS = ("walden", "schreier", "flash")
-"""How an ADC's energy per conversion and its conversion time grow with its resolution ``b`` from
-the reference ``b_ref`` (Chen et al., NeuroSim; Walden and Schreier figures of merit): "walden" and
-"schreier" are a SAR converter whose energy follows that figure of merit (x2 per bit; x4 per bit at
-high resolution) and which takes ``b + 1`` steps of ``adc_step_ns``; "flash" is ``2^b - 1`` comparators,
-energy in proportion to their count (``(2^b - 1) / (2^b_ref - 1)``), one step per conversion."""
+
+
+class ADCScaling(Option, abc.ABC):
+    """How an ADC's energy per conversion and its conversion time grow with its resolution ``b`` from the
+    reference ``b_ref`` (Chen et al., NeuroSim; Walden and Schreier figures of merit)."""
+
+    name: ClassVar[str]
+
+    @abc.abstractmethod
+    def energy_pj(self, reference_pj, bits: int, reference_bits: int):
+        """Energy per conversion at ``bits`` from ``reference_pj`` at ``reference_bits``."""
+
+    @abc.abstractmethod
+    def steps(self, bits: int) -> int:
+        """Clock steps (of ``adc_step_ns``) per conversion."""
+
+
+class Walden(ADCScaling):
+    """A SAR converter on the Walden figure of merit: x2 energy per bit, ``b + 1`` steps."""
+
+    name = "walden"
+
+    def energy_pj(self, reference_pj, bits, reference_bits):
+        return reference_pj * 2.0 ** (bits - reference_bits)
+
+    def steps(self, bits):
+        return bits + 1
+
+
+class Schreier(ADCScaling):
+    """A SAR converter on the Schreier figure of merit (high resolution): x4 energy per bit, ``b + 1`` steps."""
+
+    name = "schreier"
+
+    def energy_pj(self, reference_pj, bits, reference_bits):
+        return reference_pj * 4.0 ** (bits - reference_bits)
+
+    def steps(self, bits):
+        return bits + 1
+
+
+class Flash(ADCScaling):
+    """A flash converter: ``2^b - 1`` comparators, energy in proportion to their count, one step."""
+
+    name = "flash"
+
+    def energy_pj(self, reference_pj, bits, reference_bits):
+        return reference_pj * (2**bits - 1) / (2**reference_bits - 1)
+
+    def steps(self, bits):
+        return 1
+
+
+ADC_SCALINGS: dict[str, type[ADCScaling]] = {cls.name: cls for cls in (Walden, Schreier, Flash)}
+"""Every ADC scaling law by name."""
 
 
 @jax.tree_util.register_dataclass
@@ -133,22 +185,18 @@ class IMCSpec:
     readout: str = static_field("adc")
     adc_bits: int = static_field(4)
     adc_reference_bits: int = static_field(4)
-    adc_scaling: str = static_field("walden")
+    adc_scaling: ADCScaling = static_field(Walden())
     storage_bits: int = static_field(22)
     ann_activation_bits: int = static_field(8)
     name: str = static_field("imc")
 
     def adc_energy_pj(self) -> Array:
-        """Energy per conversion at ``adc_bits`` (:data:`ADC_SCALINGS`): Walden (x2 per bit), Schreier
-        (x4 per bit), or flash (in proportion to its ``2^b - 1`` comparators)."""
-        if self.adc_scaling == "flash":
-            return self.e_adc_pj * (2**self.adc_bits - 1) / (2**self.adc_reference_bits - 1)
-        factor = 2.0 if self.adc_scaling == "walden" else 4.0
-        return self.e_adc_pj * factor ** (self.adc_bits - self.adc_reference_bits)
+        """Energy per conversion at ``adc_bits``, by the spec's :class:`ADCScaling`."""
+        return self.adc_scaling.energy_pj(self.e_adc_pj, self.adc_bits, self.adc_reference_bits)
 
     def adc_conversion_ns(self) -> Array:
-        """Time of one conversion: ``(b + 1) x adc_step_ns`` for a SAR converter, one step for flash."""
-        return self.adc_step_ns * (1 if self.adc_scaling == "flash" else self.adc_bits + 1)
+        """Time of one conversion: the scaling's steps times ``adc_step_ns``."""
+        return self.adc_step_ns * self.adc_scaling.steps(self.adc_bits)
 
 
 def imc_spec(
@@ -156,7 +204,7 @@ def imc_spec(
     readout: str = "adc",
     adc_bits: int = 4,
     adc_reference_bits: int = 4,
-    adc_scaling: str = "walden",
+    adc_scaling: ADCScaling = Walden(),
     crossbar_size: int = 64,
     crossbars_per_pe: int = 9,
     pes_per_tile: int = 8,
@@ -169,7 +217,7 @@ def imc_spec(
     """A validated :class:`IMCSpec`; ``constants`` are the array fields (all required, >= 0; clock > 0)."""
     s = "IMCSpec"
     checks.one_of(s, "readout", readout, READOUTS)
-    checks.one_of(s, "adc_scaling", adc_scaling, ADC_SCALINGS)
+    checks.instance(s, "adc_scaling", adc_scaling, ADCScaling, " (Walden(), Schreier() or Flash())")
     checks.int_in(s, "crossbar_size", crossbar_size, 2)
     checks.int_in(s, "columns_per_adc", columns_per_adc, 1)
     if crossbar_size % columns_per_adc:
@@ -238,11 +286,11 @@ def _spikesim_constants() -> dict[str, float]:
     )
 
 
-def imc_spikesim_65nm_adc(adc_bits: int = 4, adc_scaling: str = "walden") -> IMCSpec:
+def imc_spikesim_65nm_adc(adc_bits: int = 4, adc_scaling: ADCScaling = Walden()) -> IMCSpec:
     """SpikeSim 65 nm RRAM, 64 x 64 crossbars, 9 per PE, 8 PEs per tile, a ``adc_bits``-bit ADC per 8
     columns, its energy and conversion time scaled from SpikeSim's 4-bit SAR by ``adc_scaling``
     (:data:`ADC_SCALINGS`)."""
-    suffix = "" if adc_scaling == "walden" else f"-{adc_scaling}"
+    suffix = "" if adc_scaling == Walden() else f"-{adc_scaling.name}"
     return imc_spec(
         readout="adc",
         adc_bits=adc_bits,
