@@ -125,12 +125,8 @@ def measure(
     runners = {"ideal": runner(model_name, None), "crossbar": runner(model_name, preset, ramp_steps, **recipe)}
     if stages:
         spec = crossbar_preset(preset)
-        active = tuple(
-            name
-            for component in (*spec.stages, spec.readout)
-            if not getattr(component, "exact", False)
-            for name in component.ramped_by()
-        )
+        readout = () if spec.readout.exact else tuple(spec.readout.ramped_by())
+        active = tuple(name for stage in spec.stages for name in stage.ramped_by()) + readout
         for stage in active:
             runners[f"without {stage}"] = runner(model_name, preset, ramp_steps, without=(stage,), **recipe)
         runners["without all stages"] = runner(model_name, preset, ramp_steps, without=active, **recipe)

@@ -22,7 +22,7 @@ BASE = dict(g_on_siemens=50e-6, g_off_siemens=5e-6, v_read_volt=0.1, weight_bits
 
 
 def product(spec, strength=1.0, x=X, w=W):
-    scale = jnp.full((1, 4, 12), 0.05)  # 100 rows: 4 row tiles of 32
+    scale = jnp.full((1, -(-w.shape[0] // 32), 12), 0.05)  # 100 rows: 4 row tiles of 32
     return analog_matmul(
         x, w, spec, jax.random.key(0), program_key=jax.random.key(1), strength=strength, sa_scale=scale
     )
@@ -63,8 +63,12 @@ def test_every_readout(kind):
     np.testing.assert_array_equal(np.asarray(product(spec, x=other))[0], np.asarray(product(spec))[0])
     gw = jax.grad(lambda w: jnp.sum(product(spec, w=w) ** 2))(W)
     assert np.isfinite(np.asarray(gw)).all() and float(jnp.abs(gw).sum()) > 0
-    if readout.bits is not None:  # a quantised readout: each tile's read is one of at most 2^bits levels
-        assert readout.bits >= 1
+    if readout.bits is not None:  # a quantised readout: on one row tile, each column reads at most 2^bits values
+        x = jnp.asarray((RNG.random((64, 32)) < 0.5).astype(np.float32)).at[:, 0].set(1.0)  # every tile driven
+        signs = jnp.where(jnp.arange(12) % 2 == 0, 1.0, -1.0)[None, :]  # columns of one sign: sums far from 0
+        one_tile = np.asarray(product(spec, x=x, w=jnp.abs(W[:32]) * signs))
+        assert max(len(np.unique(column)) for column in one_tile.T) <= 2**readout.bits
+        assert len(np.unique(one_tile)) >= 2  # it does read: not a constant
 
 
 @pytest.mark.parametrize("name", list(NEURONS))

@@ -214,6 +214,16 @@ class Run:
         ``lambda spec: spec.with_stage(Drift(time_s=3600.0))``): the same weights, readout scales and
         chips (draw keys), evaluated on the changed crossbars. Returns ``(run, state)``; the run's
         evaluation steps are built for the changed structure (the training step is this run's)."""
+        graphdef, state = self._changed(state, change)
+        other = copy.copy(self)
+        other.graphdef = graphdef
+        other.eval_step = make_eval_step(graphdef, self.objective, self.encode, self.model.timesteps)
+        other.calibration_step = make_calibration_step(graphdef, self.encode, self.model.timesteps, self.eval_key)
+        other.activity_step = make_activity_step(graphdef, self.encode, self.model.timesteps, self.eval_key)
+        return other, state
+
+    def _changed(self, state, change: Callable):
+        """``(graphdef, state)`` of the model with every crossbar layer's spec replaced by ``change(spec)``."""
         from hwsnn.layers.modules import Layer
 
         model = nnx.merge(self.graphdef, state.params, state.constants)
@@ -228,12 +238,7 @@ class Run:
                 "preset (hardware.preset, or deploy(workdir, PRESET))."
             )
         graphdef, params, constants = nnx.split(model, nnx.Param, ...)
-        other = copy.copy(self)
-        other.graphdef = graphdef
-        other.eval_step = make_eval_step(graphdef, self.objective, self.encode, self.model.timesteps)
-        other.calibration_step = make_calibration_step(graphdef, self.encode, self.model.timesteps, self.eval_key)
-        other.activity_step = make_activity_step(graphdef, self.encode, self.model.timesteps, self.eval_key)
-        return other, dataclasses.replace(state, params=params, constants=constants)
+        return graphdef, dataclasses.replace(state, params=params, constants=constants)
 
     def evaluate_drift(
         self, state=None, times_s=(1.0, 3600.0, 86400.0, 3.15576e7), draws: int = 10, split: str = "test"
@@ -254,8 +259,8 @@ class Run:
         for compensated in (False, True):
             drifted = lambda t: lambda spec: spec.with_stage(Drift(time_s=t, compensated=compensated))
             run, _ = self.with_hardware(state, drifted(times[0]))  # one compiled step serves every time
-            for t in times:
-                result = run.evaluate_draws(self.with_hardware(state, drifted(t))[1], draws, split)
+            for t in times:  # the times differ only in a leaf of the specs: the same structure, no retrace
+                result = run.evaluate_draws(self._changed(state, drifted(t))[1], draws, split)
                 rows.append({"time_s": t, "compensated": compensated, **result})
         return rows
 

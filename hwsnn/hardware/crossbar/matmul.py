@@ -24,7 +24,7 @@ from hwsnn.typing import Array, Key
 def readout_scale_shape(spec: CrossbarSpec, fan_in: int, fan_out: int) -> tuple[int, int, int]:
     """``(slices, row tiles, columns)``: the shape of a layer's sense-amplifier scales, one per column
     of every row tile and bit slice (each such column has its own sense amplifier)."""
-    plane_max = spec.encoding.planes(jnp.zeros(()), levels_of(spec.weight_bits))[1]
+    plane_max = spec.encoding.plane_max(levels_of(spec.weight_bits))
     slices = 1 if spec.bits_per_cell is None else slice_count(plane_max, spec.bits_per_cell)
     return slices, -(-fan_in // spec.size), fan_out
 
@@ -251,12 +251,11 @@ def analog_matmul_tiles(
     )
     scales = sa_scale(magnitudes) if callable(sa_scale) else sa_scale
     frozen = readout.frozen(jax.random.fold_in(key, 1), (count, rows, 1, fan_out), w.dtype, full_scale, levels)
-    exact = getattr(readout, "exact", False)
     summed = []
     for s, tiles in enumerate(partials):
         total = 0.0
         for r, partial in enumerate(tiles):
-            if not exact:
+            if not readout.exact:
                 read = readout.read(
                     partial,
                     full_scale,

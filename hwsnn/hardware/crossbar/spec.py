@@ -110,10 +110,6 @@ class CrossbarSpec(Record):
         for component in (*stages, self.readout):
             component.check(self)
 
-    def stage(self, kind: type[Stage]) -> Stage | None:
-        """The spec's stage of class ``kind``, or ``None``."""
-        return next((stage for stage in self.stages if isinstance(stage, kind)), None)
-
     def without(self, *names: str) -> "CrossbarSpec":
         """A copy with the named ramped quantities switched off (:func:`~hwsnn.hardware.crossbar.stage.ramped_names`:
         a stage removed, "readout" an exact readout, "sa_offset" offset-free sense amplifiers). Weight

@@ -103,6 +103,8 @@ class Readout(Component):
     name: ClassVar[str] = "readout"
     phase: ClassVar[int] = 2
     kind: ClassVar[str]
+    exact: ClassVar[bool] = False
+    """Whether it passes partial sums through unchanged (then the composition skips it and its ramp)."""
     needs_scale: ClassVar[bool] = False
     """Whether each decision is worth a calibrated per-column scale (``sa_scale``; a sense amplifier)."""
 

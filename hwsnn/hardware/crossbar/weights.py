@@ -29,7 +29,11 @@ class Encoding(Option, abc.ABC):
 
     @abc.abstractmethod
     def planes(self, n: Array, levels: float) -> tuple[list[Array], float]:
-        """``(planes u, U)``: the non-negative planes stored in cells and their largest value."""
+        """``(planes u, U)``: the non-negative planes stored in cells and their largest value (:meth:`plane_max`)."""
+
+    @abc.abstractmethod
+    def plane_max(self, levels: float) -> float:
+        """``U``, the largest value a plane holds for weights of ``levels`` levels either side of zero."""
 
     @abc.abstractmethod
     def stored_bits(self, weight_bits: int) -> int:
@@ -54,7 +58,10 @@ class DifferentialPair(Encoding):
     signed = True
 
     def planes(self, n, levels):
-        return [jnp.maximum(n, 0.0), jnp.maximum(-n, 0.0)], levels
+        return [jnp.maximum(n, 0.0), jnp.maximum(-n, 0.0)], self.plane_max(levels)
+
+    def plane_max(self, levels):
+        return levels
 
     def stored_bits(self, weight_bits):
         return weight_bits - 1
@@ -70,7 +77,10 @@ class Offset(Encoding):
     signed = False
 
     def planes(self, n, levels):
-        return [n + levels], 2.0 * levels
+        return [n + levels], self.plane_max(levels)
+
+    def plane_max(self, levels):
+        return 2.0 * levels
 
     def stored_bits(self, weight_bits):
         return weight_bits

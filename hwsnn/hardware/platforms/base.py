@@ -26,11 +26,6 @@ from hwsnn.hardware.cost.base import Cost, check_inputs, check_spec
 from hwsnn.structure import Workload
 
 
-def static_field(default=dataclasses.MISSING):
-    """A spec field that is part of the pytree's structure (sizes, bit widths, choices)."""
-    return dataclasses.field(default=default, metadata=dict(static=True))
-
-
 def stack_specs(specs) -> Any:
     """Stack specs of identical static structure along a new leading axis (for ``vmap``).
 

@@ -35,7 +35,8 @@ import jax.numpy as jnp
 
 from hwsnn import checks
 from hwsnn.hardware.cost.base import Cost, Energy, LayerCost, input_size, layer_steps, recurrent_events
-from hwsnn.hardware.platforms.base import Platform, static_field
+from hwsnn.hardware.platforms.base import Platform
+from hwsnn.pytree import static
 from hwsnn.structure import Workload
 from hwsnn.typing import Array
 
@@ -56,9 +57,9 @@ class EventSpec:
     accumulate_cycles: Array
     step_cycles: Array
     power_w: Array
-    neurons_per_unit: int = static_field(1)
-    pipelined: bool = static_field(True)
-    name: str = static_field("event")
+    neurons_per_unit: int = static(1)
+    pipelined: bool = static(True)
+    name: str = static("event")
 
 
 def event_spec(

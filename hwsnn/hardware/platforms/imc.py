@@ -83,8 +83,8 @@ from hwsnn.hardware.cost.base import (
     pipeline_latency,
     recurrent_events,
 )
-from hwsnn.hardware.platforms.base import Platform, static_field
-from hwsnn.pytree import Option
+from hwsnn.hardware.platforms.base import Platform
+from hwsnn.pytree import Option, static
 from hwsnn.structure import LayerWorkload, Workload
 from hwsnn.typing import Array
 
@@ -178,17 +178,17 @@ class IMCSpec:
     pe_fixed_ns: Array  # PE-cycle time outside the readout
     adc_step_ns: Array  # conversion time: (b + 1) steps (SAR) or one (flash)
     sa_ns: Array
-    crossbar_size: int = static_field(64)
-    crossbars_per_pe: int = static_field(9)
-    pes_per_tile: int = static_field(8)
-    columns_per_adc: int = static_field(8)
-    readout: str = static_field("adc")
-    adc_bits: int = static_field(4)
-    adc_reference_bits: int = static_field(4)
-    adc_scaling: ADCScaling = static_field(Walden())
-    storage_bits: int = static_field(22)
-    ann_activation_bits: int = static_field(8)
-    name: str = static_field("imc")
+    crossbar_size: int = static(64)
+    crossbars_per_pe: int = static(9)
+    pes_per_tile: int = static(8)
+    columns_per_adc: int = static(8)
+    readout: str = static("adc")
+    adc_bits: int = static(4)
+    adc_reference_bits: int = static(4)
+    adc_scaling: ADCScaling = static(Walden())
+    storage_bits: int = static(22)
+    ann_activation_bits: int = static(8)
+    name: str = static("imc")
 
     def adc_energy_pj(self) -> Array:
         """Energy per conversion at ``adc_bits``, by the spec's :class:`ADCScaling`."""

@@ -20,7 +20,8 @@ import jax.numpy as jnp
 
 from hwsnn import checks
 from hwsnn.hardware.cost.base import Cost, Energy, LayerCost, recurrent_operations, synaptic_operations
-from hwsnn.hardware.platforms.base import Platform, static_field
+from hwsnn.hardware.platforms.base import Platform
+from hwsnn.pytree import static
 from hwsnn.structure import Workload
 from hwsnn.typing import Array
 
@@ -32,7 +33,7 @@ class NaiveSpec:
 
     e_mac_pj: Array
     e_ac_pj: Array
-    name: str = static_field("naive")
+    name: str = static("naive")
 
 
 def naive_spec(*, e_mac_pj, e_ac_pj, name: str = "naive") -> NaiveSpec:

@@ -78,7 +78,8 @@ from hwsnn.hardware.cost.base import (
     recurrent_operations,
     synaptic_operations,
 )
-from hwsnn.hardware.platforms.base import Platform, static_field
+from hwsnn.hardware.platforms.base import Platform
+from hwsnn.pytree import static
 from hwsnn.structure import LayerWorkload, Workload
 from hwsnn.typing import Array
 
@@ -112,7 +113,7 @@ class GlobalBuffer:
     read_pj: Array
     write_pj: Array
     leak_mw: Array
-    size_bytes: int = static_field()
+    size_bytes: int = static()
 
 
 def global_buffer(spec: str, name: str, *, size_bytes: int, read_pj, write_pj, leak_mw) -> GlobalBuffer:
@@ -149,17 +150,17 @@ class SystolicSpec:
     glb_ifmap: GlobalBuffer
     glb_ofmap: GlobalBuffer
     dram_pj_per_byte: Array
-    rows: int = static_field(16)
-    cols: int = static_field(8)
-    spike_bits: int = static_field(1)
-    weight_bits: int = static_field(8)
-    membrane_bits: int = static_field(8)
-    psum_bits: int = static_field(16)
-    ann_activation_bits: int = static_field(8)
-    glb_word_bytes: int = static_field(32)
-    psum_spad_bytes: int = static_field(8)
-    tick_batched: bool = static_field(False)
-    name: str = static_field("systolic")
+    rows: int = static(16)
+    cols: int = static(8)
+    spike_bits: int = static(1)
+    weight_bits: int = static(8)
+    membrane_bits: int = static(8)
+    psum_bits: int = static(16)
+    ann_activation_bits: int = static(8)
+    glb_word_bytes: int = static(32)
+    psum_spad_bytes: int = static(8)
+    tick_batched: bool = static(False)
+    name: str = static("systolic")
 
 
 def systolic_spec(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from hwsnn.hardware.crossbar.stage import Readout
 
 
@@ -11,7 +9,7 @@ class Ideal(Readout):
     """Each row tile's partial sum passes to the digital periphery exactly (no readout non-ideality)."""
 
     kind = "ideal"
-    exact: ClassVar[bool] = True
+    exact = True
 
     def read(self, partial, full_scale, signed, frozen, scale, driven):
         return partial
