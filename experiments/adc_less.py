@@ -32,6 +32,7 @@ import statistics
 from hwsnn.hardware import cost
 from hwsnn.hardware.platforms import imc
 from hwsnn.hardware.platforms.imc import pe_cycle_ns
+from hwsnn.hardware.platforms.imc_readouts import ADC_SCALINGS
 from hwsnn.train import TrainConfig, TrainingConfig, train_and_evaluate
 from hwsnn.train.deploy import deploy
 
@@ -165,7 +166,7 @@ def study(
 
 
 SWEEP_BITS = (4, 6, 8)
-SWEEP_SCALINGS = tuple(cls() for cls in imc.ADC_SCALINGS.values())
+SWEEP_SCALINGS = tuple(cls() for cls in ADC_SCALINGS.values())
 PAPER_ENERGY, PAPER_LATENCY = (
     (2.0, 7.0),
     (8.9, 24.6),
@@ -174,7 +175,7 @@ PAPER_ENERGY, PAPER_LATENCY = (
 
 def readout_sweep(workload, activity) -> list[dict]:
     """The IMC cost model's ADC-over-SA energy and latency ratios for one network's activity (event
-    mode), the ADC at 4, 6 and 8 bits with each scaling of :data:`~hwsnn.hardware.platforms.imc.ADC_SCALINGS`
+    mode), the ADC at 4, 6 and 8 bits with each scaling of :data:`~hwsnn.hardware.platforms.imc_readouts.ADC_SCALINGS`
     (one ADC per 8 columns, serialised), against a 1-bit sense amplifier per column. Each row holds
     both sides' energy per component (pJ per inference), their PE-cycle times, and the PE-cycle time
     outside the readout ``F`` at which this ADC would give the paper's lower and upper latency ratio
@@ -186,7 +187,7 @@ def readout_sweep(workload, activity) -> list[dict]:
         for bits in SWEEP_BITS:
             spec = imc.imc_spikesim_65nm_adc(bits, scaling)
             adc = cost.imc(spec, workload, activity)
-            readout_ns = spec.columns_per_adc * float(spec.adc_conversion_ns())
+            readout_ns = float(spec.readout.cycle_ns(spec))
             rows.append(
                 {
                     "scaling": scaling.name,

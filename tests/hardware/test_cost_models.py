@@ -21,6 +21,7 @@ from hwsnn.hardware.platforms import (
 from hwsnn.hardware.platforms import (
     systolic as systolic_platform,
 )
+from hwsnn.hardware.platforms.imc_readouts import Flash, Schreier, SharedADC, Walden
 from hwsnn.hardware.presets import PLATFORMS
 from hwsnn.layers import SNN, Flatten, SpikingConv, SpikingDense
 from hwsnn.structure import Activity, LayerActivity
@@ -295,17 +296,24 @@ def test_cost_rejects_mismatched_activity():
 @pytest.mark.parametrize(
     "scaling,energy_ratio,conversion_ns",
     [
-        (imc_platform.Walden(), 2.0**4, (9, 5)),
-        (imc_platform.Schreier(), 4.0**4, (9, 5)),
-        (imc_platform.Flash(), 255 / 15, (1, 1)),
+        (Walden(), 2.0**4, (9, 5)),
+        (Schreier(), 4.0**4, (9, 5)),
+        (Flash(), 255 / 15, (1, 1)),
     ],
 )
 def test_adc_energy_and_latency_grow_with_resolution(scaling, energy_ratio, conversion_ns):
     workload = three_layer_net()
     act = activity_of([1.0] * 4, [1.0] * 4, [1.0] * 4)
     constants = imc_platform._spikesim_constants()
-    low = cost.imc(imc_platform.imc_spec(adc_bits=4, adc_scaling=scaling, **constants), workload, act, mode="dense")
-    high = cost.imc(imc_platform.imc_spec(adc_bits=8, adc_scaling=scaling, **constants), workload, act, mode="dense")
+    low, high = (
+        cost.imc(
+            imc_platform.imc_spec(readout=SharedADC(bits=bits, scaling=scaling), **constants),
+            workload,
+            act,
+            mode="dense",
+        )
+        for bits in (4, 8)
+    )
     # 4 -> 8 bits: x2 per bit (Walden), x4 per bit (Schreier), 255 / 15 comparators (flash)
     assert float(high.energy_pj["readout"]) / float(low.energy_pj["readout"]) == pytest.approx(energy_ratio, rel=1e-6)
     # a PE cycle is 64 ns + 8 serial conversions: SAR (b + 1) ns, flash 1 ns at any resolution

@@ -7,6 +7,7 @@ from flax import nnx
 
 from hwsnn.hardware import PRESETS, Preset, cost, hardware_preset, register
 from hwsnn.hardware.platforms import IMC
+from hwsnn.hardware.platforms.imc_readouts import SensePerColumn
 from hwsnn.hardware.presets import PLATFORMS, cost_presets, crossbar_presets
 from hwsnn.hardware.report import cost_on_presets
 from hwsnn.layers import mlp
@@ -40,8 +41,8 @@ def test_a_chip_is_one_preset_whose_platform_and_crossbar_agree():
     assert both == ["rram-adc", "rram-sa"]
     for name in both:
         spec, crossbar = PRESETS[name].spec(), PRESETS[name].crossbar()
-        assert crossbar.size == spec.crossbar_size and crossbar.readout.bits == spec.adc_bits, name
-        assert crossbar.readout.needs_scale == (spec.readout == "sa"), name
+        assert crossbar.size == spec.crossbar_size and crossbar.readout.bits == spec.readout.bits, name
+        assert crossbar.readout.needs_scale == isinstance(spec.readout, SensePerColumn), name
     assert set(cost_presets()) | set(crossbar_presets()) == set(PRESETS)
     with pytest.raises(ValueError, match="got neither a platform nor a crossbar"):
         Preset("empty")

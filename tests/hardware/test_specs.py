@@ -12,6 +12,7 @@ from hwsnn.hardware.platforms import stack_specs
 from hwsnn.hardware.platforms import systolic as systolic_platform
 from hwsnn.hardware.platforms.event import event_spec
 from hwsnn.hardware.platforms.imc import imc_spec
+from hwsnn.hardware.platforms.imc_readouts import Flash, Schreier, SensePerColumn, SharedADC, Walden
 from hwsnn.hardware.platforms.naive import naive_spec
 from hwsnn.hardware.platforms.systolic import global_buffer, pe_unit, systolic_sata_28nm, systolic_spec
 from hwsnn.hardware.presets import cost_presets, preset
@@ -62,13 +63,16 @@ def test_every_preset_builds_and_is_a_pytree():
 
 def test_adc_energy_scaling_laws():
     base = dict(imc_platform._spikesim_constants())
-    walden = imc_spec(adc_bits=6, **base)
-    schreier = imc_spec(adc_bits=6, adc_scaling=imc_platform.Schreier(), **base)
-    assert float(walden.adc_energy_pj()) == pytest.approx(2.03084 * 4)
-    assert float(schreier.adc_energy_pj()) == pytest.approx(2.03084 * 16)
-    flash = imc_spec(adc_bits=6, adc_scaling=imc_platform.Flash(), **base)
-    assert float(flash.adc_energy_pj()) == pytest.approx(2.03084 * 63 / 15)  # 63 comparators against 15
-    assert float(flash.adc_conversion_ns()) == 1.0 and float(walden.adc_conversion_ns()) == 7.0
+    spec = imc_spec(**base)
+    walden, schreier, flash = (SharedADC(bits=6, scaling=scaling) for scaling in (Walden(), Schreier(), Flash()))
+    assert float(walden.conversion_pj(spec)) == pytest.approx(2.03084 * 4)
+    assert float(schreier.conversion_pj(spec)) == pytest.approx(2.03084 * 16)
+    assert float(flash.conversion_pj(spec)) == pytest.approx(2.03084 * 63 / 15)  # 63 comparators against 15
+    assert float(flash.conversion_ns(spec)) == 1.0 and float(walden.conversion_ns(spec)) == 7.0
+    # a PE cycle's readout: 8 serial conversions of the ADC, one decision of the sense amplifiers
+    assert float(walden.cycle_ns(spec)) == 8 * 7.0 and float(SensePerColumn().cycle_ns(spec)) == 1.0
+    assert float(walden.area_um2(spec)) == pytest.approx(64 / 8 * (693.633 + 45.9))
+    assert float(SensePerColumn().area_um2(spec)) == pytest.approx(64 * 693.633 / 15)
 
 
 def _unit(**overrides):
@@ -131,12 +135,12 @@ INVALID = [
     ("systolic zero word", lambda: _systolic(glb_word_bytes=0), "glb_word_bytes must be an int >= 1"),
     ("systolic negative DRAM energy", lambda: _systolic(dram_pj_per_byte=-5.0), "dram_pj_per_byte must be >= 0"),
     ("systolic unit not a PEUnit", lambda: _systolic(lif=0.3), "lif must be a PEUnit"),
-    ("imc unknown readout", lambda: _imc(readout="tdc"), "readout must be one of"),
-    ("imc unknown ADC scaling", lambda: _imc(adc_scaling="linear"), "adc_scaling must be a ADCScaling .*; got str"),
-    ("imc 0-bit ADC", lambda: _imc(adc_bits=0), r"adc_bits must be an int in \[1, 16\]"),
-    ("imc 20-bit ADC", lambda: _imc(adc_bits=20), r"adc_bits must be an int in \[1, 16\]"),
-    ("imc multi-bit sense amplifier", lambda: _imc(readout="sa", adc_bits=4), "adc_bits must be 1"),
-    ("imc ADC group does not divide crossbar", lambda: _imc(columns_per_adc=7), "columns_per_adc must divide"),
+    ("imc readout by name", lambda: _imc(readout="sa"), "readout must be a PEReadout .*; got str"),
+    ("imc unknown ADC scaling", lambda: SharedADC(scaling="linear"), "scaling must be a ADCScaling .*; got str"),
+    ("imc 0-bit ADC", lambda: SharedADC(bits=0), r"SharedADC: bits must be an int in \[1, 16\]"),
+    ("imc 20-bit ADC", lambda: SharedADC(bits=20), r"SharedADC: bits must be an int in \[1, 16\]"),
+    ("imc ADC for no columns", lambda: SharedADC(columns=0), r"SharedADC: columns must be an int >= 1"),
+    ("imc ADC group does not divide crossbar", lambda: _imc(readout=SharedADC(columns=7)), "columns per ADC must"),
     ("imc 1-wide crossbar", lambda: _imc(crossbar_size=1), "crossbar_size must be an int >= 2"),
     ("imc no crossbars per PE", lambda: _imc(crossbars_per_pe=0), "crossbars_per_pe must be an int >= 1"),
     ("imc no PEs per tile", lambda: _imc(pes_per_tile=0), "pes_per_tile must be an int >= 1"),

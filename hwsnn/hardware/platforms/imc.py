@@ -63,10 +63,8 @@ output pixel, one pass), no LIF module.
 
 from __future__ import annotations
 
-import abc
 import dataclasses
 import math
-from typing import ClassVar
 
 import jax
 import jax.numpy as jnp
@@ -84,74 +82,18 @@ from hwsnn.hardware.cost.base import (
     recurrent_events,
 )
 from hwsnn.hardware.platforms.base import Platform
-from hwsnn.pytree import Option, static
+from hwsnn.hardware.platforms.imc_readouts import ADCScaling, PEReadout, SensePerColumn, SharedADC, Walden
+from hwsnn.pytree import static
 from hwsnn.structure import LayerWorkload, Workload
 from hwsnn.typing import Array
-
-READOUTS = ("adc", "sa")
-
-
-class ADCScaling(Option, abc.ABC):
-    """How an ADC's energy per conversion and its conversion time grow with its resolution ``b`` from the
-    reference ``b_ref`` (Chen et al., NeuroSim; Walden and Schreier figures of merit)."""
-
-    name: ClassVar[str]
-
-    @abc.abstractmethod
-    def energy_pj(self, reference_pj, bits: int, reference_bits: int):
-        """Energy per conversion at ``bits`` from ``reference_pj`` at ``reference_bits``."""
-
-    @abc.abstractmethod
-    def steps(self, bits: int) -> int:
-        """Clock steps (of ``adc_step_ns``) per conversion."""
-
-
-class Walden(ADCScaling):
-    """A SAR converter on the Walden figure of merit: x2 energy per bit, ``b + 1`` steps."""
-
-    name = "walden"
-
-    def energy_pj(self, reference_pj, bits, reference_bits):
-        return reference_pj * 2.0 ** (bits - reference_bits)
-
-    def steps(self, bits):
-        return bits + 1
-
-
-class Schreier(ADCScaling):
-    """A SAR converter on the Schreier figure of merit (high resolution): x4 energy per bit, ``b + 1`` steps."""
-
-    name = "schreier"
-
-    def energy_pj(self, reference_pj, bits, reference_bits):
-        return reference_pj * 4.0 ** (bits - reference_bits)
-
-    def steps(self, bits):
-        return bits + 1
-
-
-class Flash(ADCScaling):
-    """A flash converter: ``2^b - 1`` comparators, energy in proportion to their count, one step."""
-
-    name = "flash"
-
-    def energy_pj(self, reference_pj, bits, reference_bits):
-        return reference_pj * (2**bits - 1) / (2**reference_bits - 1)
-
-    def steps(self, bits):
-        return 1
-
-
-ADC_SCALINGS: dict[str, type[ADCScaling]] = {cls.name: cls for cls in (Walden, Schreier, Flash)}
-"""Every ADC scaling law by name."""
 
 
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
 class IMCSpec:
     """A SpikeSim-like crossbar architecture: X x X crossbars, ``crossbars_per_pe`` per PE (one
-    per kernel position), ``pes_per_tile`` PEs per tile, and a readout per crossbar that is a
-    b-bit ADC shared by ``columns_per_adc`` columns (serialised, behind a mux) or a 1-bit sense
+    per kernel position), ``pes_per_tile`` PEs per tile, and a :class:`~hwsnn.hardware.platforms.imc_readouts.PEReadout`
+    per crossbar: a b-bit ADC shared by several columns (serialised, behind a mux) or a 1-bit sense
     amplifier per column. Energies per event in pJ, areas in um2, times in ns.
     """
 
@@ -181,34 +123,20 @@ class IMCSpec:
     crossbar_size: int = static(64)
     crossbars_per_pe: int = static(9)
     pes_per_tile: int = static(8)
-    columns_per_adc: int = static(8)
-    readout: str = static("adc")
-    adc_bits: int = static(4)
+    readout: PEReadout = static(SharedADC())
     adc_reference_bits: int = static(4)
-    adc_scaling: ADCScaling = static(Walden())
     storage_bits: int = static(22)
     ann_activation_bits: int = static(8)
     name: str = static("imc")
 
-    def adc_energy_pj(self) -> Array:
-        """Energy per conversion at ``adc_bits``, by the spec's :class:`ADCScaling`."""
-        return self.adc_scaling.energy_pj(self.e_adc_pj, self.adc_bits, self.adc_reference_bits)
-
-    def adc_conversion_ns(self) -> Array:
-        """Time of one conversion: the scaling's steps times ``adc_step_ns``."""
-        return self.adc_step_ns * self.adc_scaling.steps(self.adc_bits)
-
 
 def imc_spec(
     *,
-    readout: str = "adc",
-    adc_bits: int = 4,
+    readout: PEReadout = SharedADC(),
     adc_reference_bits: int = 4,
-    adc_scaling: ADCScaling = Walden(),
     crossbar_size: int = 64,
     crossbars_per_pe: int = 9,
     pes_per_tile: int = 8,
-    columns_per_adc: int = 8,
     storage_bits: int = 22,
     ann_activation_bits: int = 8,
     name: str = "imc",
@@ -216,16 +144,10 @@ def imc_spec(
 ) -> IMCSpec:
     """A validated :class:`IMCSpec`; ``constants`` are the array fields (all required, >= 0; clock > 0)."""
     s = "IMCSpec"
-    checks.one_of(s, "readout", readout, READOUTS)
-    checks.instance(s, "adc_scaling", adc_scaling, ADCScaling, " (Walden(), Schreier() or Flash())")
+    checks.instance(s, "readout", readout, PEReadout, " (SharedADC(...) or SensePerColumn())")
     checks.int_in(s, "crossbar_size", crossbar_size, 2)
-    checks.int_in(s, "columns_per_adc", columns_per_adc, 1)
-    if crossbar_size % columns_per_adc:
-        raise ValueError(f"{s}: columns_per_adc must divide crossbar_size {crossbar_size}; got {columns_per_adc}.")
-    checks.int_in(s, "adc_bits", adc_bits, 1, 16)
+    readout.check(s, crossbar_size)
     checks.int_in(s, "adc_reference_bits", adc_reference_bits, 1, 16)
-    if readout == "sa" and adc_bits != 1:
-        raise ValueError(f"{s}: readout 'sa' is a 1-bit decision, so adc_bits must be 1; got {adc_bits}.")
     fields = [f.name for f in dataclasses.fields(IMCSpec) if not f.metadata.get("static")]
     missing, unknown = sorted(set(fields) - set(constants)), sorted(set(constants) - set(fields))
     if missing or unknown:
@@ -238,11 +160,8 @@ def imc_spec(
         crossbar_size=crossbar_size,
         crossbars_per_pe=checks.int_in(s, "crossbars_per_pe", crossbars_per_pe, 1),
         pes_per_tile=checks.int_in(s, "pes_per_tile", pes_per_tile, 1),
-        columns_per_adc=columns_per_adc,
         readout=readout,
-        adc_bits=adc_bits,
         adc_reference_bits=adc_reference_bits,
-        adc_scaling=adc_scaling,
         storage_bits=checks.int_in(s, "storage_bits", storage_bits, 1),
         ann_activation_bits=checks.int_in(s, "ann_activation_bits", ann_activation_bits, 1, 32),
         name=name,
@@ -289,12 +208,10 @@ def _spikesim_constants() -> dict[str, float]:
 def imc_spikesim_65nm_adc(adc_bits: int = 4, adc_scaling: ADCScaling = Walden()) -> IMCSpec:
     """SpikeSim 65 nm RRAM, 64 x 64 crossbars, 9 per PE, 8 PEs per tile, a ``adc_bits``-bit ADC per 8
     columns, its energy and conversion time scaled from SpikeSim's 4-bit SAR by ``adc_scaling``
-    (:data:`ADC_SCALINGS`)."""
+    (:data:`~hwsnn.hardware.platforms.imc_readouts.ADC_SCALINGS`)."""
     suffix = "" if adc_scaling == Walden() else f"-{adc_scaling.name}"
     return imc_spec(
-        readout="adc",
-        adc_bits=adc_bits,
-        adc_scaling=adc_scaling,
+        readout=SharedADC(bits=adc_bits, columns=8, scaling=adc_scaling),
         name=f"spikesim-65nm-adc{adc_bits}{suffix}",
         **_spikesim_constants(),
     )
@@ -307,7 +224,7 @@ def imc_spikesim_65nm_adc4() -> IMCSpec:
 
 def imc_spikesim_65nm_sa() -> IMCSpec:
     """The same architecture with a 1-bit sense amplifier per column (no mux, no serialisation)."""
-    return imc_spec(readout="sa", adc_bits=1, name="spikesim-65nm-sa", **_spikesim_constants())
+    return imc_spec(readout=SensePerColumn(), name="spikesim-65nm-sa", **_spikesim_constants())
 
 
 MODES = ("dense", "event")
@@ -326,42 +243,28 @@ def pes_of(spec: IMCSpec, layer: LayerWorkload) -> int:
 
 def pe_cycle_energy(spec: IMCSpec, layer: LayerWorkload, with_neuron: bool = True) -> dict[str, object]:
     """Energy per component of one PE cycle of ``layer`` (all rows active)."""
-    x, c = spec.crossbar_size, spec.columns_per_adc
     crossbars = min(layer.kernel_size**2, spec.crossbars_per_pe)
-    group = x / _DIGITAL_GROUP
-    parts = {
+    group = spec.crossbar_size / _DIGITAL_GROUP
+    return {
         "htree": spec.e_htree_pj,
         "memfetch": spec.e_memfetch_pj,
         "neuron": spec.e_neuron_pj * (neuron_op_ratio(layer) if with_neuron else 0.0),
         "subtractor": group * 16 * spec.e_sub_pj,
         "psum_buffer": group * spec.e_temp_pj,
         "tile_buffer": spec.e_tilebuf_pj,
+        **spec.readout.energy_pj(spec, crossbars),
     }
-    if spec.readout == "adc":
-        parts["crossbar"] = c * crossbars * spec.e_xbar_pj
-        parts["readout"] = c * (x / c) * spec.adc_energy_pj()
-        parts["mux"] = c * (x / c) * spec.e_mux_pj
-    else:
-        parts["crossbar"] = crossbars * spec.e_xbar_pj
-        parts["readout"] = x * spec.e_sa_pj
-        parts["mux"] = jnp.zeros_like(spec.e_mux_pj)
-    return parts
 
 
 def pe_cycle_ns(spec: IMCSpec) -> object:
     """Duration of one PE cycle: fixed part plus the readout (serialised ADC or one SA decision)."""
-    if spec.readout == "adc":
-        return spec.pe_fixed_ns + spec.columns_per_adc * spec.adc_conversion_ns()
-    return spec.pe_fixed_ns + spec.sa_ns
+    return spec.pe_fixed_ns + spec.readout.cycle_ns(spec)
 
 
 def area_mm2(spec: IMCSpec, workload: Workload) -> object:
     """Chip area in mm2 (module doc)."""
-    x, c = spec.crossbar_size, spec.columns_per_adc
-    if spec.readout == "adc":
-        a_pe = spec.crossbars_per_pe * spec.a_xbar_um2 + (x / c) * (spec.a_adc_um2 + spec.a_mux_um2)
-    else:
-        a_pe = spec.crossbars_per_pe * spec.a_xbar_um2 + x * spec.a_sa_um2
+    x = spec.crossbar_size
+    a_pe = spec.crossbars_per_pe * spec.a_xbar_um2 + spec.readout.area_um2(spec)
     tiles = math.ceil(sum(pes_of(spec, layer) + recurrent_pes(spec, layer) for layer in workload) / spec.pes_per_tile)
     per_tile = (
         (x / _DIGITAL_GROUP) * spec.a_sub_um2
