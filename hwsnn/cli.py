@@ -213,15 +213,15 @@ def _train(args) -> int:
 
 
 def _evaluate(args) -> int:
+    from hwsnn import checks
     from hwsnn.hardware.presets import crossbar_presets
     from hwsnn.train.deploy import deploy
 
     if args.hardware is not None and args.hardware not in crossbar_presets():
         raise ValueError(f"hardware: got {args.hardware!r}; allowed: {sorted(crossbar_presets())}.")
-    if args.draws is not None and args.draws < 1:
-        raise ValueError(f"draws: got {args.draws}; allowed: an int >= 1.")
-    if args.calibration_samples < 1:
-        raise ValueError(f"calibration-samples: got {args.calibration_samples}; allowed: an int >= 1.")
+    if args.draws is not None:
+        checks.int_at_least(args.draws, "draws", 1)
+    checks.int_at_least(args.calibration_samples, "calibration-samples", 1)
     times = None if args.at is None else parse_durations(args.at)
     run, state, calibration = deploy(args.workdir, args.hardware, calibration_samples=args.calibration_samples)
     hardware = run.config.hardware.preset
@@ -270,6 +270,7 @@ def _evaluate(args) -> int:
 
 
 def _cost(args) -> int:
+    from hwsnn import checks
     from hwsnn.hardware import report
     from hwsnn.hardware.presets import cost_presets
     from hwsnn.train.config import load_config
@@ -281,8 +282,7 @@ def _cost(args) -> int:
     unknown = sorted(set(presets) - set(known))
     if unknown:
         raise ValueError(f"presets: unknown {unknown}; allowed: {sorted(known)} or 'all'.")
-    if args.samples < 1:
-        raise ValueError(f"samples: got {args.samples}; allowed: an int >= 1.")
+    checks.int_at_least(args.samples, "samples", 1)
     if args.workdir:
         run, state = restore_run(args.workdir)
     else:
