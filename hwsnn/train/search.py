@@ -24,6 +24,7 @@ import math
 import os
 
 import jax.numpy as jnp
+from flax import nnx
 
 from hwsnn import checks
 from hwsnn.hardware.cost import neurons_evaluated, synaptic_updates
@@ -63,6 +64,30 @@ def _adapted(base: Run, timesteps: tuple[int, ...], state, learning_rate: float)
     )
     run = Run(config, base.dataset)
     return run, TrainState(state.params, state.constants, run.optimizer.init(state.params), jnp.zeros((), jnp.int32))
+
+
+def freeze_timesteps(run: Run, state: TrainState) -> tuple[Run, TrainState]:
+    """A run whose model has fixed per-layer timesteps, the learned model's active counts
+    (``clip(round(step_counts), 1, T_l)``), and its weights: the steps the learned model masks are then
+    not computed at all (for timing a learned model as it would be deployed).
+
+    The frozen model gives the learned model's outputs: the learned one truncates its input to its first
+    layer's count and resamples each later layer's input from the previous count to its own
+    (:meth:`~hwsnn.layers.SNN.__call__`), which is what fixed timesteps do with an input of ``T_1`` steps.
+
+    Raises:
+      ValueError: ``run``'s model does not learn its timesteps.
+    """
+    if not run.config.model.learn_timesteps:
+        raise ValueError("run: its model has fixed timesteps; allowed: a run whose model learns them.")
+    learned = nnx.merge(run.graphdef, state.params, state.constants)
+    config = run.config.replace(model={"layer_timesteps": learned.active_timesteps(), "learn_timesteps": False})
+    frozen = Run(config, run.dataset)
+    weights = nnx.filter_state(nnx.state(learned), lambda path, _: path[0] != "step_counts")
+    model = nnx.merge(frozen.graphdef, frozen.state.params, frozen.state.constants)
+    nnx.update(model, weights)
+    _, params, constants = nnx.split(model, nnx.Param, ...)
+    return frozen, TrainState(params, constants, frozen.optimizer.init(params), state.step)
 
 
 def finetune(run: Run, state: TrainState, steps: int, seed: int) -> TrainState:

@@ -142,3 +142,46 @@ def test_search_rejects_bad_arguments(tmp_path, capsys):
     assert "learns its timesteps" in capsys.readouterr().err
     assert main(["search", "--workdir", str(workdir), "--budget", "1.5"]) == 2
     assert "budget: got 1.5" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "model,encoding",
+    [
+        (dict(kind="mlp", hidden=(16, 12)), "rate"),
+        (dict(kind="conv", channels=(4,), hidden=(12,)), "direct"),  # a direct code: the input read once
+    ],
+)
+def test_frozen_timesteps_compute_the_learned_model_without_its_masked_steps(model, encoding):
+    """A learned per-layer-T model frozen to its active counts runs only those steps and gives the learned
+    model's outputs on its steps exactly; the learned model's masked steps are silent."""
+    import jax
+    import jax.numpy as jnp
+    from flax import nnx
+
+    from hwsnn.train import DataConfig, ModelConfig, Run, TrainingConfig
+    from hwsnn.train.search import finetune, freeze_timesteps
+
+    config = TrainConfig(
+        data=DataConfig(dataset="digits", encoding=encoding),
+        model=ModelConfig(**model, timesteps=6, learn_timesteps=True),
+        training=TrainingConfig(batch_size=32, learning_rate=1e-2),
+    )
+    run = Run(config)
+    learned_state = run.state
+    merged = nnx.merge(run.graphdef, learned_state.params, learned_state.constants)
+    merged.step_counts[...] = jnp.array([5.6, 2.2, 4.4])  # fractional counts below their maxima
+    _, params, constants = nnx.split(merged, nnx.Param, ...)
+    learned_state = learned_state.__class__(params, constants, learned_state.opt_state, learned_state.step)
+    learned_state = finetune(run, learned_state, 30, seed=0)  # enough to make the readout spike
+    learned = nnx.merge(run.graphdef, learned_state.params, learned_state.constants)
+    frozen_run, frozen_state = freeze_timesteps(run, learned_state)
+    counts = learned.active_timesteps()
+    assert frozen_run.model.layer_timesteps == counts and not frozen_run.model.learn_timesteps
+    x = run.encode(jnp.asarray(run.inputs(run.data.x_test[:16])), 6, jax.random.key(3))
+    out, _ = learned(x)
+    frozen_out, _ = nnx.merge(frozen_run.graphdef, frozen_state.params, frozen_state.constants)(x[: counts[0]])
+    assert frozen_out.shape[0] == counts[-1] and float(jnp.sum(frozen_out)) > 0
+    np.testing.assert_array_equal(np.asarray(frozen_out), np.asarray(out[: counts[-1]]))
+    assert not np.any(np.asarray(out[counts[-1] :]))
+    with pytest.raises(ValueError, match="run: its model has fixed timesteps"):
+        freeze_timesteps(frozen_run, frozen_state)
