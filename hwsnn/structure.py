@@ -31,6 +31,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from hwsnn import checks
 from hwsnn.typing import PerTimestep
 
 Padding = tuple[tuple[int, int], tuple[int, int]]
@@ -183,6 +184,19 @@ class Workload:
         ``inference-energy-cal/workloads/icassp/``), so
         costing it reproduces their accounting; the full workload is hwsnn's."""
         return Workload(tuple(layer for layer in self.layers if not layer.shortcut))
+
+    def at_timesteps(self, timesteps: int) -> "Workload":
+        """The same network run for ``timesteps`` steps in every layer and addition (an iso-work SNN
+        baseline, :class:`~hwsnn.hardware.baselines.IsoWorkSNN`).
+
+        Raises:
+          ValueError: ``timesteps`` is not an int >= 1.
+        """
+        checks.int_at_least(timesteps, "timesteps", 1)
+        return Workload(
+            tuple(dataclasses.replace(layer, input_timesteps=timesteps, timesteps=timesteps) for layer in self.layers),
+            tuple(dataclasses.replace(add, timesteps=timesteps) for add in self.adds),
+        )
 
     @property
     def weights(self) -> int:

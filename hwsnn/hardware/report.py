@@ -6,6 +6,7 @@ import json
 import os
 import re
 
+from hwsnn.hardware.platforms import IMC
 from hwsnn.hardware.presets import check_imc_mode, cost_presets, hardware_preset
 
 
@@ -27,7 +28,7 @@ def cost_on_presets(workload, activity, presets=None, imc_mode: str | None = Non
     rows = []
     for name, entry in zip(presets, chosen):
         model = entry.platform.name
-        c = entry.cost(workload, activity, mode=imc_mode if entry.platform.modes else None)
+        c = entry.cost(workload, activity, mode=imc_mode if isinstance(entry.platform, IMC) else None)
         as_float = lambda x: None if x is None else float(x)
         rows.append(
             {

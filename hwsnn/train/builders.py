@@ -6,6 +6,7 @@ from __future__ import annotations
 from flax import nnx
 
 from hwsnn.hardware.crossbar import CrossbarSpec
+from hwsnn.hardware.platforms import IMC
 from hwsnn.hardware.presets import PRESETS, REFERENCE_PRESETS, crossbar_preset
 from hwsnn.layers import SNN, ZOO, conv_net, mlp
 from hwsnn.layers.norm import NORMS
@@ -33,7 +34,7 @@ def energy_term(config: TrainConfig):
         return None
     entry = PRESETS[energy.preset or REFERENCE_PRESETS[energy.model]]
     spec = entry.spec()
-    mode = energy.imc_mode if entry.platform.modes else None
+    mode = energy.imc_mode if isinstance(entry.platform, IMC) else None
     return lambda workload, activity: entry.cost(workload, activity, spec, mode=mode)
 
 
