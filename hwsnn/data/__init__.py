@@ -10,6 +10,9 @@ Nothing here touches the network or unpickles a file.
 ``digits``     scikit-learn's 8x8 digits (1,797 samples, 16 grey levels); same rule, 80% / 20% per class
 ``cifar10``    CIFAR-10 binary batches (``data_batch_1..5.bin``, ``test_batch.bin``) from a local folder
 ``svhn``       SVHN cropped digits (``train_32x32.mat``, ``test_32x32.mat``) from a local folder
+``svhn-like``  SVHN-like house-number digits rendered as code from matplotlib's fonts (colour, contrast,
+               lighting, blur, noise, rotation, shear, flanking digits: :mod:`hwsnn.data.house_numbers`),
+               32x32x3; 8,000 train / 2,000 test from seeded streams, every digit equally often
 =============  =====================================================================================
 
 Event data (N-MNIST, SHD, DVS128 Gesture) is read from local folders by :mod:`hwsnn.data.events`

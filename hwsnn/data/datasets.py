@@ -9,6 +9,7 @@ from typing import Callable
 import numpy as np
 
 from hwsnn.data.files import read_cifar10_batch, read_svhn_mat
+from hwsnn.data.house_numbers import svhn_like
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,6 +106,7 @@ DATASETS: dict[str, Callable[[str | os.PathLike | None], Dataset]] = {
     "digits": lambda data_dir: digits(),
     "cifar10": cifar10,
     "svhn": svhn,
+    "svhn-like": lambda data_dir: svhn_like(),
 }
 """Image dataset loaders by the names configs use: each takes ``data_dir`` (ignored by the shipped
 sets). A new dataset is one entry here (README, "Extending hwsnn")."""
