@@ -42,39 +42,56 @@ class Checkpointer:
         """The newest saved step, or ``None`` if nothing is saved."""
         return self._manager.latest_step()
 
-    def restore(self, like, step: int | None = None):
+    def restore(self, like, step: int | None = None, *, set_aside: bool = False):
         """``(state, progress)`` of ``step``, or by default of the newest readable step: the state with the
         structure, dtypes and shardings of ``like``, and the ``progress`` values saved with it (``None``
         where none were).
 
-        A step folder that cannot be read (a corrupted or truncated file) is reported in a warning
-        naming it, moved aside to ``corrupted-<step>`` in the same directory (kept for inspection,
-        out of Orbax's list, so that training can save that step again), and the next older step
-        is tried.
+        A step folder whose files cannot be decoded (a corrupted or truncated file) is reported in a warning
+        naming it and the next older step is tried. With ``set_aside`` (training, the one writer of a run
+        folder) the unreadable newer steps are moved to ``corrupted-<step>`` in the same directory (kept for
+        inspection, out of Orbax's list, so that training can save those steps again) once an older step
+        has been read; otherwise (evaluation, costing, search) they are left where they are. Nothing is moved
+        when no step can be read, nor on a permission error, which a retry may not repeat.
 
         Raises:
-          FileNotFoundError: nothing is saved, or no saved step can be read.
+          FileNotFoundError: nothing is saved, or no saved step can be read (nothing moved).
+          PermissionError: a step folder cannot be opened (nothing moved).
+          ValueError: a step's files read but hold a state of another structure than ``like``.
         """
         steps = [step] if step is not None else sorted(self._manager.all_steps(), reverse=True)
         if not steps:
             raise FileNotFoundError(f"checkpoint: no saved step in {self.directory}.")
         abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, like)
+        unreadable = []
         for candidate in steps:
             try:
-                return self._read(candidate, abstract)
+                restored = self._read(candidate, abstract)
             except Exception as error:
                 if step is not None:
                     raise
+                folder = os.path.join(self.directory, str(candidate))
+                if _permission_error(error):
+                    raise PermissionError(
+                        f"checkpoint: step folder {folder} cannot be opened ({_first_line(error)}); nothing was "
+                        "moved; allowed: a checkpoint folder this process can read."
+                    ) from None
                 if self._readable(candidate):  # the files are fine: the state has another structure than ``like``
                     raise ValueError(
-                        f"checkpoint: step folder {os.path.join(self.directory, str(candidate))} holds a "
+                        f"checkpoint: step folder {folder} holds a "
                         f"state of another structure than this run's ({_first_line(error)}); allowed: a "
                         "checkpoint of the same model (its own config)."
                     ) from None
-                self._set_aside(candidate, error)
+                unreadable.append((candidate, error))
+                continue
+            for newer, error in unreadable:
+                self._report(newer, error, candidate, set_aside)
+            return restored
         raise FileNotFoundError(
-            f"checkpoint: none of the saved steps {steps} in {self.directory} can be read "
-            "(each was moved aside to corrupted-<step>); allowed: a directory with a readable step."
+            f"checkpoint: none of the saved steps {steps} in {self.directory} can be read ("
+            + "; ".join(f"step {s}: {_first_line(e)}" for s, e in unreadable)
+            + "); nothing was moved; allowed: a directory with a readable step, or `hwsnn train --restart` to "
+            "discard the run."
         )
 
     def _read(self, step: int, abstract=None):
@@ -102,24 +119,39 @@ class Checkpointer:
         """The checkpoint folder (absolute path): one sub-folder per saved step."""
         return str(self._manager.directory)
 
-    def _set_aside(self, step: int, error: Exception) -> None:
+    def _report(self, step: int, error: Exception, restored: int, set_aside: bool) -> None:
+        """Warn that ``step`` could not be read and ``restored`` was; with ``set_aside`` move ``step`` aside."""
         folder = os.path.join(self.directory, str(step))
-        aside = os.path.join(self.directory, f"corrupted-{step}")
-        suffix = 1
-        while os.path.exists(aside):
-            aside, suffix = os.path.join(self.directory, f"corrupted-{step}.{suffix}"), suffix + 1
-        os.replace(folder, aside)
-        self._manager.reload()
+        where = "left in place (only training sets a step aside)"
+        if set_aside:
+            aside = os.path.join(self.directory, f"corrupted-{step}")
+            suffix = 1
+            while os.path.exists(aside):
+                aside, suffix = os.path.join(self.directory, f"corrupted-{step}.{suffix}"), suffix + 1
+            os.replace(folder, aside)
+            self._manager.reload()
+            where = f"moved to {aside}"
         warnings.warn(
-            f"checkpoint: step folder {folder} cannot be read ({_first_line(error)}); moved to {aside}, "
-            "trying the next older step.",
-            stacklevel=3,
+            f"checkpoint: step folder {folder} cannot be read ({_first_line(error)}); {where}; "
+            f"restored step {restored}.",
+            stacklevel=4,
         )
 
     def close(self) -> None:
         """Wait for pending (asynchronous) saves and release the manager."""
         self._manager.wait_until_finished()
         self._manager.close()
+
+
+def _permission_error(error: BaseException) -> bool:
+    """Whether a ``PermissionError`` is ``error`` or in its chain of causes (an I/O failure, not corruption)."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, PermissionError):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def _first_line(error: Exception) -> str:

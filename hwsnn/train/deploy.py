@@ -20,14 +20,16 @@ from hwsnn.train.run import Run
 
 
 def restore_run(workdir: str | os.PathLike, dataset: Dataset | None = None) -> tuple[Run, object]:
-    """The :class:`Run` of a training folder and its latest checkpointed state."""
+    """The :class:`Run` of a training folder and its latest readable checkpointed state; the folder is not
+    modified."""
     config = load_config(os.path.join(workdir, "config.json"))
     run = Run(config, dataset)
     checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), config.training.checkpoint_every)
-    state = checkpointer.restore(run.state)[0]
-    step = checkpointer.latest_step()  # the step restored: unreadable newer ones were set aside
-    checkpointer.close()
-    check_finite_params(state.params, f"checkpoint of {str(workdir)!r} at step {step}")
+    try:
+        state = checkpointer.restore(run.state)[0]  # reads only: an unreadable newer step is reported, not moved
+    finally:
+        checkpointer.close()
+    check_finite_params(state.params, f"checkpoint of {str(workdir)!r} at step {int(state.step)}")
     return run, state
 
 

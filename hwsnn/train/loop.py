@@ -79,11 +79,11 @@ RUN_FILES = ("checkpoints", "metrics.jsonl", "summary.json", "training_curve.png
 
 
 def check_run_folder(config: TrainConfig, workdir: str | os.PathLike, *, restart: bool = False) -> None:
-    """Refuse to train ``config`` in a run folder that holds another config's run (nothing is written).
+    """Refuse to train ``config`` in a run folder that holds another config's run; reads only.
 
     A folder with a ``config.json`` is a contract: a rerun resumes it only with the same config, up to
-    :data:`~hwsnn.train.config.RUN_NEUTRAL_FIELDS`. With ``restart=True`` the folder's run
-    (:data:`RUN_FILES`) is removed and training starts over with ``config``.
+    :data:`~hwsnn.train.config.RUN_NEUTRAL_FIELDS`. With ``restart=True`` another config is accepted: its
+    run is discarded (:func:`discard_run`) once the new config has also been checked against the data.
 
     Raises:
       ValueError: ``workdir`` is a file or below one, or it holds a run of another config (the
@@ -107,13 +107,16 @@ def check_run_folder(config: TrainConfig, workdir: str | os.PathLike, *, restart
             f"workdir: {str(workdir)!r} holds a run of another config ({'; '.join(differences)}); allowed: "
             "the same config (the run resumes), another --workdir, or --restart to discard that run."
         )
-    if restart:
-        for name in RUN_FILES:
-            path = os.path.join(workdir, name)
-            if os.path.isdir(path):
-                shutil.rmtree(path)
-            elif os.path.exists(path):
-                os.remove(path)
+
+
+def discard_run(workdir: str | os.PathLike) -> None:
+    """Remove a run folder's run (:data:`RUN_FILES`); its ``config.json`` is replaced by the next run's."""
+    for name in RUN_FILES:
+        path = os.path.join(workdir, name)
+        if os.path.isdir(path):
+            shutil.rmtree(path)
+        elif os.path.exists(path):
+            os.remove(path)
 
 
 def _resume(run: Run, checkpointer: Checkpointer, metrics_path: str) -> tuple[int, dict | None]:
@@ -124,7 +127,7 @@ def _resume(run: Run, checkpointer: Checkpointer, metrics_path: str) -> tuple[in
         if os.path.exists(metrics_path):
             os.remove(metrics_path)
         return 0, None
-    run.state, saved = checkpointer.restore(run.state)
+    run.state, saved = checkpointer.restore(run.state, set_aside=True)
     start, sums = int(run.state.step), None
     if saved is not None and saved["epoch_sums"] is not None:  # a checkpoint inside an epoch
         sums = jax.tree.map(jnp.asarray, saved["epoch_sums"])
@@ -207,15 +210,25 @@ def train_and_evaluate(
     dataset: Dataset | None = None,
     restart: bool = False,
 ) -> dict:
-    """Train ``config`` in ``workdir`` (resuming from its latest checkpoint; :func:`check_run_folder`
-    first) and return the summary."""
+    """Train ``config`` in ``workdir`` (resuming from its latest checkpoint) and return the summary.
+
+    Everything is checked before anything in ``workdir`` changes: the folder and its stored config
+    (:func:`check_run_folder`), the config against the data (building the :class:`Run`), and a kept run's
+    checkpoint against the model; only then is an old run discarded (``restart``) and ``config.json`` written.
+    """
     check_run_folder(config, workdir, restart=restart)
     run = Run(config, dataset, devices)
+    if restart:
+        discard_run(workdir)
     os.makedirs(workdir, exist_ok=True)
-    save_config(config, os.path.join(workdir, "config.json"))
     metrics_path, summary_path = os.path.join(workdir, "metrics.jsonl"), os.path.join(workdir, "summary.json")
     checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), config.training.checkpoint_every)
-    start, sums = _resume(run, checkpointer, metrics_path)
+    try:
+        start, sums = _resume(run, checkpointer, metrics_path)
+    except Exception:
+        checkpointer.close()
+        raise
+    save_config(config, os.path.join(workdir, "config.json"))
     if start >= run.stop_step and os.path.exists(summary_path):  # a finished run: nothing to train or rewrite
         checkpointer.close()
         tqdm.write(

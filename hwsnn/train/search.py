@@ -13,8 +13,9 @@ The selection set is the first ``samples`` images of the run's validation split 
 held out of training, ``data.validation``), or, for a run without one, of the training split
 (optimistic: the model has fitted those images, so a budget there is looser than on new data). The
 test split is kept for the final report, so a configuration is never picked on test data. ``WORKDIR/search``
-becomes a run folder (``search.json``, ``config.json`` with the chosen ``layer_timesteps``, and the
-fine-tuned checkpoint), so ``hwsnn evaluate`` and ``hwsnn cost`` take it as ``--workdir``.
+(which must not exist yet: a second search is refused, never mixed into the first) becomes a run folder
+(``search.json``, ``config.json`` with the chosen ``layer_timesteps``, and the fine-tuned checkpoint), so
+``hwsnn evaluate`` and ``hwsnn cost`` take it as ``--workdir``.
 """
 
 from __future__ import annotations
@@ -129,6 +130,12 @@ def search_timesteps(
         raise ValueError(f"shrink: got {shrink!r}; allowed: 0 < shrink < 1.")
     checks.int_at_least(samples, "samples", 1)
     checks.int_at_least(finetune_steps, "finetune_steps", 0)
+    out = os.path.join(workdir, "search")
+    if os.path.exists(out):
+        raise ValueError(
+            f"workdir: {str(workdir)!r} already holds a search ({out}); allowed: a run folder without one "
+            "(remove or rename that folder to search again)."
+        )
     base, state = restore_run(workdir)
     if base.config.model.learn_timesteps:
         raise ValueError("workdir: its model learns its timesteps; allowed: a run with fixed timesteps to search from.")
@@ -202,8 +209,7 @@ def search_timesteps(
         )
     )
     progress(result["note"])
-    out = os.path.join(workdir, "search")
-    os.makedirs(out, exist_ok=True)
+    os.makedirs(out)
     with open(os.path.join(out, "search.json"), "w") as handle:
         json.dump(result, handle, indent=2)
     save_config(current_run.config, os.path.join(out, "config.json"))  # a run folder: hwsnn evaluate / cost

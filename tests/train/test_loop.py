@@ -259,3 +259,66 @@ def test_a_checkpoint_of_another_structure_is_refused_not_set_aside(tmp_path):
         ):
             Checkpointer(tmp_path, 1).restore(like)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["3"]
+
+
+def _files(folder: Path) -> dict:
+    return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_a_restart_with_a_config_the_data_refuses_keeps_the_old_run(tmp_path):
+    """--restart discards the old run only after the new config is accepted against the data."""
+    train_and_evaluate(SMALL.replace(training={"epochs": 1}), tmp_path, progress=False)
+    before = _files(tmp_path)
+    for bad, message in (
+        ({"training": {"batch_size": 4096}}, "training.batch_size: 4096 exceeds the"),
+        ({"data": {"validation": 5000}}, "validation: got 5000; allowed: fewer than"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            train_and_evaluate(SMALL.replace(**bad), tmp_path, progress=False, restart=True)
+        assert _files(tmp_path) == before
+
+
+def test_a_run_without_its_config_is_not_rewritten_by_a_model_its_checkpoint_refuses(tmp_path):
+    train_and_evaluate(SMALL.replace(training={"epochs": 1}), tmp_path, progress=False)
+    (tmp_path / "config.json").unlink()
+    before = _files(tmp_path)
+    with pytest.raises(ValueError, match="holds a state of another structure"):
+        train_and_evaluate(SMALL.replace(model={"hidden": (16,)}), tmp_path, progress=False)
+    assert _files(tmp_path) == before  # no config.json written for a run it cannot continue
+
+
+def test_reading_a_run_never_moves_its_checkpoints(tmp_path, monkeypatch):
+    """Evaluation reports an unreadable step and restores an older one, moving nothing; a permission error is not
+    corruption; when no step can be read, evaluation and training both stop and say so, moving nothing."""
+    from hwsnn.train.deploy import restore_run
+
+    train_and_evaluate(SMALL.replace(training={"max_steps": 30}), tmp_path, progress=False)  # steps 10, 20, 30
+    data_files = lambda step: [
+        Path(root) / name
+        for root, _, files in os.walk(tmp_path / "checkpoints" / str(step))
+        if os.path.basename(root) == "d"
+        for name in files
+    ]
+    for path in data_files(30):
+        path.write_bytes(b"not a checkpoint")
+    before = _files(tmp_path)
+    with pytest.warns(UserWarning, match=r"step folder .*/30 cannot be read .*left in place .*restored step 20"):
+        _, state = restore_run(tmp_path)
+    assert int(state.step) == 20 and _files(tmp_path) == before
+
+    def refused(self, step, abstract=None):
+        raise PermissionError(13, "Permission denied", str(tmp_path / "checkpoints" / str(step)))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Checkpointer, "_read", refused)
+        with pytest.raises(PermissionError, match=r"step folder .*/30 cannot be opened .*nothing was moved"):
+            restore_run(tmp_path)
+    assert _files(tmp_path) == before
+    for step in (10, 20):
+        for path in data_files(step):
+            path.write_bytes(b"not a checkpoint")
+    before = _files(tmp_path)
+    for attempt in (lambda: restore_run(tmp_path), lambda: train_and_evaluate(SMALL, tmp_path, progress=False)):
+        with pytest.raises(FileNotFoundError, match=r"none of the saved steps \[30, 20, 10\] .*nothing was moved"):
+            attempt()
+        assert _files(tmp_path) == before  # metrics.jsonl kept: no silent retraining from step 0

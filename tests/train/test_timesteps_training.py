@@ -119,6 +119,11 @@ def test_search_cli_reduces_timesteps_within_budget(tmp_path, capsys):
         == 0
     )
     capsys.readouterr()
+    # a second search is refused before any work, and the first one's folder is left as it was
+    first = {p: p.read_bytes() for p in (workdir / "search").rglob("*") if p.is_file()}
+    assert main(["search", "--workdir", str(workdir), "--budget", "0.05", "--samples", "300"]) == 2
+    assert f"workdir: '{workdir}' already holds a search" in capsys.readouterr().err
+    assert {p: p.read_bytes() for p in (workdir / "search").rglob("*") if p.is_file()} == first
     # the chosen timesteps train and evaluate as a config
     final = train(
         tmp_path / "final",
