@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import difflib
+import functools
 import json
 import os
 import sys
@@ -116,9 +117,12 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
 def _parser() -> argparse.ArgumentParser:
     from hwsnn.hardware.presets import cost_presets, crossbar_presets
 
-    parser = argparse.ArgumentParser(prog="hwsnn", description="Spiking networks trained with hardware models.")
+    parser = argparse.ArgumentParser(
+        prog="hwsnn", description="Spiking networks trained with hardware models.", allow_abbrev=False
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    train = commands.add_parser(
+    command = functools.partial(commands.add_parser, allow_abbrev=False)  # no abbreviated flags: only exact names
+    train = command(
         "train", help="train an SNN", epilog=TRAIN_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     train.add_argument("--config", help="JSON or YAML file of config sections (see the groups below)")
@@ -130,7 +134,7 @@ def _parser() -> argparse.ArgumentParser:
         help="discard the run in --workdir (checkpoints, metrics, summary) and train this config from step 0",
     )
     _add_config_flags(train)
-    evaluate = commands.add_parser(
+    evaluate = command(
         "evaluate",
         help="evaluate the latest checkpoint of a run",
         epilog=EVALUATE_EXAMPLES,
@@ -156,7 +160,7 @@ def _parser() -> argparse.ArgumentParser:
         default=2000,
         help="training images that calibrate sense-amplifier scales a run lacks (default 2000)",
     )
-    cost = commands.add_parser(
+    cost = command(
         "cost",
         help="cost a model on hardware presets",
         epilog=COST_EXAMPLES,
@@ -180,7 +184,7 @@ def _parser() -> argparse.ArgumentParser:
         help="IMC accounting for the IMC presets (default: each preset's own, event)",
     )
     cost.add_argument("--out", help="output folder (default: WORKDIR/cost or runs/cost)")
-    search = commands.add_parser(
+    search = command(
         "search",
         help="choose per-layer timesteps of a trained run (LD-SNN)",
         epilog=SEARCH_EXAMPLES,

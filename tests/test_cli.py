@@ -216,6 +216,10 @@ def test_config_selects_the_neuron_model():
         ({"neuron": {"beta": True}}, "neuron.beta: got True; allowed: finite float"),
         ({"neuron": {"learn_beta": "maybe"}}, "neuron.learn_beta: got 'maybe'; allowed: bool"),
         ({"neuron": {"learn_beta": 1}}, "neuron.learn_beta: got 1; allowed: bool"),
+        ({"neuron": {"learn_beta": "1"}}, "neuron.learn_beta: got '1'; allowed: bool"),
+        ({"neuron": {"learn_beta": "yes"}}, "neuron.learn_beta: got 'yes'; allowed: bool"),
+        ({"model": {"hidden": "16,,32"}}, "model.hidden: got '16,,32'; allowed: tuple\\[int, ...\\]"),
+        ({"model": {"hidden": "16,"}}, "model.hidden: got '16,'; allowed: tuple\\[int, ...\\]"),
         ({"data": {"dataset": 5}}, "data.dataset: got 5; allowed: str"),
         ({"neuron": {"threshold": "inf"}}, "neuron.threshold: got 'inf'; allowed: finite float"),
         ({"training": {"learning_rate": float("nan")}}, "training.learning_rate: got nan; allowed: finite float"),
@@ -518,6 +522,31 @@ def test_a_diverging_run_stops_with_its_last_good_checkpoint(tmp_path, capsys):
         assert main(command) == 2
         error = capsys.readouterr().err
         assert f"step {saved + 1}: non-finite parameters" in error and "'kernel'" in error
+
+
+def test_config_files_are_read_strictly(tmp_path):
+    """YAML 1.2 integers and bools; a key given twice (YAML or JSON) is an error naming the file, not last-wins."""
+    (tmp_path / "octal.yaml").write_text("training: {epochs: 010}\nneuron: {learn_beta: false}\n")
+    config = load_config(tmp_path / "octal.yaml")
+    assert config.training.epochs == 10 and config.neuron.learn_beta is False
+    (tmp_path / "yes.yaml").write_text("neuron: {learn_beta: yes}\n")
+    with pytest.raises(ValueError, match="neuron.learn_beta: got 'yes'; allowed: bool"):
+        load_config(tmp_path / "yes.yaml")
+    (tmp_path / "twice.yaml").write_text("training:\n  epochs: 3\n  epochs: 5\n")
+    with pytest.raises(ValueError, match=r"'.*twice.yaml' is not valid YAML \(duplicate key 'epochs' at line 3"):
+        load_config(tmp_path / "twice.yaml")
+    (tmp_path / "twice.json").write_text('{"training": {"epochs": 3}, "training": {"epochs": 5}}')
+    with pytest.raises(ValueError, match=r"'.*twice.json' is not valid JSON \(duplicate keys \['training'\]\)"):
+        load_config(tmp_path / "twice.json")
+
+
+def test_flags_are_never_abbreviated(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--model.learn", "true"])
+    assert "unrecognized arguments: --model.learn true" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--work", "w"])
+    assert "the following arguments are required: --workdir" in capsys.readouterr().err
 
 
 def test_a_misspelt_flag_names_the_command_and_suggests_the_flag(capsys):

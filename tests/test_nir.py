@@ -308,6 +308,17 @@ def test_nir_refusals_name_what_is_wrong(tmp_path):
     no_neuron = nir.NIRGraph.from_list(nir.Input(np.array([3])), nir.Linear(np.ones((2, 3))), nir.Output(np.array([2])))
     with pytest.raises(ValueError, match="the graph ends on a synapse"):
         load(no_neuron, timesteps=2)
+    for timesteps in (2.7, 0, True):
+        with pytest.raises(ValueError, match=f"timesteps: got {timesteps!r}; allowed: an int >= 1"):
+            load(plain, timesteps=timesteps)
+    poisoned = nir.NIRGraph.from_list(
+        nir.Input(np.array([3])),
+        nir.Linear(np.array([[1.0, np.nan, 0.0], [0.0, 1.0, 0.0]])),
+        nir.LIF(v_leak=np.zeros(2), **lif),
+        nir.Output(np.array([2])),
+    )
+    with pytest.raises(ValueError, match="its weight holds NaN or infinite values; allowed: finite numbers"):
+        load(poisoned, timesteps=2)
     loaded = load(plain, timesteps=2)
     assert isinstance(loaded.layers[0].neurons.model, LIF)
     # one step of 3 unit inputs through all-ones weights: v = 3 > 1 fires

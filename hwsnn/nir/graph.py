@@ -9,6 +9,7 @@ import nir
 import numpy as np
 from flax import nnx
 
+from hwsnn import checks
 from hwsnn.hardware.crossbar import CrossbarSpec
 from hwsnn.layers import SNN, Flatten, Pool, SpikingConv, SpikingDense
 from hwsnn.layers.modules import Dropout
@@ -245,6 +246,7 @@ def load(
     timesteps = metadata.get("timesteps") if timesteps is None else timesteps
     if timesteps is None:
         raise ValueError("timesteps: got None and the graph has no 'timesteps' metadata; allowed: an int >= 1.")
+    checks.int_at_least(int(timesteps) if isinstance(timesteps, np.integer) else timesteps, "timesteps", 1)
     dt = float(metadata.get("dt", DT)) if dt is None else dt
     if not (isinstance(dt, (int, float)) and dt > 0):
         raise ValueError(f"dt: got {dt!r}; allowed: a time step > 0 (s).")
@@ -320,6 +322,9 @@ def _synaptic_layer(pending, neuron, gain, shape, flattened_from, hardware, rngs
     weight = np.asarray(node.weight, np.float32)
     bias = np.asarray(node.bias, np.float32) if isinstance(node, (nir.Affine, nir.Conv2d)) else None
     gain = np.asarray(gain, np.float32)
+    for what, values in (("weight", weight), ("bias", bias), ("input gain", gain)):
+        if values is not None and not np.all(np.isfinite(values)):
+            raise ValueError(f"{where}: its {what} holds NaN or infinite values; allowed: finite numbers.")
     if isinstance(node, nir.Conv2d):
         if len(shape) != 3 or weight.ndim != 4 or weight.shape[1] != shape[-1]:
             raise ValueError(

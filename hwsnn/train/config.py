@@ -25,6 +25,7 @@ import dataclasses
 import json
 import math
 import os
+import re
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
@@ -93,15 +94,18 @@ def _convert(hint: Any, value: Any) -> Any:
     if typing.get_origin(hint) is tuple:
         element = typing.get_args(hint)[0]
         if isinstance(value, str):
-            value = [part for part in value.split(",") if part.strip()]
+            parts = value.split(",") if value.strip() else []
+            if any(not part.strip() for part in parts):
+                raise ValueError(f"{value!r} has an empty item (comma-separated values, none empty)")
+            value = parts
         if not isinstance(value, (list, tuple)):
             raise ValueError(f"{value!r} is not a sequence")
         return tuple(_convert(element, part) for part in value)
     if hint is bool:
         if isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no", "1", "0"):
-            return value.lower() in ("true", "yes", "1")
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
         raise ValueError(f"{value!r} is not true or false")
     if isinstance(value, bool):
         raise ValueError(f"a bool is not a {hint.__name__}")
@@ -443,6 +447,54 @@ def config_from_dict(values: Mapping[str, Any], base: TrainConfig | None = None)
     return base.replace(**changes)
 
 
+class DuplicateKeyError(ValueError):
+    """A config file names one key twice in a mapping (neither value is silently dropped)."""
+
+
+def _unique_keys(pairs: list) -> dict:
+    """A JSON object's ``dict``, refusing a key given twice."""
+    keys = [key for key, _ in pairs]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise DuplicateKeyError(f"duplicate keys {repeated}")
+    return dict(pairs)
+
+
+class YAML12Loader(yaml.SafeLoader):
+    """PyYAML's safe loader with the YAML 1.2 core schema's scalars and unique keys: ``010`` is ten (YAML 1.1
+    read it as octal eight; 1.2 writes octal ``0o10``), ``yes``, ``no``, ``on`` and ``off`` are text (only
+    ``true`` and ``false`` are bools), and a key given twice in one mapping is an error."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                mark = key_node.start_mark
+                raise DuplicateKeyError(f"duplicate key {key!r} at line {mark.line + 1}, column {mark.column + 1}")
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+    def construct_yaml12_int(self, node) -> int:
+        text = self.construct_scalar(node)
+        sign, digits = (-1, text[1:]) if text.startswith("-") else (1, text.lstrip("+"))
+        base = {"0o": 8, "0x": 16}.get(digits[:2], 10)
+        return sign * int(digits[2:] if base != 10 else digits, base)
+
+
+YAML12Loader.yaml_implicit_resolvers = {
+    first: [(tag, rule) for tag, rule in resolvers if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+YAML12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+YAML12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), list("-+0123456789")
+)
+YAML12Loader.add_constructor("tag:yaml.org,2002:int", YAML12Loader.construct_yaml12_int)
+
+
 def load_config(path: str | os.PathLike, base: TrainConfig | None = None) -> TrainConfig:
     """Load a config from a ``.json``, ``.yaml`` or ``.yml`` file of sections (see :func:`config_from_dict`)."""
     if not os.path.isfile(path):
@@ -450,8 +502,12 @@ def load_config(path: str | os.PathLike, base: TrainConfig | None = None) -> Tra
     with open(path) as handle:
         text = handle.read()
     try:
-        values = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as error:
+        values = (
+            json.loads(text, object_pairs_hook=_unique_keys)
+            if str(path).endswith(".json")
+            else yaml.load(text, Loader=YAML12Loader)
+        )
+    except (json.JSONDecodeError, yaml.YAMLError, DuplicateKeyError) as error:
         where = " ".join(str(error).split())[:240]
         raise ValueError(
             f"config: {str(path)!r} is not valid {'JSON' if str(path).endswith('.json') else 'YAML'} "
