@@ -26,6 +26,7 @@ from hwsnn.data.events import (
     DVS128_SENSOR,
     NMNIST_SENSOR,
     SHD_CHANNELS,
+    SHD_CLASSES,
     bin_events,
     read_aedat31,
     read_gesture_labels,
@@ -88,7 +89,7 @@ def shd(data_dir, timesteps: int, frames: str = "count") -> Dataset:
     folder = require_dir(data_dir, "shd")
     train = _shd_split(os.path.join(folder, "shd_train.h5"), timesteps, frames)
     test = _shd_split(os.path.join(folder, "shd_test.h5"), timesteps, frames)
-    return Dataset("shd", *train, *test, 20, timesteps=timesteps)
+    return Dataset("shd", *train, *test, SHD_CLASSES, timesteps=timesteps)
 
 
 def _gesture_split(folder: str, listing: str, timesteps: int, frames: str) -> tuple[np.ndarray, np.ndarray]:

@@ -52,6 +52,8 @@ DVS128_SENSOR = (128, 128)
 """The DVS128's array, ``(H, W)`` (Amir et al. 2017)."""
 SHD_CHANNELS = 700
 """SHD's cochlea channels (Cramer et al. 2022)."""
+SHD_CLASSES = 20
+"""SHD's classes: the digits 0-9 spoken in English and in German (Cramer et al. 2022)."""
 FRAME_MODES = ("count", "binary")
 
 _AEDAT_PACKET_HEADER = np.dtype(
@@ -124,7 +126,8 @@ def read_shd(path: str | os.PathLike) -> tuple[list[np.ndarray], np.ndarray]:
     Raises:
       FileNotFoundError: no file at ``path``.
       ValueError: empty, not HDF5, without ``spikes/times``, ``spikes/units`` and ``labels``, with
-        sample counts that disagree, or with channels outside 0-699.
+        sample counts that disagree, with channels outside 0-699, labels outside 0-19 or spike times
+        that are not finite and >= 0.
     """
     import h5py
 
@@ -140,7 +143,11 @@ def read_shd(path: str | os.PathLike) -> tuple[list[np.ndarray], np.ndarray]:
                 f"path: {path!r} lacks {missing}; allowed: an SHD file (spikes/times, spikes/units, labels)."
             )
         times, units = handle["spikes/times"][:], handle["spikes/units"][:]
-        labels = np.asarray(handle["labels"][:], np.int32)
+        raw_labels = np.asarray(handle["labels"][:])
+    labels = raw_labels.astype(np.int32)
+    if raw_labels.size and (not np.array_equal(labels, raw_labels) or labels.min() < 0 or labels.max() >= SHD_CLASSES):
+        bad = sorted(set(raw_labels[(labels != raw_labels) | (labels < 0) | (labels >= SHD_CLASSES)].tolist()))
+        raise ValueError(f"path: {path!r} has labels {bad[:5]}; allowed: integers 0-{SHD_CLASSES - 1}.")
     if not len(times) == len(units) == len(labels):
         raise ValueError(
             f"path: {path!r} has {len(times)} time arrays, {len(units)} unit arrays and {len(labels)} "
@@ -155,7 +162,13 @@ def read_shd(path: str | os.PathLike) -> tuple[list[np.ndarray], np.ndarray]:
                 f"[{unit.min() if unit.size else 0}, {unit.max() if unit.size else 0}]; allowed: equal "
                 f"lengths, channels 0-{SHD_CHANNELS - 1}."
             )
-        samples.append(_events(np.round(np.asarray(time, np.float64) * 1e6), unit, 0, 0))
+        time = np.asarray(time, np.float64)
+        if time.size and (not np.all(np.isfinite(time)) or time.min() < 0):
+            raise ValueError(
+                f"path: {path!r} sample {index} has spike times that are NaN, infinite or negative; allowed: "
+                "finite times >= 0 (seconds)."
+            )
+        samples.append(_events(np.round(time * 1e6), unit, 0, 0))
     return samples, labels
 
 

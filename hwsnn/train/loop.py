@@ -12,6 +12,7 @@ checkpoint and reaches the same final parameters as an uninterrupted run.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import sys
@@ -46,6 +47,30 @@ def check_finite(config: TrainConfig, sums: dict, step: int, saved: int | None) 
             f"{step} (their updates were skipped, nothing was saved after them; the last checkpoint, step "
             f"{saved}, holds finite parameters); allowed: a smaller training.learning_rate (got "
             f"{config.training.learning_rate!r}), finite inputs and neuron parameters."
+        )
+
+
+def check_finite_record(record: dict, saved: int | None) -> None:
+    """Stop a run whose epoch record holds a non-finite number (a metric that overflowed or diverged) before
+    it is written: metrics.jsonl and summary.json stay strict JSON.
+
+    Raises:
+      ValueError: naming the epoch, the fields and the last saved checkpoint.
+    """
+    bad = sorted(
+        key
+        for key, value in record.items()
+        if isinstance(value, float)
+        and not math.isfinite(value)
+        or isinstance(value, list)
+        and not all(math.isfinite(v) for v in value if isinstance(v, float))
+    )
+    if bad:
+        raise ValueError(
+            f"training: epoch {record['epoch']}'s metrics {bad} are not finite ("
+            + ", ".join(f"{key} = {record[key]!r}" for key in bad)
+            + f"); the run stopped before writing them (the last checkpoint, step {saved}, is kept); allowed: a "
+            "run whose metrics stay finite (a smaller training.learning_rate, finite inputs)."
         )
 
 
@@ -197,7 +222,7 @@ def _summary(run: Run, state, workdir, last_test: dict | None, began: float) -> 
         summary["test_energy_ratio"] = final["energy_ratio"]
     if run.config.model.learn_timesteps:
         summary.update(timestep_report(run, state))
-    write_atomically(os.path.join(workdir, "summary.json"), json.dumps(summary, indent=2))
+    write_atomically(os.path.join(workdir, "summary.json"), json.dumps(summary, indent=2, allow_nan=False))
     return summary
 
 
@@ -266,6 +291,7 @@ def train_and_evaluate(
                 check_finite(config, sums, step + 1, checkpointer.latest_step())
             if finished or step + 1 == run.stop_step:
                 record, train, test = _epoch_record(run, state, sums, epoch, step + 1, began)
+                check_finite_record(record, checkpointer.latest_step())
                 append_jsonl(metrics_path, record)
                 _announce(run, record, train, bar, progress and not interactive)
                 sums = None if finished else sums

@@ -10,8 +10,9 @@ from typing import Any
 
 def write_jsonl(path: str | os.PathLike, records: list[dict[str, Any]]) -> None:
     """Write ``records`` as JSON lines, atomically: to a temporary file beside ``path``, then renamed
-    over it, so a kill at any point leaves the old file or the new one, never half of one."""
-    write_atomically(path, "".join(json.dumps(record) + "\n" for record in records))
+    over it, so a kill at any point leaves the old file or the new one, never half of one. Strict JSON: a
+    NaN or infinity raises ``ValueError`` and nothing is written."""
+    write_atomically(path, "".join(json.dumps(record, allow_nan=False) + "\n" for record in records))
 
 
 def append_jsonl(path: str | os.PathLike, record: dict[str, Any]) -> None:

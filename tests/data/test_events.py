@@ -167,6 +167,20 @@ def test_reader_errors_name_the_file_and_the_problem(tmp_path):
         handle["labels"] = np.zeros(2)
     with pytest.raises(ValueError, match="lacks \\['spikes/times', 'spikes/units'\\]"):
         read_shd(tmp_path / "other.h5")
+    for name, labels, time, message in (
+        ("label20.h5", [3, 20], [0.1], r"has labels \[20\]; allowed: integers 0-19"),
+        ("label_neg.h5", [-1, 2], [0.1], r"has labels \[-1\]; allowed: integers 0-19"),
+        ("label_frac.h5", [1.5, 2.0], [0.1], r"has labels \[1.5\]; allowed: integers 0-19"),
+        ("nan_time.h5", [1, 2], [np.nan], r"sample 0 has spike times that are NaN, infinite or negative"),
+    ):
+        with h5py.File(tmp_path / name, "w") as handle:
+            times = handle.create_dataset("spikes/times", (2,), dtype=h5py.vlen_dtype(np.float32))
+            units = handle.create_dataset("spikes/units", (2,), dtype=h5py.vlen_dtype(np.uint16))
+            for index in range(2):
+                times[index], units[index] = np.asarray(time, np.float32), np.array([5], np.uint16)
+            handle["labels"] = np.asarray(labels)
+        with pytest.raises(ValueError, match=message):
+            read_shd(tmp_path / name)
     (tmp_path / "v2.aedat").write_bytes(b"#!AER-DAT2.0\r\n" + bytes(16))
     with pytest.raises(ValueError, match="allowed: an AEDAT 3.1 file"):
         read_aedat31(tmp_path / "v2.aedat")

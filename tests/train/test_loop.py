@@ -322,3 +322,22 @@ def test_reading_a_run_never_moves_its_checkpoints(tmp_path, monkeypatch):
         with pytest.raises(FileNotFoundError, match=r"none of the saved steps \[30, 20, 10\] .*nothing was moved"):
             attempt()
         assert _files(tmp_path) == before  # metrics.jsonl kept: no silent retraining from step 0
+
+
+def test_non_finite_metrics_stop_the_run_and_are_never_written(tmp_path):
+    from hwsnn.train.loop import check_finite_record
+    from hwsnn.train.metrics import write_jsonl
+
+    record = {"epoch": 2, "step": 88, "train_loss": 0.5, "test_spikes_per_sample": float("inf")}
+    with pytest.raises(
+        ValueError,
+        match=r"epoch 2's metrics \['test_spikes_per_sample'\] are not finite \(test_spikes_per_sample = inf\); "
+        r"the run stopped before writing them \(the last checkpoint, step 80, is kept\)",
+    ):
+        check_finite_record(record, 80)
+    check_finite_record({**record, "test_spikes_per_sample": 3.0}, 80)
+    path = tmp_path / "metrics.jsonl"
+    write_jsonl(path, [{"epoch": 1, "train_loss": 0.7}])
+    with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
+        write_jsonl(path, [{"epoch": 1, "train_loss": 0.7}, record])
+    assert path.read_text() == '{"epoch": 1, "train_loss": 0.7}\n'  # strict JSON: the old file stays whole
