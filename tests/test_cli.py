@@ -524,6 +524,27 @@ def test_a_diverging_run_stops_with_its_last_good_checkpoint(tmp_path, capsys):
         assert f"step {saved + 1}: non-finite parameters" in error and "'kernel'" in error
 
 
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"hardware": {"ramp_steps": 100}}, r"hardware.ramp_steps: got 100 with no preset; allowed: 0 .*no effect"),
+        ({"hardware": {"start": 0.5}}, r"hardware.start: got 0.5 with no preset; allowed: 0.0"),
+        (
+            {"energy": {"model": "naive", "imc_mode": "dense"}},
+            r"energy.imc_mode: got 'dense' with the naive cost platform; allowed: None unless .* IMC",
+        ),
+        ({"energy": {"imc_mode": "event"}}, r"energy.imc_mode: got 'event' with the no cost platform"),
+        (
+            {"data": {"dataset": "digits", "data_dir": "/tmp"}},
+            r"data.data_dir: got '/tmp' for dataset 'digits', which ships .*reads no folder",
+        ),
+    ],
+)
+def test_options_without_effect_are_refused(values, message):
+    with pytest.raises(ValueError, match=message):
+        config_from_dict(values)
+
+
 def test_config_files_are_read_strictly(tmp_path):
     """YAML 1.2 integers and bools; a key given twice (YAML or JSON) is an error naming the file, not last-wins."""
     (tmp_path / "octal.yaml").write_text("training: {epochs: 010}\nneuron: {learn_beta: false}\n")

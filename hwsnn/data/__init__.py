@@ -19,7 +19,7 @@ Event data (N-MNIST, SHD, DVS128 Gesture) is read from local folders by :mod:`hw
 and :mod:`hwsnn.data.event_datasets`, binned into time-major frames.
 """
 
-from hwsnn.data.datasets import DATASETS, Dataset
+from hwsnn.data.datasets import DATASETS, SHIPPED_DATASETS, Dataset
 from hwsnn.data.event_datasets import EVENT_DATASETS
 from hwsnn.data.events import bin_events, read_aedat31, read_gesture_labels, read_nmnist, read_shd
 from hwsnn.data.files import read_cifar10_batch, read_svhn_mat
@@ -29,6 +29,7 @@ __all__ = [
     "DATASETS",
     "Dataset",
     "EVENT_DATASETS",
+    "SHIPPED_DATASETS",
     "bin_events",
     "load_dataset",
     "read_aedat31",

@@ -110,3 +110,6 @@ DATASETS: dict[str, Callable[[str | os.PathLike | None], Dataset]] = {
 }
 """Image dataset loaders by the names configs use: each takes ``data_dir`` (ignored by the shipped
 sets). A new dataset is one entry here (README, "Extending hwsnn")."""
+
+SHIPPED_DATASETS = ("mnist5k", "digits", "svhn-like")
+"""The datasets of :data:`DATASETS` that ship with the installed packages (or as code): they read no folder."""

@@ -33,7 +33,7 @@ from typing import Any
 
 import yaml
 
-from hwsnn.data import DATASETS, EVENT_DATASETS
+from hwsnn.data import DATASETS, EVENT_DATASETS, SHIPPED_DATASETS
 from hwsnn.data.events import FRAME_MODES
 from hwsnn.encoding import ENCODERS
 from hwsnn.hardware.platforms.imc import MODES as IMC_MODES
@@ -268,6 +268,12 @@ class DataConfig(Section):
                 f"encoding: got {self.encoding!r} for dataset {self.dataset!r}; allowed: 'events' for the event "
                 f"datasets {list(EVENT_DATASETS)} (and for any dataset whose samples have a time axis)."
             ]
+        if self.data_dir is not None and self.dataset in SHIPPED_DATASETS:
+            return [
+                f"data_dir: got {self.data_dir!r} for dataset {self.dataset!r}, which ships with the installed "
+                f"packages and reads no folder; allowed: None, or a dataset read from files "
+                f"({sorted(set(DATASETS) - set(SHIPPED_DATASETS)) + list(EVENT_DATASETS)})."
+            ]
         return []
 
 
@@ -296,6 +302,14 @@ class HardwareConfig(Section):
             return [
                 f"learn_scale: got True with preset {self.preset!r}; allowed: a sense-amplifier preset "
                 f"({[name for name in crossbar_presets() if crossbar_preset(name).readout.needs_scale]})."
+            ]
+        ramp = {"start": 0.0, "ramp_steps": 0, "ramp_order": "together"}
+        changed = [name for name, default in ramp.items() if getattr(self, name) != default]
+        if changed and self.preset is None:
+            return [
+                f"{changed[0]}: got {getattr(self, changed[0])!r} with no preset; allowed: "
+                f"{ramp[changed[0]]!r} (the ramp blends a crossbar preset's non-idealities in; without one it has "
+                "no effect)."
             ]
         if self.weight_clip is not None and self.preset is None:
             return [
@@ -326,6 +340,12 @@ class EnergyConfig(Section):
             and PRESETS[self.preset].platform.name != self.model
         ):
             found.append(f"preset: got {self.preset!r}; allowed: a preset of energy.model {self.model!r}.")
+        platform = PRESETS[self.preset].platform.name if self.preset in cost_presets() else self.model
+        if self.imc_mode is not None and platform != "imc":
+            found.append(
+                f"imc_mode: got {self.imc_mode!r} with the {platform or 'no'} cost platform; allowed: None unless "
+                "the energy term is costed on IMC (energy.model imc or an IMC preset)."
+            )
         if self.weight != 0 and self.model is None and self.preset is None:
             found.append(f"weight: got {self.weight!r}; allowed: 0 unless energy.model or energy.preset is set.")
         return found
