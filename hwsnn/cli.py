@@ -10,6 +10,7 @@ import argparse
 import dataclasses
 import difflib
 import functools
+import importlib.metadata
 import json
 import os
 import sys
@@ -120,6 +121,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hwsnn", description="Spiking networks trained with hardware models.", allow_abbrev=False
     )
+    parser.add_argument("--version", action="version", version=f"hwsnn {importlib.metadata.version('hwsnn')}")
     commands = parser.add_subparsers(dest="command", required=True)
     command = functools.partial(commands.add_parser, allow_abbrev=False)  # no abbreviated flags: only exact names
     train = command(
@@ -210,9 +212,12 @@ def _train(args) -> int:
         given = {f.name: getattr(args, f"{name}.{f.name}") for f in dataclasses.fields(section)}
         overrides[name] = {field: value for field, value in given.items() if value is not None}
     config = config_from_dict(overrides, config)
+    summary_path = os.path.join(args.workdir, "summary.json")
+    written = os.stat(summary_path).st_mtime_ns if os.path.exists(summary_path) else None
     summary = train_and_evaluate(config, args.workdir, progress=not args.no_progress, restart=args.restart)
     print(json.dumps(summary, indent=2))
-    print(f"wrote {os.path.join(args.workdir, '')}{{metrics.jsonl,training_curve.png,checkpoints/,summary.json}}")
+    if os.stat(summary_path).st_mtime_ns != written:  # a finished run is left as it was: nothing to report
+        print(f"wrote {os.path.join(args.workdir, '')}{{metrics.jsonl,training_curve.png,checkpoints/,summary.json}}")
     return 0
 
 
@@ -346,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
     keep_freed_memory()  # glibc then reuses XLA's freed step buffers instead of page-faulting them in anew
     try:
         return {"train": _train, "evaluate": _evaluate, "cost": _cost, "search": _search}[args.command](args)
-    except (ValueError, FileNotFoundError) as error:
+    except (ValueError, OSError) as error:  # bad input, or files that cannot be read: one line, exit 2
         print(f"hwsnn {args.command}: error: {error}", file=sys.stderr)
         return 2
 

@@ -462,6 +462,10 @@ def test_a_run_folder_refuses_another_config(tmp_path, capsys):
     # the stopping point may change: the run stopped at step 10 resumes to the end of its epoch
     assert main(["train", "--workdir", str(workdir), "--model.hidden", "16", *flags]) == 0
     assert json.loads(capsys.readouterr().out.split("\nwrote")[0])["steps"] == 22
+    # a finished run is left as it was, and the command does not claim to have written anything
+    assert main(["train", "--workdir", str(workdir), "--model.hidden", "16", *flags]) == 0
+    captured = capsys.readouterr()
+    assert "wrote" not in captured.out and "nothing to train, summary.json unchanged" in captured.err
     # --restart: the old run's checkpoints and metrics are gone, the new config trains from step 0
     assert main(["train", "--workdir", str(workdir), "--model.hidden", "32", "--restart", *flags]) == 0
     assert load_config(workdir / "config.json").model.hidden == (32,)
@@ -559,6 +563,14 @@ def test_config_files_are_read_strictly(tmp_path):
     (tmp_path / "twice.json").write_text('{"training": {"epochs": 3}, "training": {"epochs": 5}}')
     with pytest.raises(ValueError, match=r"'.*twice.json' is not valid JSON \(duplicate keys \['training'\]\)"):
         load_config(tmp_path / "twice.json")
+
+
+def test_version(capsys):
+    import importlib.metadata
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0 and capsys.readouterr().out == f"hwsnn {importlib.metadata.version('hwsnn')}\n"
 
 
 def test_flags_are_never_abbreviated(capsys):

@@ -172,7 +172,8 @@ class Run:
         if missing:
             raise ValueError(
                 f"state: sense-amplifier scales never calibrated in {missing} (every decision would be worth 0); "
-                "allowed: a trained state, or one calibrated with Run.calibrate / hwsnn calibrate."
+                "allowed: a trained state, or one calibrated with Run.calibrate (hwsnn evaluate --hardware PRESET "
+                "calibrates before it evaluates)."
             )
 
     def mean_activity(self, state=None, split: str = "test", max_samples: int | None = None):
