@@ -61,31 +61,16 @@ def study(
 ) -> dict:
     """Train and cost every grid point (finished runs in ``out_dir/runs`` are reused); write the outputs."""
     os.makedirs(out_dir, exist_ok=True)
-    spec = preset("event-fpga")
     points = []
     for surrogate, beta, threshold in itertools.product(surrogates, betas, thresholds):
         workdir = os.path.join(out_dir, "runs", point_name(surrogate, beta, threshold))
-        summary = train_and_evaluate(
-            base.replace(neuron={"surrogate": surrogate, "beta": beta, "threshold": threshold}),
-            workdir,
-            progress=progress,
-        )
-        run, state = restore_run(workdir)
-        activity = run.mean_activity(state, "test", samples)
-        workload = run.model.workload
-        c = cost.event(spec, workload, activity)
-        spikes = float(activity.total_output_spikes())
-        neuron_steps = sum(layer.neurons * layer.timesteps for layer in workload)
+        config = base.replace(neuron={"surrogate": surrogate, "beta": beta, "threshold": threshold})
         points.append(
             {
                 "surrogate": surrogate,
                 "beta": beta,
                 "threshold": threshold,
-                "test_accuracy": summary["test_accuracy"],
-                "firing_rate": spikes / neuron_steps,
-                "spikes_per_inference": spikes,
-                "latency_us": float(c.latency_ns) / 1e3,
-                "fps_per_watt": float(cost.fps_per_watt(spec, c)),
+                **trained_point(config, workdir, samples, progress),
             }
         )
     summary = summarise(points, base)
@@ -95,6 +80,26 @@ def study(
         handle.write(markdown_table(points, summary))
     plot_pareto(points, summary, os.path.join(out_dir, "pareto.png"))
     return {"points": points, "summary": summary}
+
+
+def trained_point(config: TrainConfig, workdir: str, samples: int, progress: bool) -> dict:
+    """Train ``config`` in ``workdir`` (a finished run is reused) and cost it on the event-driven FPGA model with
+    its mean activity on the first ``samples`` test images: accuracy, firing rate, spikes, latency, FPS/W."""
+    summary = train_and_evaluate(config, workdir, progress=progress)
+    run, state = restore_run(workdir)
+    activity = run.mean_activity(state, "test", samples)
+    workload = run.model.workload
+    spec = preset("event-fpga")
+    c = cost.event(spec, workload, activity)
+    spikes = float(activity.total_output_spikes())
+    neuron_steps = sum(layer.neurons * layer.timesteps for layer in workload)
+    return {
+        "test_accuracy": summary["test_accuracy"],
+        "firing_rate": spikes / neuron_steps,
+        "spikes_per_inference": spikes,
+        "latency_us": float(c.latency_ns) / 1e3,
+        "fps_per_watt": float(cost.fps_per_watt(spec, c)),
+    }
 
 
 def pareto_front(points: list[dict]) -> list[dict]:

@@ -186,3 +186,46 @@ def test_icassp_table2(tmp_path):
     assert "| S-BP | 50 | 260 | 10x | 4.56x |" in (tmp_path / "table.md").read_text()
     for figure in ("gains.png", "published.png", "vgg9_sweep.png", "vgg9_layers.png"):
         assert (tmp_path / figure).stat().st_size > 20_000
+
+
+def test_date_svhn_tiny(tmp_path):
+    """The SVHN-like DATE sweep at a tiny size: every point costed, the front and the default trained again with
+    the second seed, the answer read on the seeds' mean, the convergence check from the default's last epochs."""
+    from experiments import date_svhn
+
+    base = date_svhn.DATE_SVHN.replace(
+        data={"dataset": "digits"},
+        model={"kind": "conv", "channels": (4,), "hidden": (8,), "population": 3, "timesteps": 4},
+        training={"epochs": 3, "eval_batch_size": 200},
+    )
+    surrogates = (("atan", None), ("fast_sigmoid", 25.0))
+    result = date_svhn.study(
+        str(tmp_path), base, surrogates=surrogates, betas=(0.25,), thresholds=(0.5, 1.0), samples=64, progress=False
+    )
+    points = result["points"]
+    assert len(points) == 4
+    front = set(result["summary"]["pareto"])
+    for p in points:
+        name = date_svhn.point_name(p["surrogate"], p["slope"], p["beta"], p["threshold"])
+        retrained = name in front or name == result["summary"]["default"]
+        assert set(p["seeds"]) == ({"1"} if retrained else set())
+        assert p["mean_accuracy"] == pytest.approx(
+            sum([p["test_accuracy"], *p["seeds"].values()]) / (1 + len(p["seeds"]))
+        )
+        assert (tmp_path / "runs" / (name + "_seed1")).exists() == retrained
+    default = next(p for p in points if (p["surrogate"], p["slope"], p["beta"], p["threshold"]) == date_svhn.DEFAULT)
+    best = next(
+        p
+        for p in points
+        if date_svhn.point_name(p["surrogate"], p["slope"], p["beta"], p["threshold"])
+        == result["summary"]["fastest_within_budget"]
+    )
+    assert best["mean_accuracy"] >= default["mean_accuracy"] - 0.0288
+    assert all(
+        p["latency_us"] >= best["latency_us"] for p in points if p["mean_accuracy"] >= default["mean_accuracy"] - 0.0288
+    )
+    check = result["default_convergence"]
+    assert len(check["last_accuracies"]) == 3
+    assert check["converged"] == (100 * (max(check["last_accuracies"]) - min(check["last_accuracies"])) < 0.5)
+    assert "fastest point within 2.88 points" in (tmp_path / "table.md").read_text()
+    assert (tmp_path / "pareto.png").stat().st_size > 20_000
