@@ -205,7 +205,8 @@ class SNN(nnx.Module):
 
     def check_input(self, x: Array) -> None:
         """Raise ``ValueError`` unless ``x`` is ``[T, B, *input_shape]`` with this model's T, or
-        ``[1, B, *input_shape]`` (the same input at every step)."""
+        ``[1, B, *input_shape]`` (the same input at every step), float32, and (where its values are known,
+        outside ``jit``) finite."""
         expected = (self.timesteps, "B") + self.input_shape
         if (
             x.ndim != len(self.input_shape) + 2
@@ -220,6 +221,11 @@ class SNN(nnx.Module):
             raise ValueError(
                 f"x: dtype {x.dtype}; allowed: float32, the parameters' dtype (spikes as 0.0/1.0; cast "
                 "with x.astype(jnp.float32))."
+            )
+        if not isinstance(x, jax.core.Tracer) and not bool(jnp.all(jnp.isfinite(x))):  # under jit: not visible
+            raise ValueError(
+                f"x: {int(jnp.sum(~jnp.isfinite(x)))} NaN or infinite values; allowed: finite inputs (a NaN input "
+                "would give no spike and NaN activity)."
             )
 
     def _enter(self, x: Array, synaptic: int, previous) -> tuple[Array, Array, Array | None, Array | None]:
