@@ -25,10 +25,10 @@ Run:  python -m experiments.adc_less
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 
+from experiments import write_results
 from hwsnn.hardware import cost
 from hwsnn.hardware.platforms import imc
 from hwsnn.hardware.platforms.imc import pe_cycle_ns
@@ -156,10 +156,7 @@ def study(
         "deployed": deployed,
         "readout_sweep": readout_sweep(workload, activity),
     }
-    with open(os.path.join(out_dir, "metrics.json"), "w") as handle:
-        json.dump(result, handle, indent=2)
-    with open(os.path.join(out_dir, "table.md"), "w") as handle:
-        handle.write(markdown_table(result))
+    write_results(out_dir, result, markdown_table(result))
     plot_accuracy(result, os.path.join(out_dir, "accuracy.png"))
     plot_readout_sweep(result["readout_sweep"], os.path.join(out_dir, "readout_sweep.png"))
     return result

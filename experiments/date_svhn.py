@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import os
 import statistics
 
+from experiments import write_results
 from experiments.hyperparam_sweep import pareto_front, trained_point
 from hwsnn.train import DataConfig, ModelConfig, NeuronConfig, TrainConfig, TrainingConfig
 from hwsnn.train.metrics import read_jsonl
@@ -108,10 +108,7 @@ def study(
         "default_convergence": convergence(os.path.join(runs, point_name(*DEFAULT))),
         "epochs": base.training.epochs,
     }
-    with open(os.path.join(out_dir, "metrics.json"), "w") as handle:
-        json.dump(result, handle, indent=2)
-    with open(os.path.join(out_dir, "table.md"), "w") as handle:
-        handle.write(markdown_table(result))
+    write_results(out_dir, result, markdown_table(result))
     plot_pareto(result, os.path.join(out_dir, "pareto.png"))
     return result
 

@@ -13,11 +13,11 @@ Run:  python -m experiments.energy_reality_check            (about 10 minutes on
 from __future__ import annotations
 
 import argparse
-import json
 import os
 
 import numpy as np
 
+from experiments import write_results
 from hwsnn.hardware.report import cost_on_presets, plot_energy_breakdown
 from hwsnn.train import TrainConfig, TrainingConfig, restore_run, train_and_evaluate
 
@@ -52,10 +52,7 @@ def study(
                 "costs": rows,
             }
         )
-    with open(os.path.join(out_dir, "metrics.json"), "w") as handle:
-        json.dump(records, handle, indent=2)
-    with open(os.path.join(out_dir, "table.md"), "w") as handle:
-        handle.write(markdown_table(records))
+    write_results(out_dir, records, markdown_table(records))
     plot_ratios(records, os.path.join(out_dir, "energy_ratio.png"))
     middle = records[len(records) // 2]
     plot_energy_breakdown(

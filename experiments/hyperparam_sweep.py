@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import os
 
 import numpy as np
 
+from experiments import write_results
 from hwsnn.hardware import cost, preset
 from hwsnn.train import (
     DataConfig,
@@ -74,10 +74,7 @@ def study(
             }
         )
     summary = summarise(points, base)
-    with open(os.path.join(out_dir, "metrics.json"), "w") as handle:
-        json.dump({"points": points, "summary": summary}, handle, indent=2)
-    with open(os.path.join(out_dir, "table.md"), "w") as handle:
-        handle.write(markdown_table(points, summary))
+    write_results(out_dir, {"points": points, "summary": summary}, markdown_table(points, summary))
     plot_pareto(points, summary, os.path.join(out_dir, "pareto.png"))
     return {"points": points, "summary": summary}
 

@@ -45,12 +45,12 @@ Run:  python -m experiments.icassp_table2            (about a minute on 2 cores)
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 
 from flax import nnx
 
+from experiments import write_results
 from hwsnn.hardware import preset, report
 from hwsnn.hardware.baselines import IsoWorkSNN
 from hwsnn.hardware.platforms import IMC, Systolic
@@ -245,10 +245,7 @@ def study(out_dir: str, works=WORKS, sweep=SWEEP) -> dict:
         if network == "ResNet-19"
     ]
     result = {"works": table, "resnet19_skips": skips, "vgg9_sweep": points, "vgg9_stops_winning_at": stops}
-    with open(os.path.join(out_dir, "metrics.json"), "w") as handle:
-        json.dump(result, handle, indent=2)
-    with open(os.path.join(out_dir, "table.md"), "w") as handle:
-        handle.write(markdown_tables(result))
+    write_results(out_dir, result, markdown_tables(result))
     plot_gains(table, os.path.join(out_dir, "gains.png"))
     plot_published(table, os.path.join(out_dir, "published.png"))
     plot_sweep(points, os.path.join(out_dir, "vgg9_sweep.png"))

@@ -23,9 +23,9 @@ Run:  python -m experiments.ld_snn
 from __future__ import annotations
 
 import argparse
-import json
 import os
 
+from experiments import write_results
 from hwsnn.hardware import cost, preset
 from hwsnn.hardware.presets import PLATFORMS
 from hwsnn.train import DataConfig, ModelConfig, TrainConfig, TrainingConfig, restore_run, train_and_evaluate
@@ -106,10 +106,7 @@ def study(
                 record[f"{count}_reduction"] = reference[count] / record[count]
             record["accuracy_change_points"] = 100 * (record["test_accuracy"] - reference["test_accuracy"])
         result[net] = points
-    with open(os.path.join(out_dir, "metrics.json"), "w") as handle:
-        json.dump(result, handle, indent=2)
-    with open(os.path.join(out_dir, "table.md"), "w") as handle:
-        handle.write(markdown_table(result))
+    write_results(out_dir, result, markdown_table(result))
     plot_pareto(result, os.path.join(out_dir, "pareto.png"))
     return result
 
