@@ -9,10 +9,11 @@ so the steps its mask silences are not computed at all. The weights are the stud
 its run folders exist (``results/ld_snn/runs``, after ``python -m experiments.ld_snn``), else the
 initial ones: dense XLA computation takes the same time whatever the weights' values.
 
-Each of ``--processes`` fresh processes warms every variant up, then times ``--rounds`` rounds, each
-variant in turn within a round (alternated), each sample the mean over ``--calls`` calls; a process
-reports every variant's median, and the report gives each variant's speed-up over uniform T = 8, per
-process and as the median over processes. ``--out DIR`` writes ``timing.json`` and ``timing.md`` there.
+Each of ``--processes`` fresh processes warms every variant up, then, one batch size at a time, times
+``--rounds`` rounds, each variant in turn within a round (alternated), each sample the mean over ``--calls``
+calls (20x as many at batch 1); a process reports every variant's median, and the report gives each
+variant's speed-up over uniform T = 8, per process and as the median over processes. ``--out DIR`` writes
+``timing.json`` and ``timing.md`` there.
 
 Run:  python benchmarks/bench_ld_snn.py [--network mlp|conv|both] [--processes 3] [--out results/ld_snn]
 """
@@ -84,7 +85,9 @@ def inference(run: Run, state, batch: int):
 
 
 def measure(net: str, metrics: dict, runs: str, rounds: int, calls: int) -> dict:
-    """Median seconds per inference call of every variant at every batch size, alternated round by round."""
+    """Median seconds per inference call of every variant at every batch size. Each batch size is timed on its
+    own, its variants alternated round by round (a small batch right after a large one would pay for the large
+    one's freed memory); a sample at batch 1 is the mean of 20x more calls than at the largest batch."""
     calls_of, trained = {}, {}
     for variant, record in metrics[net].items():
         run, state, trained[variant] = variant_run(net, variant, record["timesteps"], runs)
@@ -92,18 +95,20 @@ def measure(net: str, metrics: dict, runs: str, rounds: int, calls: int) -> dict
             calls_of[variant, batch] = inference(run, state, batch)
     for call in calls_of.values():
         jax.block_until_ready(call())
-    times = {key: [] for key in calls_of}
-    for _ in range(rounds):
-        for key, call in calls_of.items():
-            start = time.perf_counter()
-            for _ in range(calls):
-                out = call()
-            jax.block_until_ready(out)
-            times[key].append((time.perf_counter() - start) / calls)
-    return {
-        "trained_weights": trained,
-        "seconds": {f"{variant}@{batch}": statistics.median(t) for (variant, batch), t in times.items()},
-    }
+    seconds = {}
+    for batch in BATCHES:
+        keys = [key for key in calls_of if key[1] == batch]
+        repeat = calls * (20 if batch == 1 else 1)
+        times = {key: [] for key in keys}
+        for _ in range(rounds):
+            for key in keys:
+                start = time.perf_counter()
+                for _ in range(repeat):
+                    out = calls_of[key]()
+                jax.block_until_ready(out)
+                times[key].append((time.perf_counter() - start) / repeat)
+        seconds.update({f"{variant}@{b}": statistics.median(t) for (variant, b), t in times.items()})
+    return {"trained_weights": trained, "seconds": seconds}
 
 
 def report(net: str, metrics: dict, processes: list[dict]) -> dict:
@@ -143,7 +148,7 @@ def markdown(result: dict) -> str:
             )
     lines.append(
         f"\n{result['device']}; {result['processes']} fresh processes, each the median of {result['rounds']} "
-        f"alternated rounds of {result['calls']} calls. Weights: "
+        f"alternated rounds of {result['calls']} calls ({20 * result['calls']} at batch 1). Weights: "
         + ("the study's trained ones." if result["trained_weights"] else "initial (no run folders found).")
         + " Paper: 1.25-3.45x faster inference at iso-accuracy."
     )
