@@ -134,6 +134,7 @@ def report(net: str, metrics: dict, processes: list[dict]) -> dict:
 
 
 def markdown(result: dict) -> str:
+    """Every variant at every batch size (time, speed-up per process), then the speed-ups side by side."""
     lines = [
         "| network | variant | T_l | test acc. | syn. updates red. | batch | median ms "
         "| speed-up vs T=8 (per process) |",
@@ -145,6 +146,18 @@ def markdown(result: dict) -> str:
                 f"| {net} | {r['variant']} | {','.join(map(str, r['timesteps']))} | {100 * r['test_accuracy']:.1f} % | "
                 f"{r['synaptic_updates_reduction']:.2f}x | {r['batch']} | {r['median_ms']:.3f} | {r['speedup']:.2f}x "
                 f"({', '.join(f'{s:.2f}' for s in r['speedup_per_process'])}) |"
+            )
+    lines += [
+        "",
+        "| network | variant | T_l | syn. updates red. | batch 1 | batch 256 |",
+        "|---|---|---|---|---|---|",
+    ]
+    for net, rows in result["networks"].items():
+        for variant in dict.fromkeys(r["variant"] for r in rows.values()):
+            one, many = rows[f"{variant}@1"], rows[f"{variant}@{BATCHES[-1]}"]
+            lines.append(
+                f"| {net} | {variant} | {','.join(map(str, one['timesteps']))} | "
+                f"{one['synaptic_updates_reduction']:.2f}x | {one['speedup']:.2f}x | {many['speedup']:.2f}x |"
             )
     lines.append(
         f"\n{result['device']}; {result['processes']} fresh processes, each the median of {result['rounds']} "
