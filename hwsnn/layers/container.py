@@ -6,6 +6,7 @@ from typing import Sequence
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from flax import nnx
 
 from hwsnn.hardware.crossbar import check_strength
@@ -222,11 +223,13 @@ class SNN(nnx.Module):
                 f"x: dtype {x.dtype}; allowed: float32, the parameters' dtype (spikes as 0.0/1.0; cast "
                 "with x.astype(jnp.float32))."
             )
-        if not isinstance(x, jax.core.Tracer) and not bool(jnp.all(jnp.isfinite(x))):  # under jit: not visible
-            raise ValueError(
-                f"x: {int(jnp.sum(~jnp.isfinite(x)))} NaN or infinite values; allowed: finite inputs (a NaN input "
-                "would give no spike and NaN activity)."
-            )
+        if not isinstance(x, jax.core.Tracer):  # a traced input's values are not known here
+            bad = int(np.sum(~np.isfinite(np.asarray(x))))  # numpy: never staged into a surrounding trace
+            if bad:
+                raise ValueError(
+                    f"x: {bad} NaN or infinite values; allowed: finite inputs (a NaN input would give no spike "
+                    "and NaN activity)."
+                )
 
     def _enter(self, x: Array, synaptic: int, previous) -> tuple[Array, Array, Array | None, Array | None]:
         """Synaptic layer ``synaptic``'s input at its timesteps, its events per step and channel (before

@@ -22,6 +22,8 @@ class Checkpointer:
             raise ValueError(f"every_steps: got {every_steps}; allowed: an int >= 1.")
         options = ocp.CheckpointManagerOptions(save_interval_steps=every_steps, max_to_keep=max_to_keep, create=True)
         self._manager = ocp.CheckpointManager(os.path.abspath(directory), options=options)
+        self.restored_step: int | None = None
+        """The step the last :meth:`restore` read (``None`` before one)."""
 
     def maybe_save(self, step: int, state, *, progress: Callable[[], dict] | None = None, force: bool = False) -> bool:
         """Save at ``step`` if it is a multiple of ``every_steps`` (or ``force``); returns whether it saved.
@@ -47,12 +49,13 @@ class Checkpointer:
         structure, dtypes and shardings of ``like``, and the ``progress`` values saved with it (``None``
         where none were).
 
-        A step folder whose files cannot be decoded (a corrupted or truncated file) is reported in a warning
-        naming it and the next older step is tried. With ``set_aside`` (training, the one writer of a run
-        folder) the unreadable newer steps are moved to ``corrupted-<step>`` in the same directory (kept for
-        inspection, out of Orbax's list, so that training can save those steps again) once an older step
-        has been read; otherwise (evaluation, costing, search) they are left where they are. Nothing is moved
-        when no step can be read, nor on a permission error, which a retry may not repeat.
+        The step read is kept as :attr:`restored_step`. A step folder whose files cannot be decoded (a
+        corrupted or truncated file) is reported in a warning naming it and the next older step is tried.
+        With ``set_aside`` (training, the one writer of a run folder) the unreadable newer steps are moved
+        to ``corrupted-<step>`` in the same directory (kept for inspection, out of Orbax's list, so that
+        training can save those steps again) once an older step has been read; otherwise (evaluation,
+        costing, search) they are left where they are. Nothing is moved when no step can be read, nor on a
+        permission error, which a retry may not repeat.
 
         Raises:
           FileNotFoundError: nothing is saved, or no saved step can be read (nothing moved).
@@ -86,6 +89,7 @@ class Checkpointer:
                 continue
             for newer, error in unreadable:
                 self._report(newer, error, candidate, set_aside)
+            self.restored_step = candidate
             return restored
         raise FileNotFoundError(
             f"checkpoint: none of the saved steps {steps} in {self.directory} can be read ("

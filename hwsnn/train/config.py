@@ -486,6 +486,7 @@ class YAML12Loader(yaml.SafeLoader):
     ``true`` and ``false`` are bools), and a key given twice in one mapping is an error."""
 
     def construct_mapping(self, node, deep=False):
+        """A mapping node as a ``dict``, refusing a key given twice (:class:`DuplicateKeyError`)."""
         seen = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
@@ -496,6 +497,7 @@ class YAML12Loader(yaml.SafeLoader):
         return super().construct_mapping(node, deep)
 
     def construct_yaml12_int(self, node) -> int:
+        """An integer scalar by YAML 1.2's core schema: decimal, ``0o`` octal or ``0x`` hexadecimal."""
         text = self.construct_scalar(node)
         sign, digits = (-1, text[1:]) if text.startswith("-") else (1, text.lstrip("+"))
         base = {"0o": 8, "0x": 16}.get(digits[:2], 10)

@@ -29,7 +29,7 @@ def restore_run(workdir: str | os.PathLike, dataset: Dataset | None = None) -> t
         state = checkpointer.restore(run.state)[0]  # reads only: an unreadable newer step is reported, not moved
     finally:
         checkpointer.close()
-    check_finite_params(state.params, f"checkpoint of {str(workdir)!r} at step {int(state.step)}")
+    check_finite_params(state.params, f"checkpoint of {str(workdir)!r} at step {checkpointer.restored_step}")
     return run, state
 
 
