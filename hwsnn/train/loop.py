@@ -28,6 +28,7 @@ from tqdm import tqdm
 from hwsnn.data import Dataset
 from hwsnn.train.checkpoint import Checkpointer
 from hwsnn.train.config import TrainConfig, config_differences, load_config, save_config
+from hwsnn.train.lock import RunLock
 from hwsnn.train.metrics import append_jsonl, plot_training_curve, read_jsonl, write_atomically, write_jsonl
 from hwsnn.train.parallel import shard_batch
 from hwsnn.train.run import Run, batch_slice, epoch_order, summarise
@@ -240,12 +241,20 @@ def train_and_evaluate(
     Everything is checked before anything in ``workdir`` changes: the folder and its stored config
     (:func:`check_run_folder`), the config against the data (building the :class:`Run`), and a kept run's
     checkpoint against the model; only then is an old run discarded (``restart``) and ``config.json`` written.
+    The folder is written under its :class:`~hwsnn.train.lock.RunLock`: a second writer is refused.
     """
     check_run_folder(config, workdir, restart=restart)
     run = Run(config, dataset, devices)
+    os.makedirs(workdir, exist_ok=True)
+    with RunLock(workdir):
+        return _train(run, workdir, progress, restart)
+
+
+def _train(run: Run, workdir: str | os.PathLike, progress: bool, restart: bool) -> dict:
+    """The body of :func:`train_and_evaluate` once the run is built and the folder locked."""
+    config = run.config
     if restart:
         discard_run(workdir)
-    os.makedirs(workdir, exist_ok=True)
     metrics_path, summary_path = os.path.join(workdir, "metrics.jsonl"), os.path.join(workdir, "summary.json")
     checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), config.training.checkpoint_every)
     try:

@@ -32,6 +32,7 @@ from hwsnn.hardware.cost import neurons_evaluated, synaptic_updates
 from hwsnn.train.checkpoint import Checkpointer
 from hwsnn.train.config import save_config
 from hwsnn.train.deploy import restore_run
+from hwsnn.train.lock import RunLock
 from hwsnn.train.parallel import shard_batch
 from hwsnn.train.run import Run, batch_slice, epoch_order
 from hwsnn.train.step import TrainState
@@ -136,6 +137,14 @@ def search_timesteps(
             f"workdir: {str(workdir)!r} already holds a search ({out}); allowed: a run folder without one "
             "(remove or rename that folder to search again)."
         )
+    if not os.path.isdir(workdir):
+        raise FileNotFoundError(f"config: no file at {os.path.join(str(workdir), 'config.json')!r}.")
+    with RunLock(workdir):
+        return _search(workdir, out, budget, shrink, samples, finetune_steps, finetune_learning_rate, progress)
+
+
+def _search(workdir, out, budget, shrink, samples, finetune_steps, finetune_learning_rate, progress) -> dict:
+    """The body of :func:`search_timesteps` once its arguments are checked and the run folder locked."""
     base, state = restore_run(workdir)
     if base.config.model.learn_timesteps:
         raise ValueError("workdir: its model learns its timesteps; allowed: a run with fixed timesteps to search from.")

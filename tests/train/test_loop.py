@@ -341,3 +341,25 @@ def test_non_finite_metrics_stop_the_run_and_are_never_written(tmp_path):
     with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
         write_jsonl(path, [{"epoch": 1, "train_loss": 0.7}, record])
     assert path.read_text() == '{"epoch": 1, "train_loss": 0.7}\n'  # strict JSON: the old file stays whole
+
+
+def test_one_writer_per_run_folder(tmp_path):
+    """A second writer is refused while the first holds the folder's lock; a lock left by a process that no longer
+    runs is reported and taken over (a killed run resumes); the lock is gone when the writer ends."""
+    import socket
+
+    from hwsnn.train.lock import LOCK_NAME, RunLock
+
+    config = SMALL.replace(training={"epochs": 1})
+    with RunLock(tmp_path):
+        with pytest.raises(ValueError, match=rf"workdir: '{tmp_path}' is being written by process {os.getpid()}"):
+            train_and_evaluate(config, tmp_path, progress=False)
+    assert not (tmp_path / LOCK_NAME).exists() and not (tmp_path / "checkpoints").exists()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (tmp_path / LOCK_NAME).write_text(json.dumps({"pid": int(dead.stdout), "host": socket.gethostname()}))
+    with pytest.warns(UserWarning, match=rf"removed the stale lock .* of process {int(dead.stdout)} .*no longer runs"):
+        train_and_evaluate(config, tmp_path, progress=False)
+    assert (tmp_path / "summary.json").exists() and not (tmp_path / LOCK_NAME).exists()
+    (tmp_path / LOCK_NAME).write_text(json.dumps({"pid": 1, "host": "another-host"}))
+    with pytest.raises(ValueError, match="is being written by process 1 on another-host"):
+        train_and_evaluate(config, tmp_path, progress=False)
