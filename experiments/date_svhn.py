@@ -96,7 +96,8 @@ def study(
         points.append({**point, **train(surrogate, slope, beta, threshold, seeds[0]), "seeds": {}})
     key_of = lambda p: (p["surrogate"], p["slope"], p["beta"], p["threshold"])
     default = next(p for p in points if key_of(p) == DEFAULT)
-    for point in pareto_front(points) + ([] if default in pareto_front(points) else [default]):
+    front = pareto_front(points)
+    for point in front + ([] if default in front else [default]):
         key = key_of(point)
         for seed in seeds[1:]:
             point["seeds"][str(seed)] = train(*key, seed)["test_accuracy"]

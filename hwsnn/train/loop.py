@@ -58,13 +58,11 @@ def check_finite_record(record: dict, saved: int | None) -> None:
     Raises:
       ValueError: naming the epoch, the fields and the last saved checkpoint.
     """
+    numbers = lambda value: value if isinstance(value, list) else [value]
     bad = sorted(
         key
         for key, value in record.items()
-        if isinstance(value, float)
-        and not math.isfinite(value)
-        or isinstance(value, list)
-        and not all(math.isfinite(v) for v in value if isinstance(v, float))
+        if any(isinstance(v, float) and not math.isfinite(v) for v in numbers(value))
     )
     if bad:
         raise ValueError(
